@@ -1,0 +1,161 @@
+"""PdZ: the co-programming platform of the Ambito Territoriale Sociale Cremasco."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text as sql_text
+from werkzeug.exceptions import HTTPException
+
+from . import models, policy  # noqa: F401 - models registers every table on Base.metadata
+from .config import ROOT, load_config
+from .db import install_session_hooks
+from .errors import Invalid, NotAllowed, NotFound, PdzError
+from .extensions import babel, csrf, limiter, login_manager, migrate, socketio
+from .extensions import db as _db  # `pdz.db` must stay the module
+
+
+# Domain packages with pages, in menu order; each has a blueprint `bp` in __init__ and routes in views.
+BLUEPRINTS = ["home", "accounts", "tavoli", "orgs", "territory", "admin"]
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Cookies are Secure whenever the request came over HTTPS (directly or through a trusted proxy)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def _select_locale() -> str:
+    locales = ["it", "en"]
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in locales:
+        return current_user.locale
+    return request.accept_languages.best_match(locales) or "it"
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=load_config(overrides)["INSTANCE_DIR"],
+    )
+    app.config.update(load_config(overrides))
+    app.session_interface = _SessionInterface()
+
+    _db.init_app(app)
+    install_session_hooks(_db.session.session_factory.class_)
+    migrate.init_app(app, _db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["PDZ_RATE_LIMIT_STORAGE"]
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Accedi per continuare.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["PDZ_REDIS_URL"],
+        cors_allowed_origins=[],
+        manage_session=False,
+    )
+
+    from .accounts.services import load_user
+
+    login_manager.user_loader(load_user)
+
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+
+    from . import cli, sockets  # noqa: F401 - socket handlers register on import
+
+    cli.register(app)
+
+    @app.get("/healthz")
+    @policy.public
+    def healthz() -> Any:
+        _db.session.execute(sql_text("SELECT 1"))
+        return jsonify(status="ok", database=_db.engine.dialect.name)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from importlib import import_module
+
+    for domain in BLUEPRINTS:
+        import_module(f"pdz.{domain}.views")  # routes attach to the blueprint on import
+        app.register_blueprint(import_module(f"pdz.{domain}").bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def page(status: int, title: str, message: str) -> Any:
+        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+            return jsonify(error=message), status
+        return render_template("error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(error: NotAllowed) -> Any:
+        return page(403, _l("Accesso non consentito"), error.message or _l("Non hai i permessi per questa pagina."))
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound) -> Any:
+        return page(404, _l("Pagina non trovata"), error.message or _l("Quello che cerchi non esiste."))
+
+    @app.errorhandler(Invalid)
+    def invalid(error: Invalid) -> Any:
+        return page(422, _l("Dati non validi"), error.message)
+
+    @app.errorhandler(PdzError)
+    def pdz_error(error: PdzError) -> Any:
+        return page(error.status, _l("Operazione non riuscita"), error.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Any:
+        return page(400, _l("Modulo scaduto"), _l("Il modulo è scaduto o non è valido: ricarica la pagina e riprova."))
+
+    messages = {
+        400: (_l("Richiesta non valida"), _l("La richiesta non è valida.")),
+        403: (_l("Accesso non consentito"), _l("Non hai i permessi per questa pagina.")),
+        404: (_l("Pagina non trovata"), _l("La pagina che cerchi non esiste o è stata spostata.")),
+        405: (_l("Operazione non consentita"), _l("Questa operazione non è disponibile qui.")),
+        413: (_l("Contenuto troppo grande"), _l("Il contenuto inviato è troppo grande.")),
+        429: (_l("Troppi tentativi"), _l("Hai fatto troppi tentativi in poco tempo: attendi qualche minuto e riprova.")),
+    }
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        code = error.code or 500
+        title, message = messages.get(code, (_l("Errore"), _l("Si è verificato un errore.")))
+        return page(code, title, message)
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        _db.session.rollback()
+        if app.config.get("PROPAGATE_EXCEPTIONS") and app.testing:
+            raise error
+        return page(500, _l("Errore del server"), _l("Si è verificato un errore imprevisto. Riprova tra poco."))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from . import formatting, policy
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {
+            "can": lambda action, obj=None: policy.can(current_user, action, obj),
+            "current_locale": str(get_locale() or "it"),
+        }
+
+    formatting.register(app)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+EMAIL_REQUIRED = _l("Indica l'indirizzo e-mail.")
+EMAIL_INVALID = _l("L'indirizzo e-mail non è valido.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(EMAIL_REQUIRED), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Indica la password.")), Length(max=200)])
+    next = HiddenField()
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(EMAIL_REQUIRED), Email(EMAIL_INVALID), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("Nuova password"), validators=[DataRequired(_l("Scegli una password."))])
+    confirm = PasswordField(_l("Ripeti la password"), validators=[DataRequired(_l("Ripeti la password."))])
+
+
+class AcceptInvitationForm(FlaskForm):
+    full_name = StringField(_l("Nome e cognome"), validators=[Length(max=120, message=_l("Al massimo 120 caratteri."))])
+    password = PasswordField(_l("Scegli una password"))
+    confirm = PasswordField(_l("Ripeti la password"))
+
+
+class ProfileForm(FlaskForm):
+    full_name = StringField(
+        _l("Nome e cognome"),
+        validators=[DataRequired(_l("Indica nome e cognome.")), Length(max=120, message=_l("Al massimo 120 caratteri."))],
+    )
+    locale = SelectField(_l("Lingua"), choices=[("it", "Italiano"), ("en", "English")])
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Password attuale"), validators=[DataRequired(_l("Indica la password attuale."))])
+    password = PasswordField(_l("Nuova password"), validators=[DataRequired(_l("Scegli una password."))])
+    confirm = PasswordField(_l("Ripeti la nuova password"), validators=[DataRequired(_l("Ripeti la password."))])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for POST buttons."""

@@ -1,0 +1,294 @@
+"""Accounts: sign-in, passwords, resets, invitations. Every change audited, one transaction per call."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .. import audit, policy
+from ..db import utcnow
+from ..errors import Invalid
+from ..extensions import db
+from ..mail import send_mail
+from ..orgs.models import Organisation
+from ..tavoli.models import COORDINATOR_ROLES, Body, Membership, MembershipRole
+from .models import Affiliation, Function, Invitation, InvitationStatus, PasswordReset, User, new_session_token
+
+MIN_PASSWORD = 8
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(time_cost=config["PDZ_ARGON2_TIME_COST"], memory_cost=config["PDZ_ARGON2_MEMORY_COST"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login loader: the cookie carries id and session token; a rotated token ends the session."""
+    ident, _sep, token = (user_id or "").partition(":")
+    if not ident.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = user_by_email(email)
+    hasher = _hasher()
+    if user is None or not user.password_hash:
+        # Same work whether or not the account exists.
+        try:
+            hasher.verify(hasher.hash("not-a-password"), password or "x")
+        except VerificationError:
+            pass
+        audit.record(None, "account.sign_in_failed", None, {"email": normalise_email(email)[:254]})
+        return None
+    try:
+        hasher.verify(user.password_hash, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        audit.record(None, "account.sign_in_failed", user, {"email": user.email})
+        return None
+    if not user.active:
+        audit.record(user, "account.sign_in_refused_inactive", user)
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    user.last_login_at = utcnow()
+    audit.record(user, "account.signed_in", user)
+    return user
+
+
+def validate_new_password(password: str, confirm: str | None = None) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise Invalid(errors={"password": _("La password deve avere almeno %(n)d caratteri.", n=MIN_PASSWORD)})
+    if len(password) > 200:
+        raise Invalid(errors={"password": _("La password è troppo lunga (massimo 200 caratteri).")})
+    if confirm is not None and confirm != password:
+        raise Invalid(errors={"confirm": _("Le due password non coincidono.")})
+
+
+def change_password(user: User, current: str, new: str, confirm: str, *, actor: User) -> None:
+    policy.require(actor, "account.edit", user)
+    try:
+        _hasher().verify(user.password_hash or "", current or "")
+    except (VerificationError, InvalidHashError):
+        raise Invalid(errors={"current": _("La password attuale non è corretta.")}) from None
+    validate_new_password(new, confirm)
+    user.password_hash = hash_password(new)
+    user.session_token = new_session_token()  # every other session ends
+    audit.record(actor, "account.password_changed", user)
+
+
+def sign_out_everywhere(user: User, *, actor: User) -> None:
+    policy.require(actor, "account.edit", user)
+    user.session_token = new_session_token()
+    audit.record(actor, "account.signed_out_everywhere", user)
+
+
+def update_profile(user: User, full_name: str, locale: str, *, actor: User) -> None:
+    policy.require(actor, "account.edit", user)
+    full_name = (full_name or "").strip()
+    if not full_name:
+        raise Invalid(errors={"full_name": _("Indica nome e cognome.")})
+    if locale not in current_app.config["PDZ_LOCALES"]:
+        raise Invalid(errors={"locale": _("Lingua non disponibile.")})
+    user.full_name, user.locale = full_name[:120], locale
+    audit.record(actor, "account.profile_updated", user)
+
+
+def set_active(user: User, active: bool, *, actor: User) -> None:
+    policy.require(actor, "user.manage", user)
+    if user.id == actor.id and not active:
+        raise Invalid(_("Non puoi disattivare il tuo stesso account."))
+    user.active = active
+    user.session_token = new_session_token()
+    audit.record(actor, "account.activated" if active else "account.deactivated", user)
+
+
+def set_staff_role(user: User, role: Any, *, actor: User) -> None:
+    policy.require(actor, "user.grant_staff", user)
+    user.staff_role = role
+    audit.record(actor, "account.staff_role_set", user, {"role": role.value if role else None})
+
+
+# --- password reset --------------------------------------------------------------------------------
+
+
+def request_password_reset(email: str) -> None:
+    """Always looks the same from outside; mails a single-use link only to an existing active account."""
+    user = user_by_email(email)
+    if user is None or not user.active:
+        audit.record(None, "account.reset_requested_unknown", None, {"email": normalise_email(email)[:254]})
+        return
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(hours=current_app.config["PDZ_RESET_TOKEN_HOURS"]),
+        )
+    )
+    link = current_app.config["PDZ_BASE_URL"].rstrip("/") + url_for("accounts.reset_password", token=token)
+    send_mail(
+        user.email,
+        _("PdZ – reimposta la password"),
+        _(
+            "Ciao %(name)s,\n\nper scegliere una nuova password apri questo collegamento (vale %(hours)d ore e una sola volta):\n%(link)s\n\nSe non hai chiesto tu di reimpostare la password, ignora questo messaggio.",
+            name=user.full_name,
+            hours=current_app.config["PDZ_RESET_TOKEN_HOURS"],
+            link=link,
+        ),
+    )
+    audit.record(user, "account.reset_requested", user)
+
+
+def valid_reset(token: str) -> PasswordReset | None:
+    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_digest(token or "")))
+    if reset is None or reset.used_at is not None or reset.expires_at < utcnow() or not reset.user.active:
+        return None
+    return reset
+
+
+def reset_password(token: str, password: str, confirm: str) -> User:
+    reset = valid_reset(token)
+    if reset is None:
+        raise Invalid(_("Il collegamento non è valido o è scaduto: chiedine uno nuovo."))
+    validate_new_password(password, confirm)
+    reset.used_at = utcnow()
+    user = reset.user
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+    audit.record(user, "account.password_reset", user)
+    return user
+
+
+# --- invitations -----------------------------------------------------------------------------------
+
+
+def invite(
+    body: Body,
+    email: str,
+    full_name: str,
+    organisation_id: int | None,
+    role: MembershipRole,
+    function: Function,
+    *,
+    actor: User,
+) -> Invitation:
+    policy.require(actor, "tavolo.members.manage", body)
+    email = normalise_email(email)
+    errors: dict[str, str] = {}
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None:
+        errors["organisation_id"] = _("Ente sconosciuto: scegline uno dall'elenco.")
+    if role in COORDINATOR_ROLES:
+        errors["role"] = _(
+            "Il ruolo di co-coordinatore si assegna a chi fa già parte del tavolo: invita la persona come componente."
+        )
+    existing = user_by_email(email)
+    if existing is not None and policy.membership(existing, body) is not None:
+        errors["email"] = _("Questa persona fa già parte di %(body)s.", body=body.display_name)
+    if errors:
+        raise Invalid(errors=errors)
+    assert organisation is not None
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email,
+        full_name=(full_name or "").strip()[:120],
+        body_id=body.id,
+        organisation_id=organisation.id,
+        role=role,
+        function=function,
+        token_hash=token_digest(token),
+        invited_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=current_app.config["PDZ_INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    link = current_app.config["PDZ_BASE_URL"].rstrip("/") + url_for("accounts.accept_invitation", token=token)
+    send_mail(
+        email,
+        _("PdZ – invito a partecipare a %(body)s", body=body.display_name),
+        _(
+            "Buongiorno,\n\n%(who)s ti invita a partecipare a «%(body)s» per %(org)s sulla piattaforma PdZ dell'Ambito Cremasco.\n\nPer accettare apri questo collegamento (vale %(days)d giorni):\n%(link)s\n",
+            who=actor.full_name,
+            body=body.name,
+            org=organisation.name,
+            days=current_app.config["PDZ_INVITATION_DAYS"],
+            link=link,
+        ),
+    )
+    audit.record(actor, "invitation.created", invitation, {"email": email, "body_id": body.id, "role": role.value})
+    return invitation
+
+
+def valid_invitation(token: str) -> Invitation | None:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_digest(token or "")))
+    if invitation is None or invitation.status != InvitationStatus.PENDING or invitation.expires_at < utcnow():
+        return None
+    return invitation
+
+
+def accept_invitation(token: str, *, full_name: str = "", password: str = "", confirm: str = "", actor: User | None = None) -> User:
+    """A new person sets name and password; an existing account (signed in as the invited e-mail) just joins."""
+    invitation = valid_invitation(token)
+    if invitation is None:
+        raise Invalid(_("L'invito non è valido, è già stato usato o è scaduto. Chiedi un nuovo invito."))
+    user = user_by_email(invitation.email)
+    if user is None:
+        full_name = (full_name or "").strip()
+        if not full_name:
+            raise Invalid(errors={"full_name": _("Indica nome e cognome.")})
+        validate_new_password(password, confirm)
+        user = User(email=invitation.email, full_name=full_name[:120], password_hash=hash_password(password))
+        db.session.add(user)
+        db.session.flush()
+        audit.record(user, "account.created_from_invitation", user)
+    elif actor is None or actor.id != user.id:
+        raise Invalid(_("Esiste già un account con questo indirizzo: accedi e apri di nuovo il collegamento."))
+    if not any(a.organisation_id == invitation.organisation_id for a in user.affiliations):
+        user.affiliations.append(Affiliation(organisation_id=invitation.organisation_id, function=invitation.function))
+    if policy.membership(user, invitation.body) is None:
+        db.session.add(
+            Membership(body_id=invitation.body_id, user_id=user.id, organisation_id=invitation.organisation_id, role=invitation.role)
+        )
+        policy.forget_memberships()
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.accepted_at = utcnow()
+    invitation.accepted_by_id = user.id
+    audit.record(user, "invitation.accepted", invitation, {"body_id": invitation.body_id})
+    return user
+
+
+def revoke_invitation(invitation: Invitation, *, actor: User) -> None:
+    policy.require(actor, "tavolo.members.manage", invitation.body)
+    if invitation.status != InvitationStatus.PENDING:
+        raise Invalid(_("L'invito non è più in attesa."))
+    invitation.status = InvitationStatus.REVOKED
+    audit.record(actor, "invitation.revoked", invitation)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..accounts import services as account_services
+from ..accounts.forms import EmptyForm
+from ..accounts.models import Affiliation, StaffRole, User
+from ..audit import AuditEntry
+from ..db import unit_of_work
+from ..errors import Invalid
+from ..extensions import db
+from ..mail import OutboxMessage
+from ..policy import guard
+from . import bp
+
+
+@bp.get("/admin/")
+@guard("admin.view")
+def index() -> Any:
+    return render_template("admin/index.html")
+
+
+@bp.get("/admin/posta")
+@guard("outbox.view")
+def outbox() -> Any:
+    messages = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)))
+    return render_template("admin/outbox.html", messages=messages)
+
+
+@bp.get("/admin/registro")
+@guard("audit.view")
+def audit_log() -> Any:
+    entries = list(
+        db.session.scalars(
+            select(AuditEntry).options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(300)
+        )
+    )
+    return render_template("admin/audit.html", entries=entries)
+
+
+@bp.get("/admin/persone")
+@guard("user.list")
+def users() -> Any:
+    people = list(
+        db.session.scalars(
+            select(User)
+            .options(selectinload(User.affiliations).selectinload(Affiliation.organisation))
+            .order_by(User.full_name)
+        )
+    )
+    return render_template("admin/users.html", people=people, form=EmptyForm(), staff_roles=list(StaffRole))
+
+
+@bp.post("/admin/persone/<int:user_id>/stato")
+@guard("user.manage", User, "user_id", "user")
+def toggle_active(user: User) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            account_services.set_active(user, not user.active, actor=current_user)
+    except Invalid as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Account riattivato.") if user.active else _("Account disattivato: le sue sessioni sono chiuse."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/admin/persone/<int:user_id>/ruolo")
+@guard("user.grant_staff", User, "user_id", "user")
+def staff_role(user: User) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    raw = request.form.get("staff_role", "")
+    if raw and raw not in {r.value for r in StaffRole}:
+        flash(_("Ruolo sconosciuto."), "error")
+        return redirect(url_for("admin.users")), 422  # type: ignore[return-value]
+    with unit_of_work():
+        account_services.set_staff_role(user, StaffRole(raw) if raw else None, actor=current_user)
+    flash(_("Ruolo aggiornato."), "success")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,29 @@
+"""Flask commands: `flask --app wsgi demo` migrates and loads the Ambito Cremasco demo."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from .db import unit_of_work
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("demo")
+    def demo_command() -> None:
+        """Migrate the database and load (idempotently) the Ambito Cremasco demo."""
+        from .demo import DEMO_PASSWORD, account_table, load_demo
+
+        upgrade()
+        with unit_of_work():
+            load_demo()
+        click.echo("Demo dell'Ambito Cremasco caricata. Account (password per tutti: %s):" % DEMO_PASSWORD)
+        for email, label in account_table():
+            click.echo(f"  {email:<28} {label}")
+
+    @app.cli.command("migrate-db")
+    def migrate_command() -> None:
+        """Apply the Alembic migrations up to head."""
+        upgrade()
+        click.echo("Database aggiornato.")

@@ -1,0 +1,51 @@
+"""Planning cycles (Piano di Zona) with their years, and the plan's policy areas."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, TimestampMixin
+
+
+class CycleStatus(StrEnum):
+    PREPARATION = "in_preparazione"
+    RUNNING = "in_corso"
+    CLOSED = "concluso"
+
+
+class PlanningCycle(TimestampMixin, Base):
+    __tablename__ = "planning_cycles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    start_year: Mapped[int]
+    end_year: Mapped[int]
+    status: Mapped[CycleStatus] = mapped_column(String(20), default=CycleStatus.PREPARATION)
+    years: Mapped[list[CycleYear]] = relationship(back_populates="cycle", order_by="CycleYear.year")
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_year}-{self.end_year}"
+
+
+class CycleYear(Base):
+    __tablename__ = "cycle_years"
+    __table_args__ = (UniqueConstraint("cycle_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("planning_cycles.id"), index=True)
+    year: Mapped[int]
+    cycle: Mapped[PlanningCycle] = relationship(back_populates="years")
+
+
+class PolicyArea(Base):
+    """A policy area of the plan. Letter codes repeat (four 'L' areas), so `key` is the identity."""
+
+    __tablename__ = "policy_areas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)  # "D-E", "L-BIB", ...
+    code: Mapped[str] = mapped_column(String(10))  # as printed: "D - E", "L"
+    name: Mapped[str] = mapped_column(String(200))
+    co_programming_area: Mapped[str] = mapped_column(String(40), default="")
+    position: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+
+from flask_login import current_user
+
+from ..policy import guard
+from ..tavoli import queries as tavoli_queries
+from . import bp
+
+
+@bp.get("/")
+@guard("home.view")
+def index() -> Any:
+    return render_template(
+        "home/index.html",
+        my_bodies=tavoli_queries.my_bodies(current_user),
+        upcoming_meetings=[],
+        todo=[],
+    )

@@ -1,0 +1,10 @@
+"""Imports every model module so that Base.metadata knows all tables (Alembic, create_all, tests)."""
+
+from .accounts.models import *  # noqa: F403
+from .audit import AuditEntry  # noqa: F401
+from .cycles.models import *  # noqa: F403
+from .mail import OutboxMessage  # noqa: F401
+from .orgs.models import *  # noqa: F403
+from .realtime import LiveEvent  # noqa: F401
+from .tavoli.models import *  # noqa: F403
+from .territory.models import *  # noqa: F403

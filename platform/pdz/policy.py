@@ -1,0 +1,195 @@
+"""The one permission module: `can(user, action, obj)` answers every question.
+
+Rules inherit: an object -> its tavolo (body) -> the user's membership role there; staff roles
+(platform admin, Ufficio di Piano) sit above. An unknown action raises instead of answering "no".
+The matrix is documented in docs/permissions.md; tests walk the URL map against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from .errors import NotAllowed
+from .extensions import db, login_manager
+
+Rule = Callable[[Any, Any], bool]
+RULES: dict[str, Rule] = {}
+
+
+def rule(*actions: str) -> Callable[[Rule], Rule]:
+    def register(func: Rule) -> Rule:
+        for action in actions:
+            if action in RULES:
+                raise ValueError(f"rule for {action!r} defined twice")
+            RULES[action] = func
+        return func
+
+    return register
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    try:
+        check = RULES[action]
+    except KeyError:
+        raise LookupError(f"unknown policy action {action!r}") from None
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    return bool(check(user, obj))
+
+
+def require(user: Any, action: str, obj: Any = None) -> None:
+    if not can(user, action, obj):
+        raise NotAllowed("Non hai i permessi per questa operazione.", action=action)
+
+
+# --- membership lookups (cached per request) -------------------------------------------------------
+
+
+def membership(user: Any, body: Any) -> Any:
+    """The user's active membership in `body`, or None. One query per (user, body) per request."""
+    from .tavoli.models import Membership
+
+    if body is None or user is None or not getattr(user, "id", None):
+        return None
+    cache: dict[tuple[int, int], Any] = g.setdefault("pdz_memberships", {})
+    key = (user.id, body.id)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            select(Membership).where(
+                Membership.user_id == user.id, Membership.body_id == body.id, Membership.ended_at.is_(None)
+            )
+        )
+    return cache[key]
+
+
+def forget_memberships() -> None:
+    g.pop("pdz_memberships", None)
+
+
+def _role(user: Any, body: Any) -> Any:
+    found = membership(user, body)
+    return found.role if found is not None else None
+
+
+# --- rules -----------------------------------------------------------------------------------------
+
+
+@rule(
+    "home.view",
+    "account.view",
+    "account.edit",
+    "tavolo.list",
+    "body.list",
+    "org.list",
+    "org.view",
+    "comune.list",
+)
+def _signed_in(user: Any, obj: Any) -> bool:
+    return True
+
+
+@rule(
+    "tavolo.create",
+    "tavolo.edit",
+    "org.create",
+    "org.edit",
+    "comune.edit",
+    "user.list",
+    "user.manage",
+    "outbox.view",
+    "audit.view",
+    "cycle.manage",
+    "mandate.decide",
+    "admin.view",
+)
+def _udp_staff(user: Any, obj: Any) -> bool:
+    return user.is_udp
+
+
+@rule("user.grant_staff")
+def _platform_admin_only(user: Any, obj: Any) -> bool:
+    return False  # admins pass before any rule runs
+
+
+@rule("tavolo.view")
+def _tavolo_view(user: Any, body: Any) -> bool:
+    return user.is_udp or _role(user, body) is not None
+
+
+@rule("tavolo.write")
+def _tavolo_write(user: Any, body: Any) -> bool:
+    from .tavoli.models import WRITER_ROLES, BodyStatus
+
+    if body is None or body.status == BodyStatus.CLOSED:
+        return False
+    return user.is_udp or _role(user, body) in WRITER_ROLES
+
+
+@rule("tavolo.members.manage", "mandate.propose")
+def _tavolo_coordinate(user: Any, body: Any) -> bool:
+    from .tavoli.models import COORDINATOR_ROLES
+
+    return user.is_udp or _role(user, body) in COORDINATOR_ROLES
+
+
+# --- cards ---
+
+
+# --- meetings ---
+
+
+# --- comments ---
+
+
+# --- routes ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """What a route asks of the policy: `action` on the object loaded from `model` by URL argument `arg`."""
+
+    action: str | None  # None: public route
+    model: Any = None
+    arg: str | None = None
+    param: str | None = None
+
+
+def public(view: Callable[..., Any]) -> Callable[..., Any]:
+    view._pdz_rule = RouteRule(action=None)  # type: ignore[attr-defined]
+    return view
+
+
+def guard(action: str, model: Any = None, arg: str | None = None, param: str | None = None) -> Callable:
+    """Require a signed-in user allowed to `action`; with `model`, load it by `arg` (404) and pass it as `param`."""
+    if action not in RULES:
+        raise LookupError(f"unknown policy action {action!r}")
+    route_rule = RouteRule(action, model, arg, param)
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(**kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            obj = None
+            if model is not None:
+                assert arg is not None
+                obj = db.session.get(model, kwargs.pop(arg))
+                if obj is None:
+                    abort(404)
+                kwargs[param or arg] = obj
+            require(current_user, action, obj)
+            return view(**kwargs)
+
+        wrapped._pdz_rule = route_rule  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate

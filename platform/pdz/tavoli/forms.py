@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..accounts.models import Function
+from ..labels import choices
+from ..tavoli.models import BodyKind, BodyStatus, MembershipRole
+
+TOO_LONG = _l("Testo troppo lungo.")
+
+
+class BodyForm(FlaskForm):
+    name = StringField(_l("Nome"), validators=[DataRequired(_l("Indica il nome.")), Length(max=200, message=TOO_LONG)])
+    short_name = StringField(_l("Nome breve"), validators=[Length(max=80, message=TOO_LONG)])
+    kind = SelectField(_l("Tipo"), choices=[])
+    status = SelectField(_l("Stato"), choices=[])
+    area_ids = SelectMultipleField(_l("Aree di policy"), coerce=int, choices=[], validate_choice=False)
+    description = TextAreaField(_l("Descrizione"), validators=[Length(max=5000, message=TOO_LONG)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = choices(BodyKind)
+        self.status.choices = choices(BodyStatus)
+
+
+class MandateForm(FlaskForm):
+    finalita = TextAreaField(_l("Finalità"))
+    attivita = TextAreaField(_l("Attività"))
+    tempi = TextAreaField(_l("Tempi"))
+    step_valutazione = TextAreaField(_l("Step di valutazione"))
+    risorse_umane = TextAreaField(_l("Risorse umane"))
+
+
+INVITE_ROLES = [MembershipRole.MEMBER, MembershipRole.SECRETARY, MembershipRole.OBSERVER, MembershipRole.DELEGATE]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(_l("Indica l'indirizzo e-mail.")), Email(_l("L'indirizzo e-mail non è valido.")), Length(max=254)],
+    )
+    full_name = StringField(_l("Nome e cognome"), validators=[Length(max=120, message=TOO_LONG)])
+    organisation_id = IntegerField(_l("Ente rappresentato"), validators=[Optional()])
+    role = SelectField(_l("Ruolo"), choices=[])
+    function = SelectField(_l("Funzione nell'ente"), choices=[])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = choices(MembershipRole)
+        self.function.choices = choices(Function)
+
+
+class RoleForm(FlaskForm):
+    membership_id = HiddenField()
+    role = SelectField(_l("Ruolo"), choices=[])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = choices(MembershipRole)
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(choices=[("accept", _l("Approva")), ("reject", _l("Respingi"))])

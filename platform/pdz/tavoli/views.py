@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts import services as account_services
+from ..accounts.models import Function, Invitation
+from ..accounts.forms import EmptyForm
+from ..cycles.models import PolicyArea
+from ..db import unit_of_work
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..orgs.models import Organisation
+from ..policy import guard
+from ..webutil import attach_errors
+from . import bp, queries, services
+from .forms import BodyForm, DecisionForm, InviteForm, MandateForm, RoleForm
+from .models import MANDATE_PARTS, Body, BodyKind, BodyStatus, MembershipRole
+
+
+def _area_choices() -> list[tuple[int, str]]:
+    return [(a.id, f"{a.code} – {a.name}") for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))]
+
+
+def _organisations() -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.name)))
+
+
+@bp.get("/tavoli/")
+@guard("tavolo.list")
+def index() -> Any:
+    return render_template("tavoli/index.html", bodies=queries.bodies(thematic=True), thematic=True)
+
+
+@bp.get("/organi/")
+@guard("body.list")
+def governance() -> Any:
+    return render_template("tavoli/index.html", bodies=queries.bodies(thematic=False), thematic=False)
+
+
+@bp.get("/tavoli/<int:body_id>")
+@guard("tavolo.view", Body, "body_id", "body")
+def workspace(body: Body) -> Any:
+    body = queries.workspace(body.id)  # eager-loaded for the page
+    assert body is not None
+    return render_template(
+        "tavoli/workspace.html",
+        body=body,
+        groups=queries.members_by_organisation(body),
+        mandate=queries.mandate_in_force(body),
+        proposals=queries.mandate_proposals(body),
+    )
+
+
+@bp.route("/tavoli/nuovo", methods=["GET", "POST"])
+@guard("tavolo.create")
+def create() -> Any:
+    form = BodyForm(kind=BodyKind.TAVOLO.value, status=BodyStatus.ACTIVE.value)
+    form.area_ids.choices = _area_choices()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                body = services.create_body(
+                    form.name.data,
+                    BodyKind(form.kind.data),
+                    form.area_ids.data,
+                    form.description.data,
+                    form.short_name.data,
+                    actor=current_user,
+                )
+                body_id = body.id
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Tavolo creato. Ora scrivi il mandato e invita i componenti."), "success")
+            return redirect(url_for("tavoli.workspace", body_id=body_id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("tavoli/edit.html", form=form, body=None), status
+
+
+@bp.route("/tavoli/<int:body_id>/modifica", methods=["GET", "POST"])
+@guard("tavolo.edit", Body, "body_id", "body")
+def edit(body: Body) -> Any:
+    form = BodyForm(obj=body)
+    form.area_ids.choices = _area_choices()
+    if not form.is_submitted():
+        form.area_ids.data = [a.id for a in body.areas]
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.update_body(
+                    body,
+                    form.name.data,
+                    form.short_name.data,
+                    BodyStatus(form.status.data),
+                    form.area_ids.data,
+                    form.description.data,
+                    actor=current_user,
+                )
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Modifiche salvate."), "success")
+            return redirect(url_for("tavoli.workspace", body_id=body.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("tavoli/edit.html", form=form, body=body), status
+
+
+@bp.route("/tavoli/<int:body_id>/mandato", methods=["GET", "POST"])
+@guard("mandate.propose", Body, "body_id", "body")
+def mandate(body: Body) -> Any:
+    current = queries.mandate_in_force(body)
+    form = MandateForm()
+    if not form.is_submitted() and current is not None:
+        for part in MANDATE_PARTS:
+            getattr(form, part).data = getattr(current, f"{part}_source")
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                written = services.write_mandate(
+                    body, {part: getattr(form, part).data for part in MANDATE_PARTS}, actor=current_user
+                )
+                in_force = written.status.value == "vigente"
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Mandato aggiornato.") if in_force else _("Proposta di mandato inviata all'Ufficio di Piano."), "success")
+            return redirect(url_for("tavoli.workspace", body_id=body.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("tavoli/mandate.html", form=form, body=body, current=current), status
+
+
+@bp.post("/tavoli/<int:body_id>/mandato/<int:mandate_id>/decisione")
+@guard("mandate.decide", Body, "body_id", "body")
+def decide_mandate(body: Body, mandate_id: int) -> Any:
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        raise Invalid(_("Scelta non valida."))
+    with unit_of_work():
+        services.decide_mandate(body, mandate_id, form.decision.data == "accept", actor=current_user)
+    flash(_("Decisione registrata."), "success")
+    return redirect(url_for("tavoli.workspace", body_id=body.id))
+
+
+def _members_page(body: Body, invite_form: InviteForm, status: int = 200) -> Any:
+    body = queries.workspace(body.id) or body
+    return (
+        render_template(
+            "tavoli/members.html",
+            body=body,
+            groups=queries.members_by_organisation(body),
+            invitations=queries.pending_invitations(body),
+            invite_form=invite_form,
+            organisations=_organisations(),
+            roles=list(MembershipRole),
+            empty_form=EmptyForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/tavoli/<int:body_id>/componenti")
+@guard("tavolo.members.manage", Body, "body_id", "body")
+def members(body: Body) -> Any:
+    return _members_page(body, InviteForm(role=MembershipRole.MEMBER.value, function=Function.REFERENTE_ETS.value))
+
+
+@bp.post("/tavoli/<int:body_id>/componenti/invito")
+@guard("tavolo.members.manage", Body, "body_id", "body")
+def invite(body: Body) -> Any:
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                account_services.invite(
+                    body,
+                    form.email.data,
+                    form.full_name.data,
+                    form.organisation_id.data,
+                    MembershipRole(form.role.data),
+                    Function(form.function.data),
+                    actor=current_user,
+                )
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Invito inviato a %(email)s.", email=form.email.data), "success")
+            return redirect(url_for("tavoli.members", body_id=body.id))
+    return _members_page(body, form, 422)
+
+
+@bp.post("/tavoli/<int:body_id>/componenti/<int:membership_id>/ruolo")
+@guard("tavolo.members.manage", Body, "body_id", "body")
+def set_role(body: Body, membership_id: int) -> Any:
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.set_member_role(body, membership_id, MembershipRole(form.role.data), actor=current_user)
+        except Invalid as error:
+            flash(error.message, "error")
+            return _members_page(body, InviteForm(formdata=None), 422)
+        flash(_("Ruolo aggiornato."), "success")
+        return redirect(url_for("tavoli.members", body_id=body.id))
+    flash(_("Ruolo non valido."), "error")
+    return _members_page(body, InviteForm(formdata=None), 422)
+
+
+@bp.post("/tavoli/<int:body_id>/componenti/<int:membership_id>/rimuovi")
+@guard("tavolo.members.manage", Body, "body_id", "body")
+def remove_member(body: Body, membership_id: int) -> Any:
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            membership = services.end_membership(body, membership_id, actor=current_user)
+            name = membership.user.full_name
+    except Invalid as error:
+        flash(error.message, "error")
+        return _members_page(body, InviteForm(formdata=None), 422)
+    flash(_("%(name)s non fa più parte del tavolo.", name=name), "success")
+    return redirect(url_for("tavoli.members", body_id=body.id))
+
+
+@bp.post("/tavoli/<int:body_id>/inviti/<int:invitation_id>/revoca")
+@guard("tavolo.members.manage", Body, "body_id", "body")
+def revoke_invitation(body: Body, invitation_id: int) -> Any:
+    form = EmptyForm()
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.body_id != body.id:
+        raise NotFound()
+    if not form.validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    with unit_of_work():
+        account_services.revoke_invitation(invitation, actor=current_user)
+    flash(_("Invito revocato."), "success")
+    return redirect(url_for("tavoli.members", body_id=body.id))

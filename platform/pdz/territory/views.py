@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..db import unit_of_work
+from ..errors import Invalid
+from ..extensions import db
+from ..policy import guard
+from . import bp, services
+from .models import Comune, SubAmbito
+
+
+@bp.get("/comuni/")
+@guard("comune.list")
+def index() -> Any:
+    sub_ambiti = list(
+        db.session.scalars(select(SubAmbito).options(selectinload(SubAmbito.comuni)).order_by(SubAmbito.name))
+    )
+    unassigned = list(db.session.scalars(select(Comune).where(Comune.sub_ambito_id.is_(None)).order_by(Comune.name)))
+    total = sum((c.population or 0) for s in sub_ambiti for c in s.comuni) + sum((c.population or 0) for c in unassigned)
+    return render_template("territory/index.html", sub_ambiti=sub_ambiti, unassigned=unassigned, total=total)
+
+
+@bp.route("/comuni/<int:comune_id>/modifica", methods=["GET", "POST"])
+@guard("comune.edit", Comune, "comune_id", "comune")
+def edit(comune: Comune) -> Any:
+    sub_ambiti = list(db.session.scalars(select(SubAmbito).order_by(SubAmbito.name)))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        from flask_wtf.csrf import validate_csrf
+        from wtforms import ValidationError
+
+        try:
+            validate_csrf(request.form.get("csrf_token", ""))
+        except ValidationError:
+            errors[""] = _("Il modulo è scaduto: ricarica la pagina e riprova.")
+        else:
+            raw_population = request.form.get("population", "").replace(".", "").strip()
+            try:
+                population = int(raw_population) if raw_population else None
+            except ValueError:
+                errors["population"] = _("La popolazione deve essere un numero intero.")
+                population = None
+            if not errors:
+                sub_ambito = db.session.get(SubAmbito, request.form.get("sub_ambito_id", type=int) or 0)
+                try:
+                    with unit_of_work():
+                        services.assign_sub_ambito(comune, sub_ambito, population, actor=current_user)
+                except Invalid as error:
+                    errors.update(error.errors)
+                else:
+                    flash(_("Comune aggiornato."), "success")
+                    return redirect(url_for("territory.index"))
+    return render_template("territory/edit.html", comune=comune, sub_ambiti=sub_ambiti, errors=errors), (422 if errors else 200)

@@ -1,0 +1,16 @@
+"""Small helpers shared by views: put a service's Invalid errors next to the form fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Invalid
+
+
+def attach_errors(form: Any, error: Invalid) -> None:
+    for name, message in error.errors.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
