@@ -90,10 +90,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from importlib import import_module
+    from importlib.util import find_spec
 
     for domain in BLUEPRINTS:
         import_module(f"pdz.{domain}.views")  # routes attach to the blueprint on import
         app.register_blueprint(import_module(f"pdz.{domain}").bp)
+        if find_spec(f"pdz.{domain}.sockets") is not None:
+            import_module(f"pdz.{domain}.sockets")  # socket handlers register on import
 
 
 def _register_error_handlers(app: Flask) -> None:

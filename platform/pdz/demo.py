@@ -289,9 +289,21 @@ def people(demo: Demo) -> None:
 STEPS: list[Callable[[Demo], None]] = [territory, cycles_and_areas, organisations, bodies, people]
 
 
+def domain_steps() -> list[Callable[[Demo], None]]:
+    """Each domain with a `demo.py` module adds its `load(demo)` step, in the order of BLUEPRINTS."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from . import BLUEPRINTS
+
+    return [
+        import_module(f"pdz.{domain}.demo").load for domain in BLUEPRINTS if find_spec(f"pdz.{domain}.demo") is not None
+    ]
+
+
 def load_demo() -> Demo:
     demo = Demo()
-    for step in STEPS:
+    for step in STEPS + domain_steps():
         step(demo)
         db.session.flush()
     return demo

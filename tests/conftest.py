@@ -1,0 +1,347 @@
+"""Shared fixtures: a fresh copy of the migrated demo database per test, on SQLite and PostgreSQL.
+
+The template database is migrated with Alembic and loaded with the Ambito Cremasco demo once per run;
+each test gets its own copy (file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), so
+tests can commit freely, run live servers in threads, and never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import create_engine, event, text
+
+PG_ADMIN_URL = os.environ.get("PDZ_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("PDZ_REQUIRE_POSTGRES") == "1"
+FAST_ARGON2 = {"PDZ_ARGON2_TIME_COST": 1, "PDZ_ARGON2_MEMORY_COST": 1024}
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+POSTGRES = _postgres_available()
+if REQUIRE_POSTGRES and not POSTGRES:
+    raise RuntimeError(f"PDZ_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {PG_ADMIN_URL}")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES else ["sqlite"]
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _pg_admin(sql: str) -> None:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(sql))
+    engine.dispose()
+
+
+def make_app(database_url: str, instance: Path, **overrides: Any) -> Any:
+    os.environ["PDZ_INSTANCE_DIR"] = str(instance)
+    from pdz import create_app
+
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "PDZ_LOGIN_RATE_LIMIT": "1000 per minute",
+        "RATELIMIT_ENABLED": True,
+        "PDZ_BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+        **FAST_ARGON2,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def _build_template(database_url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    from pdz.db import unit_of_work
+    from pdz.demo import load_demo
+    from pdz.extensions import db
+
+    app = make_app(database_url, instance)
+    with app.app_context():
+        upgrade()
+        with unit_of_work():
+            load_demo()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pdz")
+
+
+@pytest.fixture(scope="session")
+def templates(run_dir: Path) -> Iterator[dict[str, str]]:
+    """One migrated, demo-loaded template database per backend, built lazily."""
+    built: dict[str, str] = {}
+    tag = uuid.uuid4().hex[:8]
+
+    class Lazy(dict):  # type: ignore[type-arg]
+        def __missing__(self, backend: str) -> str:
+            if backend == "sqlite":
+                path = run_dir / "template.sqlite3"
+                _build_template(f"sqlite:///{path}", run_dir)
+                built[backend] = str(path)
+            else:
+                name = f"pdz_tpl_{tag}"
+                _pg_admin(f"CREATE DATABASE {name}")
+                _build_template(_pg_url(name), run_dir)
+                built[backend] = name
+            self[backend] = built[backend]
+            return built[backend]
+
+    yield Lazy()
+    if "postgres" in built:
+        _pg_admin(f"DROP DATABASE IF EXISTS {built['postgres']} WITH (FORCE)")
+
+
+@contextmanager
+def fresh_database(backend: str, templates: dict[str, str], run_dir: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        source = Path(templates["sqlite"])
+        target = run_dir / f"db_{uuid.uuid4().hex[:10]}.sqlite3"
+        shutil.copy(source, target)
+        yield f"sqlite:///{target}"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+    else:
+        name = f"pdz_t_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {templates['postgres']}")
+        try:
+            yield _pg_url(name)
+        finally:
+            _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, templates: dict[str, str], run_dir: Path) -> Iterator[str]:
+    with fresh_database(backend, templates, run_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, run_dir: Path, app_overrides: dict[str, Any]) -> Iterator[Any]:
+    from pdz.extensions import db
+
+    application = make_app(database_url, run_dir, **app_overrides)
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Any) -> Any:
+    from pdz.extensions import db as database
+
+    return database
+
+
+def login(client: Any, email: str, password: str = "demo") -> Any:
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, f"login failed for {email}: {response.status_code}"
+    return client
+
+
+@pytest.fixture
+def client_as(app: Any) -> Callable[[str], Any]:
+    def make(email: str) -> Any:
+        return login(app.test_client(), email)
+
+    return make
+
+
+@pytest.fixture
+def user(db: Any) -> Callable[[str], Any]:
+    from sqlalchemy import select
+
+    from pdz.accounts.models import User
+
+    def get(email: str) -> Any:
+        found = db.session.scalar(select(User).where(User.email == email))
+        assert found is not None, email
+        return found
+
+    return get
+
+
+@pytest.fixture
+def body(db: Any) -> Callable[[str], Any]:
+    from sqlalchemy import select
+
+    from pdz.tavoli.models import Body
+
+    def get(name: str) -> Any:
+        found = db.session.scalar(select(Body).where(Body.name == name))
+        assert found is not None, name
+        return found
+
+    return get
+
+
+@pytest.fixture
+def tavolo(body: Callable[[str], Any]) -> Any:
+    return body("Tavolo Povertà")
+
+
+@pytest.fixture
+def count_queries(db: Any) -> Callable[[], Any]:
+    """`with count_queries() as n: ...; n()` gives the number of SQL statements run inside."""
+
+    @contextmanager
+    def counting() -> Iterator[Callable[[], int]]:
+        statements: list[str] = []
+
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|PRAGMA)", statement, re.I):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield lambda: len(statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def outbox(db: Any, to: str) -> list[Any]:
+    from sqlalchemy import select
+
+    from pdz.mail import OutboxMessage
+
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == to).order_by(OutboxMessage.id)))
+
+
+def link_in(message: Any) -> str:
+    match = re.search(r"https?://\S+", message.body)
+    assert match, message.body
+    return "/" + match.group(0).split("/", 3)[3]
+
+
+# --- live server (real HTTP + Socket.IO in a thread) ----------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, app: Any) -> None:
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        for _ in range(100):
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("live server did not start")
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(database_url: str, run_dir: Path, app_overrides: dict[str, Any]) -> Iterator[LiveServer]:
+    """The app served for real (HTTP + Socket.IO, threading mode), with CSRF on, on a fresh database."""
+    from pdz.extensions import db
+
+    application = make_app(database_url, run_dir, WTF_CSRF_ENABLED=True, **app_overrides)
+    server = LiveServer(application).start()
+    yield server
+    server.stop()
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def http_session(server: LiveServer, email: str, password: str = "demo") -> requests.Session:
+    """A requests session signed in through the real login form (CSRF token included)."""
+    session = requests.Session()
+    page = session.get(server.url + "/login")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page.text
+    )
+    assert token, "no CSRF token on the login page"
+    response = session.post(
+        server.url + "/login", data={"csrf_token": token.group(1), "email": email, "password": password}, allow_redirects=False
+    )
+    assert response.status_code == 302, response.text[:500]
+    return session
+
+
+@pytest.fixture
+def socket_client(live_server: LiveServer) -> Iterator[Callable[..., Any]]:
+    """`socket_client(email)` gives a connected python-socketio client sharing that user's login cookie."""
+    import socketio
+
+    clients: list[Any] = []
+
+    def make(email: str, transports: list[str] | None = None) -> Any:
+        session = http_session(live_server, email)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        client = socketio.Client(reconnection=False)
+        client.received = []  # type: ignore[attr-defined]
+
+        @client.on("*")
+        def catch_all(name: str, data: Any) -> None:
+            client.received.append((name, data))  # type: ignore[attr-defined]
+
+        client.connect(live_server.url, headers={"Cookie": cookie}, transports=transports or ["websocket"], wait_timeout=5)
+        client.http = session  # type: ignore[attr-defined]
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        if client.connected:
+            client.disconnect()

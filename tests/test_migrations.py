@@ -1,0 +1,48 @@
+"""Alembic migrations bring an empty database to exactly the models' schema, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from conftest import BACKENDS, _pg_admin, _pg_url, make_app
+import pytest
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_migrations_reach_head_with_no_model_diff(backend_name: str, run_dir: Path) -> None:
+    import uuid
+
+    from pdz.db import Base
+    from pdz.extensions import db
+
+    if backend_name == "sqlite":
+        url = f"sqlite:///{run_dir / ('empty_' + uuid.uuid4().hex[:8] + '.sqlite3')}"
+        name = None
+    else:
+        name = f"pdz_m_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f"CREATE DATABASE {name}")
+        url = _pg_url(name)
+    app = make_app(url, run_dir)
+    try:
+        with app.app_context():
+            upgrade()
+            with db.engine.connect() as connection:
+                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                diff: list[Any] = compare_metadata(context, Base.metadata)
+            assert diff == []
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if name:
+            _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_healthz_answers_json(client_as: Any, app: Any) -> None:
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
