@@ -84,7 +84,6 @@ def test_every_route_has_a_policy_guard(app: Any) -> None:
 @pytest.mark.parametrize("email", ROLES)
 def test_every_route_answers_as_the_policy_says(app: Any, db: Any, body: Callable[[str], Any], email: str | None) -> None:
     from conftest import login
-
     from pdz import policy
     from pdz.accounts.models import User
 

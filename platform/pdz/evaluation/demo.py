@@ -11,7 +11,16 @@ from ..demo import Demo, load_json
 from ..extensions import db
 from ..tavoli.models import Membership, MembershipRole
 from ..text import render_markdown
-from .models import Answer, ObjectiveEvaluation, SwotAssessment, SwotEntry, SwotEntryRevision, SwotKind, SwotStatus, SwotTag
+from .models import (
+    Answer,
+    ObjectiveEvaluation,
+    SwotAssessment,
+    SwotEntry,
+    SwotEntryRevision,
+    SwotKind,
+    SwotStatus,
+    SwotTag,
+)
 
 
 def load(demo: Demo) -> None:

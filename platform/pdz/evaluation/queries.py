@@ -69,8 +69,8 @@ def grid(assessment: SwotAssessment) -> dict[tuple[str, str], list[SwotEntry]]:
 
 @dataclass
 class ThemeRow:
-    dimension: str
-    quadrant: str
+    dimension: Dimension
+    quadrant: Quadrant
     theme: str
     tavoli: int
     entries: int
@@ -103,7 +103,7 @@ def themes(cycle: PlanningCycle, year: int | None = None, only_closed: bool = Tr
         .group_by(SwotEntry.dimension, SwotEntry.quadrant, theme)
         .order_by(SwotEntry.dimension, SwotEntry.quadrant, func.count(func.distinct(SwotAssessment.body_id)).desc())
     ).all()
-    return [ThemeRow(str(d), str(q), t, n, e) for d, q, t, n, e in rows]
+    return [ThemeRow(Dimension(d), Quadrant(q), t, n, e) for d, q, t, n, e in rows]
 
 
 def synthesis_entries(cycle: PlanningCycle, year: int | None = None, only_closed: bool = True) -> list[tuple[SwotEntry, Body]]:

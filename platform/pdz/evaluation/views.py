@@ -18,7 +18,7 @@ from ..labels import label
 from ..policy import guard
 from ..tavoli.models import Body
 from . import bp, queries, services
-from .models import Answer, Dimension, ObjectiveEvaluation, Quadrant, SwotAssessment, SwotEntry, SwotKind
+from .models import Answer, ObjectiveEvaluation, SwotAssessment, SwotEntry, SwotKind
 
 
 def _payload() -> dict[str, Any]:
@@ -264,7 +264,7 @@ def synthesis_csv() -> Any:
     rows.append([])
     rows.append(["dimensione", "quadrante", "tema", "tavoli", "voci"])
     for theme in queries.themes(cycle, year, only_closed=not include_open):
-        rows.append([label(Dimension(theme.dimension)), label(Quadrant(theme.quadrant)), theme.theme or "(senza tema)", theme.tavoli, theme.entries])
+        rows.append([label(theme.dimension), label(theme.quadrant), theme.theme or "(senza tema)", theme.tavoli, theme.entries])
     return _csv(rows, f"sintesi-swot-{cycle.label}.csv")
 
 
