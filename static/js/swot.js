@@ -50,7 +50,7 @@
     if (data.id) lastEvent = data.id;
     if (name === "swot.entry_saved") render(data);
     if (name === "swot.entry_removed") { var li = document.getElementById("voce-" + data.entry_id); if (li) li.remove(); }
-    if (name === "swot.closed") { say("L'autovalutazione è stata chiusa."); window.location.reload(); }
+    if (name === "swot.closed" && writable) { say("L'autovalutazione è stata chiusa."); window.location.reload(); }
   }
 
   // --- live channel -------------------------------------------------------------------------

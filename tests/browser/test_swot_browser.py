@@ -68,7 +68,7 @@ def test_two_people_fill_a_swot_at_once_and_the_udp_reads_the_synthesis(page_as:
 
     coordinator.once("dialog", lambda dialog: dialog.accept())
     coordinator.get_by_role("button", name="Chiudi e consegna all'UdP Integrato").click()
-    coordinator.wait_for_selector("text=Autovalutazione chiusa")
+    coordinator.locator("#swot-status", has_text="Chiusa").wait_for()
 
     udp = page_as("udp@example.org")
     udp.goto(f"{live_server.url}/valutazione/?anno=2026")
