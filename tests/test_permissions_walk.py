@@ -53,11 +53,13 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
     )
     db.session.add(invitation)
     db.session.commit()
+    from pdz.cycles.models import PlanningCycle
     from pdz.evaluation.models import ObjectiveEvaluation, SwotAssessment, SwotEntry
 
     assessment = db.session.scalar(select(SwotAssessment).where(SwotAssessment.body_id == povertà.id))
     return {
         "assessment_id": assessment.id,
+        "cycle_id": db.session.scalar(select(PlanningCycle.id).where(PlanningCycle.start_year == 2021)),
         "entry_id": db.session.scalar(select(SwotEntry.id).where(SwotEntry.assessment_id == assessment.id)),
         "evaluation_id": db.session.scalar(select(ObjectiveEvaluation.id)),
         "body_id": povertà.id,
