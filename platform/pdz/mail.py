@@ -7,10 +7,9 @@ import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 from enum import StrEnum
-
-from flask import current_app
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
