@@ -157,11 +157,17 @@ def app_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def app(database_url: str, run_dir: Path, app_overrides: dict[str, Any]) -> Iterator[Any]:
+    """The app under test. Test code runs in the context of a twin app on the same database, so that
+    each test-client request gets its own app context (and `g`), exactly as in production."""
     from pdz.extensions import db
 
-    application = make_app(database_url, run_dir, **app_overrides)
-    with application.app_context():
+    twin = make_app(database_url, run_dir, **app_overrides)
+    application = make_app(database_url, run_dir, **app_overrides)  # created last: owns the Socket.IO server
+    with twin.app_context():
         yield application
+        db.session.remove()
+        db.engine.dispose()
+    with application.app_context():
         db.session.remove()
         db.engine.dispose()
 
@@ -221,8 +227,10 @@ def tavolo(body: Callable[[str], Any]) -> Any:
 
 
 @pytest.fixture
-def count_queries(db: Any) -> Callable[[], Any]:
-    """`with count_queries() as n: ...; n()` gives the number of SQL statements run inside."""
+def count_queries(app: Any, db: Any) -> Callable[[], Any]:
+    """`with count_queries() as n: ...; n()` gives the number of SQL statements the app ran inside."""
+    with app.app_context():
+        engine = db.engine
 
     @contextmanager
     def counting() -> Iterator[Callable[[], int]]:
@@ -232,11 +240,11 @@ def count_queries(db: Any) -> Callable[[], Any]:
             if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|PRAGMA)", statement, re.I):
                 statements.append(statement)
 
-        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(engine, "before_cursor_execute", before)
         try:
             yield lambda: len(statements)
         finally:
-            event.remove(db.engine, "before_cursor_execute", before)
+            event.remove(engine, "before_cursor_execute", before)
 
     return counting
 

@@ -262,14 +262,15 @@ def people(demo: Demo) -> None:
     for name, body in demo.bodies.items():
         if not body.is_thematic:
             continue
-        roles = {m.role for m in db.session.scalars(select(Membership).where(Membership.body_id == body.id, Membership.ended_at.is_(None)))}
+        current = list(db.session.scalars(select(Membership).where(Membership.body_id == body.id, Membership.ended_at.is_(None))))
+        roles = {m.role for m in current}
         if MembershipRole.COORD_PUBLIC not in roles:
             org = demo.rng.choice(public_pool)
             demo.member(body, demo.filler_person(org, Function.ASSISTENTE_SOCIALE), org, MembershipRole.COORD_PUBLIC)
         if MembershipRole.COORD_ETS not in roles:
             org = demo.rng.choice(ets_pool)
             demo.member(body, demo.filler_person(org, Function.REFERENTE_ETS), org, MembershipRole.COORD_ETS)
-        if len(roles) < 4:
+        if len(current) < 6:
             for org in demo.rng.sample(ets_pool, 5):
                 demo.member(body, demo.filler_person(org, Function.REFERENTE_ETS), org, MembershipRole.MEMBER)
             for org in demo.rng.sample(public_pool, 2) + demo.rng.sample(others, 1):

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 from .accounts.models import Function, InvitationStatus, StaffRole
 from .cycles.models import CycleStatus
@@ -85,5 +86,10 @@ def label(value: Any) -> str:
     return str(value)
 
 
-def choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
-    return [(member.value, label(member)) for member in enum]
+def options(pairs: list[tuple[Any, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, str(text)) for value, text in pairs]
+
+
+def choices(enum: type[StrEnum]) -> list[SelectChoice]:
+    return options([(member.value, label(member)) for member in enum])

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .db import Base, on_commit, utcnow
+from .db import Base, StrEnumType, on_commit, utcnow
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class OutboxMessage(Base):
     to: Mapped[str] = mapped_column(String(254), index=True)
     subject: Mapped[str] = mapped_column(String(250))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[MailStatus] = mapped_column(String(20), default=MailStatus.OUTBOX)
+    status: Mapped[MailStatus] = mapped_column(StrEnumType(MailStatus, 20), default=MailStatus.OUTBOX)
     # Optional text attachments: [{"filename", "content_type" ("text/calendar; method=REQUEST"), "content"}]
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
+from ..labels import options
+
 EMAIL_REQUIRED = _l("Indica l'indirizzo e-mail.")
 EMAIL_INVALID = _l("L'indirizzo e-mail non è valido.")
 
@@ -35,7 +37,7 @@ class ProfileForm(FlaskForm):
         _l("Nome e cognome"),
         validators=[DataRequired(_l("Indica nome e cognome.")), Length(max=120, message=_l("Al massimo 120 caratteri."))],
     )
-    locale = SelectField(_l("Lingua"), choices=[("it", "Italiano"), ("en", "English")])
+    locale = SelectField(_l("Lingua"), choices=options([("it", "Italiano"), ("en", "English")]))
 
 
 class ChangePasswordForm(FlaskForm):

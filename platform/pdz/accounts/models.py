@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, TimestampMixin
+from ..db import Base, StrEnumType, TimestampMixin
 
 from ..tavoli.models import MembershipRole
 
@@ -52,7 +52,7 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(5), default="it")
-    staff_role: Mapped[StaffRole | None] = mapped_column(String(30))
+    staff_role: Mapped[StaffRole | None] = mapped_column(StrEnumType(StaffRole, 30))
     # Part of the login cookie: rotating it signs the user out of every session.
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
     last_login_at: Mapped[datetime | None]
@@ -95,7 +95,7 @@ class Affiliation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    function: Mapped[Function] = mapped_column(String(30), default=Function.ALTRO)
+    function: Mapped[Function] = mapped_column(StrEnumType(Function, 30), default=Function.ALTRO)
     title: Mapped[str] = mapped_column(String(120), default="")  # free text, e.g. "Assessore ai servizi sociali"
     user: Mapped[User] = relationship(back_populates="affiliations")
     organisation: Mapped[Organisation] = relationship()
@@ -114,12 +114,12 @@ class Invitation(TimestampMixin, Base):
     full_name: Mapped[str] = mapped_column(String(120), default="")
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    role: Mapped[MembershipRole] = mapped_column(String(30))
-    function: Mapped[Function] = mapped_column(String(30), default=Function.ALTRO)
+    role: Mapped[MembershipRole] = mapped_column(StrEnumType(MembershipRole, 30))
+    function: Mapped[Function] = mapped_column(StrEnumType(Function, 30), default=Function.ALTRO)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime]
-    status: Mapped[InvitationStatus] = mapped_column(String(20), default=InvitationStatus.PENDING)
+    status: Mapped[InvitationStatus] = mapped_column(StrEnumType(InvitationStatus, 20), default=InvitationStatus.PENDING)
     accepted_at: Mapped[datetime | None]
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[Body] = relationship()

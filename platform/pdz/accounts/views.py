@@ -111,7 +111,7 @@ def change_password() -> Any:
         except Invalid as error:
             attach_errors(password_form, error)
         else:
-            login_user(current_user)  # keep this session: the new token is in the cookie
+            login_user(current_user._get_current_object())  # keep this session: the new token goes in the cookie
             flash(_("Password cambiata. Le altre sessioni aperte sono state chiuse."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, password_form=password_form), 422

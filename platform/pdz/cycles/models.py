@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, TimestampMixin
+from ..db import Base, StrEnumType, TimestampMixin
 
 
 class CycleStatus(StrEnum):
@@ -22,7 +22,7 @@ class PlanningCycle(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     start_year: Mapped[int]
     end_year: Mapped[int]
-    status: Mapped[CycleStatus] = mapped_column(String(20), default=CycleStatus.PREPARATION)
+    status: Mapped[CycleStatus] = mapped_column(StrEnumType(CycleStatus, 20), default=CycleStatus.PREPARATION)
     years: Mapped[list[CycleYear]] = relationship(back_populates="cycle", order_by="CycleYear.year")
 
     @property

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..labels import choices
+from ..labels import choices, options
 from .models import LegalForm, OrgKind
 
 
@@ -22,7 +22,7 @@ class OrganisationForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = choices(OrgKind)
-        self.legal_form.choices = [("", "—"), *choices(LegalForm)]
+        self.legal_form.choices = [*options([("", "—")]), *choices(LegalForm)]
 
 
 class AdhesionForm(FlaskForm):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, TimestampMixin
+from ..db import Base, StrEnumType, TimestampMixin
 
 if TYPE_CHECKING:
     from ..cycles.models import PlanningCycle, PolicyArea
@@ -61,8 +61,8 @@ class Organisation(TimestampMixin, Base):
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[OrgKind] = mapped_column(String(30), index=True)
-    legal_form: Mapped[LegalForm | None] = mapped_column(String(30))
+    kind: Mapped[OrgKind] = mapped_column(StrEnumType(OrgKind, 30), index=True)
+    legal_form: Mapped[LegalForm | None] = mapped_column(StrEnumType(LegalForm, 30))
     runts_number: Mapped[str | None] = mapped_column(String(40))  # set when registered in RUNTS
     seat_comune_id: Mapped[int | None] = mapped_column(ForeignKey("comuni.id"), index=True)
     represents_comune_id: Mapped[int | None] = mapped_column(ForeignKey("comuni.id"), unique=True)

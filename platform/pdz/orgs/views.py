@@ -11,6 +11,7 @@ from ..cycles.models import PlanningCycle
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
+from ..labels import options
 from ..policy import guard
 from ..territory.models import SubAmbito
 from ..webutil import attach_errors
@@ -53,7 +54,7 @@ def detail(org: Organisation) -> Any:
 
 def _save(org: Organisation | None) -> Any:
     form = OrganisationForm(obj=org)
-    form.sub_ambito_ids.choices = [(s.id, s.name) for s in _sub_ambiti()]
+    form.sub_ambito_ids.choices = options([(s.id, s.name) for s in _sub_ambiti()])
     if org is not None and not form.is_submitted():
         form.sub_ambito_ids.data = [s.id for s in org.sub_ambiti]
         form.legal_form.data = org.legal_form.value if org.legal_form else ""

@@ -6,7 +6,7 @@ from wtforms import EmailField, HiddenField, IntegerField, SelectField, SelectMu
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..accounts.models import Function
-from ..labels import choices
+from ..labels import choices, options
 from ..tavoli.models import BodyKind, BodyStatus, MembershipRole
 
 TOO_LONG = _l("Testo troppo lungo.")
@@ -63,4 +63,4 @@ class RoleForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(choices=[("accept", _l("Approva")), ("reject", _l("Respingi"))])
+    decision = SelectField(choices=options([("accept", _l("Approva")), ("reject", _l("Respingi"))]))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, TimestampMixin, utcnow
+from ..db import Base, StrEnumType, TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -69,8 +69,8 @@ class Body(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     short_name: Mapped[str] = mapped_column(String(80), default="")
-    kind: Mapped[BodyKind] = mapped_column(String(30), index=True)
-    status: Mapped[BodyStatus] = mapped_column(String(20), default=BodyStatus.ACTIVE)
+    kind: Mapped[BodyKind] = mapped_column(StrEnumType(BodyKind, 30), index=True)
+    status: Mapped[BodyStatus] = mapped_column(StrEnumType(BodyStatus, 20), default=BodyStatus.ACTIVE)
     description: Mapped[str] = mapped_column(Text, default="")
     sub_ambito_id: Mapped[int | None] = mapped_column(ForeignKey("sub_ambiti.id"))
     areas: Mapped[list[PolicyArea]] = relationship(secondary=body_areas, order_by="PolicyArea.position")
@@ -110,7 +110,7 @@ class Membership(Base):
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    role: Mapped[MembershipRole] = mapped_column(String(30), default=MembershipRole.MEMBER)
+    role: Mapped[MembershipRole] = mapped_column(StrEnumType(MembershipRole, 30), default=MembershipRole.MEMBER)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     body: Mapped[Body] = relationship(back_populates="memberships")
@@ -140,7 +140,7 @@ class Mandate(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
     version: Mapped[int]
-    status: Mapped[MandateStatus] = mapped_column(String(20))
+    status: Mapped[MandateStatus] = mapped_column(StrEnumType(MandateStatus, 20))
     finalita_source: Mapped[str] = mapped_column(Text, default="")
     finalita_html: Mapped[str] = mapped_column(Text, default="")
     attivita_source: Mapped[str] = mapped_column(Text, default="")

@@ -14,6 +14,7 @@ from ..cycles.models import PolicyArea
 from ..db import unit_of_work
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..labels import options
 from ..orgs.models import Organisation
 from ..policy import guard
 from ..webutil import attach_errors
@@ -22,8 +23,8 @@ from .forms import BodyForm, DecisionForm, InviteForm, MandateForm, RoleForm
 from .models import MANDATE_PARTS, Body, BodyKind, BodyStatus, MembershipRole
 
 
-def _area_choices() -> list[tuple[int, str]]:
-    return [(a.id, f"{a.code} – {a.name}") for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))]
+def _area_choices() -> list[Any]:
+    return options([(a.id, f"{a.code} – {a.name}") for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))])
 
 
 def _organisations() -> list[Organisation]:

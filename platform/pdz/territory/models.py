@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, TimestampMixin
+from ..db import Base, StrEnumType, TimestampMixin
 
 class Ambito(TimestampMixin, Base):
     __tablename__ = "ambiti"
@@ -45,7 +45,7 @@ class Comune(TimestampMixin, Base):
     population_source: Mapped[str] = mapped_column(String(200), default="")
     sub_ambito_id: Mapped[int | None] = mapped_column(ForeignKey("sub_ambiti.id"), index=True)
     assignment: Mapped[AssignmentSource] = mapped_column(
-        String(20), default=AssignmentSource.TO_CHECK
+        StrEnumType(AssignmentSource, 20), default=AssignmentSource.TO_CHECK
     )
     is_capofila: Mapped[bool] = mapped_column(default=False)  # capofila of its sub-ambito
     sub_ambito: Mapped[SubAmbito | None] = relationship(back_populates="comuni", foreign_keys=[sub_ambito_id])

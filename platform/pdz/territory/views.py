@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..accounts.forms import EmptyForm
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
@@ -33,12 +34,7 @@ def edit(comune: Comune) -> Any:
     sub_ambiti = list(db.session.scalars(select(SubAmbito).order_by(SubAmbito.name)))
     errors: dict[str, str] = {}
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf
-        from wtforms import ValidationError
-
-        try:
-            validate_csrf(request.form.get("csrf_token", ""))
-        except ValidationError:
+        if not EmptyForm().validate_on_submit():
             errors[""] = _("Il modulo è scaduto: ricarica la pagina e riprova.")
         else:
             raw_population = request.form.get("population", "").replace(".", "").strip()

@@ -1,0 +1,119 @@
+"""Walks the whole URL map as every demo role and checks each answer against the policy module.
+
+A new route is covered without anyone remembering to add it: a route without a policy guard fails
+here, and so does a URL argument with no sample below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+ROLES = [
+    None,
+    "admin@example.org",
+    "udp@example.org",
+    "coord.pubblico@example.org",
+    "coord.ets@example.org",
+    "membro@example.org",
+    "osservatore@example.org",
+    "disabilita@example.org",
+    "sindaco@example.org",
+    "delegato@example.org",
+]
+
+
+def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
+    """One real object id per URL argument name, chosen so POSTs never touch the roles' own accounts."""
+    from pdz.accounts.models import Invitation, User
+    from pdz.db import utcnow
+    from pdz.orgs.models import Organisation, OrgKind
+    from pdz.tavoli.models import Mandate, Membership, MembershipRole
+    from pdz.territory.models import Comune
+
+    povertà = body("Tavolo Povertà")
+    filler = db.session.scalar(
+        select(Membership).where(
+            Membership.body_id == povertà.id,
+            Membership.role == MembershipRole.MEMBER,
+            ~Membership.user.has(User.email.in_([r for r in ROLES if r])),
+        )
+    )
+    invitation = Invitation(
+        email="nuovo@example.org",
+        body_id=povertà.id,
+        organisation_id=filler.organisation_id,
+        role=MembershipRole.MEMBER,
+        token_hash="0" * 64,
+        invited_by_id=filler.user_id,
+        expires_at=utcnow().replace(year=utcnow().year + 1),
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    return {
+        "body_id": povertà.id,
+        "org_id": db.session.scalar(select(Organisation.id).where(Organisation.kind == OrgKind.ETS)),
+        "comune_id": db.session.scalar(select(Comune.id).where(Comune.name == "Ricengo")),
+        "user_id": filler.user_id,
+        "membership_id": filler.id,
+        "mandate_id": db.session.scalar(select(Mandate.id).where(Mandate.body_id == povertà.id)),
+        "invitation_id": invitation.id,
+        "token": "not-a-real-token",
+        "filename": "css/pdz.css",
+    }
+
+
+def test_every_route_has_a_policy_guard(app: Any) -> None:
+    unguarded = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and getattr(app.view_functions[rule.endpoint], "_pdz_rule", None) is None
+    ]
+    assert unguarded == []
+
+
+@pytest.mark.parametrize("email", ROLES)
+def test_every_route_answers_as_the_policy_says(app: Any, db: Any, body: Callable[[str], Any], email: str | None) -> None:
+    from conftest import login
+
+    from pdz import policy
+    from pdz.accounts.models import User
+
+    samples = _samples(db, body)
+    client = app.test_client()
+    if email:
+        login(client, email)
+    mismatches = []
+    session_ending = {"accounts.logout", "accounts.sign_out_everywhere"}  # walked last
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint in session_ending, r.rule)):
+        if rule.endpoint == "static":
+            continue
+        missing = [arg for arg in rule.arguments if arg not in samples]
+        assert not missing, f"add a sample for {missing} used by {rule.rule}"
+        url = rule.build({arg: samples[arg] for arg in rule.arguments})[1]
+        route_rule = app.view_functions[rule.endpoint]._pdz_rule
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            db.session.expire_all()
+            actor = db.session.scalar(select(User).where(User.email == email)) if email else None
+            if route_rule.action is None:
+                expected = "public"
+            elif actor is None:
+                expected = "login"
+            else:
+                obj = db.session.get(route_rule.model, samples[route_rule.arg]) if route_rule.model else None
+                with app.test_request_context():
+                    expected = "allow" if policy.can(actor, route_rule.action, obj) else "deny"
+            response = client.open(url, method=method, data={})
+            status = response.status_code
+            ok = {
+                "public": status < 500 and status != 403,
+                "login": status == 302 and "/login" in response.location,
+                "allow": status < 500 and status != 403,
+                "deny": status == 403,
+            }[expected]
+            if not ok:
+                mismatches.append(f"{method} {url} as {email}: expected {expected}, got {status}")
+    assert mismatches == []
