@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
-
 from flask_login import current_user
 
 from ..meetings import queries as meetings_queries

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, TimestampMixin, utcnow
+from ..db import Base, StrEnumType, TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -60,7 +60,7 @@ class QuorumRule(Base):
     __tablename__ = "quorum_rules"
     id: Mapped[int] = mapped_column(primary_key=True)
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), unique=True)
-    kind: Mapped[QuorumKind] = mapped_column(String(20), default=QuorumKind.NONE)
+    kind: Mapped[QuorumKind] = mapped_column(StrEnumType(QuorumKind, 20), default=QuorumKind.NONE)
     numerator: Mapped[int] = mapped_column(default=1)
     denominator: Mapped[int] = mapped_column(default=2)
     weighted: Mapped[bool] = mapped_column(default=False)  # weight = population of the comune represented
@@ -75,14 +75,14 @@ class Meeting(TimestampMixin, Base):
     ends_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(300), default="")
     video_url: Mapped[str] = mapped_column(String(500), default="")
-    status: Mapped[MeetingStatus] = mapped_column(String(20), default=MeetingStatus.DRAFT, index=True)
+    status: Mapped[MeetingStatus] = mapped_column(StrEnumType(MeetingStatus, 20), default=MeetingStatus.DRAFT, index=True)
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, bumped by every published change
     published_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     concluded_at: Mapped[datetime | None]
     checkin_code: Mapped[str | None] = mapped_column(String(12))
     current_item_id: Mapped[int | None]  # the agenda item under discussion (no FK: items point here)
-    minutes_status: Mapped[MinutesStatus] = mapped_column(String(20), default=MinutesStatus.DRAFT)
+    minutes_status: Mapped[MinutesStatus] = mapped_column(StrEnumType(MinutesStatus, 20), default=MinutesStatus.DRAFT)
     minutes_approved_at: Mapped[datetime | None]
     minutes_approved_in_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     minutes_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -150,7 +150,7 @@ class Rsvp(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    answer: Mapped[RsvpAnswer] = mapped_column(String(20))
+    answer: Mapped[RsvpAnswer] = mapped_column(StrEnumType(RsvpAnswer, 20))
     delegate_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     meeting: Mapped[Meeting] = relationship(back_populates="rsvps")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -166,7 +166,7 @@ class Attendance(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    status: Mapped[AttendanceStatus] = mapped_column(String(20), default=AttendanceStatus.ABSENT)
+    status: Mapped[AttendanceStatus] = mapped_column(StrEnumType(AttendanceStatus, 20), default=AttendanceStatus.ABSENT)
     stands_for_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # delegate for this member
     arrived_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]
@@ -207,7 +207,7 @@ class ActionItem(TimestampMixin, Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     due_on: Mapped[date | None]
-    status: Mapped[ActionStatus] = mapped_column(String(20), default=ActionStatus.OPEN, index=True)
+    status: Mapped[ActionStatus] = mapped_column(StrEnumType(ActionStatus, 20), default=ActionStatus.OPEN, index=True)
     completed_at: Mapped[datetime | None]
     meeting: Mapped[Meeting] = relationship(back_populates="actions")
     owner: Mapped[User] = relationship()

@@ -12,6 +12,7 @@ from ..accounts.models import User
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..extensions import db
+from ..labels import options
 from ..policy import guard, public
 from ..tavoli.models import Body, Membership
 from ..webutil import attach_errors
@@ -156,7 +157,7 @@ def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     rsvp = next((r for r in meeting.rsvps if r.user_id == current_user.id), None)
     rsvp_form = forms.get("rsvp_form") or RsvpForm(answer=rsvp.answer.value if rsvp else None,
                                                     delegate_id=str(rsvp.delegate_id or "") if rsvp else "")
-    rsvp_form.delegate_id.choices = [("", "—")] + [(str(u.id), u.full_name) for u in services.delegates_for(current_user, meeting)]
+    rsvp_form.delegate_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in services.delegates_for(current_user, meeting)])
     mine = next((a for a in meeting.attendances if a.user_id == current_user.id), None)
     return render_template(
         "meetings/detail.html",
@@ -363,9 +364,9 @@ def _run_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     member_ids = [m.user_id for m in members]
     people = list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name)))
     names = {u.id: u.full_name for u in people}
-    register_form.user_id.choices = [("", "—")] + [(str(u.id), u.full_name) for u in people if u.id not in registered]
-    register_form.stands_for_id.choices = [("", _("nessuna: è componente"))] + [
-        (str(i), names.get(i, "?")) for i in member_ids if i in names]
+    register_form.user_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in people if u.id not in registered])
+    register_form.stands_for_id.choices = options([("", _("nessuna: è componente"))] + [
+        (str(i), names.get(i, "?")) for i in member_ids if i in names])
     return render_template(
         "meetings/run.html",
         meeting=meeting,
@@ -445,17 +446,17 @@ def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     meeting = _page(meeting)
     item_choices = [("", _("Incontro in generale"))] + [(str(i.id), f"{i.position}. {i.title}") for i in meeting.items]
     decision_form = forms.get("decision_form") or DecisionForm()
-    decision_form.item_id.choices = item_choices
+    decision_form.item_id.choices = options(item_choices)
     action_form = forms.get("action_form") or ActionForm()
-    action_form.item_id.choices = item_choices
+    action_form.item_id.choices = options(item_choices)
     people = sorted({a.user for a in meeting.attendances}, key=lambda u: u.full_name)
-    action_form.owner_id.choices = [("", "—")] + [(str(u.id), u.full_name) for u in people]
+    action_form.owner_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in people])
     orgs = sorted({a.organisation for a in meeting.attendances}, key=lambda o: o.name)
-    action_form.organisation_id.choices = [("", _("l'ente che rappresenta"))] + [(str(o.id), o.name) for o in orgs]
+    action_form.organisation_id.choices = options([("", _("l'ente che rappresenta"))] + [(str(o.id), o.name) for o in orgs])
     approve_form = forms.get("approve_form") or ApproveForm()
     candidates = services.approving_candidates(meeting)
-    approve_form.approving_meeting_id.choices = [
-        (str(m.id), f"{m.starts_at.astimezone(services.ROME):%d/%m/%Y} – {m.title}") for m in candidates]
+    approve_form.approving_meeting_id.choices = options([
+        (str(m.id), f"{m.starts_at.astimezone(services.ROME):%d/%m/%Y} – {m.title}") for m in candidates])
     return render_template(
         "meetings/minutes.html",
         meeting=meeting,

@@ -1,8 +1,8 @@
 """meetings
 
-Revision ID: 34c418175d0b
+Revision ID: c719b45c05a2
 Revises: 35a3a6faa312
-Create Date: 2026-11-23 14:29:57.862412
+Create Date: 2026-11-23 14:32:18.791194
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import pdz.db
 
 
 # revision identifiers, used by Alembic.
-revision = '34c418175d0b'
+revision = 'c719b45c05a2'
 down_revision = '35a3a6faa312'
 branch_labels = None
 depends_on = None
