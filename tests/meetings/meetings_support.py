@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -59,3 +60,8 @@ def load(db: Any, meeting_id: int) -> Any:
 
     db.session.expire_all()
     return db.session.get(Meeting, meeting_id)
+
+
+def text(response: Any) -> str:
+    """The page as text, HTML entities decoded (apostrophes are escaped in attributes and text)."""
+    return html.unescape(response.get_data(as_text=True))
