@@ -60,13 +60,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = _l("Accedi per continuare.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    socketio.init_app(
-        app,
-        async_mode="threading",
-        message_queue=app.config["PDZ_REDIS_URL"],
-        cors_allowed_origins=[],
-        manage_session=False,
-    )
 
     from .accounts.services import load_user
 
@@ -77,6 +70,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
 
     from . import cli, sockets  # noqa: F401 - socket handlers register on import
+
+    # After every socket handler module is imported: Flask-SocketIO only keeps handlers declared while no
+    # server exists, so initialising first would leave a second app (tests) without any event handler.
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["PDZ_REDIS_URL"],
+        cors_allowed_origins=[],
+        manage_session=False,
+    )
 
     cli.register(app)
 
