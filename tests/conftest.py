@@ -327,6 +327,15 @@ def http_session(server: LiveServer, email: str, password: str = "demo") -> requ
     return session
 
 
+def fast_close(client: Any) -> None:
+    """websocket-client waits up to 3 s for the server's close frame; tests need not."""
+    ws = getattr(client.eio, "ws", None)
+    if ws is not None and not getattr(ws, "_pdz_fast", False):
+        original = ws.close
+        ws.close = lambda *args, **kwargs: original(*args, **{**kwargs, "timeout": 0.1})
+        ws._pdz_fast = True
+
+
 @pytest.fixture
 def socket_client(live_server: LiveServer) -> Iterator[Callable[..., Any]]:
     """`socket_client(email)` gives a connected python-socketio client sharing that user's login cookie."""
@@ -351,5 +360,58 @@ def socket_client(live_server: LiveServer) -> Iterator[Callable[..., Any]]:
 
     yield make
     for client in clients:
-        if client.connected:
-            client.disconnect()
+        fast_close(client)
+    closers = [threading.Thread(target=client.disconnect) for client in clients if client.connected]
+    for closer in closers:
+        closer.start()
+    for closer in closers:
+        closer.join(timeout=10)
+
+
+# --- browser (Playwright driving Debian's chromium) ------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: the README's test command installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page_as(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Any]]:
+    """`page_as(email)` opens a new browser context signed in through the real login page."""
+    contexts: list[Any] = []
+
+    def make(email: str | None, password: str = "demo") -> Any:
+        context = browser.new_context(locale="it-IT", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(live_server.url + "/login")
+        if email:
+            page.get_by_label("E-mail").fill(email)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Accedi").click()
+            page.wait_for_url(live_server.url + "/")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

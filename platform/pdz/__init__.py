@@ -60,6 +60,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = _l("Accedi per continuare.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    _import_socket_handlers()  # before init_app, so every app instance gets the handlers
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["PDZ_REDIS_URL"],
+        cors_allowed_origins=[],
+        manage_session=False,
+    )
 
     from .accounts.services import load_user
 
@@ -69,17 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
 
-    from . import cli, sockets  # noqa: F401 - socket handlers register on import
-
-    # After every socket handler module is imported: Flask-SocketIO only keeps handlers declared while no
-    # server exists, so initialising first would leave a second app (tests) without any event handler.
-    socketio.init_app(
-        app,
-        async_mode="threading",
-        message_queue=app.config["PDZ_REDIS_URL"],
-        cors_allowed_origins=[],
-        manage_session=False,
-    )
+    from . import cli
 
     cli.register(app)
 
@@ -98,8 +96,17 @@ def _register_blueprints(app: Flask) -> None:
     for domain in BLUEPRINTS:
         import_module(f"pdz.{domain}.views")  # routes attach to the blueprint on import
         app.register_blueprint(import_module(f"pdz.{domain}").bp)
+
+
+def _import_socket_handlers() -> None:
+    """Socket handlers register on the SocketIO singleton when their module is first imported."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    import_module("pdz.sockets")
+    for domain in BLUEPRINTS:
         if find_spec(f"pdz.{domain}.sockets") is not None:
-            import_module(f"pdz.{domain}.sockets")  # socket handlers register on import
+            import_module(f"pdz.{domain}.sockets")
 
 
 def _register_error_handlers(app: Flask) -> None:

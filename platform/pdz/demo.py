@@ -10,7 +10,7 @@ import json
 import random
 import unicodedata
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -279,7 +279,14 @@ def people(demo: Demo) -> None:
             demo.member(body, liaison[1], demo.orgs[f"Comune di {liaison[0]}"], MembershipRole.MEMBER)
         if not db.session.scalar(select(Mandate.id).where(Mandate.body_id == body.id)):
             topic = ", ".join(a.name.lower() for a in body.areas) or body.display_name.lower()
-            mandate = Mandate(body_id=body.id, version=1, status=MandateStatus.IN_FORCE, author_id=udp.id, decided_by_id=udp.id)
+            mandate = Mandate(
+                body_id=body.id,
+                version=1,
+                status=MandateStatus.IN_FORCE,
+                author_id=udp.id,
+                decided_by_id=udp.id,
+                decided_at=datetime(2025, 2, 12, 16, 0, tzinfo=UTC),
+            )
             for part, template in MANDATE_TEXT.items():
                 source = template.format(topic=topic)
                 setattr(mandate, f"{part}_source", source)
