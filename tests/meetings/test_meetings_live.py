@@ -38,11 +38,13 @@ def _wait_for(client, name, predicate=lambda data: True, timeout=5.0):
 def test_meeting_followed_live(live_server, socket_client):
     from sqlalchemy import select
 
+    from pdz.accounts.models import User
     from pdz.extensions import db
     from pdz.tavoli.models import Body
 
     with live_server.app.app_context():
         tavolo_id = db.session.scalar(select(Body.id).where(Body.name == "Tavolo Povertà"))
+        member_id = db.session.scalar(select(User.id).where(User.email == "membro@example.org"))
         db.session.remove()
     coord = http_session(live_server, "coord.pubblico@example.org")
     new = f"/tavoli/{tavolo_id}/incontri/nuovo"
@@ -59,11 +61,11 @@ def test_meeting_followed_live(live_server, socket_client):
     items = [int(i) for i in re.findall(r'name="item_id" value="(\d+)"', regia)]
     assert len(items) == 3
 
-    follower = socket_client("membro@example.org")
+    follower = socket_client("membro@example.org", transports=["polling"])
     assert follower.call("room.join", {"room": f"meeting:{meeting_id}"}, timeout=5)["ok"] is True
-    outsider = socket_client("disabilita@example.org")
+    outsider = socket_client("disabilita@example.org", transports=["polling"])
     assert outsider.call("room.join", {"room": f"meeting:{meeting_id}"}, timeout=5) == {"ok": False, "error": "forbidden"}
-    screen = socket_client("coord.pubblico@example.org")
+    screen = socket_client("coord.pubblico@example.org", transports=["polling"])
     joined = screen.call("room.join", {"room": f"meeting:{meeting_id}"}, timeout=5)
     assert joined["ok"] is True
 
@@ -96,4 +98,7 @@ def test_meeting_followed_live(live_server, socket_client):
     replay = follower.call("events.since", {"rooms": [f"meeting:{meeting_id}"], "after": joined["last_event_id"]}, timeout=5)
     names = [e["name"] for e in replay["events"]]
     assert names[0] == "meeting.item_changed" and "meeting.minutes_saved" in names
+    # The convocation reached the member in-app too (their own room), replayable after the fact.
+    notices = follower.call("events.since", {"rooms": [f"user:{member_id}"], "after": 0}, timeout=5)["events"]
+    assert any(e["name"] == "meeting.convened" and e["meeting_id"] == meeting_id for e in notices)
     assert outsider.call("events.since", {"rooms": [f"meeting:{meeting_id}"], "after": 0}, timeout=5)["events"] == []
