@@ -32,7 +32,7 @@ def test_meeting_in_the_browser(live_server, page_as):
 
     # Schedule from the tavolo's meetings tab, draft the agenda, convene.
     coord.goto(f"{base}/tavoli/{tavolo_id}")
-    coord.get_by_role("link", name="Incontri").click()
+    coord.get_by_role("navigation", name="Sezioni del tavolo").get_by_role("link", name="Incontri").click()
     coord.get_by_role("link", name="Nuovo incontro").click()
     coord.locator("#title").fill("Incontro di dicembre")
     coord.locator("#day").fill(future_day(6))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC
+from email.utils import parseaddr
 
 from flask import current_app, url_for
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from ..db import utcnow
 from ..formatting import ROME
@@ -30,6 +31,10 @@ def event_for(meeting: Meeting) -> Event:
     event.add("dtstart", meeting.starts_at.astimezone(ROME))
     event.add("dtend", meeting.ends_at.astimezone(ROME))
     event.add("summary", f"{meeting.body.display_name}: {meeting.title}")
+    address = parseaddr(current_app.config.get("PDZ_MAIL_FROM") or "")[1] or "noreply@localhost"
+    organizer = vCalAddress(f"mailto:{address}")
+    organizer.params["cn"] = vText(meeting.body.name)
+    event.add("organizer", organizer)
     location = meeting.place or meeting.video_url
     if location:
         event.add("location", location)

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..accounts.forms import EmptyForm
-from ..accounts.models import User
+from ..accounts.models import Affiliation, User
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..extensions import db
@@ -108,6 +109,8 @@ def body_list(body: Body) -> Any:
         past=past,
         actions=queries.open_actions(body=body),
         rule=services.rule_for(body),
+        meeting_rates={r.key: r for r in queries.rates_by_meeting(body.id)},
+        org_rates=queries.rates_by_organisation(body.id),
     )
 
 
@@ -328,8 +331,6 @@ def answer(meeting: Meeting) -> Any:
         else:
             flash(_("Risposta registrata."), "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    elif not form.answer.errors:
-        form.answer.errors = [_("Scegli una risposta.")]
     else:
         form.answer.errors = [_("Scegli una risposta.")]
     return _detail(meeting, 422, rsvp_form=form)
@@ -362,7 +363,13 @@ def _run_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         select(Membership).where(Membership.body_id == meeting.body_id, Membership.ended_at.is_(None))
     ))
     member_ids = [m.user_id for m in members]
-    people = list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name)))
+    org_ids = {m.organisation_id for m in members}
+    people = list(db.session.scalars(  # members, and whoever may stand in for them (same organisation)
+        select(User)
+        .where(User.active.is_(True),
+               or_(User.id.in_(member_ids), User.id.in_(select(Affiliation.user_id).where(Affiliation.organisation_id.in_(org_ids)))))
+        .order_by(User.full_name)
+    ))
     names = {u.id: u.full_name for u in people}
     register_form.user_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in people if u.id not in registered])
     register_form.stands_for_id.choices = options([("", _("nessuna: è componente"))] + [
@@ -467,6 +474,7 @@ def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         candidates=candidates,
         empty_form=EmptyForm(),
         items=queries.item_titles(meeting),
+        op_seed=secrets.token_hex(8),
     ), status
 
 
