@@ -1,7 +1,7 @@
 """evaluation
 
 Revision ID: b60d57eeabc6
-Revises: 35a3a6faa312
+Revises: c719b45c05a2
 Create Date: 2026-11-23 14:38:23.637752
 
 """
@@ -13,7 +13,7 @@ import pdz.db
 
 # revision identifiers, used by Alembic.
 revision = 'b60d57eeabc6'
-down_revision = '35a3a6faa312'
+down_revision = 'c719b45c05a2'
 branch_labels = None
 depends_on = None
 

@@ -7,9 +7,10 @@ import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 from enum import StrEnum
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, Text
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, StrEnumType, on_commit, utcnow
@@ -32,23 +33,37 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(250))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[MailStatus] = mapped_column(StrEnumType(MailStatus, 20), default=MailStatus.OUTBOX)
+    # Optional text attachments: [{"filename", "content_type" ("text/calendar; method=REQUEST"), "content"}]
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
-def send_mail(to: str, subject: str, body: str) -> OutboxMessage:
-    message = OutboxMessage(to=to, subject=subject, body=body)
+def send_mail(to: str, subject: str, body: str, attachments: list[dict[str, Any]] | None = None) -> OutboxMessage:
+    message = OutboxMessage(to=to, subject=subject, body=body, attachments=attachments or None)
     db.session.add(message)
     if current_app.config.get("PDZ_SMTP_HOST"):
         config = dict(current_app.config)
         db.session.flush()
         message_id = message.id
-        on_commit(db.session, lambda: _deliver(config, message_id, to, subject, body))
+        on_commit(db.session, lambda: _deliver(config, message_id, to, subject, body, attachments))
     return message
 
 
-def _deliver(config: dict, message_id: int, to: str, subject: str, body: str) -> None:
+def _deliver(
+    config: dict, message_id: int, to: str, subject: str, body: str, attachments: list[dict[str, Any]] | None = None
+) -> None:
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = config["PDZ_MAIL_FROM"], to, subject
     email.set_content(body)
+    for attachment in attachments or []:
+        maintype, _sep, rest = attachment["content_type"].partition("/")
+        subtype, *params = [part.strip() for part in rest.split(";")]
+        email.add_attachment(
+            attachment["content"].encode("utf-8"),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+            params=dict(p.split("=", 1) for p in params if "=" in p),
+        )
     status = MailStatus.SENT
     try:
         with smtplib.SMTP(config["PDZ_SMTP_HOST"], config["PDZ_SMTP_PORT"], timeout=10) as smtp:

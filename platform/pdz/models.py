@@ -5,6 +5,7 @@ from .audit import AuditEntry  # noqa: F401
 from .cycles.models import *  # noqa: F403
 from .evaluation.models import *  # noqa: F403
 from .mail import OutboxMessage  # noqa: F401
+from .meetings.models import *  # noqa: F403
 from .orgs.models import *  # noqa: F403
 from .realtime import LiveEvent  # noqa: F401
 from .tavoli.models import *  # noqa: F403

@@ -147,6 +147,68 @@ def _tavolo_coordinate(user: Any, body: Any) -> bool:
 # --- meetings ---
 
 
+@rule("meeting.calendar")
+def _meeting_calendar(user: Any, obj: Any) -> bool:
+    return True  # one's own calendar, feed and action items
+
+
+@rule("meeting.list")
+def _meeting_list(user: Any, body: Any) -> bool:
+    return _tavolo_view(user, body)
+
+
+@rule("meeting.schedule")
+def _meeting_schedule(user: Any, body: Any) -> bool:
+    """Co-coordinators schedule and run their body's meetings; UdP staff any (governance bodies have none)."""
+    from .tavoli.models import COORDINATOR_ROLES, BodyStatus
+
+    if body is None or body.status == BodyStatus.CLOSED:
+        return False
+    return user.is_udp or _role(user, body) in COORDINATOR_ROLES
+
+
+@rule("meeting.quorum.configure")
+def _meeting_quorum(user: Any, body: Any) -> bool:
+    return user.is_udp
+
+
+def _named_delegate(user: Any, meeting: Any) -> bool:
+    from .meetings.models import Rsvp
+
+    return bool(
+        db.session.scalar(select(Rsvp.id).where(Rsvp.meeting_id == meeting.id, Rsvp.delegate_id == user.id).limit(1))
+    )
+
+
+@rule("meeting.view")
+def _meeting_view(user: Any, meeting: Any) -> bool:
+    return meeting is not None and (_tavolo_view(user, meeting.body) or _named_delegate(user, meeting))
+
+
+@rule("meeting.manage")
+def _meeting_manage(user: Any, meeting: Any) -> bool:
+    return meeting is not None and _meeting_schedule(user, meeting.body)
+
+
+@rule("meeting.respond")
+def _meeting_respond(user: Any, meeting: Any) -> bool:
+    return meeting is not None and membership(user, meeting.body) is not None
+
+
+@rule("meeting.checkin")
+def _meeting_checkin(user: Any, meeting: Any) -> bool:
+    return meeting is not None and (membership(user, meeting.body) is not None or _named_delegate(user, meeting))
+
+
+@rule("meeting.minutes.write")
+def _meeting_minutes_write(user: Any, meeting: Any) -> bool:
+    from .tavoli.models import COORDINATOR_ROLES, MembershipRole
+
+    if meeting is None:
+        return False
+    return user.is_udp or _role(user, meeting.body) in COORDINATOR_ROLES | {MembershipRole.SECRETARY}
+
+
 # --- comments ---
 
 

@@ -1,0 +1,243 @@
+"""Read side of meetings: pages load in a bounded number of queries; participation figures are SQL aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..db import utcnow
+from ..extensions import db
+from ..orgs.models import Organisation, organisation_sub_ambiti
+from ..tavoli.models import Body, Membership
+from ..territory.models import SubAmbito
+from .models import (
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingStatus,
+    Rsvp,
+)
+
+
+def meeting_page(meeting_id: int) -> Meeting | None:
+    return db.session.scalar(
+        select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(
+            selectinload(Meeting.body),
+            selectinload(Meeting.items),
+            selectinload(Meeting.attendances).selectinload(Attendance.user),
+            selectinload(Meeting.attendances).selectinload(Attendance.organisation),
+            selectinload(Meeting.attendances).selectinload(Attendance.stands_for),
+            selectinload(Meeting.rsvps).selectinload(Rsvp.user),
+            selectinload(Meeting.rsvps).selectinload(Rsvp.delegate),
+            selectinload(Meeting.decisions),
+            selectinload(Meeting.actions).selectinload(ActionItem.owner),
+            selectinload(Meeting.actions).selectinload(ActionItem.organisation),
+            selectinload(Meeting.approved_in),
+        )
+    )
+
+
+def body_meetings(body: Body) -> tuple[list[Meeting], list[Meeting]]:
+    """(upcoming, past) meetings of a body; drafts included (the page hides them from who cannot manage)."""
+    now = utcnow()
+    rows = list(
+        db.session.scalars(
+            select(Meeting).where(Meeting.body_id == body.id).options(selectinload(Meeting.items)).order_by(Meeting.starts_at)
+        )
+    )
+    upcoming = [m for m in rows if m.ends_at >= now and m.status != MeetingStatus.CONCLUDED]
+    past = [m for m in reversed(rows) if m not in upcoming]
+    return upcoming, past
+
+
+def _my_body_ids(user: User) -> Any:
+    return select(Membership.body_id).where(Membership.user_id == user.id, Membership.ended_at.is_(None))
+
+
+def my_meetings(user: User, *, upcoming_only: bool = False, limit: int | None = None) -> list[Meeting]:
+    """Published meetings of the bodies I sit in, or where someone delegated me."""
+    stmt = (
+        select(Meeting)
+        .where(
+            Meeting.status != MeetingStatus.DRAFT,
+            or_(
+                Meeting.body_id.in_(_my_body_ids(user)),
+                Meeting.id.in_(select(Rsvp.meeting_id).where(Rsvp.delegate_id == user.id)),
+            ),
+        )
+        .options(selectinload(Meeting.body))
+    )
+    if upcoming_only:
+        stmt = stmt.where(
+            Meeting.ends_at >= utcnow(), Meeting.status.in_([MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS])
+        ).order_by(Meeting.starts_at)
+    else:
+        stmt = stmt.order_by(Meeting.starts_at.desc())
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def feed_meetings(user: User) -> list[Meeting]:
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.status != MeetingStatus.DRAFT,
+                or_(
+                    Meeting.body_id.in_(_my_body_ids(user)),
+                    Meeting.id.in_(select(Rsvp.meeting_id).where(Rsvp.delegate_id == user.id)),
+                ),
+            )
+            .options(selectinload(Meeting.body), selectinload(Meeting.items))
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def my_answers(user: User, meetings: list[Meeting]) -> dict[int, Rsvp]:
+    if not meetings:
+        return {}
+    rows = db.session.scalars(
+        select(Rsvp).where(Rsvp.user_id == user.id, Rsvp.meeting_id.in_([m.id for m in meetings]))
+    )
+    return {r.meeting_id: r for r in rows}
+
+
+def open_actions(*, body: Body | None = None, owner: User | None = None) -> list[ActionItem]:
+    stmt = (
+        select(ActionItem)
+        .join(Meeting, Meeting.id == ActionItem.meeting_id)
+        .where(ActionItem.status == ActionStatus.OPEN)
+        .options(
+            selectinload(ActionItem.owner),
+            selectinload(ActionItem.organisation),
+            selectinload(ActionItem.meeting).selectinload(Meeting.body),
+        )
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+    )
+    if body is not None:
+        stmt = stmt.where(Meeting.body_id == body.id)
+    if owner is not None:
+        stmt = stmt.where(ActionItem.owner_id == owner.id)
+    return list(db.session.scalars(stmt))
+
+
+def item_titles(meeting: Meeting) -> dict[int, AgendaItem]:
+    return {i.id: i for i in meeting.items}
+
+
+# --- participation (used by the participation issue) ------------------------------------------------
+# Only concluded meetings count. A person's row counts as attended when present or represented by a
+# delegate; an organisation attended a meeting when at least one of its rows did.
+
+_ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: int
+    label: str
+    attended: int
+    expected: int
+
+    @property
+    def rate(self) -> float:
+        return self.attended / self.expected if self.expected else 0.0
+
+
+def _person_rows() -> Any:
+    """Rows of members (not the delegates standing in: their member's row already says 'represented')."""
+    return (
+        select(Attendance)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Meeting.status == MeetingStatus.CONCLUDED, Attendance.stands_for_id.is_(None))
+    )
+
+
+def _attended_sum() -> Any:
+    return func.sum(case((Attendance.status.in_(_ATTENDED), 1), else_=0))
+
+
+def rates_by_meeting(body_id: int) -> list[Rate]:
+    stmt = (
+        select(Meeting.id, Meeting.title, _attended_sum(), func.count(Attendance.id))
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .where(Meeting.status == MeetingStatus.CONCLUDED, Meeting.body_id == body_id, Attendance.stands_for_id.is_(None))
+        .group_by(Meeting.id, Meeting.title, Meeting.starts_at)
+        .order_by(Meeting.starts_at)
+    )
+    return [Rate(i, t, int(a or 0), int(n)) for i, t, a, n in db.session.execute(stmt)]
+
+
+def rates_by_body() -> list[Rate]:
+    stmt = (
+        select(Body.id, Body.name, _attended_sum(), func.count(Attendance.id))
+        .join(Meeting, Meeting.body_id == Body.id)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .where(Meeting.status == MeetingStatus.CONCLUDED, Attendance.stands_for_id.is_(None))
+        .group_by(Body.id, Body.name)
+        .order_by(Body.name)
+    )
+    return [Rate(i, n, int(a or 0), int(c)) for i, n, a, c in db.session.execute(stmt)]
+
+
+def _org_meetings(body_id: int | None) -> Any:
+    """One row per (meeting, organisation expected there): attended = 1 if anyone of it attended."""
+    stmt = (
+        select(
+            Attendance.meeting_id.label("meeting_id"),
+            Attendance.organisation_id.label("organisation_id"),
+            func.max(case((Attendance.status.in_(_ATTENDED), 1), else_=0)).label("attended"),
+        )
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Meeting.status == MeetingStatus.CONCLUDED)
+        .group_by(Attendance.meeting_id, Attendance.organisation_id)
+    )
+    if body_id is not None:
+        stmt = stmt.where(Meeting.body_id == body_id)
+    return stmt.subquery()
+
+
+def rates_by_organisation(body_id: int | None = None) -> list[Rate]:
+    pairs = _org_meetings(body_id)
+    stmt = (
+        select(Organisation.id, Organisation.name, func.sum(pairs.c.attended), func.count())
+        .join(pairs, pairs.c.organisation_id == Organisation.id)
+        .group_by(Organisation.id, Organisation.name)
+        .order_by(Organisation.name)
+    )
+    return [Rate(i, n, int(a or 0), int(c)) for i, n, a, c in db.session.execute(stmt)]
+
+
+def rates_by_sub_ambito(body_id: int | None = None) -> list[Rate]:
+    """Organisations active in several sub-ambiti count in each of them."""
+    pairs = _org_meetings(body_id)
+    stmt = (
+        select(SubAmbito.id, SubAmbito.name, func.sum(pairs.c.attended), func.count())
+        .join(organisation_sub_ambiti, organisation_sub_ambiti.c.sub_ambito_id == SubAmbito.id)
+        .join(pairs, pairs.c.organisation_id == organisation_sub_ambiti.c.organisation_id)
+        .group_by(SubAmbito.id, SubAmbito.name)
+        .order_by(SubAmbito.name)
+    )
+    return [Rate(i, n, int(a or 0), int(c)) for i, n, a, c in db.session.execute(stmt)]
+
+
+def meetings_held(since: datetime | None = None) -> dict[int, int]:
+    """Concluded meetings per body id."""
+    stmt = select(Meeting.body_id, func.count(distinct(Meeting.id))).where(Meeting.status == MeetingStatus.CONCLUDED)
+    if since is not None:
+        stmt = stmt.where(Meeting.starts_at >= since)
+    return {b: int(n) for b, n in db.session.execute(stmt.group_by(Meeting.body_id))}
+
+

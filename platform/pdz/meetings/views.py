@@ -1,0 +1,599 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from ..accounts.forms import EmptyForm
+from ..accounts.models import Affiliation, User
+from ..db import unit_of_work
+from ..errors import EditConflict, Invalid
+from ..extensions import db
+from ..labels import options
+from ..policy import guard, public
+from ..tavoli.models import Body, Membership
+from ..webutil import attach_errors
+from . import bp, ics, pdf, queries, services
+from . import labels as _labels  # noqa: F401 - registers the Italian labels of the meeting enums
+from .forms import (
+    ActionForm,
+    AgendaItemForm,
+    ApproveForm,
+    CheckinForm,
+    DecisionForm,
+    MarkForm,
+    MeetingForm,
+    QuorumForm,
+    RegisterForm,
+    RsvpForm,
+    parse_date,
+    parse_int,
+    parse_time,
+)
+from .models import CalendarFeed, Meeting, MeetingStatus, QuorumKind, RsvpAnswer
+
+
+def _page(meeting: Meeting) -> Meeting:
+    loaded = queries.meeting_page(meeting.id)
+    assert loaded is not None
+    return loaded
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+# --- lists -----------------------------------------------------------------------------------------
+
+
+@bp.get("/incontri/")
+@guard("meeting.calendar")
+def calendar() -> Any:
+    upcoming = queries.my_meetings(current_user, upcoming_only=True)
+    past = [m for m in queries.my_meetings(current_user, limit=40) if m not in upcoming]
+    return render_template(
+        "meetings/calendar.html",
+        upcoming=upcoming,
+        past=past,
+        answers=queries.my_answers(current_user, upcoming),
+        actions=queries.open_actions(owner=current_user),
+        feed=services.calendar_feed(current_user),
+        empty_form=EmptyForm(),
+    )
+
+
+@bp.post("/incontri/calendario/nuovo-indirizzo")
+@guard("meeting.calendar")
+def reset_feed() -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    with unit_of_work():
+        services.reset_calendar_feed(actor=current_user)
+    flash(_("Nuovo indirizzo del calendario creato: quello precedente non funziona più."), "success")
+    return redirect(url_for("meetings.calendar"))
+
+
+@bp.post("/incontri/calendario/revoca")
+@guard("meeting.calendar")
+def revoke_feed() -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    with unit_of_work():
+        services.revoke_calendar_feed(actor=current_user)
+    flash(_("Indirizzo del calendario disattivato."), "success")
+    return redirect(url_for("meetings.calendar"))
+
+
+@bp.get("/calendario/<token>.ics")
+@public
+def feed(token: str) -> Any:
+    found = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token)) if len(token) >= 32 else None
+    if found is None or not found.user.active:
+        abort(404)
+    body = ics.calendar(queries.feed_meetings(found.user), name=_("Incontri PdZ – %(n)s", n=found.user.full_name))
+    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, no-store"})
+
+
+@bp.get("/tavoli/<int:body_id>/incontri")
+@guard("meeting.list", Body, "body_id", "body")
+def body_list(body: Body) -> Any:
+    upcoming, past = queries.body_meetings(body)
+    return render_template(
+        "meetings/body.html",
+        body=body,
+        upcoming=upcoming,
+        past=past,
+        actions=queries.open_actions(body=body),
+        rule=services.rule_for(body),
+        meeting_rates={r.key: r for r in queries.rates_by_meeting(body.id)},
+        org_rates=queries.rates_by_organisation(body.id),
+    )
+
+
+@bp.route("/tavoli/<int:body_id>/incontri/nuovo", methods=["GET", "POST"])
+@guard("meeting.schedule", Body, "body_id", "body")
+def create(body: Body) -> Any:
+    form = MeetingForm(title=_("Incontro del %(b)s", b=body.display_name))
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                meeting = services.schedule_meeting(body, **form.values(), actor=current_user)  # type: ignore[arg-type]
+                meeting_id = meeting.id
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Incontro creato in bozza: prepara l'ordine del giorno, poi convoca."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting_id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("meetings/edit.html", form=form, body=body, meeting=None), status
+
+
+@bp.route("/tavoli/<int:body_id>/incontri/numero-legale", methods=["GET", "POST"])
+@guard("meeting.quorum.configure", Body, "body_id", "body")
+def quorum_rule(body: Body) -> Any:
+    rule = services.rule_for(body)
+    form = QuorumForm(kind=rule.kind.value, numerator=str(rule.numerator), denominator=str(rule.denominator),
+                      weighted=rule.weighted)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.configure_quorum(body, QuorumKind(form.kind.data), parse_int(form.numerator.data) or 0,
+                                          parse_int(form.denominator.data) or 0, bool(form.weighted.data), actor=current_user)
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Regola del numero legale salvata."), "success")
+            return redirect(url_for("meetings.body_list", body_id=body.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("meetings/quorum.html", form=form, body=body), status
+
+
+# --- one meeting -----------------------------------------------------------------------------------
+
+
+def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
+    meeting = _page(meeting)
+    rsvp = next((r for r in meeting.rsvps if r.user_id == current_user.id), None)
+    rsvp_form = forms.get("rsvp_form") or RsvpForm(answer=rsvp.answer.value if rsvp else None,
+                                                    delegate_id=str(rsvp.delegate_id or "") if rsvp else "")
+    rsvp_form.delegate_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in services.delegates_for(current_user, meeting)])
+    mine = next((a for a in meeting.attendances if a.user_id == current_user.id), None)
+    return render_template(
+        "meetings/detail.html",
+        meeting=meeting,
+        body=meeting.body,
+        rsvp=rsvp,
+        rsvp_form=rsvp_form,
+        checkin_form=forms.get("checkin_form") or CheckinForm(),
+        item_form=forms.get("item_form") or AgendaItemForm(),
+        my_attendance=mine,
+        quorum=services.quorum(meeting) if meeting.status != MeetingStatus.DRAFT else None,
+        empty_form=EmptyForm(),
+        current_item=next((i for i in meeting.items if i.id == meeting.current_item_id), None),
+    ), status
+
+
+@bp.get("/incontri/<int:meeting_id>")
+@guard("meeting.view", Meeting, "meeting_id", "meeting")
+def detail(meeting: Meeting) -> Any:
+    return _detail(meeting)
+
+
+@bp.get("/incontri/<int:meeting_id>/evento.ics")
+@guard("meeting.view", Meeting, "meeting_id", "meeting")
+def event_ics(meeting: Meeting) -> Any:
+    if meeting.status == MeetingStatus.DRAFT:
+        abort(404)
+    return Response(ics.calendar([_page(meeting)], method="PUBLISH"), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="incontro-{meeting.id}.ics"'})
+
+
+@bp.route("/incontri/<int:meeting_id>/modifica", methods=["GET", "POST"])
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def edit(meeting: Meeting) -> Any:
+    when, until = meeting.starts_at.astimezone(services.ROME), meeting.ends_at.astimezone(services.ROME)
+    form = MeetingForm(title=meeting.title, day=when.date().isoformat(), start=when.strftime("%H:%M"),
+                       end=until.strftime("%H:%M"), place=meeting.place, video_url=meeting.video_url)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.update_meeting(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Incontro aggiornato."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("meetings/edit.html", form=form, body=meeting.body, meeting=meeting), status
+
+
+def _simple(meeting: Meeting, action: Any, message: str, target: str = "meetings.detail") -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            action(meeting, actor=current_user)
+    except Invalid as error:
+        if _wants_json():
+            return jsonify(ok=False, error=error.message), 422
+        flash(error.message, "error")
+        return _detail(meeting, 422)
+    if _wants_json():
+        return jsonify(ok=True)
+    flash(message, "success")
+    return redirect(url_for(target, meeting_id=meeting.id))
+
+
+@bp.post("/incontri/<int:meeting_id>/convoca")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def publish(meeting: Meeting) -> Any:
+    return _simple(meeting, services.publish_meeting, _("Incontro convocato: i componenti hanno ricevuto l'invito."))
+
+
+@bp.post("/incontri/<int:meeting_id>/annulla")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def cancel(meeting: Meeting) -> Any:
+    return _simple(meeting, services.cancel_meeting, _("Incontro annullato."))
+
+
+@bp.post("/incontri/<int:meeting_id>/avvia")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def start(meeting: Meeting) -> Any:
+    return _simple(meeting, services.start_meeting, _("Incontro avviato: mostra il codice per registrare le presenze."),
+                   "meetings.run")
+
+
+@bp.post("/incontri/<int:meeting_id>/chiudi")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def conclude(meeting: Meeting) -> Any:
+    return _simple(meeting, services.conclude_meeting, _("Incontro concluso."), "meetings.minutes")
+
+
+# --- agenda ----------------------------------------------------------------------------------------
+
+
+@bp.post("/incontri/<int:meeting_id>/ordine-del-giorno")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def add_item(meeting: Meeting) -> Any:
+    form = AgendaItemForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.add_agenda_item(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Punto aggiunto all'ordine del giorno."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+    return _detail(meeting, 422, item_form=form)
+
+
+@bp.route("/incontri/<int:meeting_id>/ordine-del-giorno/<int:item_id>", methods=["GET", "POST"])
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def edit_item(meeting: Meeting, item_id: int) -> Any:
+    item = services._item(meeting, item_id)
+    links = "\n".join(f"{link['title']} | {link['url']}" for link in item.links)
+    form = AgendaItemForm(version=str(item.version), title=item.title, description=item.description,
+                          presenter=item.presenter, planned_minutes=str(item.planned_minutes or ""), links=links)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.update_agenda_item(meeting, item_id, version=parse_int(form.version.data) or 0,
+                                            **form.values(), actor=current_user)  # type: ignore[arg-type]
+        except EditConflict as conflict:
+            db.session.refresh(item)
+            form.version.data = str(item.version)
+            form.form_errors.append(conflict.message)
+            return render_template("meetings/item.html", form=form, meeting=meeting, item=item, conflict=conflict), 409
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Punto aggiornato."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+        status = 422
+    return render_template("meetings/item.html", form=form, meeting=meeting, item=item, conflict=None), status
+
+
+@bp.post("/incontri/<int:meeting_id>/ordine-del-giorno/<int:item_id>/elimina")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def delete_item(meeting: Meeting, item_id: int) -> Any:
+    return _simple(meeting, lambda m, actor: services.delete_agenda_item(m, item_id, actor=actor), _("Punto eliminato."))
+
+
+@bp.post("/incontri/<int:meeting_id>/ordine-del-giorno/<int:item_id>/sposta")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def move_item(meeting: Meeting, item_id: int) -> Any:
+    direction = -1 if request.form.get("direction") == "up" else 1
+    return _simple(meeting, lambda m, actor: services.move_agenda_item(m, item_id, direction, actor=actor),
+                   _("Ordine aggiornato."))
+
+
+# --- answers and check-in ----------------------------------------------------------------------------
+
+
+@bp.post("/incontri/<int:meeting_id>/risposta")
+@guard("meeting.respond", Meeting, "meeting_id", "meeting")
+def answer(meeting: Meeting) -> Any:
+    form = RsvpForm()
+    form.delegate_id.choices = []
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.answer_invitation(meeting, RsvpAnswer(form.answer.data), parse_int(form.delegate_id.data),
+                                           actor=current_user)
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Risposta registrata."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    else:
+        form.answer.errors = [_("Scegli una risposta.")]
+    return _detail(meeting, 422, rsvp_form=form)
+
+
+@bp.post("/incontri/<int:meeting_id>/registrazione")
+@guard("meeting.checkin", Meeting, "meeting_id", "meeting")
+def checkin(meeting: Meeting) -> Any:
+    form = CheckinForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.check_in(meeting, form.code.data or "", actor=current_user)
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Presenza registrata. Benvenuto!"), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return _detail(meeting, 422, checkin_form=form)
+
+
+# --- live screen and attendance -----------------------------------------------------------------------
+
+
+def _run_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
+    meeting = _page(meeting)
+    register_form = forms.get("register_form") or RegisterForm()
+    registered = {a.user_id for a in meeting.attendances}
+    members = list(db.session.scalars(
+        select(Membership).where(Membership.body_id == meeting.body_id, Membership.ended_at.is_(None))
+    ))
+    member_ids = [m.user_id for m in members]
+    org_ids = {m.organisation_id for m in members}
+    people = list(db.session.scalars(  # members, and whoever may stand in for them (same organisation)
+        select(User)
+        .where(User.active.is_(True),
+               or_(User.id.in_(member_ids), User.id.in_(select(Affiliation.user_id).where(Affiliation.organisation_id.in_(org_ids)))))
+        .order_by(User.full_name)
+    ))
+    names = {u.id: u.full_name for u in people}
+    register_form.user_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in people if u.id not in registered])
+    register_form.stands_for_id.choices = options([("", _("nessuna: è componente"))] + [
+        (str(i), names.get(i, "?")) for i in member_ids if i in names])
+    return render_template(
+        "meetings/run.html",
+        meeting=meeting,
+        body=meeting.body,
+        quorum=services.quorum(meeting),
+        register_form=register_form,
+        mark_form=MarkForm(),
+        marks=[("presente", _("Presente")), ("assente", _("Assente")), ("giustificato", _("Assente giustificato")),
+               ("ritardo", _("Arrivato in ritardo")), ("uscita", _("Uscito in anticipo"))],
+        empty_form=EmptyForm(),
+    ), status
+
+
+@bp.get("/incontri/<int:meeting_id>/regia")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def run(meeting: Meeting) -> Any:
+    return _run_page(meeting)
+
+
+@bp.post("/incontri/<int:meeting_id>/punto-corrente")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def current_item(meeting: Meeting) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    data = request.get_json(silent=True) or request.form
+    with unit_of_work():
+        item = services.set_current_item(meeting, parse_int(str(data.get("item_id", ""))) or 0, actor=current_user)
+        payload = {"ok": True, "item_id": item.id, "title": item.title}
+    if _wants_json():
+        return jsonify(payload)
+    return redirect(url_for("meetings.run", meeting_id=meeting.id))
+
+
+@bp.post("/incontri/<int:meeting_id>/presenze")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def register(meeting: Meeting) -> Any:
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.register_attendance(meeting, parse_int(form.user_id.data) or 0,
+                                             stands_for_id=parse_int(form.stands_for_id.data), actor=current_user)
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Presenza registrata."), "success")
+            return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+    return _run_page(meeting, 422, register_form=form)
+
+
+@bp.post("/incontri/<int:meeting_id>/presenze/<int:attendance_id>")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def mark(meeting: Meeting, attendance_id: int) -> Any:
+    form = MarkForm()
+    if not form.validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            services.mark_attendance(meeting, attendance_id, form.mark.data or "", parse_time(form.at.data),
+                                     actor=current_user)
+    except Invalid as error:
+        flash(error.message, "error")
+        return _run_page(meeting, 422)
+    return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+
+
+@bp.get("/incontri/<int:meeting_id>/numero-legale")
+@guard("meeting.view", Meeting, "meeting_id", "meeting")
+def quorum(meeting: Meeting) -> Any:
+    return jsonify(services.quorum(meeting).as_dict())
+
+
+# --- minutes ---------------------------------------------------------------------------------------
+
+
+def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
+    meeting = _page(meeting)
+    item_choices = [("", _("Incontro in generale"))] + [(str(i.id), f"{i.position}. {i.title}") for i in meeting.items]
+    decision_form = forms.get("decision_form") or DecisionForm()
+    decision_form.item_id.choices = options(item_choices)
+    action_form = forms.get("action_form") or ActionForm()
+    action_form.item_id.choices = options(item_choices)
+    people = sorted({a.user for a in meeting.attendances}, key=lambda u: u.full_name)
+    action_form.owner_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in people])
+    orgs = sorted({a.organisation for a in meeting.attendances}, key=lambda o: o.name)
+    action_form.organisation_id.choices = options([("", _("l'ente che rappresenta"))] + [(str(o.id), o.name) for o in orgs])
+    approve_form = forms.get("approve_form") or ApproveForm()
+    candidates = services.approving_candidates(meeting)
+    approve_form.approving_meeting_id.choices = options([
+        (str(m.id), f"{m.starts_at.astimezone(services.ROME):%d/%m/%Y} – {m.title}") for m in candidates])
+    return render_template(
+        "meetings/minutes.html",
+        meeting=meeting,
+        body=meeting.body,
+        decision_form=decision_form,
+        action_form=action_form,
+        approve_form=approve_form,
+        candidates=candidates,
+        empty_form=EmptyForm(),
+        items=queries.item_titles(meeting),
+        op_seed=secrets.token_hex(8),
+    ), status
+
+
+@bp.get("/incontri/<int:meeting_id>/verbale")
+@guard("meeting.view", Meeting, "meeting_id", "meeting")
+def minutes(meeting: Meeting) -> Any:
+    return _minutes_page(meeting)
+
+
+@bp.post("/incontri/<int:meeting_id>/verbale/<int:item_id>")
+@guard("meeting.minutes.write", Meeting, "meeting_id", "meeting")
+def save_minutes(meeting: Meeting, item_id: int) -> Any:
+    """JSON (from meetings.js) or a plain form post: text, base_rev, op_id."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    if not request.is_json and not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    data = data or {}
+    try:
+        with unit_of_work():
+            saved = services.save_minutes(meeting, item_id, str(data.get("text", "")),
+                                          base_rev=parse_int(str(data.get("base_rev", ""))) or 0,
+                                          op_id=str(data.get("op_id", "")), actor=current_user)
+            answer = {"ok": True, "item_id": saved.item.id, "rev": saved.revision.number, "text": saved.revision.text,
+                      "merged": saved.merged}
+    except EditConflict as conflict:
+        answer = {"ok": False, "error": conflict.message, **conflict.details}
+        if _wants_json():
+            return jsonify(answer), 409
+        flash(conflict.message, "error")
+        return render_template("meetings/conflict.html", meeting=_page(meeting), item_id=item_id, conflict=answer), 409
+    except Invalid as error:
+        if _wants_json():
+            return jsonify(ok=False, error=error.message), 422
+        flash(error.message, "error")
+        return _minutes_page(meeting, 422)
+    if _wants_json():
+        return jsonify(answer)
+    flash(_("Verbale salvato."), "success")
+    return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + f"#item-{item_id}")
+
+
+@bp.post("/incontri/<int:meeting_id>/decisioni")
+@guard("meeting.minutes.write", Meeting, "meeting_id", "meeting")
+def add_decision(meeting: Meeting) -> Any:
+    form = DecisionForm()
+    form.item_id.choices = []
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.add_decision(meeting, parse_int(form.item_id.data), form.text.data or "", actor=current_user)
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Decisione registrata."), "success")
+            return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#decisioni")
+    return _minutes_page(meeting, 422, decision_form=form)
+
+
+@bp.post("/incontri/<int:meeting_id>/azioni")
+@guard("meeting.minutes.write", Meeting, "meeting_id", "meeting")
+def add_action(meeting: Meeting) -> Any:
+    form = ActionForm()
+    if form.validate_on_submit():
+        due = parse_date(form.due_on.data)
+        try:
+            if form.due_on.data and due is None:
+                raise Invalid(errors={"due_on": _("Data di scadenza non valida.")})
+            with unit_of_work():
+                services.add_action(meeting, parse_int(form.item_id.data), form.title.data or "",
+                                    parse_int(form.owner_id.data), parse_int(form.organisation_id.data), due,
+                                    actor=current_user)
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Azione registrata."), "success")
+            return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#azioni")
+    return _minutes_page(meeting, 422, action_form=form)
+
+
+@bp.post("/incontri/<int:meeting_id>/azioni/<int:action_id>/stato")
+@guard("meeting.view", Meeting, "meeting_id", "meeting")
+def action_status(meeting: Meeting, action_id: int) -> Any:
+    from .models import ActionStatus
+
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    status = ActionStatus.DONE if request.form.get("status") == ActionStatus.DONE.value else ActionStatus.OPEN
+    with unit_of_work():
+        services.set_action_status(meeting, action_id, status, actor=current_user)
+    flash(_("Azione aggiornata."), "success")
+    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/incontri")
+                    else url_for("meetings.minutes", meeting_id=meeting.id))
+
+
+@bp.post("/incontri/<int:meeting_id>/verbale/approva")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def approve(meeting: Meeting) -> Any:
+    form = ApproveForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.approve_minutes(meeting, parse_int(form.approving_meeting_id.data), actor=current_user)
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_("Verbale approvato: ora è definitivo."), "success")
+            return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
+    return _minutes_page(meeting, 422, approve_form=form)
+
+
+@bp.get("/incontri/<int:meeting_id>/stampa")
+@guard("meeting.view", Meeting, "meeting_id", "meeting")
+def printable(meeting: Meeting) -> Any:
+    return render_template("meetings/print.html", meeting=_page(meeting), quorum=services.quorum(meeting))
+
+
+@bp.get("/incontri/<int:meeting_id>/verbale.pdf")
+@guard("meeting.view", Meeting, "meeting_id", "meeting")
+def minutes_pdf(meeting: Meeting) -> Any:
+    data = pdf.minutes_pdf(_page(meeting), services.quorum(meeting))
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="verbale-incontro-{meeting.id}.pdf"'})

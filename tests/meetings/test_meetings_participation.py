@@ -1,0 +1,109 @@
+"""Participation figures as SQL aggregates (per meeting, body, organisation, sub-ambito), checked against
+numbers computed by hand on a small fixture, and bounded queries on the meeting pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from meetings_support import started_meeting
+
+
+def _fixture(db):
+    from sqlalchemy import select
+
+    from pdz.accounts.models import User
+    from pdz.meetings.models import Attendance, AttendanceStatus, Meeting, MeetingStatus
+    from pdz.orgs.models import Organisation, OrgKind
+    from pdz.tavoli.models import Body, BodyKind, Membership
+    from pdz.territory.models import SubAmbito
+
+    crema = db.session.scalar(select(SubAmbito).where(SubAmbito.name == "Crema"))
+    soncino = db.session.scalar(select(SubAmbito).where(SubAmbito.name == "Soncino"))
+    x = Organisation(name="Ente X", kind=OrgKind.ETS, sub_ambiti=[crema])
+    y = Organisation(name="Ente Y", kind=OrgKind.ETS, sub_ambiti=[soncino])
+    z = Organisation(name="Ente Z", kind=OrgKind.ETS, sub_ambiti=[crema, soncino])
+    body = Body(name="Tavolo di prova", kind=BodyKind.TAVOLO)
+    other = Body(name="Altro tavolo di prova", kind=BodyKind.TAVOLO)
+    people = {n: User(email=f"{n}@prova.example.org", full_name=n.upper()) for n in "abcde"}
+    db.session.add_all([x, y, z, body, other, *people.values()])
+    db.session.flush()
+    org_of = {"a": x, "b": x, "c": y, "d": z, "e": y}
+    for n in "abcd":
+        db.session.add(Membership(body_id=body.id, user_id=people[n].id, organisation_id=org_of[n].id))
+    start = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
+
+    def meeting(target, days, status):
+        m = Meeting(body_id=target.id, title=f"M{days}", starts_at=start + timedelta(days=days),
+                    ends_at=start + timedelta(days=days, hours=2), status=status, created_by_id=people["a"].id)
+        db.session.add(m)
+        db.session.flush()
+        return m
+
+    def rows(m, marks, stands_for=None):
+        for n, status in marks.items():
+            db.session.add(Attendance(meeting_id=m.id, user_id=people[n].id, organisation_id=org_of[n].id,
+                                      status=status, stands_for_id=people[stands_for].id if stands_for else None))
+
+    P, A, E, R = (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED, AttendanceStatus.REPRESENTED)
+    m1 = meeting(body, 0, MeetingStatus.CONCLUDED)
+    rows(m1, {"a": P, "b": A, "c": P, "d": E})
+    m2 = meeting(body, 30, MeetingStatus.CONCLUDED)
+    rows(m2, {"a": A, "b": A, "c": R, "d": P})
+    rows(m2, {"e": P}, stands_for="c")  # C's delegate, from the same organisation
+    m3 = meeting(body, 60, MeetingStatus.IN_PROGRESS)  # not concluded: does not count yet
+    rows(m3, {"a": P, "b": P, "c": P, "d": P})
+    m4 = meeting(other, 0, MeetingStatus.CONCLUDED)  # another body: excluded when filtering
+    rows(m4, {"a": A})
+    db.session.commit()
+    return body, m1, m2, x, y, z
+
+
+def test_attendance_rates_match_hand_computed_numbers(app, db):
+    from pdz.meetings import queries
+
+    body, m1, m2, x, y, z = _fixture(db)
+    by_meeting = {r.key: (r.attended, r.expected) for r in queries.rates_by_meeting(body.id)}
+    assert by_meeting == {m1.id: (2, 4), m2.id: (2, 4)}
+    by_body = {r.key: (r.attended, r.expected, r.rate) for r in queries.rates_by_body()}
+    assert by_body[body.id] == (4, 8, 0.5)
+    by_org = {r.label: (r.attended, r.expected) for r in queries.rates_by_organisation(body.id)}
+    assert by_org == {"Ente X": (1, 2), "Ente Y": (2, 2), "Ente Z": (1, 2)}
+    by_sub = {r.label: (r.attended, r.expected) for r in queries.rates_by_sub_ambito(body.id)}
+    assert by_sub == {"Crema": (2, 4), "Soncino": (3, 4)}
+    assert queries.meetings_held()[body.id] == 2
+    # Across all bodies, Ente X also has its absence at the other tavolo.
+    assert {r.label: (r.attended, r.expected) for r in queries.rates_by_organisation()}["Ente X"] == (1, 3)
+
+
+def test_demo_participation_varies_by_sub_ambito(app, db):
+    from pdz.meetings import queries
+
+    rates = {r.label: r.rate for r in queries.rates_by_sub_ambito()}
+    assert len(rates) == 6 and all(0 < rate < 1 for rate in rates.values())
+    assert rates["Soncino"] < rates["Crema"] - 0.1, rates
+    orgs = [r.rate for r in queries.rates_by_organisation() if r.expected >= 5]
+    assert max(orgs) - min(orgs) > 0.3
+
+
+def test_meeting_pages_query_count_does_not_grow(app, db, client_as, tavolo, user, count_queries):
+    coord = client_as("coord.pubblico@example.org")
+    few_id = started_meeting(coord, tavolo.id, items=("Uno",))
+    many_id = started_meeting(coord, tavolo.id, items=tuple(f"Punto {n}" for n in range(12)))
+    from meetings_support import load
+
+    for meeting_id in (few_id, many_id):
+        meeting = load(db, meeting_id)
+        for index, item in enumerate(meeting.items):
+            coord.post(f"/incontri/{meeting_id}/verbale/{item.id}", json={"text": f"Testo {index}", "base_rev": 0, "op_id": f"o{index}"})
+            coord.post(f"/incontri/{meeting_id}/decisioni", data={"item_id": str(item.id), "text": f"Decisione {index}"})
+            coord.post(f"/incontri/{meeting_id}/azioni", data={"title": f"Azione {index}", "item_id": str(item.id),
+                                                                  "owner_id": str(user("membro@example.org").id)})
+    for path in ("", "/regia", "/verbale", "/stampa"):
+        with count_queries() as few:
+            assert coord.get(f"/incontri/{few_id}{path}").status_code == 200
+        with count_queries() as many:
+            assert coord.get(f"/incontri/{many_id}{path}").status_code == 200
+        assert many() == few(), path
+    with count_queries() as listing:
+        assert coord.get(f"/tavoli/{tavolo.id}/incontri").status_code == 200
+    assert listing() < 25
