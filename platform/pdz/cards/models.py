@@ -119,6 +119,12 @@ class Card(TimestampMixin, Base):
         lazy="raise",
     )
 
+    @property
+    def status_label(self) -> str:
+        from ..labels import label
+
+        return label(CardStatus(self.status))
+
     def value_map(self) -> dict[str, CardValue]:
         return {v.key: v for v in self.values}
 
@@ -214,6 +220,12 @@ class CardRevision(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     client_op_id: Mapped[str] = mapped_column(String(64))
     author: Mapped[User | None] = relationship(lazy="raise")
+
+    @property
+    def kind_label(self) -> str:
+        return {"modifica": "modifica", "unione": "unione automatica", "ripristino": "ripristino", "risoluzione": "scelta dopo conflitto"}.get(
+            str(self.kind), str(self.kind)
+        )
 
 
 class CardConflict(Base):

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import labels
+from .. import labels, realtime
 from ..config import ROOT
 from ..cycles.models import PolicyArea
 from ..db import unit_of_work
@@ -153,6 +153,7 @@ def detail(card: Card) -> Any:
     context["recent"] = queries.recent_revisions(card.id)
     context["conflicts"] = queries.open_conflicts(card.id, current_user.id)
     context["editable"] = services.policy.can(current_user, "card.edit", card)
+    context["last_event_id"] = realtime.last_event_id(f"card:{card.id}")
     return render_template("cards/detail.html", **context)
 
 
