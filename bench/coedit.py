@@ -36,9 +36,26 @@ import socketio
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_FIELD = "context"
 OWN_FIELDS = [
-    "general_objective", "target", "human_resources", "asst_analysis_note", "asst_implementation_note", "other_ambiti_note",
-    "continuity_note", "new_service_note", "premial_note", "co_programmed_note", "ts_involvement", "other_actors_note",
-    "needs", "need_kind_note", "nature_note", "innovative_note", "digital_note", "modes", "results", "impact",
+    "general_objective",
+    "target",
+    "human_resources",
+    "asst_analysis_note",
+    "asst_implementation_note",
+    "other_ambiti_note",
+    "continuity_note",
+    "new_service_note",
+    "premial_note",
+    "co_programmed_note",
+    "ts_involvement",
+    "other_actors_note",
+    "needs",
+    "need_kind_note",
+    "nature_note",
+    "innovative_note",
+    "digital_note",
+    "modes",
+    "results",
+    "impact",
 ]
 
 
@@ -84,7 +101,13 @@ class Server:
             "from wsgi import app, socketio\n"
             f"socketio.run(app, host='127.0.0.1', port={self.port}, allow_unsafe_werkzeug=True, log_output=False)\n"
         )
-        self.process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -113,7 +136,10 @@ def login(server: Server, email: str) -> requests.Session:
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text)
     assert token, "no CSRF token on the login page"
     response = session.post(
-        server.url + "/login", data={"csrf_token": token.group(1), "email": email, "password": "demo"}, allow_redirects=False, timeout=10
+        server.url + "/login",
+        data={"csrf_token": token.group(1), "email": email, "password": "demo"},
+        allow_redirects=False,
+        timeout=10,
     )
     assert response.status_code == 302, f"login failed for {email}"
     return session
@@ -137,9 +163,26 @@ class Observer:
 
 
 class Editor(threading.Thread):
-    def __init__(self, index: int, server: Server, email: str, card_id: int, body_id: int, until: float, seed: int) -> None:
+    def __init__(
+        self,
+        index: int,
+        server: Server,
+        email: str,
+        card_id: int,
+        body_id: int,
+        until: float,
+        seed: int,
+        pause: tuple[float, float],
+    ) -> None:
         super().__init__(daemon=True)
-        self.index, self.server, self.card_id, self.body_id, self.until = index, server, card_id, body_id, until
+        self.pause = pause
+        self.index, self.server, self.card_id, self.body_id, self.until = (
+            index,
+            server,
+            card_id,
+            body_id,
+            until,
+        )
         self.rng = random.Random(seed)
         self.session = login(server, email)
         page = self.session.get(f"{server.url}/schede/{card_id}", timeout=10).text
@@ -154,14 +197,23 @@ class Editor(threading.Thread):
         self.own = OWN_FIELDS[index % len(OWN_FIELDS)]
         self.sent: dict[str, float] = {}
         self.accepted: list[tuple[str, str]] = []  # (field, marker)
+        self.accepted_ops: list[str] = []
         self.conflicts = 0
         self.merged = 0
         self.errors = 0
         self.saves = 0
+        self.http_ms: list[float] = []
 
     def save(self, field: str, text: str, base_rev: int, base_value: str) -> dict[str, Any] | None:
         op = uuid.uuid4().hex
-        payload = {"field": field, "value": text, "base_revision": base_rev, "base_value": base_value, "client_op_id": op, "body_id": self.body_id}
+        payload = {
+            "field": field,
+            "value": text,
+            "base_revision": base_rev,
+            "base_value": base_value,
+            "client_op_id": op,
+            "body_id": self.body_id,
+        }
         self.sent[op] = time.perf_counter()
         for _attempt in range(5):  # a retried save carries the same op id: applied once
             try:
@@ -175,6 +227,7 @@ class Editor(threading.Thread):
                 time.sleep(0.2)
                 continue
             self.saves += 1
+            self.http_ms.append((time.perf_counter() - self.sent[op]) * 1000)
             data = response.json()
             data["_op"] = op
             data["_code"] = response.status_code
@@ -185,7 +238,7 @@ class Editor(threading.Thread):
     def run(self) -> None:
         number = 0
         while time.perf_counter() < self.until:
-            time.sleep(self.rng.uniform(0.15, 0.45))  # a person pausing between bursts of typing
+            time.sleep(self.rng.uniform(*self.pause))  # the page saves after each pause in typing
             field = SHARED_FIELD if self.rng.random() < 0.25 else self.own
             base_rev, base_text = self.base[field]
             words = base_text.split(" ") if base_text else []
@@ -198,6 +251,7 @@ class Editor(threading.Thread):
                 continue
             if data["_code"] == 200:
                 self.accepted.append((field, marker))
+                self.accepted_ops.append(data["_op"])
                 self.merged += data["status"] == "merged"
                 self.base[field] = (data["revision"], data["value"])
             elif data["_code"] == 409 and data.get("status") == "conflict":
@@ -209,6 +263,7 @@ class Editor(threading.Thread):
                 again = self.save(field, resolved, data["revision"], theirs)
                 if again and again["_code"] == 200:
                     self.accepted.append((field, marker))
+                    self.accepted_ops.append(again["_op"])
                     self.base[field] = (again["revision"], again["value"])
                 elif again and again["_code"] == 409:
                     self.conflicts += 1
@@ -233,6 +288,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--editors", type=int, default=20)
     parser.add_argument("--card", default="A", help="key of the demo card to edit")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        nargs=2,
+        default=(0.7, 1.2),
+        metavar=("MIN", "MAX"),
+        help="seconds each editor waits between saves (the page saves 700 ms after typing stops)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="pdz-bench-") as tmp:
@@ -252,7 +315,19 @@ def main() -> None:
         try:
             observer = Observer(server, "osservatore@example.org", card_id)
             until = time.perf_counter() + 3600
-            editors = [Editor(i, server, writers[i % len(writers)], card_id, body_id, until, seed=i) for i in range(args.editors)]
+            editors = [
+                Editor(
+                    i,
+                    server,
+                    writers[i % len(writers)],
+                    card_id,
+                    body_id,
+                    until,
+                    seed=i,
+                    pause=tuple(args.pause),
+                )
+                for i in range(args.editors)
+            ]
             print(f"{args.editors} editors signed in, running {args.seconds:g}s...", flush=True)
             until = time.perf_counter() + args.seconds
             for editor in editors:
@@ -273,14 +348,16 @@ def main() -> None:
         latencies: list[float] = []
         unseen = 0
         for editor in editors:
-            for op, sent in editor.sent.items():
+            for op in editor.accepted_ops:  # conflicts change nothing, so they publish nothing
                 seen = observer.seen.get(op)
-                if seen is not None:
-                    latencies.append((seen - sent) * 1000)
-        accepted_ops = {op for editor in editors for op in editor.sent}
-        unseen = len(accepted_ops) - len(latencies)
+                if seen is None:
+                    unseen += 1
+                else:
+                    latencies.append((seen - editor.sent[op]) * 1000)
         final = dict(server.query("SELECT key, value_source FROM card_values WHERE card_id = ?", card_id))
-        revision_texts = [row[0] for row in server.query("SELECT after FROM card_revisions WHERE card_id = ?", card_id)]
+        revision_texts = [
+            row[0] for row in server.query("SELECT after FROM card_revisions WHERE card_id = ?", card_id)
+        ]
         lost = [
             (field, marker)
             for editor in editors
@@ -294,6 +371,7 @@ def main() -> None:
         result = {
             "editors": args.editors,
             "seconds": args.seconds,
+            "pause_s": list(args.pause),
             "backend": "sqlite",
             "saves": sum(e.saves for e in editors),
             "accepted": sum(len(e.accepted) for e in editors),
@@ -306,6 +384,9 @@ def main() -> None:
             "not_seen_by_observer": unseen,
             "p50_ms": round(p50, 2),
             "p99_ms": round(percentile(latencies, 99), 2),
+            "save_http_p50_ms": round(
+                statistics.median([m for e in editors for m in e.http_ms] or [float("nan")]), 2
+            ),
             "floor_p50_ms": round(floor_p50, 2),
             "ratio_p50": round(p50 / floor_p50, 2) if floor else None,
         }

@@ -10,7 +10,14 @@ from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(params=["sqlite"])
@@ -45,7 +52,8 @@ def db_value(server: Any, card_id: int, key: str) -> str:
     engine = create_engine(server.app.config["SQLALCHEMY_DATABASE_URI"])
     with engine.connect() as connection:
         value = connection.execute(
-            text("SELECT value_source FROM card_values WHERE card_id = :c AND key = :k"), {"c": card_id, "k": key}
+            text("SELECT value_source FROM card_values WHERE card_id = :c AND key = :k"),
+            {"c": card_id, "k": key},
         ).scalar()
     engine.dispose()
     return value or ""
@@ -66,10 +74,14 @@ def test_two_pages_co_write_one_card(live_server: Any, browser: Any) -> None:
 
     # One types in "results"; the other page shows it without reloading, and sees who is writing.
     one.click("#in-results")
-    two.wait_for_function("document.querySelector('#f-results .presence').textContent.indexOf('sta scrivendo') >= 0")
+    two.wait_for_function(
+        "document.querySelector('#f-results .presence').textContent.indexOf('sta scrivendo') >= 0"
+    )
     one.type("#in-results", "Duecento famiglie accompagnate.")
     two.wait_for_function("document.getElementById('in-results').value === 'Duecento famiglie accompagnate.'")
-    one.wait_for_function("document.querySelector('#f-results .field-status').textContent.indexOf('Salvato') >= 0")
+    one.wait_for_function(
+        "document.querySelector('#f-results .field-status').textContent.indexOf('Salvato') >= 0"
+    )
 
     # Both edit the same field at once, at different ends of the text: both texts survive everywhere.
     one.click("#in-results")

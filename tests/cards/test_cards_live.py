@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-
 from tests.conftest import http_session
 
 
@@ -55,7 +54,9 @@ def post_save(session: Any, server: Any, card_id: int, token: str, **payload: An
     )
 
 
-def test_two_clients_edit_the_same_field_live(live_server: Any, socket_client: Any, card_a: dict[str, Any]) -> None:
+def test_two_clients_edit_the_same_field_live(
+    live_server: Any, socket_client: Any, card_a: dict[str, Any]
+) -> None:
     card_id, room = card_a["id"], f"card:{card_a['id']}"
     one = socket_client("coord.pubblico@example.org")
     two = socket_client("membro@example.org")
@@ -71,29 +72,81 @@ def test_two_clients_edit_the_same_field_live(live_server: Any, socket_client: A
     # One saves: two sees the new text within a second, without reloading.
     base, base_rev = card_a["context"], card_a["revision"]
     started = time.monotonic()
-    saved = post_save(one.http, live_server, card_id, token_one, field="context", value="INIZIO " + base, base_revision=base_rev, client_op_id="op-one-0001")
+    saved = post_save(
+        one.http,
+        live_server,
+        card_id,
+        token_one,
+        field="context",
+        value="INIZIO " + base,
+        base_revision=base_rev,
+        client_op_id="op-one-0001",
+    )
     assert saved.status_code == 200, saved.text
-    update = wait_for(lambda: [e for e in events(two, "card.updated") if e["rev"] == saved.json()["revision"]], timeout=1.0)
+    update = wait_for(
+        lambda: [e for e in events(two, "card.updated") if e["rev"] == saved.json()["revision"]], timeout=1.0
+    )
     assert time.monotonic() - started < 1.0
     assert update[0]["changes"][0]["value"] == "INIZIO " + base
     assert update[0]["author"]
 
     # Two saved from the old base, at the other end of the text: merged, both edits kept, one sees it.
-    merged = post_save(two.http, live_server, card_id, token_two, field="context", value=base + " FINE", base_revision=base_rev, client_op_id="op-two-0001")
+    merged = post_save(
+        two.http,
+        live_server,
+        card_id,
+        token_two,
+        field="context",
+        value=base + " FINE",
+        base_revision=base_rev,
+        client_op_id="op-two-0001",
+    )
     assert merged.status_code == 200 and merged.json()["status"] == "merged"
     assert merged.json()["value"] == "INIZIO " + base + " FINE"
-    wait_for(lambda: [e for e in events(one, "card.updated") if e["changes"][0]["value"] == "INIZIO " + base + " FINE"], timeout=1.0)
+    wait_for(
+        lambda: [
+            e for e in events(one, "card.updated") if e["changes"][0]["value"] == "INIZIO " + base + " FINE"
+        ],
+        timeout=1.0,
+    )
 
     # Both change the same word from the same base: the later saver gets both versions, nothing overwritten.
     rev = merged.json()["revision"]
     current = merged.json()["value"]
-    first = post_save(one.http, live_server, card_id, token_one, field="context", value=current.replace("INIZIO", "AVVIO"), base_revision=rev, client_op_id="op-one-0002")
+    first = post_save(
+        one.http,
+        live_server,
+        card_id,
+        token_one,
+        field="context",
+        value=current.replace("INIZIO", "AVVIO"),
+        base_revision=rev,
+        client_op_id="op-one-0002",
+    )
     assert first.status_code == 200
-    clash = post_save(two.http, live_server, card_id, token_two, field="context", value=current.replace("INIZIO", "PARTENZA"), base_revision=rev, client_op_id="op-two-0002")
+    clash = post_save(
+        two.http,
+        live_server,
+        card_id,
+        token_two,
+        field="context",
+        value=current.replace("INIZIO", "PARTENZA"),
+        base_revision=rev,
+        client_op_id="op-two-0002",
+    )
     assert clash.status_code == 409
     assert "PARTENZA" in clash.json()["mine"] and "AVVIO" in clash.json()["theirs"]
     # A retried save (same op id, e.g. after a network error) is answered, not applied twice.
-    retry = post_save(one.http, live_server, card_id, token_one, field="context", value=current.replace("INIZIO", "AVVIO"), base_revision=rev, client_op_id="op-one-0002")
+    retry = post_save(
+        one.http,
+        live_server,
+        card_id,
+        token_one,
+        field="context",
+        value=current.replace("INIZIO", "AVVIO"),
+        base_revision=rev,
+        client_op_id="op-one-0002",
+    )
     assert retry.json()["status"] == "duplicate" and retry.json()["revision"] == first.json()["revision"]
 
     # Blur clears the presence mark; a reconnecting page replays what it missed.
@@ -104,7 +157,9 @@ def test_two_clients_edit_the_same_field_live(live_server: Any, socket_client: A
     assert saved.json()["revision"] in revisions and first.json()["revision"] in revisions
 
 
-def test_room_and_presence_are_permission_checked(live_server: Any, socket_client: Any, card_a: dict[str, Any]) -> None:
+def test_room_and_presence_are_permission_checked(
+    live_server: Any, socket_client: Any, card_a: dict[str, Any]
+) -> None:
     card_id, room = card_a["id"], f"card:{card_a['id']}"
     outsider = socket_client("disabilita@example.org")
     assert outsider.call("room.join", {"room": room}, timeout=5)["ok"] is False

@@ -17,7 +17,11 @@ from sqlalchemy import select
 WRITERS = ["coord.pubblico@example.org", "coord.ets@example.org", "membro@example.org", "udp@example.org"]
 WORDS = [f"parola{i}" for i in range(10)]
 BASE = " ".join(WORDS)
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @dataclass
@@ -33,7 +37,9 @@ def _new_card(tavolo: Any, actor: Any) -> Any:
 
     with unit_of_work():
         card = services.create_card(tavolo, "SCHEDA DI PROVA", None, actor=actor)
-        services.save_field(card, "context", BASE, base_revision=card.revision_no, client_op_id=None, actor=actor)
+        services.save_field(
+            card, "context", BASE, base_revision=card.revision_no, client_op_id=None, actor=actor
+        )
     return card
 
 
@@ -57,12 +63,19 @@ def _current(db: Any, card: Any) -> str:
     from pdz.cards.models import CardValue
 
     db.session.expire_all()
-    return db.session.scalar(select(CardValue.value_source).where(CardValue.card_id == card.id, CardValue.key == "context")) or ""
+    return (
+        db.session.scalar(
+            select(CardValue.value_source).where(CardValue.card_id == card.id, CardValue.key == "context")
+        )
+        or ""
+    )
 
 
 @SETTINGS
 @given(first=st.integers(0, len(WORDS)), second=st.integers(0, len(WORDS)))
-def test_disjoint_edits_from_the_same_base_both_survive(db: Any, tavolo: Any, user: Any, first: int, second: int) -> None:
+def test_disjoint_edits_from_the_same_base_both_survive(
+    db: Any, tavolo: Any, user: Any, first: int, second: int
+) -> None:
     if first == second:
         second = (second + 1) % (len(WORDS) + 1)
     card = _new_card(tavolo, user(WRITERS[0]))
@@ -73,7 +86,10 @@ def test_disjoint_edits_from_the_same_base_both_survive(db: Any, tavolo: Any, us
     assert outcome.status == "merged"
     final = _current(db, card)
     assert "PRIMO" in final and "SECONDO" in final
-    assert final.replace("PRIMO ", "").replace(" PRIMO", "").replace("SECONDO ", "").replace(" SECONDO", "") == BASE
+    assert (
+        final.replace("PRIMO ", "").replace(" PRIMO", "").replace("SECONDO ", "").replace(" SECONDO", "")
+        == BASE
+    )
 
 
 STEP = st.tuples(st.integers(0, 3), st.sampled_from(["edit", "edit", "refresh"]), st.integers(0, 14))
@@ -81,7 +97,9 @@ STEP = st.tuples(st.integers(0, 3), st.sampled_from(["edit", "edit", "refresh"])
 
 @SETTINGS
 @given(steps=st.lists(STEP, min_size=2, max_size=12))
-def test_no_accepted_edit_ever_vanishes(db: Any, tavolo: Any, user: Any, steps: list[tuple[int, str, int]]) -> None:
+def test_no_accepted_edit_ever_vanishes(
+    db: Any, tavolo: Any, user: Any, steps: list[tuple[int, str, int]]
+) -> None:
     from pdz.cards.models import CardConflict, CardRevision
 
     card = _new_card(tavolo, user(WRITERS[0]))
@@ -112,7 +130,9 @@ def test_no_accepted_edit_ever_vanishes(db: Any, tavolo: Any, user: Any, steps: 
     # The history is a chain: each revision starts from the text the previous one left.
     chain = list(
         db.session.scalars(
-            select(CardRevision).where(CardRevision.card_id == card.id, CardRevision.field == "context").order_by(CardRevision.number)
+            select(CardRevision)
+            .where(CardRevision.card_id == card.id, CardRevision.field == "context")
+            .order_by(CardRevision.number)
         )
     )
     for earlier, later in zip(chain, chain[1:], strict=False):

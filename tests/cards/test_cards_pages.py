@@ -46,7 +46,12 @@ def test_card_page_shows_every_template_field_and_flags_mismatch(client_as: Any,
     text = as_user(client_as, "udp@example.org").get(f"/schede/{card.id}").get_data(as_text=True)
     for spec in FIELDS:
         assert spec.label.replace("'", "&#39;") in text, spec.label
-    for label in ("RISORSE ECONOMICHE PREVENTIVATE", "RISORSE DI PERSONALE DEDICATE", "AZIONI PROGRAMMATE", "MISURE PNRR"):
+    for label in (
+        "RISORSE ECONOMICHE PREVENTIVATE",
+        "RISORSE DI PERSONALE DEDICATE",
+        "AZIONI PROGRAMMATE",
+        "MISURE PNRR",
+    ):
         assert label in text
     assert "126.169,74 €" in text and "131.169,74 €" in text
     assert "Non corrisponde alla somma delle righe" in text
@@ -68,7 +73,9 @@ def test_observer_reads_but_cannot_save(client_as: Any, db: Any) -> None:
 def test_outsider_cannot_see_card(client_as: Any, db: Any) -> None:
     card = card_of(db, "A")
     assert as_user(client_as, "disabilita@example.org").get(f"/schede/{card.id}").status_code == 403
-    assert as_user(client_as, "disabilita@example.org").get(f"/schede/{card_of(db, 'J').id}").status_code == 200
+    assert (
+        as_user(client_as, "disabilita@example.org").get(f"/schede/{card_of(db, 'J').id}").status_code == 200
+    )
 
 
 def test_print_view(client_as: Any, db: Any) -> None:
@@ -79,19 +86,40 @@ def test_print_view(client_as: Any, db: Any) -> None:
 
 def test_create_card(client_as: Any, tavolo: Any, db: Any) -> None:
     client = as_user(client_as, "coord.ets@example.org")
-    response = client.post(f"/tavoli/{tavolo.id}/schede/nuova", data={"title": "NUOVA SCHEDA DI PROVA", "area_id": 0})
+    response = client.post(
+        f"/tavoli/{tavolo.id}/schede/nuova", data={"title": "NUOVA SCHEDA DI PROVA", "area_id": 0}
+    )
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
     assert "NUOVA SCHEDA DI PROVA" in page.get_data(as_text=True)
-    assert as_user(client_as, "osservatore@example.org").post(f"/tavoli/{tavolo.id}/schede/nuova", data={"title": "x"}).status_code == 403
+    assert (
+        as_user(client_as, "osservatore@example.org")
+        .post(f"/tavoli/{tavolo.id}/schede/nuova", data={"title": "x"})
+        .status_code
+        == 403
+    )
 
 
 def _add_revisions_and_lines(client: Any, card: Any, n: int) -> None:
     for i in range(n):
-        assert client.post(f"/schede/{card.id}/campi", json={"field": "results", "value": f"risultato {i}", "base_revision": 0, "base_value": None}).status_code in (200, 409)
         assert client.post(
-            f"/schede/{card.id}/righe/risorse", json={"values": {"source": "fnps", "description": f"riga {i}", "amount_cents": "1.000,00", "counted": True}}
-        ).status_code == 200
+            f"/schede/{card.id}/campi",
+            json={"field": "results", "value": f"risultato {i}", "base_revision": 0, "base_value": None},
+        ).status_code in (200, 409)
+        assert (
+            client.post(
+                f"/schede/{card.id}/righe/risorse",
+                json={
+                    "values": {
+                        "source": "fnps",
+                        "description": f"riga {i}",
+                        "amount_cents": "1.000,00",
+                        "counted": True,
+                    }
+                },
+            ).status_code
+            == 200
+        )
 
 
 def test_card_page_query_count_does_not_grow(client_as: Any, db: Any, count_queries: Any) -> None:
@@ -108,7 +136,9 @@ def test_card_page_query_count_does_not_grow(client_as: Any, db: Any, count_quer
     assert many() == few(), (few(), many())
 
 
-def test_card_list_query_count_does_not_grow(client_as: Any, db: Any, tavolo: Any, count_queries: Any) -> None:
+def test_card_list_query_count_does_not_grow(
+    client_as: Any, db: Any, tavolo: Any, count_queries: Any
+) -> None:
     client = as_user(client_as, "coord.pubblico@example.org")
     url = f"/tavoli/{tavolo.id}/schede"
     client.get(url)

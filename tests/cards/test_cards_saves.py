@@ -10,13 +10,20 @@ from sqlalchemy import func, select
 
 
 def save(client: Any, card: Any, field: str, value: Any, base: int, **extra: Any) -> Any:
-    return client.post(f"/schede/{card.id}/campi", json={"field": field, "value": value, "base_revision": base, **extra})
+    return client.post(
+        f"/schede/{card.id}/campi", json={"field": field, "value": value, "base_revision": base, **extra}
+    )
 
 
 def revisions(db: Any, card: Any) -> int:
     from pdz.cards.models import CardRevision
 
-    return db.session.scalar(select(func.count()).select_from(CardRevision).where(CardRevision.card_id == card.id)) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(CardRevision).where(CardRevision.card_id == card.id)
+        )
+        or 0
+    )
 
 
 def test_save_creates_revision_with_before_and_after(client_as: Any, db: Any) -> None:
@@ -25,14 +32,30 @@ def test_save_creates_revision_with_before_and_after(client_as: Any, db: Any) ->
 
     card = card_of(db, "A")
     before, start = value_of(db, card, "impact"), card.revision_no
-    response = save(as_user(client_as, "membro@example.org"), card, "impact", "Meno famiglie in **povertà** cronica.", start)
+    response = save(
+        as_user(client_as, "membro@example.org"),
+        card,
+        "impact",
+        "Meno famiglie in **povertà** cronica.",
+        start,
+    )
     assert response.status_code == 200, response.json
     body = response.json
     assert body["status"] == "saved" and body["revision"] == start + 1
     assert "<strong>povertà</strong>" in body["html"]
-    revision = db.session.scalar(select(CardRevision).where(CardRevision.card_id == card.id, CardRevision.number == body["revision"]))
-    assert (revision.field, revision.before, revision.after) == ("impact", before, "Meno famiglie in **povertà** cronica.")
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "card.updated", AuditEntry.object_id == card.id).order_by(AuditEntry.id.desc()))
+    revision = db.session.scalar(
+        select(CardRevision).where(CardRevision.card_id == card.id, CardRevision.number == body["revision"])
+    )
+    assert (revision.field, revision.before, revision.after) == (
+        "impact",
+        before,
+        "Meno famiglie in **povertà** cronica.",
+    )
+    assert db.session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.action == "card.updated", AuditEntry.object_id == card.id)
+        .order_by(AuditEntry.id.desc())
+    )
 
 
 def test_edits_to_different_fields_never_conflict(client_as: Any, db: Any) -> None:
@@ -66,7 +89,10 @@ def test_overlapping_edits_conflict_with_both_versions_and_nothing_lost(client_a
     base = value_of(db, card, "general_objective")
     first_word = base.split()[0]
     one, two = as_user(client_as, "coord.pubblico@example.org"), as_user(client_as, "membro@example.org")
-    assert save(one, card, "general_objective", base.replace(first_word, "Progettare", 1), base_rev).status_code == 200
+    assert (
+        save(one, card, "general_objective", base.replace(first_word, "Progettare", 1), base_rev).status_code
+        == 200
+    )
     clash = save(two, card, "general_objective", base.replace(first_word, "Realizzare", 1), base_rev)
     assert clash.status_code == 409
     data = clash.json
@@ -77,16 +103,31 @@ def test_overlapping_edits_conflict_with_both_versions_and_nothing_lost(client_a
     assert conflict.mine.startswith("Realizzare") and conflict.resolved_at is None
     # The later saver decides: keeps both, saved as a new revision, conflict marked resolved.
     chosen = data["mine"].replace("Realizzare", "Progettare e realizzare", 1)
-    resolved = save(two, card, "general_objective", chosen, data["revision"], base_value=data["theirs"], resolves=data["conflict_id"])
+    resolved = save(
+        two,
+        card,
+        "general_objective",
+        chosen,
+        data["revision"],
+        base_value=data["theirs"],
+        resolves=data["conflict_id"],
+    )
     assert resolved.status_code == 200, resolved.json
     assert value_of(db, card, "general_objective") == chosen
     db.session.expire_all()
     assert db.session.get(CardConflict, data["conflict_id"]).resolved_revision == resolved.json["revision"]
     # The same conflicting page without JS: a form post gets a 409 page with both versions side by side.
     page = two.post(
-        f"/schede/{card.id}/campi", data={"field": "general_objective", "value": base.replace(first_word, "Edificare", 1), "base_revision": base_rev}
+        f"/schede/{card.id}/campi",
+        data={
+            "field": "general_objective",
+            "value": base.replace(first_word, "Edificare", 1),
+            "base_revision": base_rev,
+        },
     )
-    assert page.status_code == 409, two.get(f"/schede/{card.id}").get_data(as_text=True).split('class="flashes"')[-1][:400]
+    assert page.status_code == 409, (
+        two.get(f"/schede/{card.id}").get_data(as_text=True).split('class="flashes"')[-1][:400]
+    )
     text = page.get_data(as_text=True)
     assert "La tua versione" in text and "Edificare" in text and "Progettare e realizzare" in text
 
@@ -110,10 +151,16 @@ def test_script_and_javascript_links_are_sanitised(client_as: Any, db: Any) -> N
     response = save(client, card, "impact", evil, card.revision_no)
     assert response.status_code == 200
     html = response.json["html"]
-    assert "<script" not in html and "javascript:" not in html and "onerror" not in html and "<img" not in html
+    assert (
+        "<script" not in html and "javascript:" not in html and "onerror" not in html and "<img" not in html
+    )
     assert 'href="https://example.org"' in html
     page = client.get(f"/schede/{card.id}").get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in page and 'href="javascript:' not in page and "<img src=x" not in page
+    assert (
+        "<script>alert(1)</script>" not in page
+        and 'href="javascript:' not in page
+        and "<img src=x" not in page
+    )
 
 
 def test_one_megabyte_paste_is_refused_with_clear_message(client_as: Any, db: Any) -> None:
@@ -134,13 +181,17 @@ def test_user_removed_from_tavolo_cannot_save(client_as: Any, db: Any, user: Any
     client = as_user(client_as, "membro@example.org")
     assert save(client, card, "results", "prima", card.revision_no).status_code == 200
     member = user("membro@example.org")
-    for membership in db.session.scalars(select(Membership).where(Membership.user_id == member.id, Membership.body_id == card.body_id)):
+    for membership in db.session.scalars(
+        select(Membership).where(Membership.user_id == member.id, Membership.body_id == card.body_id)
+    ):
         membership.ended_at = utcnow()
     db.session.commit()
     card = card_of(db, "A")
     start = card.revision_no
     response = client.post(
-        f"/schede/{card.id}/campi", json={"field": "results", "value": "dopo", "base_revision": start}, headers={"Accept": "application/json"}
+        f"/schede/{card.id}/campi",
+        json={"field": "results", "value": "dopo", "base_revision": start},
+        headers={"Accept": "application/json"},
     )
     assert response.status_code == 403
     assert "permessi" in response.json["error"]
@@ -168,22 +219,41 @@ def test_money_lines_parse_italian_amounts_and_totals_stay_right(client_as: Any,
     client = as_user(client_as, "membro@example.org")
     total = budget_totals(card.id)["total"]
     url = f"/schede/{card.id}/righe/risorse"
-    ok = client.post(url, json={"values": {"source": "fsr", "description": "Quota FSR", "amount_cents": "4.042.451,36 €", "counted": True}})
+    ok = client.post(
+        url,
+        json={
+            "values": {
+                "source": "fsr",
+                "description": "Quota FSR",
+                "amount_cents": "4.042.451,36 €",
+                "counted": True,
+            }
+        },
+    )
     assert ok.status_code == 200, ok.json
     row_id = ok.json["row"]["row_id"]
     assert db.session.get(CardBudgetLine, row_id).amount_cents == 404245136
     assert budget_totals(card.id)["total"] == total + 404245136
     assert budget_totals(card.id)["by_source"]["fsr"] == 404245136
-    for bad, message in [("-5,00", "negativo"), ("12,345", "due cifre"), ("1.00.0", "non è un importo valido"), ("abc", "non è un importo valido")]:
+    for bad, message in [
+        ("-5,00", "negativo"),
+        ("12,345", "due cifre"),
+        ("1.00.0", "non è un importo valido"),
+        ("abc", "non è un importo valido"),
+    ]:
         response = client.post(url, json={"values": {"source": "fsr", "amount_cents": bad, "counted": True}})
         assert response.status_code == 422 and message in response.json["error"], (bad, response.json)
     assert budget_totals(card.id)["total"] == total + 404245136
     # Change the amount of the new line, then exclude it from the total.
     base = card_of(db, "A").revision_no
-    changed = client.post(f"{url}/{row_id}", json={"values": {"amount_cents": "1.000"}, "base_revision": base})
+    changed = client.post(
+        f"{url}/{row_id}", json={"values": {"amount_cents": "1.000"}, "base_revision": base}
+    )
     assert changed.status_code == 200
     assert budget_totals(card.id)["total"] == total + 100000
-    client.post(f"{url}/{row_id}", json={"values": {"counted": False}, "base_revision": card_of(db, "A").revision_no})
+    client.post(
+        f"{url}/{row_id}", json={"values": {"counted": False}, "base_revision": card_of(db, "A").revision_no}
+    )
     assert budget_totals(card.id)["total"] == total
     removed = client.post(f"{url}/{row_id}/rimuovi", json={})
     assert removed.status_code == 200
@@ -202,7 +272,9 @@ def test_declared_total_must_match_lines(client_as: Any, db: Any) -> None:
     assert "non corrisponde alla somma delle righe" in wrong.json["error"]
     assert card_of(db, "A").declared_total_cents == 475050390
     euros, cents = divmod(computed, 100)
-    right = save(client, card, "declared_total", f"{euros:,}".replace(",", ".") + f",{cents:02d} €", card.revision_no)
+    right = save(
+        client, card, "declared_total", f"{euros:,}".replace(",", ".") + f",{cents:02d} €", card.revision_no
+    )
     assert right.status_code == 200, right.json
 
 
@@ -211,11 +283,31 @@ def test_concurrent_edits_of_different_rows_never_conflict(client_as: Any, db: A
     base = card.revision_no
     from pdz.cards.models import CardObjective
 
-    rows = [o.id for o in db.session.scalars(select(CardObjective).where(CardObjective.card_id == card.id).order_by(CardObjective.position))]
+    rows = [
+        o.id
+        for o in db.session.scalars(
+            select(CardObjective).where(CardObjective.card_id == card.id).order_by(CardObjective.position)
+        )
+    ]
     one, two = as_user(client_as, "coord.pubblico@example.org"), as_user(client_as, "membro@example.org")
-    assert one.post(f"/schede/{card.id}/righe/obiettivi/{rows[0]}", json={"values": {"text": "Primo obiettivo rivisto"}, "base_revision": base}).status_code == 200
-    assert two.post(f"/schede/{card.id}/righe/obiettivi/{rows[1]}", json={"values": {"text": "Secondo obiettivo rivisto"}, "base_revision": base}).status_code == 200
-    clash = two.post(f"/schede/{card.id}/righe/obiettivi/{rows[0]}", json={"values": {"text": "Primo obiettivo riscritto"}, "base_revision": base})
+    assert (
+        one.post(
+            f"/schede/{card.id}/righe/obiettivi/{rows[0]}",
+            json={"values": {"text": "Primo obiettivo rivisto"}, "base_revision": base},
+        ).status_code
+        == 200
+    )
+    assert (
+        two.post(
+            f"/schede/{card.id}/righe/obiettivi/{rows[1]}",
+            json={"values": {"text": "Secondo obiettivo rivisto"}, "base_revision": base},
+        ).status_code
+        == 200
+    )
+    clash = two.post(
+        f"/schede/{card.id}/righe/obiettivi/{rows[0]}",
+        json={"values": {"text": "Primo obiettivo riscritto"}, "base_revision": base},
+    )
     assert clash.status_code == 409 and clash.json["status"] == "conflict"
     db.session.expire_all()
     assert db.session.get(CardObjective, rows[0]).text == "Primo obiettivo rivisto"

@@ -105,12 +105,23 @@ def _yes_no(key: str, label: str, help: str = "") -> list[FieldSpec]:
 
 
 FIELDS: list[FieldSpec] = [
-    FieldSpec("bes", "BES di Riferimento", "choices", G_HEAD, "Domini del Benessere Equo e Sostenibile (ISTAT).", BES_DOMAINS),
+    FieldSpec(
+        "bes",
+        "BES di Riferimento",
+        "choices",
+        G_HEAD,
+        "Domini del Benessere Equo e Sostenibile (ISTAT).",
+        BES_DOMAINS,
+    ),
     FieldSpec("sdg", "SDG'S", "choices", G_HEAD, "Obiettivi dell'Agenda 2030 (facoltativo).", SDGS),
     FieldSpec("context", "Breve descrizione del contesto", "markdown", G_HEAD, "Contesto con i dati locali."),
-    FieldSpec("title", "TITOLO INTERVENTO", "line", G_OBJ, "Il titolo in breve, in maiuscolo come nel Piano."),
+    FieldSpec(
+        "title", "TITOLO INTERVENTO", "line", G_OBJ, "Il titolo in breve, in maiuscolo come nel Piano."
+    ),
     FieldSpec("subtitle", "Sottotitolo", "line", G_OBJ),
-    FieldSpec("general_objective", "QUALI OBIETTIVI VUOLE RAGGIUNGERE – Obiettivo generale", "markdown", G_OBJ),
+    FieldSpec(
+        "general_objective", "QUALI OBIETTIVI VUOLE RAGGIUNGERE – Obiettivo generale", "markdown", G_OBJ
+    ),
     FieldSpec("target", "TARGET", "markdown", G_OBJ, "Beneficiari e attori a cui si rivolge l'intervento."),
     FieldSpec(
         "human_resources",
@@ -119,7 +130,14 @@ FIELDS: list[FieldSpec] = [
         G_RES,
         "Risorse non monetarie messe a disposizione dalle reti.",
     ),
-    FieldSpec("transversal", "L'OBIETTIVO E' TRASVERSALE ED INTEGRATO CON ALTRE AREE DI POLICY?", "yesno", G_INT, "", YESNO),
+    FieldSpec(
+        "transversal",
+        "L'OBIETTIVO E' TRASVERSALE ED INTEGRATO CON ALTRE AREE DI POLICY?",
+        "yesno",
+        G_INT,
+        "",
+        YESNO,
+    ),
     FieldSpec("transversal_areas", "Con quali aree di policy", "area_choices", G_INT),
     FieldSpec(
         "key_points",
@@ -128,14 +146,27 @@ FIELDS: list[FieldSpec] = [
         G_INT,
         "Un punto chiave per riga; puoi scegliere tra quelli ricorrenti o scriverne di nuovi.",
     ),
-    *_yes_no("asst_analysis", "PREVEDE IL COINVOLGIMENTO DI ASST NELL'ANALISI DEL BISOGNO E NELLA PROGRAMMAZIONE?"),
+    *_yes_no(
+        "asst_analysis", "PREVEDE IL COINVOLGIMENTO DI ASST NELL'ANALISI DEL BISOGNO E NELLA PROGRAMMAZIONE?"
+    ),
     *_yes_no(
         "asst_implementation",
         "PREVEDE IL COINVOLGIMENTO DI ASST NELLA REALIZZAZIONE DELL'INTERVENTO E AZIONI CONGIUNTE AMBITO-ASST?",
     ),
-    *_yes_no("other_ambiti", "L'INTERVENTO È REALIZZATO IN COOPERAZIONE CON ALTRI AMBITI?", "In caso affermativo specificare i compiti."),
+    *_yes_no(
+        "other_ambiti",
+        "L'INTERVENTO È REALIZZATO IN COOPERAZIONE CON ALTRI AMBITI?",
+        "In caso affermativo specificare i compiti.",
+    ),
     *_yes_no("continuity", "È IN CONTINUITÀ CON LA PROGRAMMAZIONE PRECEDENTE (2021-2023)?"),
-    FieldSpec("new_service", "L'OBIETTIVO PREVEDE LA DEFINIZIONE DI UN NUOVO SERVIZIO?", "choices", G_INT, "", NEW_SERVICE),
+    FieldSpec(
+        "new_service",
+        "L'OBIETTIVO PREVEDE LA DEFINIZIONE DI UN NUOVO SERVIZIO?",
+        "choices",
+        G_INT,
+        "",
+        NEW_SERVICE,
+    ),
     FieldSpec("new_service_note", "Specificare", "markdown", G_INT),
     *_yes_no(
         "premial",
@@ -154,7 +185,13 @@ FIELDS: list[FieldSpec] = [
         "L'INTERVENTO PREVEDE IL COINVOLGIMENTO DI ALTRI ATTORI DELLA RETE TERRITORIALE? (oltre ad ASST e ETS)",
         "Se sì, quali e le modalità di cooperazione.",
     ),
-    FieldSpec("needs", "QUESTO INTERVENTO A QUALE/I BISOGNO/I RISPONDE?", "markdown", G_NEED, "Indicatori input derivati dall'analisi del bisogno."),
+    FieldSpec(
+        "needs",
+        "QUESTO INTERVENTO A QUALE/I BISOGNO/I RISPONDE?",
+        "markdown",
+        G_NEED,
+        "Indicatori input derivati dall'analisi del bisogno.",
+    ),
     FieldSpec(
         "need_kind",
         "IL BISOGNO RILEVATO ERA GIÁ STATO AFFRONTATO NELLA PRECEDENTE PROGRAMMAZIONE O PUÓ ESSERE DEFINITO COME UN NUOVO BISOGNO?",
@@ -163,8 +200,16 @@ FIELDS: list[FieldSpec] = [
         "",
         NEED_KIND,
     ),
-    FieldSpec("need_kind_note", "Specificare", "markdown", G_NEED, "In caso di nuovo bisogno specificarne natura e caratteristiche."),
-    FieldSpec("nature", "L'OBIETTIVO É DI TIPO PROMOZIONALE/PREVENTIVO O RIPARATIVO?", "choices", G_NEED, "", NATURE),
+    FieldSpec(
+        "need_kind_note",
+        "Specificare",
+        "markdown",
+        G_NEED,
+        "In caso di nuovo bisogno specificarne natura e caratteristiche.",
+    ),
+    FieldSpec(
+        "nature", "L'OBIETTIVO É DI TIPO PROMOZIONALE/PREVENTIVO O RIPARATIVO?", "choices", G_NEED, "", NATURE
+    ),
     FieldSpec("nature_note", "Specificare", "markdown", G_NEED),
     *[
         FieldSpec(spec.key, spec.label, spec.kind, G_NEED, spec.help, spec.options)
@@ -172,7 +217,10 @@ FIELDS: list[FieldSpec] = [
             "innovative",
             "L'OBIETTIVO PRESENTA MODELLI INNOVATIVI DI PRESA IN CARICO, DI RISPOSTA AL BISOGNO E COOPERAZIONE CON ALTRI ATTORI DELLA RETE?",
         )
-        + _yes_no("digital", "L'OBIETTIVO PRESENTA DEGLI ASPETTI INERENTI ALLA DIGITALIZZAZIONE? (organizzativi, gestionali, erogativi, ecc.)")
+        + _yes_no(
+            "digital",
+            "L'OBIETTIVO PRESENTA DEGLI ASPETTI INERENTI ALLA DIGITALIZZAZIONE? (organizzativi, gestionali, erogativi, ecc.)",
+        )
     ],
     FieldSpec(
         "modes",

@@ -7,7 +7,10 @@ from wtforms.validators import DataRequired, Length
 
 
 class NewCardForm(FlaskForm):
-    title = StringField(_l("Titolo dell'intervento"), validators=[DataRequired(_l("Scrivi il titolo della scheda.")), Length(max=300)])
+    title = StringField(
+        _l("Titolo dell'intervento"),
+        validators=[DataRequired(_l("Scrivi il titolo della scheda.")), Length(max=300)],
+    )
     area_id = SelectField(_l("Area di policy"), coerce=int, choices=[], validate_choice=False)
 
 

@@ -68,11 +68,15 @@ class Card(TimestampMixin, Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("planning_cycles.id"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("policy_areas.id"), index=True)
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
-    key: Mapped[str | None] = mapped_column(String(20))  # the plan's card key ("D-E", "L-BIB"), None for new cards
+    key: Mapped[str | None] = mapped_column(
+        String(20)
+    )  # the plan's card key ("D-E", "L-BIB"), None for new cards
     title: Mapped[str] = mapped_column(String(300))  # mirror of the "title" field, for lists
     status: Mapped[CardStatus] = mapped_column(String(20), default=CardStatus.DRAFT)
     revision_no: Mapped[int] = mapped_column(default=0)  # bumped by every saved change
-    declared_total_cents: Mapped[int | None]  # "TOTALE STIMATO" as printed / declared; checked against the lines
+    declared_total_cents: Mapped[
+        int | None
+    ]  # "TOTALE STIMATO" as printed / declared; checked against the lines
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     last_change_at: Mapped[datetime | None]
     last_change_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -81,7 +85,9 @@ class Card(TimestampMixin, Base):
     area: Mapped[PolicyArea | None] = relationship(lazy="raise")
     cycle: Mapped[PlanningCycle] = relationship(lazy="raise")
     last_change_by: Mapped[User | None] = relationship(foreign_keys=[last_change_by_id], lazy="raise")
-    values: Mapped[list[CardValue]] = relationship(back_populates="card", lazy="raise", order_by="CardValue.id")
+    values: Mapped[list[CardValue]] = relationship(
+        back_populates="card", lazy="raise", order_by="CardValue.id"
+    )
     objectives: Mapped[list[CardObjective]] = relationship(
         primaryjoin="and_(Card.id == CardObjective.card_id, CardObjective.removed.is_(False))",
         order_by="(CardObjective.position, CardObjective.id)",
@@ -223,9 +229,12 @@ class CardRevision(Base):
 
     @property
     def kind_label(self) -> str:
-        return {"modifica": "modifica", "unione": "unione automatica", "ripristino": "ripristino", "risoluzione": "scelta dopo conflitto"}.get(
-            str(self.kind), str(self.kind)
-        )
+        return {
+            "modifica": "modifica",
+            "unione": "unione automatica",
+            "ripristino": "ripristino",
+            "risoluzione": "scelta dopo conflitto",
+        }.get(str(self.kind), str(self.kind))
 
 
 class CardConflict(Base):

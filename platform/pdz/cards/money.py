@@ -23,12 +23,18 @@ def parse_amount(text: str | None, *, field: str = "amount") -> int:
         raw = raw[1:]
     whole, sep, decimals = raw.partition(",")
     if sep and (not decimals.isdigit() or len(decimals) > 2):
-        raise Invalid(errors={field: f"«{text}» non è un importo valido: dopo la virgola al massimo due cifre (es. 12,50)."})
+        raise Invalid(
+            errors={
+                field: f"«{text}» non è un importo valido: dopo la virgola al massimo due cifre (es. 12,50)."
+            }
+        )
     if _GROUPED.match(whole):
         whole = whole.replace(".", "")
     elif not _PLAIN.match(whole):
         raise Invalid(
-            errors={field: f"«{text}» non è un importo valido: usa il punto per le migliaia e la virgola per i decimali (es. 4.042.451,36 €)."}
+            errors={
+                field: f"«{text}» non è un importo valido: usa il punto per le migliaia e la virgola per i decimali (es. 4.042.451,36 €)."
+            }
         )
     cents = int(whole) * 100 + (int(decimals.ljust(2, "0")) if sep else 0)
     if cents >= MAX_CENTS:

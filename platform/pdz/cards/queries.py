@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -69,7 +68,11 @@ def open_conflicts(card_id: int, user_id: int) -> list[CardConflict]:
     return list(
         db.session.scalars(
             select(CardConflict)
-            .where(CardConflict.card_id == card_id, CardConflict.author_id == user_id, CardConflict.resolved_at.is_(None))
+            .where(
+                CardConflict.card_id == card_id,
+                CardConflict.author_id == user_id,
+                CardConflict.resolved_at.is_(None),
+            )
             .order_by(CardConflict.id)
             .limit(20)
         )
@@ -200,5 +203,7 @@ def diff(card: Card, revisions: list[CardRevision], old: int, new: int) -> list[
         if before == after:
             continue
         old_text, new_text = describe(field_key, before), describe(field_key, after)
-        result.append(FieldDiff(field_key, field_label(field_key), old_text, new_text, word_diff(old_text, new_text)))
+        result.append(
+            FieldDiff(field_key, field_label(field_key), old_text, new_text, word_diff(old_text, new_text))
+        )
     return result

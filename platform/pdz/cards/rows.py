@@ -12,7 +12,6 @@ from typing import Any
 
 from ..errors import Invalid
 from ..text import render_markdown
-from .money import format_cents, parse_amount
 from .models import (
     BudgetSource,
     CardAction,
@@ -24,6 +23,7 @@ from .models import (
     IndicatorKind,
     IndicatorSet,
 )
+from .money import format_cents, parse_amount
 
 PNRR_MEASURES = {
     "1.1.1": "M5C2 1.1.1 – PIPPI: sostegno alle capacità genitoriali",
@@ -108,7 +108,11 @@ def _clean(attr: Attr, value: Any) -> Any:
     text = str(value if value is not None else "").replace("\r\n", "\n")
     if len(text) > attr.max:
         raise Invalid(
-            errors={attr.name: f"«{attr.label}» è troppo lungo: al massimo {attr.max:,} caratteri.".replace(",", ".")}
+            errors={
+                attr.name: f"«{attr.label}» è troppo lungo: al massimo {attr.max:,} caratteri.".replace(
+                    ",", "."
+                )
+            }
         )
     if attr.type == "choice":
         assert attr.options is not None
@@ -153,14 +157,30 @@ INDICATOR_KIND_LABELS = {
 ROW_KINDS: dict[str, RowKind] = {
     kind.key: kind
     for kind in [
-        RowKind("obiettivi", CardObjective, "Obiettivi da raggiungere", (Attr("text", "Obiettivo", "text", 2000, required=True),)),
-        RowKind("azioni", CardAction, "AZIONI PROGRAMMATE", (Attr("text_source", "Azione", "markdown", 10_000, required=True),)),
+        RowKind(
+            "obiettivi",
+            CardObjective,
+            "Obiettivi da raggiungere",
+            (Attr("text", "Obiettivo", "text", 2000, required=True),),
+        ),
+        RowKind(
+            "azioni",
+            CardAction,
+            "AZIONI PROGRAMMATE",
+            (Attr("text_source", "Azione", "markdown", 10_000, required=True),),
+        ),
         RowKind(
             "risorse",
             CardBudgetLine,
             "RISORSE ECONOMICHE PREVENTIVATE",
             (
-                Attr("source", "Fonte", "choice", options={k.value: v for k, v in SOURCE_LABELS.items()}, required=True),
+                Attr(
+                    "source",
+                    "Fonte",
+                    "choice",
+                    options={k.value: v for k, v in SOURCE_LABELS.items()},
+                    required=True,
+                ),
                 Attr("description", "Descrizione", "text", 300),
                 Attr("amount_cents", "Importo", "money"),
                 Attr("counted", "Conteggiata nel totale", "bool"),
@@ -181,9 +201,17 @@ ROW_KINDS: dict[str, RowKind] = {
             CardIndicator,
             "Indicatori",
             (
-                Attr("set", "Insieme", "choice", options={k.value: v for k, v in INDICATOR_SET_LABELS.items()}, required=True),
+                Attr(
+                    "set",
+                    "Insieme",
+                    "choice",
+                    options={k.value: v for k, v in INDICATOR_SET_LABELS.items()},
+                    required=True,
+                ),
                 Attr("name", "Indicatore", "text", 300, required=True),
-                Attr("kind", "Tipo", "choice", options={k.value: v for k, v in INDICATOR_KIND_LABELS.items()}),
+                Attr(
+                    "kind", "Tipo", "choice", options={k.value: v for k, v in INDICATOR_KIND_LABELS.items()}
+                ),
                 Attr("baseline", "Valore di partenza", "text", 60),
                 Attr("target", "Valore atteso", "text", 60),
                 Attr("unit", "Unità di misura", "text", 40),

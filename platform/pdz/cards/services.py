@@ -44,7 +44,12 @@ class SaveOutcome:
     changes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"ok": self.status != "conflict", "status": self.status, "revision": self.revision, "field": self.field}
+        data: dict[str, Any] = {
+            "ok": self.status != "conflict",
+            "status": self.status,
+            "revision": self.revision,
+            "field": self.field,
+        }
         if self.row is not None:
             data["row"] = self.row
         else:
@@ -87,14 +92,19 @@ def _require_edit(card: Card, actor: Any, expected_body_id: int | None = None) -
 def _lock(card: Card) -> None:
     """Take the card's write lock first (SQLite write lock / PostgreSQL row lock), then re-read it."""
     db.session.execute(
-        update(Card).where(Card.id == card.id).values(revision_no=Card.revision_no).execution_options(synchronize_session=False)
+        update(Card)
+        .where(Card.id == card.id)
+        .values(revision_no=Card.revision_no)
+        .execution_options(synchronize_session=False)
     )
     db.session.refresh(card)
 
 
 def _value_row(card: Card, key: str) -> CardValue | None:
     return db.session.scalar(
-        select(CardValue).where(CardValue.card_id == card.id, CardValue.key == key).execution_options(populate_existing=True)
+        select(CardValue)
+        .where(CardValue.card_id == card.id, CardValue.key == key)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -111,7 +121,9 @@ def value_at(card_id: int, field_key: str, number: int, current: str) -> str:
 
 def _replay(card: Card, op: str) -> SaveOutcome | None:
     """A retried operation is applied once: answer with what the first attempt did."""
-    done = db.session.scalars(select(CardRevision).where(CardRevision.card_id == card.id, CardRevision.client_op_id == op)).first()
+    done = db.session.scalars(
+        select(CardRevision).where(CardRevision.card_id == card.id, CardRevision.client_op_id == op)
+    ).first()
     if done is not None:
         outcome = SaveOutcome("duplicate", done.number, done.field)
         if parse_field(done.field) is None and done.field in fields.SPECS:
@@ -131,17 +143,31 @@ def _record(card: Card, changes: list[tuple[str, str, str]], kind: RevisionKind,
     for field_key, before, after in changes:
         db.session.add(
             CardRevision(
-                card_id=card.id, number=card.revision_no, field=field_key, before=before, after=after,
-                kind=kind, author_id=actor.id, at=now, client_op_id=op,
+                card_id=card.id,
+                number=card.revision_no,
+                field=field_key,
+                before=before,
+                after=after,
+                kind=kind,
+                author_id=actor.id,
+                at=now,
+                client_op_id=op,
             )
         )
     card.last_change_at = now
     card.last_change_by_id = actor.id
-    audit.record(actor, "card.updated", card, {"fields": [c[0] for c in changes], "revision": card.revision_no, "kind": kind.value})
+    audit.record(
+        actor,
+        "card.updated",
+        card,
+        {"fields": [c[0] for c in changes], "revision": card.revision_no, "kind": kind.value},
+    )
     return card.revision_no
 
 
-def _publish(card: Card, revision: int, actor: Any, op: str, changes: list[dict[str, Any]], kind: RevisionKind) -> None:
+def _publish(
+    card: Card, revision: int, actor: Any, op: str, changes: list[dict[str, Any]], kind: RevisionKind
+) -> None:
     realtime.publish_after_commit(
         f"card:{card.id}",
         "card.updated",
@@ -157,10 +183,18 @@ def _publish(card: Card, revision: int, actor: Any, op: str, changes: list[dict[
     )
 
 
-def _conflict(card: Card, field_key: str, base_revision: int, mine: str, theirs: str, op: str, actor: Any) -> SaveOutcome:
+def _conflict(
+    card: Card, field_key: str, base_revision: int, mine: str, theirs: str, op: str, actor: Any
+) -> SaveOutcome:
     conflict = CardConflict(
-        card_id=card.id, field=field_key, author_id=actor.id, base_revision=base_revision,
-        revision=card.revision_no, mine=mine, theirs=theirs, client_op_id=op,
+        card_id=card.id,
+        field=field_key,
+        author_id=actor.id,
+        base_revision=base_revision,
+        revision=card.revision_no,
+        mine=mine,
+        theirs=theirs,
+        client_op_id=op,
     )
     db.session.add(conflict)
     db.session.flush()
@@ -193,7 +227,10 @@ def _set_value(card: Card, key: str, value: str) -> CardValue:
 
 
 def area_keys() -> dict[str, str]:
-    return {a.key: f"{a.code} – {a.name}" for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))}
+    return {
+        a.key: f"{a.code} – {a.name}"
+        for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))
+    }
 
 
 # --- cards -------------------------------------------------------------------------------------------
@@ -210,7 +247,13 @@ def create_card(body: Body, title: str, area_id: int | None, *, actor: Any) -> C
     cycle = db.session.scalar(select(PlanningCycle).order_by(PlanningCycle.start_year.desc()).limit(1))
     if cycle is None:
         raise Invalid(errors={"": "Nessun ciclo di programmazione attivo."})
-    card = Card(cycle_id=cycle.id, body_id=body.id, area_id=area.id if area else None, title=title, created_by_id=actor.id)
+    card = Card(
+        cycle_id=cycle.id,
+        body_id=body.id,
+        area_id=area.id if area else None,
+        title=title,
+        created_by_id=actor.id,
+    )
     db.session.add(card)
     db.session.flush()
     _set_value(card, "title", title)
@@ -233,7 +276,9 @@ def save_field(
     resolves: int | None = None,
 ) -> SaveOutcome:
     if key == fields.DECLARED_TOTAL:
-        return set_declared_total(card, value, client_op_id=client_op_id, actor=actor, expected_body_id=expected_body_id)
+        return set_declared_total(
+            card, value, client_op_id=client_op_id, actor=actor, expected_body_id=expected_body_id
+        )
     spec = fields.spec(key)
     _require_edit(card, actor, expected_body_id)
     op = _op(client_op_id)
@@ -270,7 +315,9 @@ def save_field(
     _resolve(card, resolves, actor, number)
     change = {"field": key, "value": final, "html": row.value_html}
     _publish(card, number, actor, op, [change], kind)
-    return SaveOutcome("merged" if kind == RevisionKind.MERGE else "saved", number, key, final, row.value_html)
+    return SaveOutcome(
+        "merged" if kind == RevisionKind.MERGE else "saved", number, key, final, row.value_html
+    )
 
 
 def budget_totals(card_id: int) -> dict[str, Any]:
@@ -279,7 +326,11 @@ def budget_totals(card_id: int) -> dict[str, Any]:
 
     rows = db.session.execute(
         select(CardBudgetLine.source, func.coalesce(func.sum(CardBudgetLine.amount_cents), 0))
-        .where(CardBudgetLine.card_id == card_id, CardBudgetLine.removed.is_(False), CardBudgetLine.counted.is_(True))
+        .where(
+            CardBudgetLine.card_id == card_id,
+            CardBudgetLine.removed.is_(False),
+            CardBudgetLine.counted.is_(True),
+        )
         .group_by(CardBudgetLine.source)
         .order_by(CardBudgetLine.source)
     ).all()
@@ -312,7 +363,14 @@ def set_declared_total(
         return SaveOutcome("unchanged", card.revision_no, fields.DECLARED_TOTAL, after)
     number = _record(card, [(fields.DECLARED_TOTAL, before, after)], RevisionKind.EDIT, op, actor)
     card.declared_total_cents = cents
-    _publish(card, number, actor, op, [{"field": fields.DECLARED_TOTAL, "value": after, "html": format_cents(cents)}], RevisionKind.EDIT)
+    _publish(
+        card,
+        number,
+        actor,
+        op,
+        [{"field": fields.DECLARED_TOTAL, "value": after, "html": format_cents(cents)}],
+        RevisionKind.EDIT,
+    )
     return SaveOutcome("saved", number, fields.DECLARED_TOTAL, after, format_cents(cents))
 
 
@@ -325,7 +383,13 @@ def _row_change(kind_key: str, row: Any) -> dict[str, Any]:
 
 
 def add_row(
-    card: Card, kind_key: str, values: dict[str, Any], *, client_op_id: str | None, actor: Any, expected_body_id: int | None = None
+    card: Card,
+    kind_key: str,
+    values: dict[str, Any],
+    *,
+    client_op_id: str | None,
+    actor: Any,
+    expected_body_id: int | None = None,
 ) -> SaveOutcome:
     kind = row_kind(kind_key)
     _require_edit(card, actor, expected_body_id)
@@ -335,7 +399,12 @@ def add_row(
     replayed = _replay(card, op)
     if replayed is not None:
         return replayed
-    position = db.session.scalar(select(func.coalesce(func.max(kind.model.position), 0)).where(kind.model.card_id == card.id)) or 0
+    position = (
+        db.session.scalar(
+            select(func.coalesce(func.max(kind.model.position), 0)).where(kind.model.card_id == card.id)
+        )
+        or 0
+    )
     row = kind.model(card_id=card.id, position=position + 1)
     kind.apply(row, cleaned)
     db.session.add(row)
@@ -349,7 +418,9 @@ def add_row(
 def _load_row(card: Card, kind_key: str, row_id: int) -> Any:
     kind = row_kind(kind_key)
     row = db.session.scalar(
-        select(kind.model).where(kind.model.id == row_id, kind.model.card_id == card.id).execution_options(populate_existing=True)
+        select(kind.model)
+        .where(kind.model.id == row_id, kind.model.card_id == card.id)
+        .execution_options(populate_existing=True)
     )
     if row is None:
         raise NotFound("Questa riga non fa parte della scheda.")
@@ -384,7 +455,15 @@ def update_row(
     base_dump = value_at(card.id, field_key, base_revision, before)
     base = json.loads(base_dump) if base_dump else current
     if current["removed"] and not base.get("removed"):
-        return _conflict(card, field_key, base_revision, json.dumps(mine, ensure_ascii=False, sort_keys=True), before, op, actor)
+        return _conflict(
+            card,
+            field_key,
+            base_revision,
+            json.dumps(mine, ensure_ascii=False, sort_keys=True),
+            before,
+            op,
+            actor,
+        )
     attrs = {a.name: a for a in kind.attrs}
     final: dict[str, Any] = {}
     for name, value in mine.items():
@@ -396,10 +475,26 @@ def update_row(
         elif attrs[name].type in TEXT_ATTRS:
             merged = merge3(str(base_value or ""), str(value), str(theirs or ""))
             if merged.conflicts:
-                return _conflict(card, field_key, base_revision, json.dumps(mine, ensure_ascii=False, sort_keys=True), before, op, actor)
+                return _conflict(
+                    card,
+                    field_key,
+                    base_revision,
+                    json.dumps(mine, ensure_ascii=False, sort_keys=True),
+                    before,
+                    op,
+                    actor,
+                )
             final[name] = merged.text
         else:
-            return _conflict(card, field_key, base_revision, json.dumps(mine, ensure_ascii=False, sort_keys=True), before, op, actor)
+            return _conflict(
+                card,
+                field_key,
+                base_revision,
+                json.dumps(mine, ensure_ascii=False, sort_keys=True),
+                before,
+                op,
+                actor,
+            )
     kind.apply(row, final)
     after = kind.dump(row)
     if after == before:
@@ -411,7 +506,13 @@ def update_row(
 
 
 def remove_row(
-    card: Card, kind_key: str, row_id: int, *, client_op_id: str | None, actor: Any, expected_body_id: int | None = None
+    card: Card,
+    kind_key: str,
+    row_id: int,
+    *,
+    client_op_id: str | None,
+    actor: Any,
+    expected_body_id: int | None = None,
 ) -> SaveOutcome:
     kind = row_kind(kind_key)
     _require_edit(card, actor, expected_body_id)
@@ -422,7 +523,9 @@ def remove_row(
         return replayed
     row = _load_row(card, kind_key, row_id)
     if row.removed:
-        return SaveOutcome("unchanged", card.revision_no, f"{kind_key}:{row.id}", row=_row_change(kind_key, row))
+        return SaveOutcome(
+            "unchanged", card.revision_no, f"{kind_key}:{row.id}", row=_row_change(kind_key, row)
+        )
     before = kind.dump(row)
     row.removed = True
     change = _row_change(kind_key, row)
@@ -445,7 +548,9 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
     if not 0 <= number <= card.revision_no:
         raise Invalid(errors={"": "Versione inesistente."})
     touched = db.session.scalars(
-        select(CardRevision.field).where(CardRevision.card_id == card.id, CardRevision.number > number).distinct()
+        select(CardRevision.field)
+        .where(CardRevision.card_id == card.id, CardRevision.number > number)
+        .distinct()
     ).all()
     changes: list[tuple[str, str, str]] = []
     published: list[dict[str, Any]] = []
@@ -475,7 +580,9 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
             published.append({"field": field_key, "value": target, "html": row.value_html})
         elif field_key == fields.DECLARED_TOTAL:
             card.declared_total_cents = int(target) if target else None
-            published.append({"field": field_key, "value": target, "html": format_cents(card.declared_total_cents)})
+            published.append(
+                {"field": field_key, "value": target, "html": format_cents(card.declared_total_cents)}
+            )
         elif field_key == "status":
             card.status = CardStatus(target)
         else:
@@ -503,7 +610,9 @@ def set_status(card: Card, status: str, *, actor: Any) -> None:
     op = new_op_id()
     number = _record(card, [("status", old, new.value)], RevisionKind.EDIT, op, actor)
     card.status = new
-    _publish(card, number, actor, op, [{"field": "status", "value": new.value, "html": ""}], RevisionKind.EDIT)
+    _publish(
+        card, number, actor, op, [{"field": "status", "value": new.value, "html": ""}], RevisionKind.EDIT
+    )
 
 
 def move_card(card: Card, target: Body, *, actor: Any) -> None:
@@ -520,5 +629,7 @@ def move_card(card: Card, target: Body, *, actor: Any) -> None:
     card.body = target
     audit.record(actor, "card.moved", card, {"from": old_body.id, "to": target.id})
     realtime.publish_after_commit(
-        f"card:{card.id}", "card.moved", {"card_id": card.id, "rev": number, "body_id": target.id, "body": target.name}
+        f"card:{card.id}",
+        "card.moved",
+        {"card_id": card.id, "rev": number, "body_id": target.id, "body": target.name},
     )

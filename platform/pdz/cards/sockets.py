@@ -54,7 +54,12 @@ def on_focus(data: Any) -> dict[str, Any]:
         previous = _EDITING.get(request.sid)  # type: ignore[attr-defined]
         _EDITING[request.sid] = (card.id, field, current_user.id, current_user.full_name)  # type: ignore[attr-defined]
     if previous and (previous[0], previous[1]) != (card.id, field):
-        emit("field.blur", {"card_id": previous[0], "field": previous[1], "user_id": current_user.id}, to=f"card:{previous[0]}", include_self=False)
+        emit(
+            "field.blur",
+            {"card_id": previous[0], "field": previous[1], "user_id": current_user.id},
+            to=f"card:{previous[0]}",
+            include_self=False,
+        )
     emit(
         "field.focus",
         {"card_id": card.id, "field": field, "user_id": current_user.id, "name": current_user.full_name},
@@ -70,7 +75,12 @@ def on_blur(data: Any) -> dict[str, Any]:
     with _LOCK:
         previous = _EDITING.pop(request.sid, None)  # type: ignore[attr-defined]
     if previous:
-        emit("field.blur", {"card_id": previous[0], "field": previous[1], "user_id": previous[2]}, to=f"card:{previous[0]}", include_self=False)
+        emit(
+            "field.blur",
+            {"card_id": previous[0], "field": previous[1], "user_id": previous[2]},
+            to=f"card:{previous[0]}",
+            include_self=False,
+        )
     return {"ok": True}
 
 
@@ -88,4 +98,8 @@ def on_disconnect(*args: Any) -> None:
     with _LOCK:
         previous = _EDITING.pop(request.sid, None)  # type: ignore[attr-defined]
     if previous:
-        socketio.emit("field.blur", {"card_id": previous[0], "field": previous[1], "user_id": previous[2]}, to=f"card:{previous[0]}")
+        socketio.emit(
+            "field.blur",
+            {"card_id": previous[0], "field": previous[1], "user_id": previous[2]},
+            to=f"card:{previous[0]}",
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +27,14 @@ from . import bp, fields, queries, services
 from .forms import MoveForm, NewCardForm
 from .models import BudgetSource, Card, CardStatus, IndicatorKind, IndicatorSet
 from .money import format_cents
-from .rows import INDICATOR_KIND_LABELS, INDICATOR_SET_LABELS, PNRR_MEASURES, ROW_KINDS, SOURCE_LABELS, row_kind
+from .rows import (
+    INDICATOR_KIND_LABELS,
+    INDICATOR_SET_LABELS,
+    PNRR_MEASURES,
+    ROW_KINDS,
+    SOURCE_LABELS,
+    row_kind,
+)
 
 labels.LABELS.update(
     {
@@ -63,11 +72,17 @@ def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | No
         raise Invalid(errors={key: "Valore numerico non valido."}) from None
 
 
+# SQLite has one writer at a time and its busy handler waits by sleeping in steps of up to 100 ms:
+# queueing card saves of this process on a lock instead wakes the next writer as soon as the lock is free.
+_SQLITE_WRITES = threading.Lock()
+
+
 def _run(action: Callable[[], services.SaveOutcome]) -> services.SaveOutcome:
     """One unit of work; a concurrent duplicate of the same operation is answered by replaying it."""
+    serial = _SQLITE_WRITES if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
     for attempt in range(3):
         try:
-            with unit_of_work():
+            with serial, unit_of_work():
                 return action()
         except IntegrityError:
             if attempt == 2:
@@ -91,7 +106,12 @@ def _respond(card: Card, action: Callable[[], services.SaveOutcome]) -> Any:
         return jsonify(outcome.as_json()), 409 if outcome.status == "conflict" else 200
     if outcome.status == "conflict":
         page = queries.card_page(card.id)
-        return render_template("cards/conflict.html", card=page, conflict=outcome.conflict, label=queries.field_label(outcome.field)), 409
+        return render_template(
+            "cards/conflict.html",
+            card=page,
+            conflict=outcome.conflict,
+            label=queries.field_label(outcome.field),
+        ), 409
     flash(_l("Modifica salvata (versione %(n)d).", n=outcome.revision), "success")
     return redirect(url_for("cards.detail", card_id=card.id, _anchor=f"f-{outcome.field}")), 303
 
@@ -102,7 +122,9 @@ def _respond(card: Card, action: Callable[[], services.SaveOutcome]) -> Any:
 @bp.get("/tavoli/<int:body_id>/schede")
 @guard("tavolo.view", Body, "body_id", "body")
 def index(body: Body) -> Any:
-    return render_template("cards/index.html", body=body, cards=queries.cards_of(body.id), format_cents=format_cents)
+    return render_template(
+        "cards/index.html", body=body, cards=queries.cards_of(body.id), format_cents=format_cents
+    )
 
 
 @bp.route("/tavoli/<int:body_id>/schede/nuova", methods=["GET", "POST"])
@@ -110,12 +132,15 @@ def index(body: Body) -> Any:
 def create(body: Body) -> Any:
     form = NewCardForm()
     form.area_id.choices = [(0, "—")] + [
-        (a.id, f"{a.code} – {a.name}") for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))
+        (a.id, f"{a.code} – {a.name}")
+        for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))
     ]
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                card = services.create_card(body, form.title.data, form.area_id.data or None, actor=current_user)
+                card = services.create_card(
+                    body, form.title.data, form.area_id.data or None, actor=current_user
+                )
                 card_id = card.id
         except Invalid as error:
             attach_errors(form, error)
@@ -210,7 +235,12 @@ def add_row(card: Card, kind: str) -> Any:
 
     def action() -> services.SaveOutcome:
         return services.add_row(
-            card, kind, values, client_op_id=data.get("client_op_id") or None, expected_body_id=_int(data, "body_id"), actor=current_user
+            card,
+            kind,
+            values,
+            client_op_id=data.get("client_op_id") or None,
+            expected_body_id=_int(data, "body_id"),
+            actor=current_user,
         )
 
     return _respond(card, action)
@@ -244,7 +274,12 @@ def remove_row(card: Card, kind: str, row_id: int) -> Any:
 
     def action() -> services.SaveOutcome:
         return services.remove_row(
-            card, kind, row_id, client_op_id=data.get("client_op_id") or None, expected_body_id=_int(data, "body_id"), actor=current_user
+            card,
+            kind,
+            row_id,
+            client_op_id=data.get("client_op_id") or None,
+            expected_body_id=_int(data, "body_id"),
+            actor=current_user,
         )
 
     return _respond(card, action)
@@ -316,7 +351,11 @@ def compare(card: Card) -> Any:
         raise Invalid("Versione inesistente.")
     revisions = queries.all_revisions(card.id)
     return render_template(
-        "cards/diff.html", card=card, old=min(old, new), new=max(old, new), diffs=queries.diff(card, revisions, old, new)
+        "cards/diff.html",
+        card=card,
+        old=min(old, new),
+        new=max(old, new),
+        diffs=queries.diff(card, revisions, old, new),
     )
 
 
@@ -328,7 +367,9 @@ def restore(card: Card) -> Any:
     assert number is not None
     try:
         outcome = _run(
-            lambda: services.restore_revision(card, number, client_op_id=data.get("client_op_id") or None, actor=current_user)
+            lambda: services.restore_revision(
+                card, number, client_op_id=data.get("client_op_id") or None, actor=current_user
+            )
         )
     except Invalid as error:
         if _wants_json():
@@ -340,5 +381,8 @@ def restore(card: Card) -> Any:
     if outcome.status == "unchanged":
         flash(_l("La scheda è già uguale alla versione %(n)d.", n=number), "info")
     else:
-        flash(_l("Versione %(n)d ripristinata: è la nuova versione %(r)d.", n=number, r=outcome.revision), "success")
+        flash(
+            _l("Versione %(n)d ripristinata: è la nuova versione %(r)d.", n=number, r=outcome.revision),
+            "success",
+        )
     return redirect(url_for("cards.detail", card_id=card.id)), 303
