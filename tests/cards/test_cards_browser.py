@@ -106,3 +106,33 @@ def test_two_pages_co_write_one_card(live_server: Any, browser: Any) -> None:
     one.wait_for_function("document.getElementById('save-problem').hidden")
     two.wait_for_function("document.getElementById('in-impact').value.indexOf('Meno sfratti.') >= 0")
     assert "Meno sfratti." in db_value(live_server, card_id, "impact")
+
+
+def test_overlapping_edits_show_both_versions_and_the_choice_is_saved(live_server: Any, browser: Any) -> None:
+    card_id = card_id_of(live_server, "A")
+    one = open_card(browser, live_server, "coord.pubblico@example.org", card_id)
+    two = open_card(browser, live_server, "coord.ets@example.org", card_id)
+    for page, text_ in ((one, "Versione della coordinatrice pubblica."), (two, "Versione del coordinatore ETS.")):
+        page.fill("#in-results", text_)
+    deadline_pages = [one, two]
+    conflicted = None
+    for _ in range(80):
+        for page in deadline_pages:
+            if page.query_selector(".conflict-box[data-live]"):
+                conflicted = page
+        if conflicted:
+            break
+        one.wait_for_timeout(100)
+    assert conflicted is not None, "the later saver must be shown the conflict"
+    other = two if conflicted is one else one
+    box = conflicted.query_selector(".conflict-box[data-live]")
+    mine, theirs = box.query_selector(".version.mine").text_content(), box.query_selector(".version.theirs").text_content()
+    assert {mine, theirs} == {"Versione della coordinatrice pubblica.", "Versione del coordinatore ETS."}
+    conflicted.fill(".resolve-text", f"{theirs} {mine}")
+    conflicted.click(".keep-merged")
+    conflicted.wait_for_selector(".conflict-box[data-live]", state="detached")
+    expected = f"{theirs} {mine}"
+    for page in (one, two):
+        page.wait_for_function(f"document.getElementById('in-results').value === {expected!r}")
+    assert db_value(live_server, card_id, "results") == expected
+    assert other.input_value("#in-results") == expected
