@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,7 +28,8 @@ class _SocketIO(SocketIO):
         decorator = super().on(message, namespace)
 
         def register(handler):  # type: ignore[no-untyped-def]
-            server, self.server = self.server, None
+            server: Any = getattr(self, "server", None)
+            self.server = None
             try:
                 decorator(handler)  # with no server, Flask-SocketIO keeps it in self.handlers
             finally:

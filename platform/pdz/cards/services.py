@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -41,7 +42,7 @@ class SaveOutcome:
     html: str = ""
     row: dict[str, Any] | None = None
     conflict: CardConflict | None = None
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = dc_field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -334,7 +335,7 @@ def budget_totals(card_id: int) -> dict[str, Any]:
         .group_by(CardBudgetLine.source)
         .order_by(CardBudgetLine.source)
     ).all()
-    by_source = {str(source): int(total) for source, total in rows}
+    by_source = {str(source): int(total or 0) for source, total in rows}
     return {"by_source": by_source, "total": sum(by_source.values())}
 
 

@@ -36,16 +36,15 @@ from .rows import (
     row_kind,
 )
 
-labels.LABELS.update(
-    {
-        CardStatus.DRAFT: _l("Bozza"),
-        CardStatus.REVIEW: _l("In revisione"),
-        CardStatus.AGREED: _l("Condivisa dal tavolo"),
-        **{k: _l(v) for k, v in SOURCE_LABELS.items()},
-        **{k: _l(v) for k, v in INDICATOR_SET_LABELS.items()},
-        **{k: _l(v) for k, v in INDICATOR_KIND_LABELS.items()},
-    }
-)
+_CARD_LABELS: dict[Any, Any] = {
+    CardStatus.DRAFT: _l("Bozza"),
+    CardStatus.REVIEW: _l("In revisione"),
+    CardStatus.AGREED: _l("Condivisa dal tavolo"),
+    **{k: _l(v) for k, v in SOURCE_LABELS.items()},
+    **{k: _l(v) for k, v in INDICATOR_SET_LABELS.items()},
+    **{k: _l(v) for k, v in INDICATOR_KIND_LABELS.items()},
+}
+labels.LABELS.update(_CARD_LABELS)
 _ = (BudgetSource, IndicatorKind, IndicatorSet)  # labelled above
 
 
@@ -231,7 +230,9 @@ def save(card: Card) -> Any:
 @guard("card.edit", Card, "card_id", "card")
 def add_row(card: Card, kind: str) -> Any:
     data = _payload()
-    values = data.get("values") if isinstance(data.get("values"), dict) else _row_values(kind, data)
+    values: dict[str, Any] = (
+        data["values"] if isinstance(data.get("values"), dict) else _row_values(kind, data)
+    )
 
     def action() -> services.SaveOutcome:
         return services.add_row(
@@ -250,7 +251,9 @@ def add_row(card: Card, kind: str) -> Any:
 @guard("card.edit", Card, "card_id", "card")
 def update_row(card: Card, kind: str, row_id: int) -> Any:
     data = _payload()
-    values = data.get("values") if isinstance(data.get("values"), dict) else _row_values(kind, data)
+    values: dict[str, Any] = (
+        data["values"] if isinstance(data.get("values"), dict) else _row_values(kind, data)
+    )
 
     def action() -> services.SaveOutcome:
         return services.update_row(
