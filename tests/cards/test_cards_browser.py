@@ -112,7 +112,10 @@ def test_overlapping_edits_show_both_versions_and_the_choice_is_saved(live_serve
     card_id = card_id_of(live_server, "A")
     one = open_card(browser, live_server, "coord.pubblico@example.org", card_id)
     two = open_card(browser, live_server, "coord.ets@example.org", card_id)
-    for page, text_ in ((one, "Versione della coordinatrice pubblica."), (two, "Versione del coordinatore ETS.")):
+    for page, text_ in (
+        (one, "Versione della coordinatrice pubblica."),
+        (two, "Versione del coordinatore ETS."),
+    ):
         page.fill("#in-results", text_)
     deadline_pages = [one, two]
     conflicted = None
@@ -126,7 +129,10 @@ def test_overlapping_edits_show_both_versions_and_the_choice_is_saved(live_serve
     assert conflicted is not None, "the later saver must be shown the conflict"
     other = two if conflicted is one else one
     box = conflicted.query_selector(".conflict-box[data-live]")
-    mine, theirs = box.query_selector(".version.mine").text_content(), box.query_selector(".version.theirs").text_content()
+    mine, theirs = (
+        box.query_selector(".version.mine").text_content(),
+        box.query_selector(".version.theirs").text_content(),
+    )
     assert {mine, theirs} == {"Versione della coordinatrice pubblica.", "Versione del coordinatore ETS."}
     conflicted.fill(".resolve-text", f"{theirs} {mine}")
     conflicted.click(".keep-merged")

@@ -178,3 +178,85 @@ def test_csrf_is_required_for_saves(live_server: Any, card_a: dict[str, Any]) ->
         timeout=5,
     )
     assert response.status_code == 400
+
+
+def test_concurrent_saves_of_one_field_lose_nothing(live_server: Any, card_a: dict[str, Any]) -> None:
+    """Six people save to the same field at the same moment, from stale bases, again and again."""
+    import threading
+
+    card_id = card_a["id"]
+    emails = [
+        "coord.pubblico@example.org",
+        "coord.ets@example.org",
+        "membro@example.org",
+        "udp@example.org",
+        "admin@example.org",
+        "membro@example.org",
+    ]
+    sessions = [http_session(live_server, email) for email in emails]
+    tokens = [csrf_for(session, live_server, card_id) for session in sessions]
+    accepted: list[str] = []
+    conflicted: list[str] = []
+    start = threading.Barrier(len(sessions))
+
+    def editor(index: int) -> None:
+        base_rev, base = card_a["revision"], card_a["context"]
+        start.wait()
+        for round_ in range(4):
+            marker = f"C{index}R{round_}X"
+            words = base.split(" ")
+            position = (index * 7 + round_ * 3) % (len(words) + 1)
+            mine = " ".join([*words[:position], marker, *words[position:]])
+            response = post_save(
+                sessions[index],
+                live_server,
+                card_id,
+                tokens[index],
+                field="context",
+                value=mine,
+                base_revision=base_rev,
+                base_value=base,
+            )
+            data = response.json()
+            if response.status_code == 200:
+                accepted.append(marker)
+                base_rev, base = data["revision"], data["value"]
+            else:
+                assert response.status_code == 409 and data["status"] == "conflict", data
+                assert marker in data["mine"]
+                conflicted.append(marker)
+                base_rev, base = data["revision"], data["theirs"]
+
+    threads = [threading.Thread(target=editor, args=(i,)) for i in range(len(sessions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(accepted) + len(conflicted) == 24
+    engine = create_engine(live_server.app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as connection:
+        final = connection.execute(
+            text("SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'"),
+            {"c": card_id},
+        ).scalar_one()
+        recorded = [
+            row[0]
+            for row in connection.execute(
+                text("SELECT mine FROM card_conflicts WHERE card_id = :c"), {"c": card_id}
+            )
+        ]
+        chain = connection.execute(
+            text(
+                "SELECT before, after FROM card_revisions WHERE card_id = :c AND field = 'context' ORDER BY number"
+            ),
+            {"c": card_id},
+        ).all()
+    engine.dispose()
+    for marker in accepted:
+        assert marker in final, marker
+    for marker in conflicted:
+        assert any(marker in mine for mine in recorded), marker
+    for earlier, later in zip(chain, chain[1:], strict=False):
+        assert (
+            earlier[1] == later[0]
+        )  # every save started from the text the previous one left: none overwritten

@@ -335,3 +335,24 @@ def test_history_diff_and_restore(client_as: Any, db: Any) -> None:
     assert "<del>" in diff_back
     # demo revisions by different users are listed
     assert text.count("Versione ") >= 5
+
+
+def test_rows_work_without_javascript(client_as: Any, db: Any) -> None:
+    from pdz.cards.models import CardPersonnel
+
+    card = card_of(db, "A")
+    client = as_user(client_as, "membro@example.org")
+    added = client.post(
+        f"/schede/{card.id}/righe/personale",
+        data={
+            "_form": "1",
+            "organisation": "Comune di Crema",
+            "quantity": "2",
+            "function": "assistenti sociali",
+        },
+    )
+    assert added.status_code == 303
+    row = db.session.scalar(select(CardPersonnel).where(CardPersonnel.card_id == card.id))
+    assert (row.organisation, row.quantity) == ("Comune di Crema", "2")
+    page = client.get(f"/schede/{card.id}").get_data(as_text=True)
+    assert "assistenti sociali" in page
