@@ -63,7 +63,6 @@
         return response.json().catch(function () { return {}; }).then(function (data) { return { status: response.status, data: data }; });
       }).then(function (result) {
         if (result.status >= 500 || result.status === 429 || result.status === 0) { throw new Error("server " + result.status); }
-        if (result.status === 400 && !result.data.status) { throw new Error("csrf"); }
         delete failing[key]; updateProblem();
         handlers.done(result.status, result.data);
       }).catch(function () {
@@ -130,7 +129,7 @@
         if (status === 200) {
           var now = readValue(f);
           if (now === payload.value) { writeValue(f, data.value, data.html); f.shadow = data.value; }
-          else { f.shadow = payload.value; if (f.kind === "markdown" || f.kind === "line" || f.kind === "tags") { f.shadowServer = data.value; } }
+          else { f.shadow = payload.value; } // typed on meanwhile: the next save merges against what was sent
           f.baseRev = data.revision; setRevision(data.revision);
           if (resolution) { f.blocked = false; removeConflictBox(f.key); }
           fieldStatus(f, data.status === "merged" ? "Salvato, unito alle modifiche degli altri." : "Salvato.");
@@ -147,7 +146,7 @@
         } else {
           var message = (data.errors && (data.errors[f.key] || data.errors.value || data.errors[""])) || data.error || "Valore non valido.";
           fieldStatus(f, message, true);
-          f.shadowInvalid = payload.value;
+          if (status === 400) { showProblem((data.error || "Richiesta non valida.") + " Il tuo testo è ancora nel campo."); }
         }
         if (f.again) { f.again = false; scheduleSave(f, 50); }
         else if (status === 200 && readValue(f) !== f.shadow) { scheduleSave(f, 300); }
@@ -362,5 +361,9 @@
       delete presence[event.user_id]; renderPresence();
     });
   }
+  window.addEventListener("beforeunload", function (event) {
+    var busy = Object.keys(failing).length > 0 || Object.keys(fields).some(function (k) { return fields[k].sending; });
+    if (busy) { event.preventDefault(); event.returnValue = ""; }
+  });
   window.pdzCard = { fields: fields, revision: function () { return revision; } };
 })();
