@@ -214,9 +214,9 @@ def _resolve(card: Card, conflict_id: int | None, actor: Any, revision: int) -> 
         conflict.resolved_revision = revision
 
 
-def _set_value(card: Card, key: str, value: str) -> CardValue:
+def _set_value(card: Card, key: str, value: str, row: CardValue | None = None) -> CardValue:
     spec = fields.SPECS[key]
-    row = _value_row(card, key)
+    row = row if row is not None else _value_row(card, key)
     if row is None:
         row = CardValue(card_id=card.id, key=key)
         db.session.add(row)
@@ -312,7 +312,7 @@ def save_field(
         _resolve(card, resolves, actor, card.revision_no)
         return SaveOutcome("unchanged", card.revision_no, key, theirs, current.value_html if current else "")
     number = _record(card, [(key, theirs, final)], kind, op, actor)
-    row = _set_value(card, key, final)
+    row = _set_value(card, key, final, current)
     _resolve(card, resolves, actor, number)
     change = {"field": key, "value": final, "html": row.value_html}
     _publish(card, number, actor, op, [change], kind)
