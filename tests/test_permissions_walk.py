@@ -53,6 +53,7 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
     )
     db.session.add(invitation)
     db.session.commit()
+    from pdz.cards.models import Card, CardBudgetLine
     from pdz.cycles.models import PlanningCycle
     from pdz.evaluation.models import ObjectiveEvaluation, SwotAssessment, SwotEntry
     from pdz.meetings.models import ActionItem, Meeting, MeetingStatus, MinutesStatus
@@ -68,6 +69,9 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "entry_id": db.session.scalar(select(SwotEntry.id).where(SwotEntry.assessment_id == assessment.id)),
         "evaluation_id": db.session.scalar(select(ObjectiveEvaluation.id)),
         "meeting_id": meeting.id,
+        "card_id": (card_id := db.session.scalar(select(Card.id).where(Card.body_id == povertà.id).order_by(Card.id))),
+        "kind": "budget",
+        "row_id": db.session.scalar(select(CardBudgetLine.id).where(CardBudgetLine.card_id == card_id).order_by(CardBudgetLine.id)),
         "item_id": meeting.items[0].id,
         "attendance_id": meeting.attendances[0].id,
         # an action of another meeting: the route answers 404 to whoever may reach it

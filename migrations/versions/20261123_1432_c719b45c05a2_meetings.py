@@ -1,7 +1,7 @@
 """meetings
 
 Revision ID: c719b45c05a2
-Revises: 35a3a6faa312
+Revises: a57b0c9831f7
 Create Date: 2026-11-23 14:32:18.791194
 
 """
@@ -13,7 +13,7 @@ import pdz.db
 
 # revision identifiers, used by Alembic.
 revision = 'c719b45c05a2'
-down_revision = '35a3a6faa312'
+down_revision = 'a57b0c9831f7'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,32 @@ from .orgs.models import LegalForm, OrgKind
 from .tavoli.models import BodyKind, BodyStatus, MandateStatus, MembershipRole
 from .territory.models import AssignmentSource
 
-LABELS: dict[Any, Any] = {
+class EnumLabels(dict):  # type: ignore[type-arg]
+    """Labels keyed by (enum class, value): two enums may share a value ("bozza") with different labels."""
+
+    @staticmethod
+    def _key(key: Any) -> Any:
+        return (type(key), key.value) if isinstance(key, StrEnum) else key
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(self._key(key), value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(self._key(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self._key(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(self._key(key), default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
+LABELS = EnumLabels()
+LABELS.update({
     OrgKind.COMUNE: _l("Comune"),
     OrgKind.ETS: _l("Ente del Terzo Settore"),
     OrgKind.ASST: _l("ASST"),
@@ -93,7 +118,7 @@ LABELS: dict[Any, Any] = {
     AssignmentSource.DOCUMENTED: _l("Dai documenti"),
     AssignmentSource.TO_CHECK: _l("Da verificare"),
     AssignmentSource.CONFIRMED: _l("Verificata"),
-}
+})
 
 
 def label(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from .accounts.models import *  # noqa: F403
 from .audit import AuditEntry  # noqa: F401
+from .cards.models import *  # noqa: F403
 from .cycles.models import *  # noqa: F403
 from .evaluation.models import *  # noqa: F403
 from .mail import OutboxMessage  # noqa: F401

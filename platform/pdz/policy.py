@@ -144,6 +144,26 @@ def _tavolo_coordinate(user: Any, body: Any) -> bool:
 # --- cards ---
 
 
+@rule("card.view")
+def _card_view(user: Any, card: Any) -> bool:
+    return card is not None and can(user, "tavolo.view", card.body)
+
+
+@rule("card.edit")
+def _card_edit(user: Any, card: Any) -> bool:
+    return card is not None and can(user, "tavolo.write", card.body)
+
+
+@rule("card.create")
+def _card_create(user: Any, body: Any) -> bool:
+    return body is not None and body.status != "concluso" and can(user, "tavolo.write", body)
+
+
+@rule("card.move")
+def _card_move(user: Any, card: Any) -> bool:
+    return card is not None and can(user, "tavolo.members.manage", card.body)
+
+
 # --- meetings ---
 
 

@@ -1,0 +1,243 @@
+"""The card's list rows (objectives, actions, budget lines, personnel, indicators, PNRR measures).
+
+Each kind declares its attributes; a row's state is a canonical JSON snapshot, stored in revisions as the
+field "<kind>:<row id>" so history, diff and restore treat rows like any other field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import Invalid
+from ..text import render_markdown
+from .models import (
+    BudgetSource,
+    CardAction,
+    CardBudgetLine,
+    CardIndicator,
+    CardObjective,
+    CardPersonnel,
+    CardPnrr,
+    IndicatorKind,
+    IndicatorSet,
+)
+from .money import format_cents, parse_amount
+
+PNRR_MEASURES = {
+    "1.1.1": "M5C2 1.1.1 – PIPPI: sostegno alle capacità genitoriali",
+    "1.1.2": "M5C2 1.1.2 – Autonomia degli anziani non autosufficienti",
+    "1.1.3": "M5C2 1.1.3 – Percorsi di dimissioni protette",
+    "1.1.4": "M5C2 1.1.4 – Rafforzamento dei servizi sociali e prevenzione del burn out",
+    "1.2": "M5C2 1.2 – Percorsi di autonomia per persone con disabilità",
+    "1.3.1": "M5C2 1.3.1 – Housing First",
+}
+
+
+@dataclass(frozen=True)
+class Attr:
+    name: str
+    label: str
+    type: str  # text | markdown | money | bool | choice
+    max: int = 300
+    options: dict[str, str] | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class RowKind:
+    key: str
+    model: Any
+    label: str
+    attrs: tuple[Attr, ...]
+
+    def snapshot(self, row: Any) -> dict[str, Any]:
+        data = {a.name: _plain(getattr(row, a.name)) for a in self.attrs}
+        data["removed"] = bool(row.removed)
+        return data
+
+    def dump(self, row: Any | None) -> str:
+        return "" if row is None else json.dumps(self.snapshot(row), sort_keys=True, ensure_ascii=False)
+
+    def clean(self, values: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+        cleaned: dict[str, Any] = {}
+        for attr in self.attrs:
+            if attr.name not in values:
+                if not partial and attr.required:
+                    raise Invalid(errors={attr.name: f"«{attr.label}» è obbligatorio."})
+                continue
+            cleaned[attr.name] = _clean(attr, values[attr.name])
+        unknown = set(values) - {a.name for a in self.attrs}
+        if unknown:
+            raise Invalid(errors={"": "Dati della riga non previsti."})
+        return cleaned
+
+    def apply(self, row: Any, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            setattr(row, name, value)
+            if name == "text_source":
+                row.text_html = str(render_markdown(value))
+
+    def display(self, data: dict[str, Any], attr: Attr) -> str:
+        value = data.get(attr.name)
+        if attr.type == "money":
+            return format_cents(value) if value is not None else "—"
+        if attr.type == "bool":
+            return "sì" if value else "no"
+        if attr.type == "choice" and attr.options:
+            return attr.options.get(str(value), str(value or ""))
+        return str(value or "")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+def _clean(attr: Attr, value: Any) -> Any:
+    if attr.type == "bool":
+        return value in (True, "1", "true", "on", "si", "sì", 1)
+    if attr.type == "money":
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 0:
+                raise Invalid(errors={attr.name: "L'importo non può essere negativo."})
+            return value
+        return parse_amount(str(value), field=attr.name)
+    text = str(value if value is not None else "").replace("\r\n", "\n")
+    if len(text) > attr.max:
+        raise Invalid(
+            errors={
+                attr.name: f"«{attr.label}» è troppo lungo: al massimo {attr.max:,} caratteri.".replace(
+                    ",", "."
+                )
+            }
+        )
+    if attr.type == "choice":
+        assert attr.options is not None
+        if text not in attr.options:
+            raise Invalid(errors={attr.name: f"Valore non previsto per «{attr.label}»."})
+        return text
+    if attr.required and not text.strip():
+        raise Invalid(errors={attr.name: f"«{attr.label}» è obbligatorio."})
+    return text if attr.type == "markdown" else " ".join(text.split())
+
+
+SOURCE_LABELS = {
+    BudgetSource.AMBITO: "Risorse d'Ambito",
+    BudgetSource.FNPS: "FNPS – Fondo Nazionale Politiche Sociali",
+    BudgetSource.FSR: "FSR – Fondo Sociale Regionale",
+    BudgetSource.FNA: "FNA – Fondo Non Autosufficienze",
+    BudgetSource.FSOL: "FSOL – Fondo di Solidarietà",
+    BudgetSource.COMUNI: "Comuni",
+    BudgetSource.POVERTA: "Fondo Povertà / QSFP",
+    BudgetSource.ZERO_SEI: "Fondo Nazionale 0-6",
+    BudgetSource.PNRR: "PNRR",
+    BudgetSource.BANDI: "Bandi e progetti",
+    BudgetSource.VALORIZZATE: "Risorse valorizzate dai partner",
+    BudgetSource.UMANE: "Risorse umane valorizzate (non monetarie)",
+    BudgetSource.ALTRO: "Altro",
+}
+INDICATOR_SET_LABELS = {
+    IndicatorSet.PROCESS: "Indicatori di processo",
+    IndicatorSet.OUTPUT: "Indicatori di output",
+    IndicatorSet.OUTCOME: "Indicatori di outcome",
+}
+INDICATOR_KIND_LABELS = {
+    IndicatorKind.PRESENCE: "Presenza/assenza",
+    IndicatorKind.COUNT: "Numero",
+    IndicatorKind.PERCENTAGE: "Percentuale",
+    IndicatorKind.AMOUNT: "Importo",
+    IndicatorKind.TIME: "Tempo medio",
+    IndicatorKind.LEVEL: "Livello percepito",
+    IndicatorKind.RATIO: "Rapporto",
+}
+
+ROW_KINDS: dict[str, RowKind] = {
+    kind.key: kind
+    for kind in [
+        RowKind(
+            "obiettivi",
+            CardObjective,
+            "Obiettivi da raggiungere",
+            (Attr("text", "Obiettivo", "text", 2000, required=True),),
+        ),
+        RowKind(
+            "azioni",
+            CardAction,
+            "AZIONI PROGRAMMATE",
+            (Attr("text_source", "Azione", "markdown", 10_000, required=True),),
+        ),
+        RowKind(
+            "risorse",
+            CardBudgetLine,
+            "RISORSE ECONOMICHE PREVENTIVATE",
+            (
+                Attr(
+                    "source",
+                    "Fonte",
+                    "choice",
+                    options={k.value: v for k, v in SOURCE_LABELS.items()},
+                    required=True,
+                ),
+                Attr("description", "Descrizione", "text", 300),
+                Attr("amount_cents", "Importo", "money"),
+                Attr("counted", "Conteggiata nel totale", "bool"),
+            ),
+        ),
+        RowKind(
+            "personale",
+            CardPersonnel,
+            "RISORSE DI PERSONALE DEDICATE",
+            (
+                Attr("organisation", "Ente o ruolo", "text", 200, required=True),
+                Attr("quantity", "Quante persone", "text", 40),
+                Attr("function", "Funzione", "text", 300),
+            ),
+        ),
+        RowKind(
+            "indicatori",
+            CardIndicator,
+            "Indicatori",
+            (
+                Attr(
+                    "set",
+                    "Insieme",
+                    "choice",
+                    options={k.value: v for k, v in INDICATOR_SET_LABELS.items()},
+                    required=True,
+                ),
+                Attr("name", "Indicatore", "text", 300, required=True),
+                Attr(
+                    "kind", "Tipo", "choice", options={k.value: v for k, v in INDICATOR_KIND_LABELS.items()}
+                ),
+                Attr("baseline", "Valore di partenza", "text", 60),
+                Attr("target", "Valore atteso", "text", 60),
+                Attr("unit", "Unità di misura", "text", 40),
+            ),
+        ),
+        RowKind(
+            "pnrr",
+            CardPnrr,
+            "MISURE PNRR CONNESSE ALLA POLICY",
+            (
+                Attr("measure", "Misura", "choice", options=PNRR_MEASURES, required=True),
+                Attr("amount_cents", "Finanziata per", "money"),
+                Attr("note", "Descrizione", "markdown", 5000),
+            ),
+        ),
+    ]
+}
+
+
+def row_kind(key: str) -> RowKind:
+    try:
+        return ROW_KINDS[key]
+    except KeyError:
+        raise Invalid(errors={"": "Elenco della scheda sconosciuto."}) from None
+
+
+def parse_field(field: str) -> tuple[str, int] | None:
+    kind, sep, ident = field.partition(":")
+    return (kind, int(ident)) if sep and kind in ROW_KINDS and ident.isdigit() else None

@@ -1,0 +1,391 @@
+"""Card pages and the JSON endpoints the co-editing script calls (each also works as a plain form post)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import labels, realtime
+from ..config import ROOT
+from ..cycles.models import PolicyArea
+from ..db import unit_of_work
+from ..errors import EditConflict, Invalid
+from ..extensions import db
+from ..policy import guard
+from ..tavoli.models import Body
+from ..webutil import attach_errors
+from . import bp, fields, queries, services
+from .forms import MoveForm, NewCardForm
+from .models import BudgetSource, Card, CardStatus, IndicatorKind, IndicatorSet
+from .money import format_cents
+from .rows import (
+    INDICATOR_KIND_LABELS,
+    INDICATOR_SET_LABELS,
+    PNRR_MEASURES,
+    ROW_KINDS,
+    SOURCE_LABELS,
+    row_kind,
+)
+
+_CARD_LABELS: dict[Any, Any] = {
+    CardStatus.DRAFT: _l("Bozza"),
+    CardStatus.REVIEW: _l("In revisione"),
+    CardStatus.AGREED: _l("Condivisa dal tavolo"),
+    **{k: _l(v) for k, v in SOURCE_LABELS.items()},
+    **{k: _l(v) for k, v in INDICATOR_SET_LABELS.items()},
+    **{k: _l(v) for k, v in INDICATOR_KIND_LABELS.items()},
+}
+labels.LABELS.update(_CARD_LABELS)
+_ = (BudgetSource, IndicatorKind, IndicatorSet)  # labelled above
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _payload() -> dict[str, Any]:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise Invalid(errors={"": "Richiesta non valida."})
+        return data
+    return request.form.to_dict()
+
+
+def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | None:
+    value = data.get(key, default)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Invalid(errors={key: "Valore numerico non valido."}) from None
+
+
+# SQLite has one writer at a time and its busy handler waits by sleeping in steps of up to 100 ms:
+# queueing card saves of this process on a lock instead wakes the next writer as soon as the lock is free.
+_SQLITE_WRITES = threading.Lock()
+
+
+def _run(action: Callable[[], services.SaveOutcome]) -> services.SaveOutcome:
+    """One unit of work; a concurrent duplicate of the same operation is answered by replaying it."""
+    serial = _SQLITE_WRITES if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+    for attempt in range(3):
+        try:
+            with serial, unit_of_work():
+                return action()
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _respond(card: Card, action: Callable[[], services.SaveOutcome]) -> Any:
+    try:
+        outcome = _run(action)
+    except Invalid as error:
+        if _wants_json():
+            return jsonify(ok=False, status="invalid", error=error.message, errors=error.errors), 422
+        flash(error.message, "error")
+        return redirect(url_for("cards.detail", card_id=card.id)), 303
+    except EditConflict as error:
+        if _wants_json():
+            return jsonify(ok=False, status="moved", error=error.message), 409
+        raise
+    if _wants_json():
+        return jsonify(outcome.as_json()), 409 if outcome.status == "conflict" else 200
+    if outcome.status == "conflict":
+        page = queries.card_page(card.id)
+        return render_template(
+            "cards/conflict.html",
+            card=page,
+            conflict=outcome.conflict,
+            label=queries.field_label(outcome.field),
+        ), 409
+    flash(_l("Modifica salvata (versione %(n)d).", n=outcome.revision), "success")
+    return redirect(url_for("cards.detail", card_id=card.id, _anchor=f"f-{outcome.field}")), 303
+
+
+# --- pages -------------------------------------------------------------------------------------------
+
+
+@bp.get("/tavoli/<int:body_id>/schede")
+@guard("tavolo.view", Body, "body_id", "body")
+def index(body: Body) -> Any:
+    return render_template(
+        "cards/index.html", body=body, cards=queries.cards_of(body.id), format_cents=format_cents
+    )
+
+
+@bp.route("/tavoli/<int:body_id>/schede/nuova", methods=["GET", "POST"])
+@guard("card.create", Body, "body_id", "body")
+def create(body: Body) -> Any:
+    form = NewCardForm()
+    form.area_id.choices = [(0, "—")] + [
+        (a.id, f"{a.code} – {a.name}")
+        for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))
+    ]
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                card = services.create_card(
+                    body, form.title.data, form.area_id.data or None, actor=current_user
+                )
+                card_id = card.id
+        except Invalid as error:
+            attach_errors(form, error)
+        else:
+            flash(_l("Scheda creata: ora potete scriverla insieme."), "success")
+            return redirect(url_for("cards.detail", card_id=card_id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("cards/new.html", body=body, form=form), status
+
+
+def _page_context(card_id: int) -> dict[str, Any]:
+    card = queries.card_page(card_id)
+    assert card is not None
+    return {
+        "card": card,
+        "values": card.value_map(),
+        "totals": services.budget_totals(card.id),
+        "fields": fields,
+        "rows": ROW_KINDS,
+        "areas": services.area_keys(),
+        "format_cents": format_cents,
+        "pnrr_measures": PNRR_MEASURES,
+        "source_labels": {k.value: v for k, v in SOURCE_LABELS.items()},
+        "key_points": KEY_POINTS,
+    }
+
+
+KEY_POINTS: list[str] = json.loads((ROOT / "seed" / "cards.json").read_text(encoding="utf-8"))["key_points"]
+
+
+@bp.get("/schede/<int:card_id>")
+@guard("card.view", Card, "card_id", "card")
+def detail(card: Card) -> Any:
+    context = _page_context(card.id)
+    context["recent"] = queries.recent_revisions(card.id)
+    context["conflicts"] = queries.open_conflicts(card.id, current_user.id)
+    context["editable"] = services.policy.can(current_user, "card.edit", card)
+    context["last_event_id"] = realtime.last_event_id(f"card:{card.id}")
+    return render_template("cards/detail.html", **context)
+
+
+@bp.get("/schede/<int:card_id>/stampa")
+@guard("card.view", Card, "card_id", "card")
+def print_view(card: Card) -> Any:
+    return render_template("cards/print.html", **_page_context(card.id))
+
+
+@bp.get("/schede/<int:card_id>/versione")
+@guard("card.view", Card, "card_id", "card")
+def version(card: Card) -> Any:
+    return jsonify(card_id=card.id, revision=card.revision_no, body_id=card.body_id)
+
+
+@bp.get("/schede/<int:card_id>/righe/<kind>")
+@guard("card.view", Card, "card_id", "card")
+def rows_fragment(card: Card, kind: str) -> Any:
+    row_kind(kind)
+    context = _page_context(card.id)
+    context["editable"] = services.policy.can(current_user, "card.edit", card)
+    return render_template("cards/_rows.html", kind=kind, **context)
+
+
+# --- saves -------------------------------------------------------------------------------------------
+
+
+@bp.post("/schede/<int:card_id>/campi")
+@guard("card.edit", Card, "card_id", "card")
+def save(card: Card) -> Any:
+    data = _payload()
+
+    def action() -> services.SaveOutcome:
+        return services.save_field(
+            card,
+            str(data.get("field", "")),
+            data.get("value", ""),
+            base_revision=_int(data, "base_revision", 0) or 0,
+            base_value=data.get("base_value") if isinstance(data.get("base_value"), str) else None,
+            client_op_id=data.get("client_op_id") or None,
+            expected_body_id=_int(data, "body_id"),
+            resolves=_int(data, "resolves"),
+            actor=current_user,
+        )
+
+    return _respond(card, action)
+
+
+@bp.post("/schede/<int:card_id>/righe/<kind>")
+@guard("card.edit", Card, "card_id", "card")
+def add_row(card: Card, kind: str) -> Any:
+    data = _payload()
+    values: dict[str, Any] = (
+        data["values"] if isinstance(data.get("values"), dict) else _row_values(kind, data)
+    )
+
+    def action() -> services.SaveOutcome:
+        return services.add_row(
+            card,
+            kind,
+            values,
+            client_op_id=data.get("client_op_id") or None,
+            expected_body_id=_int(data, "body_id"),
+            actor=current_user,
+        )
+
+    return _respond(card, action)
+
+
+@bp.post("/schede/<int:card_id>/righe/<kind>/<int:row_id>")
+@guard("card.edit", Card, "card_id", "card")
+def update_row(card: Card, kind: str, row_id: int) -> Any:
+    data = _payload()
+    values: dict[str, Any] = (
+        data["values"] if isinstance(data.get("values"), dict) else _row_values(kind, data)
+    )
+
+    def action() -> services.SaveOutcome:
+        return services.update_row(
+            card,
+            kind,
+            row_id,
+            values,
+            base_revision=_int(data, "base_revision", 0) or 0,
+            client_op_id=data.get("client_op_id") or None,
+            expected_body_id=_int(data, "body_id"),
+            actor=current_user,
+        )
+
+    return _respond(card, action)
+
+
+@bp.post("/schede/<int:card_id>/righe/<kind>/<int:row_id>/rimuovi")
+@guard("card.edit", Card, "card_id", "card")
+def remove_row(card: Card, kind: str, row_id: int) -> Any:
+    data = _payload()
+
+    def action() -> services.SaveOutcome:
+        return services.remove_row(
+            card,
+            kind,
+            row_id,
+            client_op_id=data.get("client_op_id") or None,
+            expected_body_id=_int(data, "body_id"),
+            actor=current_user,
+        )
+
+    return _respond(card, action)
+
+
+def _row_values(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Form posts: take the row's attributes from the form (unchecked boxes are absent)."""
+    spec = row_kind(kind)
+    values = {a.name: data[a.name] for a in spec.attrs if a.name in data}
+    for attr in spec.attrs:
+        if attr.type == "bool" and "_form" in data:
+            values[attr.name] = attr.name in data
+    return values
+
+
+@bp.post("/schede/<int:card_id>/stato")
+@guard("card.edit", Card, "card_id", "card")
+def status(card: Card) -> Any:
+    try:
+        with unit_of_work():
+            services.set_status(card, request.form.get("status", ""), actor=current_user)
+    except Invalid as error:
+        flash(error.message, "error")
+    return redirect(url_for("cards.detail", card_id=card.id)), 303
+
+
+@bp.post("/schede/<int:card_id>/sposta")
+@guard("card.move", Card, "card_id", "card")
+def move(card: Card) -> Any:
+    form = MoveForm()
+    target = db.session.get(Body, form.body_id.data or 0)
+    if target is None:
+        flash(_l("Tavolo non trovato."), "error")
+        return redirect(url_for("cards.detail", card_id=card.id)), 303
+    with unit_of_work():
+        services.move_card(card, target, actor=current_user)
+    flash(_l("Scheda spostata in «%(name)s».", name=target.name), "success")
+    return redirect(url_for("cards.detail", card_id=card.id)), 303
+
+
+# --- history -----------------------------------------------------------------------------------------
+
+
+@bp.get("/schede/<int:card_id>/storia")
+@guard("card.view", Card, "card_id", "card")
+def history(card: Card) -> Any:
+    revisions = queries.all_revisions(card.id)
+    numbers = sorted({r.number for r in revisions}, reverse=True)
+    grouped = {n: [r for r in revisions if r.number == n] for n in numbers}
+    return render_template(
+        "cards/history.html",
+        card=card,
+        grouped=grouped,
+        conflicts=queries.conflicts_of(card.id),
+        label=queries.field_label,
+        describe=queries.describe,
+        editable=services.policy.can(current_user, "card.edit", card),
+    )
+
+
+@bp.get("/schede/<int:card_id>/confronto")
+@guard("card.view", Card, "card_id", "card")
+def compare(card: Card) -> Any:
+    args = request.args.to_dict()
+    old = _int(args, "da", max(card.revision_no - 1, 0)) or 0
+    new = _int(args, "a", card.revision_no)
+    new = card.revision_no if new is None else new
+    if not (0 <= old <= card.revision_no and 0 <= new <= card.revision_no):
+        raise Invalid("Versione inesistente.")
+    revisions = queries.all_revisions(card.id)
+    return render_template(
+        "cards/diff.html",
+        card=card,
+        old=min(old, new),
+        new=max(old, new),
+        diffs=queries.diff(card, revisions, old, new),
+    )
+
+
+@bp.post("/schede/<int:card_id>/ripristina")
+@guard("card.edit", Card, "card_id", "card")
+def restore(card: Card) -> Any:
+    data = _payload()
+    number = _int(data, "number", -1)
+    assert number is not None
+    try:
+        outcome = _run(
+            lambda: services.restore_revision(
+                card, number, client_op_id=data.get("client_op_id") or None, actor=current_user
+            )
+        )
+    except Invalid as error:
+        if _wants_json():
+            return jsonify(ok=False, error=error.message), 422
+        flash(error.message, "error")
+        return redirect(url_for("cards.history", card_id=card.id)), 303
+    if _wants_json():
+        return jsonify(outcome.as_json())
+    if outcome.status == "unchanged":
+        flash(_l("La scheda è già uguale alla versione %(n)d.", n=number), "info")
+    else:
+        flash(
+            _l("Versione %(n)d ripristinata: è la nuova versione %(r)d.", n=number, r=outcome.revision),
+            "success",
+        )
+    return redirect(url_for("cards.detail", card_id=card.id)), 303
