@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from conftest import BACKENDS, _pg_admin, _pg_url, make_app
-import pytest
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)

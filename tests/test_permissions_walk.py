@@ -53,13 +53,20 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
     )
     db.session.add(invitation)
     db.session.commit()
+    from pdz.cycles.models import PlanningCycle
+    from pdz.evaluation.models import ObjectiveEvaluation, SwotAssessment, SwotEntry
     from pdz.meetings.models import ActionItem, Meeting, MeetingStatus, MinutesStatus
 
+    assessment = db.session.scalar(select(SwotAssessment).where(SwotAssessment.body_id == povertà.id))
     meeting = db.session.scalar(  # the latest concluded meeting, minutes not yet approved
         select(Meeting).where(Meeting.body_id == povertà.id, Meeting.status == MeetingStatus.CONCLUDED,
                               Meeting.minutes_status == MinutesStatus.DRAFT).order_by(Meeting.starts_at.desc())
     )
     return {
+        "assessment_id": assessment.id,
+        "cycle_id": db.session.scalar(select(PlanningCycle.id).where(PlanningCycle.start_year == 2021)),
+        "entry_id": db.session.scalar(select(SwotEntry.id).where(SwotEntry.assessment_id == assessment.id)),
+        "evaluation_id": db.session.scalar(select(ObjectiveEvaluation.id)),
         "meeting_id": meeting.id,
         "item_id": meeting.items[0].id,
         "attendance_id": meeting.attendances[0].id,
@@ -89,7 +96,6 @@ def test_every_route_has_a_policy_guard(app: Any) -> None:
 @pytest.mark.parametrize("email", ROLES)
 def test_every_route_answers_as_the_policy_says(app: Any, db: Any, body: Callable[[str], Any], email: str | None) -> None:
     from conftest import login
-
     from pdz import policy
     from pdz.accounts.models import User
 

@@ -19,9 +19,8 @@ from .errors import Invalid, NotAllowed, NotFound, PdzError
 from .extensions import babel, csrf, limiter, login_manager, migrate, socketio
 from .extensions import db as _db  # `pdz.db` must stay the module
 
-
 # Domain packages with pages, in menu order; each has a blueprint `bp` in __init__ and routes in views.
-BLUEPRINTS = ["home", "accounts", "tavoli", "orgs", "territory", "admin", "meetings"]
+BLUEPRINTS = ["home", "accounts", "tavoli", "orgs", "territory", "admin", "cycles", "meetings", "evaluation"]
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -91,7 +90,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from importlib import import_module
-    from importlib.util import find_spec
 
     for domain in BLUEPRINTS:
         import_module(f"pdz.{domain}.views")  # routes attach to the blueprint on import

@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
         upgrade()
         with unit_of_work():
             load_demo()
-        click.echo("Demo dell'Ambito Cremasco caricata. Account (password per tutti: %s):" % DEMO_PASSWORD)
+        click.echo(f"Demo dell'Ambito Cremasco caricata. Account (password per tutti: {DEMO_PASSWORD}):")
         for email, label in account_table():
             click.echo(f"  {email:<28} {label}")
 

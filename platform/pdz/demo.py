@@ -201,7 +201,6 @@ MANDATE_TEXT = {
 
 
 def bodies(demo: Demo) -> None:
-    from .text import render_markdown
 
     areas = {a.key: a for a in db.session.scalars(select(PolicyArea))}
     for item in demo.ambito["governance_bodies"]:
@@ -215,7 +214,6 @@ def bodies(demo: Demo) -> None:
             Body, {"kind": BodyKind.ASSEMBLEA_SUB_AMBITO, "sub_ambito_id": sub_ambito.id}, name=f"Assemblea di Sub-Ambito di {name}"
         )
         demo.bodies[body.name] = body
-    author = demo.users.get("udp@example.org")
     for item in demo.ambito["tavoli"]:
         body = db.session.scalar(select(Body).where(Body.name == item["name"]))
         if body is None:
@@ -243,7 +241,7 @@ def people(demo: Demo) -> None:
     assemblea = demo.bodies["Assemblea dei Sindaci (di Ambito)"]
     comitato = demo.bodies["Comitato Ristretto"]
     mayors: dict[str, User] = {}
-    for name, comune in sorted(demo.comuni.items()):
+    for name in sorted(demo.comuni):
         if name in {"Offanengo", "Pandino"}:
             continue
         org = demo.orgs[f"Comune di {name}"]
@@ -259,7 +257,7 @@ def people(demo: Demo) -> None:
     public_pool = [demo.orgs[n] for n in ("Comune di Crema", "Azienda Speciale Consortile Comunità Sociale Cremasca a.s.c.", "ASST di Crema")]
     ets_pool = [o for o in demo.orgs.values() if o.kind == OrgKind.ETS]
     others = [demo.orgs[n] for n in ("CGIL Crema", "CISL Asse del Po - Crema", "Centro per l'Impiego di Crema", "Istituto di Istruzione Superiore del Cremasco")]
-    for name, body in demo.bodies.items():
+    for body in demo.bodies.values():
         if not body.is_thematic:
             continue
         current = list(db.session.scalars(select(Membership).where(Membership.body_id == body.id, Membership.ended_at.is_(None))))

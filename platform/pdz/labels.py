@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from .accounts.models import Function, InvitationStatus, StaffRole
 from .cycles.models import CycleStatus
+from .evaluation.models import Answer, Dimension, Quadrant, SwotKind, SwotStatus
 from .orgs.models import LegalForm, OrgKind
 from .tavoli.models import BodyKind, BodyStatus, MandateStatus, MembershipRole
 from .territory.models import AssignmentSource
@@ -72,6 +73,23 @@ LABELS: dict[Any, Any] = {
     MandateStatus.IN_FORCE: _l("Vigente"),
     MandateStatus.SUPERSEDED: _l("Superata"),
     MandateStatus.REJECTED: _l("Respinta"),
+    Dimension.MANDATE: _l("Mandato: grado di realizzazione delle azioni"),
+    Dimension.BUDGET: _l("Budget: uso delle risorse monetarie e non monetarie"),
+    Dimension.OUTCOMES: _l("Indicatori di esito rilevati"),
+    Dimension.ORGANISATION: _l("Organizzazione e trasversalità tra gli obiettivi"),
+    Dimension.GOVERNANCE: _l("Governance: decisioni, monitoraggio, comunicazione"),
+    Quadrant.STRENGTH: _l("Punti di forza"),
+    Quadrant.WEAKNESS: _l("Punti di debolezza"),
+    Quadrant.OPPORTUNITY: _l("Opportunità"),
+    Quadrant.THREAT: _l("Minacce"),
+    SwotKind.ANNUAL: _l("Annuale"),
+    SwotKind.END_OF_CYCLE: _l("Fine ciclo"),
+    SwotStatus.OPEN: _l("Aperta"),
+    SwotStatus.CLOSED: _l("Chiusa e consegnata all'UdP Integrato"),
+    Answer.YES: _l("Sì"),
+    Answer.NO: _l("No"),
+    Answer.PARTLY: _l("In parte"),
+    Answer.NOT_GIVEN: _l("Non indicato"),
     AssignmentSource.DOCUMENTED: _l("Dai documenti"),
     AssignmentSource.TO_CHECK: _l("Da verificare"),
     AssignmentSource.CONFIRMED: _l("Verificata"),

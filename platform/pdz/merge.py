@@ -60,7 +60,7 @@ def _clash(a: Edit, b: Edit) -> bool:
 
 def merge3(base: str, mine: str, theirs: str) -> MergeResult:
     """Apply `mine` (made against `base`) on top of `theirs` (also made from `base`)."""
-    if mine == theirs or mine == base:
+    if mine in (theirs, base):
         return MergeResult(theirs)
     if theirs == base:
         return MergeResult(mine)

@@ -3,6 +3,7 @@
 from .accounts.models import *  # noqa: F403
 from .audit import AuditEntry  # noqa: F401
 from .cycles.models import *  # noqa: F403
+from .evaluation.models import *  # noqa: F403
 from .mail import OutboxMessage  # noqa: F401
 from .meetings.models import *  # noqa: F403
 from .orgs.models import *  # noqa: F403

@@ -255,3 +255,44 @@ def guard(action: str, model: Any = None, arg: str | None = None, param: str | N
         return wrapped
 
     return decorate
+
+
+# --- evaluation ---
+
+
+@rule("swot.view")
+def _swot_view(user: Any, assessment: Any) -> bool:
+    return _tavolo_view(user, getattr(assessment, "body", assessment))
+
+
+@rule("swot.write")
+def _swot_write(user: Any, assessment: Any) -> bool:
+    return _tavolo_write(user, getattr(assessment, "body", assessment))
+
+
+@rule("swot.open", "swot.close")
+def _swot_coordinate(user: Any, assessment: Any) -> bool:
+    return _tavolo_coordinate(user, getattr(assessment, "body", assessment))
+
+
+@rule("evaluation.view")
+def _evaluation_view(user: Any, obj: Any) -> bool:
+    """The UdP synthesis is for the UdP Integrato: its members and UdP staff."""
+    from .tavoli.models import Body, BodyKind, Membership
+
+    if user.is_udp:
+        return True
+    return (
+        db.session.scalar(
+            select(Membership.id)
+            .join(Body, Body.id == Membership.body_id)
+            .where(Membership.user_id == user.id, Membership.ended_at.is_(None), Body.kind == BodyKind.UDP_INTEGRATO)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@rule("evaluation.edit")
+def _evaluation_edit(user: Any, obj: Any) -> bool:
+    return user.is_udp

@@ -11,7 +11,6 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, StrEnumType, TimestampMixin
-
 from ..tavoli.models import MembershipRole
 
 if TYPE_CHECKING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from datetime import timedelta
@@ -20,7 +21,15 @@ from ..extensions import db
 from ..mail import send_mail
 from ..orgs.models import Organisation
 from ..tavoli.models import COORDINATOR_ROLES, Body, Membership, MembershipRole
-from .models import Affiliation, Function, Invitation, InvitationStatus, PasswordReset, User, new_session_token
+from .models import (
+    Affiliation,
+    Function,
+    Invitation,
+    InvitationStatus,
+    PasswordReset,
+    User,
+    new_session_token,
+)
 
 MIN_PASSWORD = 8
 
@@ -62,10 +71,8 @@ def authenticate(email: str, password: str) -> User | None:
     hasher = _hasher()
     if user is None or not user.password_hash:
         # Same work whether or not the account exists.
-        try:
+        with contextlib.suppress(VerificationError):
             hasher.verify(hasher.hash("not-a-password"), password or "x")
-        except VerificationError:
-            pass
         audit.record(None, "account.sign_in_failed", None, {"email": normalise_email(email)[:254]})
         return None
     try:

@@ -13,7 +13,15 @@ from ..extensions import limiter
 from ..policy import guard, public
 from ..webutil import attach_errors
 from . import bp, services
-from .forms import AcceptInvitationForm, ChangePasswordForm, EmptyForm, ForgotForm, LoginForm, NewPasswordForm, ProfileForm
+from .forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    EmptyForm,
+    ForgotForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+)
 
 
 def _safe_next(target: str | None) -> str:

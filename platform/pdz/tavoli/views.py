@@ -8,8 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts import services as account_services
-from ..accounts.models import Function, Invitation
 from ..accounts.forms import EmptyForm
+from ..accounts.models import Function, Invitation
 from ..cycles.models import PolicyArea
 from ..db import unit_of_work
 from ..errors import Invalid, NotFound

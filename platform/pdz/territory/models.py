@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, StrEnumType, TimestampMixin
+
 
 class Ambito(TimestampMixin, Base):
     __tablename__ = "ambiti"

@@ -1,0 +1,166 @@
+"""Read side of evaluation: the SWOT page, the UdP synthesis and the per-area figures, aggregated in SQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy.orm import selectinload
+
+from ..cycles.models import PlanningCycle, PolicyArea
+from ..extensions import db
+from ..tavoli.models import Body
+from .models import (
+    Dimension,
+    ObjectiveEvaluation,
+    Quadrant,
+    SwotAssessment,
+    SwotEntry,
+    SwotStatus,
+    SwotTag,
+    objective_evaluation_areas,
+    swot_entry_tags,
+)
+
+
+def assessments_of(body: Body) -> list[SwotAssessment]:
+    counts = (
+        select(SwotEntry.assessment_id, func.count(SwotEntry.id).label("n"))
+        .where(SwotEntry.removed_at.is_(None))
+        .group_by(SwotEntry.assessment_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(SwotAssessment, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.assessment_id == SwotAssessment.id)
+        .where(SwotAssessment.body_id == body.id)
+        .options(selectinload(SwotAssessment.cycle), selectinload(SwotAssessment.closed_by))
+        .order_by(SwotAssessment.year.desc(), SwotAssessment.kind)
+    ).all()
+    result = []
+    for assessment, n in rows:
+        assessment.entry_count = n
+        result.append(assessment)
+    return result
+
+
+def assessment_page(assessment_id: int) -> SwotAssessment | None:
+    return db.session.scalar(
+        select(SwotAssessment)
+        .where(SwotAssessment.id == assessment_id)
+        .options(
+            selectinload(SwotAssessment.body),
+            selectinload(SwotAssessment.cycle),
+            selectinload(SwotAssessment.closed_by),
+            selectinload(SwotAssessment.entries).selectinload(SwotEntry.tags),
+            selectinload(SwotAssessment.entries).selectinload(SwotEntry.author),
+        )
+    )
+
+
+def grid(assessment: SwotAssessment) -> dict[tuple[str, str], list[SwotEntry]]:
+    cells: dict[tuple[str, str], list[SwotEntry]] = defaultdict(list)
+    for entry in assessment.entries:
+        cells[(entry.dimension.value, entry.quadrant.value)].append(entry)
+    return cells
+
+
+@dataclass
+class ThemeRow:
+    dimension: Dimension
+    quadrant: Quadrant
+    theme: str
+    tavoli: int
+    entries: int
+
+
+def _scope(cycle: PlanningCycle, year: int | None, only_closed: bool) -> Any:
+    conditions = [SwotAssessment.cycle_id == cycle.id, SwotEntry.removed_at.is_(None)]
+    if year is not None:
+        conditions.append(SwotAssessment.year == year)
+    if only_closed:
+        conditions.append(SwotAssessment.status == SwotStatus.CLOSED)
+    return and_(*conditions)
+
+
+def themes(cycle: PlanningCycle, year: int | None = None, only_closed: bool = True) -> list[ThemeRow]:
+    """Per dimension and quadrant, each theme with how many tavoli raise it (entries without a theme: '')."""
+    theme = func.coalesce(SwotTag.name, literal_column("''"))
+    rows = db.session.execute(
+        select(
+            SwotEntry.dimension,
+            SwotEntry.quadrant,
+            theme,
+            func.count(func.distinct(SwotAssessment.body_id)),
+            func.count(func.distinct(SwotEntry.id)),
+        )
+        .join(SwotAssessment, SwotAssessment.id == SwotEntry.assessment_id)
+        .outerjoin(swot_entry_tags, swot_entry_tags.c.entry_id == SwotEntry.id)
+        .outerjoin(SwotTag, SwotTag.id == swot_entry_tags.c.tag_id)
+        .where(_scope(cycle, year, only_closed))
+        .group_by(SwotEntry.dimension, SwotEntry.quadrant, theme)
+        .order_by(SwotEntry.dimension, SwotEntry.quadrant, func.count(func.distinct(SwotAssessment.body_id)).desc())
+    ).all()
+    return [ThemeRow(Dimension(d), Quadrant(q), t, n, e) for d, q, t, n, e in rows]
+
+
+def synthesis_entries(cycle: PlanningCycle, year: int | None = None, only_closed: bool = True) -> list[tuple[SwotEntry, Body]]:
+    rows = db.session.execute(
+        select(SwotEntry, Body)
+        .join(SwotAssessment, SwotAssessment.id == SwotEntry.assessment_id)
+        .join(Body, Body.id == SwotAssessment.body_id)
+        .where(_scope(cycle, year, only_closed))
+        .options(selectinload(SwotEntry.tags))
+        .order_by(SwotEntry.dimension, SwotEntry.quadrant, Body.name, SwotEntry.id)
+    ).all()
+    return [(entry, body) for entry, body in rows]
+
+
+def evaluations(cycle: PlanningCycle) -> list[ObjectiveEvaluation]:
+    return list(
+        db.session.scalars(
+            select(ObjectiveEvaluation)
+            .where(ObjectiveEvaluation.cycle_id == cycle.id)
+            .options(selectinload(ObjectiveEvaluation.areas))
+            .order_by(ObjectiveEvaluation.id)
+        )
+    )
+
+
+@dataclass
+class AreaFigure:
+    key: str
+    code: str
+    name: str
+    achievement: float | None
+    resource_match: float | None
+    objectives: int
+
+
+def per_area(cycle: PlanningCycle) -> list[AreaFigure]:
+    """Average achievement and resource match of the objectives linked to each area (missing values ignored)."""
+    rows = db.session.execute(
+        select(
+            PolicyArea.key,
+            PolicyArea.code,
+            PolicyArea.name,
+            func.avg(ObjectiveEvaluation.achievement_pct),
+            func.avg(ObjectiveEvaluation.resource_match_pct),
+            func.count(ObjectiveEvaluation.id),
+        )
+        .join(objective_evaluation_areas, objective_evaluation_areas.c.area_id == PolicyArea.id)
+        .join(ObjectiveEvaluation, ObjectiveEvaluation.id == objective_evaluation_areas.c.evaluation_id)
+        .where(ObjectiveEvaluation.cycle_id == cycle.id)
+        .group_by(PolicyArea.id, PolicyArea.key, PolicyArea.code, PolicyArea.name, PolicyArea.position)
+        .order_by(PolicyArea.position)
+    ).all()
+    return [
+        AreaFigure(k, c, n, None if a is None else round(float(a), 1), None if m is None else round(float(m), 1), o)
+        for k, c, n, a, m, o in rows
+    ]
+
+
+DIMENSIONS = list(Dimension)
+QUADRANTS = list(Quadrant)

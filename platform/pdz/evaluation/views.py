@@ -1,0 +1,315 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.forms import EmptyForm
+from ..cycles.models import PlanningCycle
+from ..db import unit_of_work
+from ..errors import EditConflict, Invalid, NotFound
+from ..extensions import db
+from ..labels import label
+from ..policy import guard
+from ..tavoli.models import Body
+from . import bp, queries, services
+from .models import Answer, ObjectiveEvaluation, SwotAssessment, SwotEntry, SwotKind
+
+
+def _payload() -> dict[str, Any]:
+    if request.is_json:
+        return dict(request.get_json(silent=True) or {})
+    data: dict[str, Any] = request.form.to_dict()
+    data["tags"] = request.form.get("tags", "")
+    return data
+
+
+def _tags(raw: Any) -> list[str]:
+    if isinstance(raw, list):
+        return [str(t) for t in raw]
+    return [t for t in str(raw or "").split(",") if t.strip()]
+
+
+
+
+
+def _entry_json(entry: SwotEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "dimension": entry.dimension.value,
+        "quadrant": entry.quadrant.value,
+        "version": entry.version,
+        "text": entry.text_source,
+        "html": entry.text_html,
+        "tags": [t.name for t in entry.tags],
+    }
+
+
+def _fail(error: Invalid, assessment_id: int) -> Any:
+    if request.is_json:
+        return jsonify(ok=False, error=error.message, errors=error.errors), 422
+    flash(error.message, "error")
+    return redirect(url_for("evaluation.swot", assessment_id=assessment_id)), 303
+
+
+@bp.get("/tavoli/<int:body_id>/swot")
+@guard("swot.view", Body, "body_id", "body")
+def tavolo_swots(body: Body) -> Any:
+    cycle = services.current_cycle()
+    return render_template(
+        "evaluation/tavolo.html", body=body, assessments=queries.assessments_of(body), cycle=cycle, form=EmptyForm()
+    )
+
+
+@bp.post("/tavoli/<int:body_id>/swot")
+@guard("swot.open", Body, "body_id", "body")
+def open_swot(body: Body) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        kind = SwotKind(request.form.get("kind", SwotKind.ANNUAL.value))
+        with unit_of_work():
+            assessment = services.open_swot(body, request.form.get("year", type=int), kind, actor=current_user)
+            assessment_id = assessment.id
+    except (Invalid, ValueError) as error:
+        message = error.message if isinstance(error, Invalid) else _("Tipo di autovalutazione sconosciuto.")
+        flash(message, "error")
+        cycle = services.current_cycle()
+        return render_template(
+            "evaluation/tavolo.html", body=body, assessments=queries.assessments_of(body), cycle=cycle, form=EmptyForm()
+        ), 422
+    flash(_("Autovalutazione aperta: ora tutti i componenti possono scrivere."), "success")
+    return redirect(url_for("evaluation.swot", assessment_id=assessment_id))
+
+
+@bp.get("/swot/<int:assessment_id>")
+@guard("swot.view", SwotAssessment, "assessment_id", "assessment")
+def swot(assessment: SwotAssessment) -> Any:
+    assessment = queries.assessment_page(assessment.id) or assessment
+    from ..realtime import last_event_id
+
+    return render_template(
+        "evaluation/swot.html",
+        assessment=assessment,
+        body=assessment.body,
+        cells=queries.grid(assessment),
+        dimensions=queries.DIMENSIONS,
+        quadrants=queries.QUADRANTS,
+        last_event_id=last_event_id(services.room(assessment)),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/swot/<int:assessment_id>/voci")
+@guard("swot.write", SwotAssessment, "assessment_id", "assessment")
+def add_entry(assessment: SwotAssessment) -> Any:
+    data = _payload()
+    if not request.is_json and not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            entry = services.add_entry(
+                assessment,
+                str(data.get("dimension", "")),
+                str(data.get("quadrant", "")),
+                str(data.get("text", "")),
+                _tags(data.get("tags")),
+                str(data.get("client_op_id") or "") or None,
+                actor=current_user,
+            )
+            result = _entry_json(entry)
+    except Invalid as error:
+        return _fail(error, assessment.id)
+    if request.is_json:
+        return jsonify(ok=True, entry=result)
+    return redirect(url_for("evaluation.swot", assessment_id=assessment.id) + f"#voce-{result['id']}")
+
+
+def _entry_of(assessment: SwotAssessment, entry_id: int) -> SwotEntry:
+    entry = db.session.get(SwotEntry, entry_id)
+    if entry is None or entry.assessment_id != assessment.id:
+        raise NotFound(_("Voce non trovata."))
+    return entry
+
+
+@bp.post("/swot/<int:assessment_id>/voci/<int:entry_id>")
+@guard("swot.write", SwotAssessment, "assessment_id", "assessment")
+def edit_entry(assessment: SwotAssessment, entry_id: int) -> Any:
+    data = _payload()
+    if not request.is_json and not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    entry = _entry_of(assessment, entry_id)
+    try:
+        base_version = int(data.get("base_version", 0))
+    except (TypeError, ValueError):
+        base_version = 0
+    try:
+        with unit_of_work():
+            saved = services.edit_entry(
+                entry,
+                str(data.get("text", "")),
+                base_version,
+                _tags(data.get("tags")) if "tags" in data else None,
+                str(data.get("client_op_id") or "") or None,
+                actor=current_user,
+            )
+            result = _entry_json(saved)
+    except EditConflict as conflict:
+        if request.is_json:
+            return jsonify(ok=False, conflict=True, error=conflict.message, **conflict.details), 409
+        return render_template("evaluation/conflict.html", assessment=assessment, entry=entry, conflict=conflict), 409
+    except Invalid as error:
+        return _fail(error, assessment.id)
+    if request.is_json:
+        return jsonify(ok=True, entry=result)
+    flash(_("Voce salvata."), "success")
+    return redirect(url_for("evaluation.swot", assessment_id=assessment.id) + f"#voce-{entry.id}")
+
+
+@bp.post("/swot/<int:assessment_id>/voci/<int:entry_id>/rimuovi")
+@guard("swot.write", SwotAssessment, "assessment_id", "assessment")
+def remove_entry(assessment: SwotAssessment, entry_id: int) -> Any:
+    if not request.is_json and not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    entry = _entry_of(assessment, entry_id)
+    try:
+        with unit_of_work():
+            services.remove_entry(entry, actor=current_user)
+    except Invalid as error:
+        return _fail(error, assessment.id)
+    if request.is_json:
+        return jsonify(ok=True)
+    return redirect(url_for("evaluation.swot", assessment_id=assessment.id))
+
+
+@bp.post("/swot/<int:assessment_id>/chiudi")
+@guard("swot.close", SwotAssessment, "assessment_id", "assessment")
+def close(assessment: SwotAssessment) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            services.close_swot(assessment, actor=current_user)
+    except Invalid as error:
+        return _fail(error, assessment.id)
+    flash(_("Autovalutazione chiusa e consegnata all'Ufficio di Piano Integrato."), "success")
+    return redirect(url_for("evaluation.swot", assessment_id=assessment.id))
+
+
+# --- UdP synthesis -------------------------------------------------------------------------------
+
+
+def _cycle(default_running: bool = True) -> PlanningCycle:
+    cycle_id = request.args.get("ciclo", type=int)
+    cycle = db.session.get(PlanningCycle, cycle_id) if cycle_id else services.current_cycle()
+    if cycle is None:
+        raise NotFound(_("Ciclo di programmazione non trovato."))
+    return cycle
+
+
+def _previous_cycle(cycle: PlanningCycle) -> PlanningCycle | None:
+    return db.session.scalar(
+        select(PlanningCycle).where(PlanningCycle.end_year < cycle.start_year).order_by(PlanningCycle.end_year.desc())
+    )
+
+
+@bp.get("/valutazione/")
+@guard("evaluation.view")
+def synthesis() -> Any:
+    cycle = _cycle()
+    year = request.args.get("anno", type=int)
+    include_open = request.args.get("anche_aperte") == "1"
+    evaluated = _previous_cycle(cycle) or cycle
+    return render_template(
+        "evaluation/synthesis.html",
+        cycle=cycle,
+        year=year,
+        include_open=include_open,
+        themes=queries.themes(cycle, year, only_closed=not include_open),
+        entries=queries.synthesis_entries(cycle, year, only_closed=not include_open),
+        dimensions=queries.DIMENSIONS,
+        quadrants=queries.QUADRANTS,
+        evaluated=evaluated,
+        areas=queries.per_area(evaluated),
+        evaluations=queries.evaluations(evaluated),
+        printable=request.args.get("stampa") == "1",
+    )
+
+
+def _csv(rows: list[list[Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(rows)
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/valutazione/sintesi.csv")
+@guard("evaluation.view")
+def synthesis_csv() -> Any:
+    cycle = _cycle()
+    year = request.args.get("anno", type=int)
+    include_open = request.args.get("anche_aperte") == "1"
+    rows: list[list[Any]] = [["dimensione", "quadrante", "tavolo", "voce", "temi"]]
+    for entry, body in queries.synthesis_entries(cycle, year, only_closed=not include_open):
+        rows.append([label(entry.dimension), label(entry.quadrant), body.name, entry.text_source, "; ".join(t.name for t in entry.tags)])
+    rows.append([])
+    rows.append(["dimensione", "quadrante", "tema", "tavoli", "voci"])
+    for theme in queries.themes(cycle, year, only_closed=not include_open):
+        rows.append([label(theme.dimension), label(theme.quadrant), theme.theme or "(senza tema)", theme.tavoli, theme.entries])
+    return _csv(rows, f"sintesi-swot-{cycle.label}.csv")
+
+
+@bp.get("/valutazione/obiettivi.csv")
+@guard("evaluation.view")
+def objectives_csv() -> Any:
+    cycle = _cycle()
+    evaluated = _previous_cycle(cycle) or cycle
+    rows: list[list[Any]] = [["obiettivo", "aree", "raggiungimento_pct", "coincidenza_risorse_pct", "cambiamento_positivo", "riproposto"]]
+    for evaluation in queries.evaluations(evaluated):
+        rows.append(
+            [
+                evaluation.title,
+                " ".join(a.key for a in evaluation.areas),
+                "" if evaluation.achievement_pct is None else evaluation.achievement_pct,
+                "" if evaluation.resource_match_pct is None else evaluation.resource_match_pct,
+                label(evaluation.positive_change),
+                label(evaluation.reproposed),
+            ]
+        )
+    rows.append([])
+    rows.append(["area", "nome", "raggiungimento_medio_pct", "coincidenza_media_pct", "obiettivi"])
+    for figure in queries.per_area(evaluated):
+        rows.append([figure.key, figure.name, figure.achievement if figure.achievement is not None else "", figure.resource_match if figure.resource_match is not None else "", figure.objectives])
+    return _csv(rows, f"valutazione-obiettivi-{evaluated.label}.csv")
+
+
+@bp.route("/valutazione/obiettivi/<int:evaluation_id>", methods=["GET", "POST"])
+@guard("evaluation.edit", ObjectiveEvaluation, "evaluation_id", "evaluation")
+def edit_evaluation(evaluation: ObjectiveEvaluation) -> Any:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        if not EmptyForm().validate_on_submit():
+            errors[""] = _("Il modulo è scaduto: ricarica la pagina e riprova.")
+        else:
+            try:
+                with unit_of_work():
+                    services.update_evaluation(evaluation, values, actor=current_user)
+            except Invalid as error:
+                errors.update(error.errors)
+            else:
+                flash(_("Scheda di valutazione salvata."), "success")
+                return redirect(url_for("evaluation.synthesis", ciclo=request.args.get("ciclo", type=int)))
+    return render_template(
+        "evaluation/objective_edit.html", evaluation=evaluation, errors=errors, values=values, answers=list(Answer)
+    ), (422 if errors else 200)
