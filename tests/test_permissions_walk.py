@@ -80,6 +80,7 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "mandate_id": db.session.scalar(select(Mandate.id).where(Mandate.body_id == povertà.id)),
         "invitation_id": invitation.id,
         "token": "not-a-real-token",
+        "name": "enti",
         "filename": "css/pdz.css",
     }
 

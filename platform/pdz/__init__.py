@@ -20,7 +20,7 @@ from .extensions import babel, csrf, limiter, login_manager, migrate, socketio
 from .extensions import db as _db  # `pdz.db` must stay the module
 
 # Domain packages with pages, in menu order; each has a blueprint `bp` in __init__ and routes in views.
-BLUEPRINTS = ["home", "accounts", "tavoli", "orgs", "territory", "admin", "cycles", "meetings", "evaluation"]
+BLUEPRINTS = ["home", "accounts", "tavoli", "orgs", "territory", "admin", "cycles", "meetings", "evaluation", "participation"]
 
 
 class _SessionInterface(SecureCookieSessionInterface):

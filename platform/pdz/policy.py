@@ -296,3 +296,16 @@ def _evaluation_view(user: Any, obj: Any) -> bool:
 @rule("evaluation.edit")
 def _evaluation_edit(user: Any, obj: Any) -> bool:
     return user.is_udp
+
+
+# --- participation ---
+
+
+@rule("participation.view", "participation.people")
+def _participation_udp(user: Any, obj: Any) -> bool:
+    return user.is_udp
+
+
+@rule("participation.view_tavolo")
+def _participation_tavolo(user: Any, body: Any) -> bool:
+    return _tavolo_coordinate(user, body)
