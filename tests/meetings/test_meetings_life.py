@@ -159,3 +159,26 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
                                                                              AuditEntry.object_id == meeting_id))}
     assert {"meeting.scheduled", "meeting.published", "meeting.started", "meeting.checked_in", "meeting.minutes_saved",
             "meeting.concluded", "meeting.minutes_approved"} <= actions
+
+
+def test_minutes_without_javascript(app, db, client_as, tavolo):
+    """The plain form works too: the page carries the base revision and an operation id."""
+    import re
+
+    from meetings_support import text
+
+    coord = client_as("coord.pubblico@example.org")
+    secretary_like = client_as("coord.ets@example.org")
+    meeting_id = started_meeting(coord, tavolo.id)
+    item = load(db, meeting_id).items[0]
+    page = coord.get(f"/incontri/{meeting_id}/verbale").get_data(as_text=True)
+    op_id = re.search(rf'action="/incontri/{meeting_id}/verbale/{item.id}".*?name="op_id" value="([^"]+)"', page, re.S).group(1)
+    url = f"/incontri/{meeting_id}/verbale/{item.id}"
+    response = coord.post(url, data={"text": "Prima stesura del verbale.", "base_rev": "0", "op_id": op_id})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#item-{item.id}")
+    # Someone else, still on revision 0, rewrote the same sentence: conflict page with both versions, nothing lost.
+    response = secretary_like.post(url, data={"text": "Stesura alternativa.", "base_rev": "0", "op_id": "other-op"})
+    assert response.status_code == 409
+    page = text(response)
+    assert "Stesura alternativa." in page and "Prima stesura del verbale." in page
+    assert load(db, meeting_id).items[0].minutes_source == "Prima stesura del verbale."

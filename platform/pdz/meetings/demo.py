@@ -42,8 +42,8 @@ GOVERNANCE = {
     "Ufficio di Piano Integrato": (1, time(9, 30), time(12, 0)),
 }
 # Some sub-ambiti find it harder to come to Crema (distance, small comuni): they are absent more often.
-SUB_AMBITO_FACTOR = {"Crema": 1.0, "Castelleone": 0.95, "Pandino": 0.9, "Bagnolo Cremasco": 0.9,
-                     "Sergnano": 0.7, "Soncino": 0.6}
+SUB_AMBITO_FACTOR = {"Crema": 1.0, "Castelleone": 0.9, "Pandino": 0.9, "Bagnolo Cremasco": 0.85,
+                     "Sergnano": 0.6, "Soncino": 0.45}
 
 
 def _weekday_on_or_after(day: date, weekday: int) -> date:
@@ -62,10 +62,10 @@ def _meeting_days(start: date, until: date, every: int, weekday: int, week: int)
     return days
 
 
-def _reliability(demo: Demo, membership: Membership, cache: dict[int, float]) -> float:
+def _reliability(rng: random.Random, membership: Membership, cache: dict[int, float]) -> float:
     org = membership.organisation
     if org.id not in cache:
-        factor = 0.55 + 0.45 * demo.rng.random()  # some organisations simply come less
+        factor = 0.55 + 0.45 * rng.random()  # some organisations simply come less
         if org.sub_ambiti:
             factor *= SUB_AMBITO_FACTOR.get(org.sub_ambiti[0].name, 0.85)
         cache[org.id] = factor
@@ -136,7 +136,7 @@ def _season(demo: Demo, body: Body, index: int, seed: dict[str, Any], rng: rando
     for meeting in past:
         attended = []
         for membership in members:
-            chance = _reliability(demo, membership, reliability)
+            chance = _reliability(rng, membership, reliability)
             if rng.random() < chance:
                 status, arrived = AttendanceStatus.PRESENT, meeting.starts_at
                 if rng.random() < 0.1:

@@ -12,7 +12,7 @@ from ..accounts.forms import EmptyForm
 from ..accounts.models import Affiliation, User
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
-from ..extensions import db
+from ..extensions import db, limiter
 from ..labels import options
 from ..policy import guard, public
 from ..tavoli.models import Body, Membership
@@ -336,7 +336,12 @@ def answer(meeting: Meeting) -> Any:
     return _detail(meeting, 422, rsvp_form=form)
 
 
+def _per_user() -> str:
+    return f"checkin:{getattr(current_user, 'id', None) or request.remote_addr}"
+
+
 @bp.post("/incontri/<int:meeting_id>/registrazione")
+@limiter.limit("30 per minute", key_func=_per_user)  # short codes: no guessing by brute force
 @guard("meeting.checkin", Meeting, "meeting_id", "meeting")
 def checkin(meeting: Meeting) -> Any:
     form = CheckinForm()
@@ -565,8 +570,7 @@ def action_status(meeting: Meeting, action_id: int) -> Any:
     with unit_of_work():
         services.set_action_status(meeting, action_id, status, actor=current_user)
     flash(_("Azione aggiornata."), "success")
-    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/incontri")
-                    else url_for("meetings.minutes", meeting_id=meeting.id))
+    return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#azioni")
 
 
 @bp.post("/incontri/<int:meeting_id>/verbale/approva")
