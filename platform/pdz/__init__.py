@@ -21,7 +21,7 @@ from .extensions import db as _db  # `pdz.db` must stay the module
 
 
 # Domain packages with pages, in menu order; each has a blueprint `bp` in __init__ and routes in views.
-BLUEPRINTS = ["home", "accounts", "tavoli", "orgs", "territory", "admin"]
+BLUEPRINTS = ["home", "accounts", "tavoli", "orgs", "territory", "admin", "comments", "notifications"]
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -64,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode="threading",
         message_queue=app.config["PDZ_REDIS_URL"],
+        channel=app.config.get("PDZ_REDIS_CHANNEL") or "flask-socketio",
         cors_allowed_origins=[],
         manage_session=False,
     )

@@ -150,6 +150,45 @@ def _tavolo_coordinate(user: Any, body: Any) -> bool:
 # --- comments ---
 
 
+@rule("comment.create", "comment.resolve")
+def _comment_write(user: Any, body: Any) -> bool:
+    """Everyone who may read a tavolo may discuss it, observers included (comments are not drafts)."""
+    from .tavoli.models import BodyStatus
+
+    if body is None or body.status == BodyStatus.CLOSED:
+        return False
+    return user.is_udp or _role(user, body) is not None
+
+
+@rule("comment.edit")
+def _comment_edit(user: Any, comment: Any) -> bool:
+    from .comments.models import CommentStatus
+
+    return comment is not None and comment.author_id == user.id and comment.status != CommentStatus.REMOVED
+
+
+@rule("comment.remove")
+def _comment_remove(user: Any, comment: Any) -> bool:
+    """The author, the tavolo's co-coordinators or the Ufficio di Piano."""
+    from .tavoli.models import COORDINATOR_ROLES, Body
+
+    if comment is None:
+        return False
+    if comment.author_id == user.id or user.is_udp:
+        return True
+    return _role(user, db.session.get(Body, comment.body_id)) in COORDINATOR_ROLES
+
+
+@rule("notification.view", "notification.preferences")
+def _notifications_own(user: Any, obj: Any) -> bool:
+    return True
+
+
+@rule("notification.open")
+def _notification_owner(user: Any, notification: Any) -> bool:
+    return notification is not None and notification.user_id == user.id
+
+
 # --- routes ----------------------------------------------------------------------------------------
 
 
