@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_login import current_user
 
+from .. import policy
 from ..accounts.models import User
 from ..db import unit_of_work
 from ..errors import NotFound, PdzError
@@ -20,7 +21,7 @@ from ..policy import guard
 from ..tavoli import queries as tavoli_queries
 from ..tavoli.models import Body
 from . import bp, queries, services
-from .models import CommentThread
+from .models import CommentStatus, CommentThread
 
 
 def _payload() -> dict[str, Any]:
@@ -122,7 +123,7 @@ def reopen(body: Body, comment_id: int) -> Any:
 @guard("tavolo.view", Body, "body_id", "body")
 def history(body: Body, comment_id: int) -> Any:
     comment, _thread = services.comment_in(body, comment_id)
-    if comment.status.value == "rimosso":
+    if comment.status == CommentStatus.REMOVED:
         return jsonify(ok=True, edits=[])
     return jsonify(ok=True, edits=queries.edits(comment))
 
@@ -173,3 +174,11 @@ def comment_helpers() -> dict[str, Any]:
         return queries.unread_by_body(current_user, [body.id]).get(body.id, 0)
 
     return {"comment_unread": unread_for}
+
+
+@bp.before_app_request
+def _fresh_request_state() -> None:
+    """`g` lives as long as the app context: when one stays open across requests (the test fixtures),
+    a previous request's signed-in user and memberships must not leak into the next one."""
+    g.pop("_login_user", None)
+    policy.forget_memberships()

@@ -46,7 +46,7 @@ def save_preferences(user: User, mentions: MailMode, others: MailMode, *, actor:
         db.session.add(row)
     row.mentions, row.others = MailMode(mentions), MailMode(others)
     db.session.flush()
-    audit.record(actor, "notification_preferences.saved", user, {"mentions": row.mentions.value, "others": row.others.value})
+    audit.record(actor, "notification_preferences.saved", user, {"mentions": str(row.mentions), "others": str(row.others)})
     return row
 
 
@@ -162,7 +162,7 @@ def notify_comment(
         realtime.publish_after_commit(
             f"user:{note.user_id}",
             "notification.created",
-            {"notification": {"id": note.id, "kind": note.kind.value, "text": note.text, "url": note.url}},
+            {"notification": {"id": note.id, "kind": str(note.kind), "text": note.text, "url": note.url}},
         )
     return created
 

@@ -65,7 +65,7 @@ def open_one(notification: Notification) -> Any:
 @guard("notification.preferences")
 def preferences() -> Any:
     current = services.preferences(current_user.id)
-    form = PreferencesForm(mentions=current.mentions.value, others=current.others.value)
+    form = PreferencesForm(mentions=str(current.mentions), others=str(current.others))
     if form.validate_on_submit():
         with unit_of_work():
             services.save_preferences(current_user, MailMode(form.mentions.data), MailMode(form.others.data), actor=current_user)
