@@ -21,7 +21,7 @@ from .models import CommentThread
 
 @socketio.on("comment.create")
 @socket_login_required
-def on_create(data: Any) -> dict[str, Any]:
+def on_create(data: Any = None) -> dict[str, Any]:
     data = data if isinstance(data, dict) else {}
     try:
         body_id = int(data.get("body_id", 0))
