@@ -16,6 +16,7 @@ people). The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -137,10 +138,8 @@ class RawClient:
                 return json.loads(message[len(f"43{ack}") :])[0]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # best effort at the end of the run
             self.ws.close(timeout=0.1)
-        except Exception:  # noqa: S110 - best effort at the end of the run
-            pass
 
 
 class Receiver(threading.Thread):

@@ -12,6 +12,7 @@
   const T = JSON.parse((document.getElementById("pdz-comments-i18n") || {}).textContent || "{}");
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const boxes = [];
+  const REPLAY_MARGIN = 50;
   const live = { socket: null, rooms: new Set(), lastId: 0, seen: new Set(), userId: null };
 
   function el(tag, attrs, children) {
@@ -95,10 +96,14 @@
   function catchUp() {
     const rooms = Array.from(live.rooms);
     if (!rooms.length) return;
-    live.socket.emit("events.since", { rooms: rooms, after: live.lastId }, (answer) => {
+    // Ask a little before the last id: two transactions may commit in the opposite order of their ids,
+    // so an event with a smaller id can still be on its way. Ids already applied are skipped, and a
+    // replayed tail applied in id order always ends in the current state.
+    const after = Math.max(0, live.lastId - REPLAY_MARGIN);
+    live.socket.emit("events.since", { rooms: rooms, after: after }, (answer) => {
       if (!answer || !answer.ok) return;
       answer.events.forEach(apply);
-      if (answer.events.length >= 500) catchUp(); // more than one page missed
+      if (answer.events.length >= 500) catchUp(); // more than one page missed (lastId moved on)
     });
   }
 

@@ -26,7 +26,7 @@ def thread(client: Any, body: Any) -> Any:
 def count_comments(db: Any) -> int:
     from pdz.comments.models import Comment
 
-    return db.session.scalar(select(func.count(Comment.id))) or 0
+    return db.session.scalar(select(func.count(Comment.id)).where(~Comment.client_op_id.startswith("demo-"))) or 0
 
 
 def test_member_comment_is_rendered_sanitised_and_read_by_the_tavolo(client_as, tavolo, db):
@@ -227,3 +227,16 @@ class TestFlood:
         refused = post(member, tavolo, "troppi")
         assert refused.status_code == 429 and "attendi" in refused.json["error"]
         assert count_comments(db) == 3
+
+
+def test_demo_discussion_is_loaded_once(app, db, client_as, body):
+    from pdz.comments.models import Comment
+    from pdz.db import unit_of_work
+    from pdz.demo import load_demo
+
+    housing = body("Tavolo Politiche Abitative")
+    listed = thread(client_as("membro@example.org"), housing).json["comments"]
+    assert len(listed) == 3 and listed[1]["parent_id"] == listed[0]["id"]
+    with unit_of_work():
+        load_demo()
+    assert db.session.scalar(select(func.count(Comment.id))) == 3
