@@ -6,12 +6,26 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import socketio
+import websocket
 from sqlalchemy import create_engine, text
+
+
+@pytest.fixture(autouse=True)
+def quick_websocket_close(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The threaded werkzeug server ends a websocket without answering the client's close frame, so
+    websocket-client would wait its full 3 s close timeout on every disconnect."""
+    original = websocket.WebSocket.close
+
+    def close(self: Any, status: int = websocket.STATUS_NORMAL, reason: bytes = b"", timeout: float = 3) -> None:
+        original(self, status, reason, timeout=min(timeout, 0.2))
+
+    monkeypatch.setattr(websocket.WebSocket, "close", close)
+    yield
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, message: str = "condition") -> Any:

@@ -14,7 +14,7 @@ import redis
 import requests
 import socketio
 from bench import servers
-from tests.comments.test_comments_live import scalar, wait_for
+from tests.comments.test_comments_live import quick_websocket_close, scalar, wait_for  # noqa: F401 - autouse fixture
 from tests.conftest import POSTGRES, free_port, fresh_database, http_session
 
 REDIS_URL = os.environ.get("PDZ_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
