@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -23,7 +25,8 @@ class _SocketIO(SocketIO):
 
     def on(self, message, namespace=None):  # type: ignore[no-untyped-def]
         def decorator(handler):  # type: ignore[no-untyped-def]
-            server, self.server = self.server, None
+            server: Any = getattr(self, "server", None)
+            self.server = None
             try:
                 result = SocketIO.on(self, message, namespace)(handler)  # appends to self.handlers
             finally:
