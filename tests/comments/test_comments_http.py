@@ -240,3 +240,49 @@ def test_demo_discussion_is_loaded_once(app, db, client_as, body):
     with unit_of_work():
         load_demo()
     assert db.session.scalar(select(func.count(Comment.id))) == 3
+
+
+def test_someone_who_left_the_tavolo_gets_no_more_notifications_nor_digest(app, client_as, tavolo, user, db):
+    from pdz.db import unit_of_work
+    from pdz.tavoli import services as tavoli_services
+    from pdz.tavoli.models import Membership
+
+    member = user("membro@example.org")
+    post(client_as(member.email), tavolo, "Seguo questa discussione")
+    post(client_as("coord.ets@example.org"), tavolo, "Prima dell'uscita")  # pending for the digest
+    membership = db.session.scalar(
+        select(Membership).where(Membership.user_id == member.id, Membership.body_id == tavolo.id, Membership.ended_at.is_(None))
+    )
+    with unit_of_work():
+        tavoli_services.end_membership(tavolo, membership.id, actor=user("coord.ets@example.org"))
+    post(client_as("coord.ets@example.org"), tavolo, "Dopo l'uscita")
+    notes = client_as(member.email).get("/notifiche").get_data(as_text=True)
+    assert "Prima dell" in notes and "Dopo l" not in notes
+    app.test_cli_runner().invoke(args=["notifications-digest"])
+    assert outbox(db, member.email) == []  # what was pending is not mailed once they cannot read it
+
+
+def test_notification_centre_query_count_does_not_grow(client_as, tavolo, count_queries):
+    coord = client_as("coord.ets@example.org")
+    coord.post(f"/tavoli/{tavolo.id}/commenti/segui", json={"target_kind": "tavolo", "target_id": tavolo.id})
+    post(client_as("membro@example.org"), tavolo, "Uno")
+    with count_queries() as few:
+        coord.get("/notifiche")
+    for i in range(10):
+        post(client_as("membro@example.org" if i % 2 else "osservatore@example.org"), tavolo, f"Altro {i}")
+    with count_queries() as many:
+        page = coord.get("/notifiche")
+    assert page.get_data(as_text=True).count('data-testid="notification"') == 11
+    assert many() == few()
+
+
+def test_opening_a_notification_marks_it_read_and_only_its_owner_may(client_as, tavolo, user, db):
+    from pdz.notifications.models import Notification
+
+    coord = user("coord.ets@example.org")
+    post(client_as("membro@example.org"), tavolo, "Ciao", mention_ids=[coord.id])
+    note = db.session.scalar(select(Notification).where(Notification.user_id == coord.id))
+    assert client_as("osservatore@example.org").post(f"/notifiche/{note.id}/apri").status_code == 403
+    opened = client_as(coord.email).post(f"/notifiche/{note.id}/apri")
+    assert opened.status_code == 302 and opened.location.endswith(f"/tavoli/{tavolo.id}/discussione#commento-{note.comment_id}")
+    assert client_as(coord.email).get("/notifiche/conteggio").json["unread"] == 0
