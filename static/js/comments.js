@@ -161,6 +161,7 @@
     this.readMarker = 0;
     this.threadId = null;
     this.replyTo = null;
+    this.editing = null;
     this.mentions = new Map(); // name -> id, chosen through the autocomplete
     this.list = root.querySelector("[data-list]");
     this.form = root.querySelector("[data-new]");
@@ -244,6 +245,9 @@
   };
 
   ThreadBox.prototype.render = function () {
+    const active = document.activeElement;
+    const typing = active && active.hasAttribute && active.hasAttribute("data-edit-text") && this.list.contains(active)
+      ? [active.selectionStart, active.selectionEnd] : null;
     const roots = [];
     const replies = new Map();
     Array.from(this.comments.values()).sort((a, b) => a.id - b.id).forEach((c) => {
@@ -263,6 +267,10 @@
     });
     pending.filter((op) => !op.parent_id || !this.comments.has(op.parent_id)).forEach((op) => this.list.appendChild(this.pendingItem(op)));
     if (!this.list.children.length) this.list.appendChild(el("li", { class: "empty", text: T.empty }));
+    if (typing) {
+      const area = this.list.querySelector("[data-edit-text]");
+      if (area) { area.focus(); area.setSelectionRange(typing[0], typing[1]); }
+    }
     const unread = this.unreadCount();
     const badge = this.root.querySelector("[data-unread]");
     badge.hidden = unread === 0;
@@ -286,12 +294,13 @@
     ]);
     const li = el("li", { class: classes.join(" "), id: "commento-" + c.id, "data-comment-id": c.id }, [
       meta,
-      removed ? el("p", { class: "text", text: T.removed }) : el("div", { class: "text prose", html: c.html }),
+      removed ? el("p", { class: "text", text: T.removed })
+        : (this.editing && this.editing.id === c.id ? this.editForm(c) : el("div", { class: "text prose", html: c.html })),
     ]);
     if (!removed && this.canWrite && !this.isLeft) {
       const tools = el("p", { class: "tools" });
       if (!c.parent_id) tools.appendChild(el("button", { type: "button", class: "link-button", text: T.reply, onclick: () => this.startReply(c) }));
-      if (c.author_id === this.userId) tools.appendChild(el("button", { type: "button", class: "link-button", text: T.edit, onclick: () => this.startEdit(c, li) }));
+      if (c.author_id === this.userId) tools.appendChild(el("button", { type: "button", class: "link-button", text: T.edit, onclick: () => this.startEdit(c) }));
       if (c.author_id === this.userId || this.canModerate) tools.appendChild(el("button", { type: "button", class: "link-button", text: T.remove, onclick: () => this.act(c, "rimuovi", T.confirm_remove) }));
       if (!c.parent_id) {
         const resolved = c.status === "risolto";
@@ -326,23 +335,30 @@
     this.form.querySelector("[data-text]").focus();
   };
 
-  ThreadBox.prototype.startEdit = function (c, li) {
-    const text = li.querySelector(".text");
-    const area = el("textarea", { rows: "3", maxlength: "10000", "aria-label": T.edit });
-    const error = el("p", { class: "error", role: "alert", hidden: true });
-    const comment = c;
-    area.value = text.innerText;
-    const form = el("form", { class: "comment-form" }, [area, error,
+  ThreadBox.prototype.startEdit = function (c) {
+    this.editing = { id: c.id, text: c.source || "", error: "" };
+    this.render();
+    const area = this.list.querySelector("[data-edit-text]");
+    if (area) area.focus();
+  };
+
+  ThreadBox.prototype.editForm = function (c) {
+    // Kept in `this.editing`, so a live event re-rendering the list never loses the draft.
+    const state = this.editing;
+    const area = el("textarea", { rows: "3", maxlength: "10000", "aria-label": T.edit, "data-edit-text": true });
+    area.value = state.text;
+    area.addEventListener("input", () => { state.text = area.value; });
+    const form = el("form", { class: "comment-form" }, [area,
+      el("p", { class: "error", role: "alert", hidden: !state.error, text: state.error }),
       el("button", { type: "submit", class: "button small primary", text: T.save }),
-      el("button", { type: "button", class: "button small", text: T.cancel, onclick: () => this.render() })]);
+      el("button", { type: "button", class: "button small", text: T.cancel, onclick: () => { this.editing = null; this.render(); } })]);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const data = await api(this.root.dataset.api + "/" + comment.id + "/modifica", { method: "POST", body: JSON.stringify({ text: area.value }) });
-      if (data.ok) this.onEvent("comment.updated", data.comment);
-      else { error.hidden = false; error.textContent = data.error || T.error; }
+      const data = await api(this.root.dataset.api + "/" + c.id + "/modifica", { method: "POST", body: JSON.stringify({ text: state.text }) });
+      if (data.ok) { this.editing = null; this.onEvent("comment.updated", data.comment); }
+      else { state.error = data.error || T.error; this.render(); }
     });
-    text.replaceWith(form);
-    area.focus();
+    return form;
   };
 
   ThreadBox.prototype.showHistory = async function (c, li) {

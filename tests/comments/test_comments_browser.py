@@ -78,11 +78,17 @@ def test_two_people_discuss_live_and_an_offline_comment_arrives_once(browser, li
     member.wait_for_selector("[data-thread-box][data-connection=online]")
     comments_with(coord, "Scritto senza rete").wait_for()
     pending.wait_for(state="detached")
+    # The author edits it; a live comment arriving meanwhile does not lose the draft.
+    comments_with(member, "Scritto senza rete").get_by_role("button", name="Modifica").click()
+    member.fill("[data-edit-text]", "Scritto senza rete, poi corretto")
     coord.fill("[data-text]", "Ricevuto")
     coord.click("[data-new] button[type=submit]")
     comments_with(member, "Ricevuto").wait_for()
+    assert member.input_value("[data-edit-text]") == "Scritto senza rete, poi corretto"
+    member.get_by_role("button", name="Salva").click()
+    comments_with(coord, "poi corretto").wait_for()
     for page in (member, coord):
         assert comments_with(page, "Scritto senza rete").count() == 1
-    assert scalar(database_url, "SELECT count(*) FROM comments WHERE body_source = 'Scritto senza rete'") == 1
+    assert scalar(database_url, "SELECT count(*) FROM comments WHERE body_source LIKE 'Scritto senza rete%'") == 1
     member_ctx.close()
     coord_ctx.close()

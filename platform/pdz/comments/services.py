@@ -174,6 +174,7 @@ def as_json(comment: Comment, thread: CommentThread, author_name: str) -> dict[s
         "author_id": comment.author_id,
         "author_name": author_name,
         "html": "" if removed else comment.body_html,
+        "source": "" if removed else comment.body_source,  # the Markdown, for the author's edit box
         "status": str(comment.status),
         "created_at": comment.created_at.isoformat(),
         "edited": comment.edited_at is not None,
