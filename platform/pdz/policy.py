@@ -186,7 +186,12 @@ def _notifications_own(user: Any, obj: Any) -> bool:
 
 @rule("notification.open")
 def _notification_owner(user: Any, notification: Any) -> bool:
-    return notification is not None and notification.user_id == user.id
+    """One's own notification, about a tavolo one may still read."""
+    from .tavoli.models import Body
+
+    if notification is None or notification.user_id != user.id:
+        return False
+    return can(user, "tavolo.view", db.session.get(Body, notification.body_id))
 
 
 # --- routes ----------------------------------------------------------------------------------------

@@ -253,11 +253,13 @@ def test_someone_who_left_the_tavolo_gets_no_more_notifications_nor_digest(app, 
     membership = db.session.scalar(
         select(Membership).where(Membership.user_id == member.id, Membership.body_id == tavolo.id, Membership.ended_at.is_(None))
     )
+    assert "Prima dell" in client_as(member.email).get("/notifiche").get_data(as_text=True)
     with unit_of_work():
         tavoli_services.end_membership(tavolo, membership.id, actor=user("coord.ets@example.org"))
     post(client_as("coord.ets@example.org"), tavolo, "Dopo l'uscita")
     notes = client_as(member.email).get("/notifiche").get_data(as_text=True)
-    assert "Prima dell" in notes and "Dopo l" not in notes
+    assert "Prima dell" not in notes and "Dopo l" not in notes  # nothing of a tavolo they can no longer read
+    assert client_as(member.email).get("/notifiche/conteggio").json["unread"] == 0
     app.test_cli_runner().invoke(args=["notifications-digest"])
     assert outbox(db, member.email) == []  # what was pending is not mailed once they cannot read it
 
@@ -286,3 +288,14 @@ def test_opening_a_notification_marks_it_read_and_only_its_owner_may(client_as, 
     opened = client_as(coord.email).post(f"/notifiche/{note.id}/apri")
     assert opened.status_code == 302 and opened.location.endswith(f"/tavoli/{tavolo.id}/discussione#commento-{note.comment_id}")
     assert client_as(coord.email).get("/notifiche/conteggio").json["unread"] == 0
+
+
+def test_mention_candidates_are_the_people_who_may_read(client_as, tavolo, user):
+    people = client_as("membro@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q=").json["people"]
+    ids = {p["id"] for p in people}
+    everyone = client_as("membro@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q=a").json["people"]
+    assert user("disabilita@example.org").id not in ids | {p["id"] for p in everyone}
+    coord = user("coord.ets@example.org")
+    found = client_as("membro@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q={coord.full_name[:4]}").json["people"]
+    assert coord.id in {p["id"] for p in found}
+    assert client_as("disabilita@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q=a").status_code == 403

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from .. import audit, policy, realtime
 from ..accounts.models import User
@@ -182,9 +182,9 @@ def mark_read(user: User, notification: Notification | None = None, *, actor: Us
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ) or 0
+    from .queries import unread_count as count
+
+    return count(user)
 
 
 # --- daily digest ----------------------------------------------------------------------------------
