@@ -137,6 +137,11 @@
     live.socket.on("membership.ended", (data) => {
       boxes.forEach((b) => { if (data && Number(data.body_id) === b.bodyId) b.left(); });
     });
+    live.socket.on("thread.read", (data) => { // read in another tab or device of mine
+      boxes.forEach((b) => {
+        if (data && b.threadId === data.thread_id && data.last_comment_id > b.readMarker) { b.readMarker = data.last_comment_id; b.render(); }
+      });
+    });
     live.socket.on("notification.created", () => {
       const badge = document.querySelector("[data-notification-count]");
       if (badge) { badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1); badge.hidden = false; }
