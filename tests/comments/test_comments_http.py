@@ -30,12 +30,15 @@ def count_comments(db: Any) -> int:
 
 
 def test_member_comment_is_rendered_sanitised_and_read_by_the_tavolo(client_as, tavolo, db):
-    response = post(client_as("membro@example.org"), tavolo, "Serve **più** tempo <script>alert(1)</script>")
+    response = post(
+        client_as("membro@example.org"), tavolo, "Serve **più** tempo <script>alert(1)</script> [x](javascript:alert(2))"
+    )
     assert response.status_code == 201, response.json
     assert response.json["created"] is True
     listed = thread(client_as("coord.ets@example.org"), tavolo).json
     [comment] = listed["comments"]
     assert "<strong>più</strong>" in comment["html"] and "<script>" not in comment["html"]
+    assert "javascript:" not in comment["html"]
     assert comment["author_name"] and listed["room"] == f"tavolo:{tavolo.id}"
     page = client_as("osservatore@example.org").get(f"/tavoli/{tavolo.id}/discussione")
     assert page.status_code == 200 and b"data-thread-box" in page.data
