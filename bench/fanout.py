@@ -269,6 +269,7 @@ def run(clients_n: int, seconds: float, processes: int, interval: float) -> dict
         headers = {"X-CSRFToken": token_match.group(1), "Accept": "application/json"}
         time.sleep(0.5)
         posted_at: dict[int, float] = {}
+        post_ms: list[float] = []
         failures = 0
         started = time.perf_counter()
         seq = 0
@@ -286,6 +287,7 @@ def run(clients_n: int, seconds: float, processes: int, interval: float) -> dict
             )
             if response.status_code == 201:
                 posted_at[seq] = t0
+                post_ms.append((time.perf_counter() - t0) * 1000)
             else:
                 failures += 1
                 log(f"post {seq} failed: {response.status_code} {response.text[:200]}")
@@ -312,6 +314,8 @@ def run(clients_n: int, seconds: float, processes: int, interval: float) -> dict
             "p99_ms": round(percentile(latencies, 0.99), 2),
             "max_ms": round(max(latencies) if latencies else 0.0, 2),
             "floor_p50_ms": round(floor_p50, 2),
+            "post_http_p50_ms": round(percentile(post_ms, 0.50), 2),  # the POST alone (write + commit + fan-out)
+            "post_http_p99_ms": round(percentile(post_ms, 0.99), 2),
             "ratio_p50": round(p50 / floor_p50, 1) if floor_p50 else None,
             "database": "postgresql" if processes > 1 else "sqlite",
             "redis": processes > 1,
