@@ -213,6 +213,10 @@
     if (this.threadId === null) this.threadId = comment.thread_id;
     this.comments.set(comment.id, comment);
     if (comment.author_id === this.userId) outbox.remove(comment.client_op_id);
+    else if (name === "comment.created" && !known) {
+      // The list is redrawn; screen readers hear only this short line.
+      this.root.querySelector("[data-announce]").textContent = T.announce + " " + comment.author_name;
+    }
     this.render();
     this.scheduleRead();
   };
