@@ -302,3 +302,24 @@ def test_mention_candidates_are_the_people_who_may_read(client_as, tavolo, user)
     found = client_as("membro@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q={coord.full_name[:4]}").json["people"]
     assert coord.id in {p["id"] for p in found}
     assert client_as("disabilita@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q=a").status_code == 403
+
+
+def test_field_threads_beside_each_part_of_the_mandate(client_as, tavolo, body, db, user):
+    from pdz.comments import queries
+    from pdz.tavoli.models import Mandate, MandateStatus
+
+    mandate = db.session.scalar(select(Mandate).where(Mandate.body_id == tavolo.id, Mandate.status == MandateStatus.IN_FORCE))
+    member = client_as("membro@example.org")
+    page = member.get(f"/tavoli/{tavolo.id}/discussione").get_data(as_text=True)
+    assert page.count("data-thread-box") == 6 and 'data-field-key="finalita"' in page
+    on_field = post(member, tavolo, "Aggiungerei i giovani adulti", target_kind="mandate", target_id=mandate.id, field_key="finalita")
+    assert on_field.status_code == 201 and on_field.json["comment"]["field_key"] == "finalita"
+    assert post(member, tavolo, "x", target_kind="mandate", target_id=mandate.id, field_key="inventato").status_code == 404
+    other = db.session.scalar(select(Mandate).where(Mandate.body_id == body("Tavolo Politiche Abitative").id))
+    assert post(member, tavolo, "x", target_kind="mandate", target_id=other.id, field_key="finalita").status_code == 404
+    listed = member.get(f"/tavoli/{tavolo.id}/commenti?kind=mandate&id={mandate.id}&field=finalita").json["comments"]
+    assert [c["source"] for c in listed] == ["Aggiungerei i giovani adulti"]
+    assert member.get(f"/tavoli/{tavolo.id}/commenti?kind=mandate&id={mandate.id}&field=tempi").json["comments"] == []
+    coord = user("coord.ets@example.org")
+    assert queries.unread_by_field(coord, "mandate", mandate.id) == {"finalita": 1}
+    assert queries.unread_by_target(coord, "mandate", [mandate.id]) == {mandate.id: 1}

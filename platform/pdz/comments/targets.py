@@ -61,3 +61,26 @@ register(
     url_of=lambda body: url_for("comments.discussion", body_id=body.id),
     label=lambda body: body.display_name,
 )
+
+
+def _load_mandate(ident: int) -> Any:
+    from ..tavoli.models import Mandate
+
+    return db.session.get(Mandate, ident)
+
+
+def _mandate_fields() -> frozenset[str]:
+    from ..tavoli.models import MANDATE_PARTS
+
+    return frozenset(MANDATE_PARTS)
+
+
+# Field threads beside each part of a tavolo's mandate (finalità, attività, tempi...), on the discussion page.
+register(
+    "mandate",
+    load=_load_mandate,
+    body_of=lambda mandate: mandate.body,
+    url_of=lambda mandate: url_for("comments.discussion", body_id=mandate.body_id) + "#mandato",
+    label=lambda mandate: f"Mandato – {mandate.body.display_name}",
+    fields=_mandate_fields(),
+)

@@ -19,7 +19,7 @@ from ..errors import NotFound, PdzError
 from ..extensions import db
 from ..policy import guard
 from ..tavoli import queries as tavoli_queries
-from ..tavoli.models import Body
+from ..tavoli.models import MANDATE_PARTS, Body
 from . import bp, queries, services
 from .models import CommentStatus, CommentThread
 
@@ -44,7 +44,8 @@ def _answer(call: Callable[[], dict[str, Any]], status: int = 200) -> Any:
 @guard("tavolo.view", Body, "body_id", "body")
 def discussion(body: Body) -> Any:
     body = tavoli_queries.workspace(body.id) or body
-    return render_template("comments/discussion.html", body=body)
+    mandate = tavoli_queries.mandate_in_force(body)
+    return render_template("comments/discussion.html", body=body, mandate=mandate, parts=MANDATE_PARTS)
 
 
 @bp.get("/tavoli/<int:body_id>/commenti")
