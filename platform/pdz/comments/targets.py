@@ -80,7 +80,7 @@ register(
     "mandate",
     load=_load_mandate,
     body_of=lambda mandate: mandate.body,
-    url_of=lambda mandate: url_for("comments.discussion", body_id=mandate.body_id) + "#mandato",
+    url_of=lambda mandate: url_for("comments.discussion", body_id=mandate.body_id),  # + "#commento-<id>"
     label=lambda mandate: f"Mandato – {mandate.body.display_name}",
     fields=_mandate_fields(),
 )
