@@ -464,6 +464,9 @@
       live.rooms.add(box.room);
     });
     await Promise.all(boxes.map((b) => b.load()));
+    // Links from notifications end in #commento-<id>: the list is drawn after load, so scroll now.
+    const target = location.hash.startsWith("#commento-") ? document.getElementById(location.hash.slice(1)) : null;
+    if (target) { target.setAttribute("tabindex", "-1"); target.scrollIntoView({ block: "center" }); target.focus(); }
     connect();
     if (navigator.onLine === false) setStatus("offline");
     document.addEventListener("visibilitychange", () => boxes.forEach((b) => b.scheduleRead()));
