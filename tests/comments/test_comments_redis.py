@@ -14,7 +14,8 @@ import redis
 import requests
 import socketio
 from bench import servers
-from tests.comments.test_comments_live import quick_websocket_close, scalar, wait_for  # noqa: F401 - autouse fixture
+from tests.comments.test_comments_live import quick_websocket_close, scalar  # noqa: F401 - autouse fixture
+from tests.comments.test_comments_live import wait_for as _wait_for
 from tests.conftest import POSTGRES, free_port, fresh_database, http_session
 
 REDIS_URL = os.environ.get("PDZ_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -34,7 +35,7 @@ class Server:
 
 
 @pytest.fixture
-def two_processes(templates: dict[str, str], run_dir: Path) -> Iterator[tuple[Server, Server, str]]:
+def two_processes(templates: dict[str, str], run_dir: Path) -> Iterator[tuple[Server, Server, str, list[Path]]]:
     if not _redis_up():
         if REQUIRE_REDIS:
             pytest.fail(f"PDZ_REQUIRE_REDIS=1 but Redis is not reachable at {REDIS_URL}")
@@ -51,12 +52,12 @@ def two_processes(templates: dict[str, str], run_dir: Path) -> Iterator[tuple[Se
             "PDZ_ARGON2_MEMORY_COST": "1024",
             "PDZ_LOGIN_RATE_LIMIT": "1000 per minute",
         }
-        ports = free_port(), free_port()
+        ports = (first := free_port()), next(p for p in iter(free_port, None) if p != first)
         processes = []
         try:
             for port in ports:
                 processes.append(servers.start(port, env, log=run_dir / f"server_{port}.log"))
-            yield Server(ports[0]), Server(ports[1]), url
+            yield Server(ports[0]), Server(ports[1]), url, [run_dir / f"server_{port}.log" for port in ports]
         finally:
             for process in processes:
                 servers.stop(process)
@@ -73,6 +74,10 @@ def connect(server: Server, email: str) -> Any:
     return client
 
 
+def wait_for(predicate: Any, message: str = "condition") -> Any:
+    return _wait_for(predicate, timeout=15, message=message)  # two processes and Redis on a busy machine
+
+
 def created(client: Any) -> list[int]:
     return [d["comment"]["id"] for e, d in list(client.received) if e == "comment.created"]
 
@@ -80,7 +85,7 @@ def created(client: Any) -> list[int]:
 @pytest.mark.redis
 @pytest.mark.postgres
 def test_a_comment_posted_on_one_process_reaches_pages_on_the_other(two_processes):
-    a, b, database_url = two_processes
+    a, b, database_url, logs = two_processes
     body_id = int(scalar(database_url, "SELECT id FROM bodies WHERE name = 'Tavolo Povertà'"))
     room = f"tavolo:{body_id}"
     coord_on_a, member_on_b = connect(a, "coord.ets@example.org"), connect(b, "membro@example.org")
@@ -124,6 +129,10 @@ def test_a_comment_posted_on_one_process_reaches_pages_on_the_other(two_processe
                                                    "text": "Dopo l'uscita", "client_op_id": uuid.uuid4().hex}, timeout=5)
         wait_for(lambda: after["comment"]["id"] in created(witness_on_b), message="comment after removal on B")
         assert after["comment"]["id"] not in created(member_on_b)
+    except BaseException:
+        for log in logs:  # what the servers said, when it fails
+            print(f"--- {log.name} ---\n" + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"))
+        raise
     finally:
         for client in (coord_on_a, member_on_b, witness_on_b):
             client.disconnect()
