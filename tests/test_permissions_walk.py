@@ -54,7 +54,9 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
     db.session.add(invitation)
     db.session.commit()
     from pdz.cards.models import Card, CardBudgetLine
+    from pdz.comments.models import Comment
     from pdz.cycles.models import PlanningCycle
+    from pdz.notifications.models import Notification
     from pdz.evaluation.models import ObjectiveEvaluation, SwotAssessment, SwotEntry
     from pdz.meetings.models import ActionItem, Meeting, MeetingStatus, MinutesStatus
 
@@ -69,6 +71,10 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "entry_id": db.session.scalar(select(SwotEntry.id).where(SwotEntry.assessment_id == assessment.id)),
         "evaluation_id": db.session.scalar(select(ObjectiveEvaluation.id)),
         "meeting_id": meeting.id,
+        # a notification of membro's: only its owner (and the admin) may open it
+        "notification_id": db.session.scalar(select(Notification.id).join(User, User.id == Notification.user_id).where(User.email == "membro@example.org").limit(1))
+        or _notification_for(db, "membro@example.org"),
+        "comment_id": db.session.scalar(select(Comment.id).order_by(Comment.id).limit(1)),
         "card_id": (card_id := db.session.scalar(select(Card.id).where(Card.body_id == povertà.id).order_by(Card.id))),
         "kind": "budget",
         "row_id": db.session.scalar(select(CardBudgetLine.id).where(CardBudgetLine.card_id == card_id).order_by(CardBudgetLine.id)),
@@ -87,6 +93,20 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "name": "enti",
         "filename": "css/pdz.css",
     }
+
+
+def _notification_for(db: Any, email: str) -> int:
+    from pdz.accounts.models import User
+    from pdz.notifications.models import Notification
+
+    from pdz.tavoli.models import Body
+
+    owner = db.session.scalar(select(User).where(User.email == email))
+    body_id = db.session.scalar(select(Body.id).where(Body.name == "Tavolo Povertà"))
+    note = Notification(user_id=owner.id, kind="mention", body_id=body_id, target_kind="tavolo", target_id=body_id, text="x", url="/")
+    db.session.add(note)
+    db.session.commit()
+    return note.id
 
 
 def test_every_route_has_a_policy_guard(app: Any) -> None:

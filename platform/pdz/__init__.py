@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, has_request_context, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,7 +21,8 @@ from .extensions import db as _db  # `pdz.db` must stay the module
 
 # Domain packages with pages, in menu order; each has a blueprint `bp` in __init__ and routes in views.
 BLUEPRINTS = [
-    "home", "accounts", "tavoli", "orgs", "territory", "admin", "cycles", "cards", "meetings", "evaluation", "participation",
+    "home", "accounts", "tavoli", "orgs", "territory", "admin", "cycles", "cards", "meetings",
+    "comments", "notifications", "evaluation", "participation",
 ]
 
 
@@ -34,6 +35,8 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def _select_locale() -> str:
     locales = ["it", "en"]
+    if not has_request_context():  # CLI commands (digest, demo): Italian unless a caller forces a locale
+        return "it"
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in locales:
         return current_user.locale
     return request.accept_languages.best_match(locales) or "it"
@@ -66,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode="threading",
         message_queue=app.config["PDZ_REDIS_URL"],
+        channel=app.config.get("PDZ_REDIS_CHANNEL") or "flask-socketio",
         cors_allowed_origins=[],
         manage_session=False,
     )

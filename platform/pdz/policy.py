@@ -232,6 +232,50 @@ def _meeting_minutes_write(user: Any, meeting: Any) -> bool:
 # --- comments ---
 
 
+@rule("comment.create", "comment.resolve")
+def _comment_write(user: Any, body: Any) -> bool:
+    """Everyone who may read a tavolo may discuss it, observers included (comments are not drafts)."""
+    from .tavoli.models import BodyStatus
+
+    if body is None or body.status == BodyStatus.CLOSED:
+        return False
+    return user.is_udp or _role(user, body) is not None
+
+
+@rule("comment.edit")
+def _comment_edit(user: Any, comment: Any) -> bool:
+    from .comments.models import CommentStatus
+
+    return comment is not None and comment.author_id == user.id and comment.status != CommentStatus.REMOVED
+
+
+@rule("comment.remove")
+def _comment_remove(user: Any, comment: Any) -> bool:
+    """The author, the tavolo's co-coordinators or the Ufficio di Piano."""
+    from .tavoli.models import COORDINATOR_ROLES, Body
+
+    if comment is None:
+        return False
+    if comment.author_id == user.id or user.is_udp:
+        return True
+    return _role(user, db.session.get(Body, comment.body_id)) in COORDINATOR_ROLES
+
+
+@rule("notification.view", "notification.preferences")
+def _notifications_own(user: Any, obj: Any) -> bool:
+    return True
+
+
+@rule("notification.open")
+def _notification_owner(user: Any, notification: Any) -> bool:
+    """One's own notification, about a tavolo one may still read."""
+    from .tavoli.models import Body
+
+    if notification is None or notification.user_id != user.id:
+        return False
+    return can(user, "tavolo.view", db.session.get(Body, notification.body_id))
+
+
 # --- routes ----------------------------------------------------------------------------------------
 
 

@@ -158,6 +158,7 @@ def end_membership(body: Body, membership_id: int, *, actor: User) -> Membership
     audit.record(actor, "membership.ended", membership, {"body_id": body.id, "user_id": membership.user_id})
     # Open pages and sockets of that person drop the tavolo's rooms when they see this.
     realtime.publish_after_commit(f"user:{membership.user_id}", "membership.ended", {"body_id": body.id})
+    realtime.close_room_after_commit(f"tavolo:{body.id}")  # open sockets of that person stop receiving now
     return membership
 
 

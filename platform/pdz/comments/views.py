@@ -1,0 +1,185 @@
+"""Comment pages and JSON endpoints (called by static/js/comments.js with the X-CSRFToken header).
+
+Every route is guarded on the tavolo (Body) in its URL; services then check that the thread, the target
+and the comment belong to that tavolo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, jsonify, render_template, request
+from flask_login import current_user
+
+from .. import policy
+from ..accounts.models import User
+from ..db import unit_of_work
+from ..errors import NotFound, PdzError
+from ..extensions import db
+from ..policy import guard
+from ..tavoli import queries as tavoli_queries
+from ..tavoli.models import MANDATE_PARTS, Body
+from . import bp, queries, services
+from .models import CommentStatus, CommentThread
+
+
+def _payload() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else request.form.to_dict()
+
+
+def _answer(call: Callable[[], dict[str, Any]], status: int = 200) -> Any:
+    """Run one use case in one unit of work; errors become JSON with the Italian message, nothing stored."""
+    try:
+        with unit_of_work():
+            result = call()
+    except PdzError as error:
+        errors = getattr(error, "errors", {"": error.message})
+        return jsonify(ok=False, error=error.message, errors=errors), error.status
+    return jsonify(ok=True, **result), status
+
+
+@bp.get("/tavoli/<int:body_id>/discussione")
+@guard("tavolo.view", Body, "body_id", "body")
+def discussion(body: Body) -> Any:
+    body = tavoli_queries.workspace(body.id) or body
+    mandate = tavoli_queries.mandate_in_force(body)
+    return render_template("comments/discussion.html", body=body, mandate=mandate, parts=MANDATE_PARTS)
+
+
+@bp.get("/tavoli/<int:body_id>/commenti")
+@guard("tavolo.view", Body, "body_id", "body")
+def thread(body: Body) -> Any:
+    target, obj, field_key = services.resolve_target(
+        body, request.args.get("kind", ""), request.args.get("id", ""), request.args.get("field", "")
+    )
+    return jsonify(ok=True, **queries.thread_view(body, target.kind, obj.id, field_key, current_user))
+
+
+@bp.post("/tavoli/<int:body_id>/commenti")
+@guard("comment.create", Body, "body_id", "body")
+def create(body: Body) -> Any:
+    data = _payload()
+
+    def call() -> dict[str, Any]:
+        comment, created = services.create_comment(
+            body,
+            data.get("target_kind", ""),
+            data.get("target_id"),
+            data.get("field_key", ""),
+            data.get("text", ""),
+            client_op_id=data.get("client_op_id"),
+            parent_id=data.get("parent_id"),
+            mention_ids=data.get("mention_ids") or [],
+            actor=current_user,
+        )
+        thread = db.session.get(CommentThread, comment.thread_id)
+        assert thread is not None
+        return {"created": created, "comment": services.as_json(comment, thread, _name(comment.author_id))}
+
+    return _answer(call, 201)
+
+
+def _name(user_id: int) -> str:
+    user = db.session.get(User, user_id)
+    return user.full_name if user is not None else ""
+
+
+def _on_comment(body: Body, comment_id: int, change: Callable[..., Any]) -> Any:
+    def call() -> dict[str, Any]:
+        comment, thread = services.comment_in(body, comment_id)
+        change(comment, thread)
+        return {"comment": services.as_json(comment, thread, _name(comment.author_id))}
+
+    return _answer(call)
+
+
+@bp.post("/tavoli/<int:body_id>/commenti/<int:comment_id>/modifica")
+@guard("tavolo.view", Body, "body_id", "body")
+def edit(body: Body, comment_id: int) -> Any:
+    text = _payload().get("text", "")
+    return _on_comment(body, comment_id, lambda c, t: services.edit_comment(c, t, text, actor=current_user))
+
+
+@bp.post("/tavoli/<int:body_id>/commenti/<int:comment_id>/rimuovi")
+@guard("tavolo.view", Body, "body_id", "body")
+def remove(body: Body, comment_id: int) -> Any:
+    return _on_comment(body, comment_id, lambda c, t: services.remove_comment(c, t, actor=current_user))
+
+
+@bp.post("/tavoli/<int:body_id>/commenti/<int:comment_id>/risolvi")
+@guard("comment.resolve", Body, "body_id", "body")
+def resolve(body: Body, comment_id: int) -> Any:
+    return _on_comment(body, comment_id, lambda c, t: services.set_resolved(c, t, True, actor=current_user))
+
+
+@bp.post("/tavoli/<int:body_id>/commenti/<int:comment_id>/riapri")
+@guard("comment.resolve", Body, "body_id", "body")
+def reopen(body: Body, comment_id: int) -> Any:
+    return _on_comment(body, comment_id, lambda c, t: services.set_resolved(c, t, False, actor=current_user))
+
+
+@bp.get("/tavoli/<int:body_id>/commenti/<int:comment_id>/modifiche")
+@guard("tavolo.view", Body, "body_id", "body")
+def history(body: Body, comment_id: int) -> Any:
+    comment, _thread = services.comment_in(body, comment_id)
+    if comment.status == CommentStatus.REMOVED:
+        return jsonify(ok=True, edits=[])
+    return jsonify(ok=True, edits=queries.edits(comment))
+
+
+@bp.post("/tavoli/<int:body_id>/commenti/letti")
+@guard("tavolo.view", Body, "body_id", "body")
+def mark_read(body: Body) -> Any:
+    data = _payload()
+
+    def call() -> dict[str, Any]:
+        try:
+            found = db.session.get(CommentThread, int(data.get("thread_id", 0)))
+        except (TypeError, ValueError):
+            found = None
+        if found is None or found.body_id != body.id:
+            raise NotFound("Discussione sconosciuta in questo tavolo.")
+        return {"read_marker": services.mark_read(found, data.get("last_comment_id", 0), actor=current_user)}
+
+    return _answer(call)
+
+
+@bp.post("/tavoli/<int:body_id>/commenti/segui")
+@guard("tavolo.view", Body, "body_id", "body")
+def follow(body: Body) -> Any:
+    data = _payload()
+    wanted = bool(data.get("follow", True))
+
+    def call() -> dict[str, Any]:
+        following = services.set_follow(
+            body, data.get("target_kind", ""), data.get("target_id"), data.get("field_key", ""), wanted, actor=current_user
+        )
+        return {"following": following}
+
+    return _answer(call)
+
+
+@bp.get("/tavoli/<int:body_id>/commenti/persone")
+@guard("tavolo.view", Body, "body_id", "body")
+def people(body: Body) -> Any:
+    return jsonify(ok=True, people=queries.mention_candidates(body, request.args.get("q", "")))
+
+
+@bp.app_context_processor
+def comment_helpers() -> dict[str, Any]:
+    def unread_for(body: Body) -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return queries.unread_by_body(current_user, [body.id]).get(body.id, 0)
+
+    return {"comment_unread": unread_for}
+
+
+@bp.before_app_request
+def _fresh_request_state() -> None:
+    """`g` lives as long as the app context: when one stays open across requests (the test fixtures),
+    a previous request's signed-in user and memberships must not leak into the next one."""
+    g.pop("_login_user", None)
+    policy.forget_memberships()

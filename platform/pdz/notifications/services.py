@@ -1,0 +1,230 @@
+"""Who hears about a comment, in the app and by e-mail (immediately for mentions, daily digest for the rest).
+
+Notifications go only to people who may read the target when they are created, and again when the
+digest is sent. Every mail carries an unsubscribe link that works without signing in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+
+from .. import audit, policy, realtime
+from ..accounts.models import User
+from ..db import utcnow
+from ..extensions import db
+from ..mail import send_mail
+from ..tavoli.models import Body
+from .models import MailMode, MailState, Notification, NotificationKind, NotificationPreference
+
+EXCERPT_CHARS = 160
+PRIORITY = {NotificationKind.MENTION: 0, NotificationKind.REPLY: 1, NotificationKind.NEW_COMMENT: 2}
+
+
+# --- preferences and unsubscribe -------------------------------------------------------------------
+
+
+def preferences(user_id: int) -> NotificationPreference:
+    """The stored preferences, or unsaved defaults (mentions: subito; the rest: riepilogo)."""
+    return db.session.get(NotificationPreference, user_id) or NotificationPreference(
+        user_id=user_id, mentions=MailMode.IMMEDIATE, others=MailMode.DIGEST
+    )
+
+
+def save_preferences(user: User, mentions: MailMode, others: MailMode, *, actor: User) -> NotificationPreference:
+    policy.require(actor, "notification.preferences")
+    if actor.id != user.id:
+        policy.require(actor, "user.manage")
+    row = db.session.get(NotificationPreference, user.id)
+    if row is None:
+        row = NotificationPreference(user_id=user.id)
+        db.session.add(row)
+    row.mentions, row.others = MailMode(mentions), MailMode(others)
+    db.session.flush()
+    audit.record(actor, "notification_preferences.saved", user, {"mentions": str(row.mentions), "others": str(row.others)})
+    return row
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="pdz-unsubscribe")
+
+
+def unsubscribe_token(user: User) -> str:
+    return _serializer().dumps({"u": user.id, "e": user.email})
+
+
+def user_for_token(token: str) -> User | None:
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return None
+    user = db.session.get(User, int(data.get("u", 0))) if isinstance(data, dict) else None
+    return user if user is not None and user.email == data.get("e") else None
+
+
+def unsubscribe(user: User) -> None:
+    """From the link in a mail (no login): no more e-mail of any kind; in-app notifications stay."""
+    row = db.session.get(NotificationPreference, user.id)
+    if row is None:
+        row = NotificationPreference(user_id=user.id)
+        db.session.add(row)
+    row.mentions = row.others = MailMode.NEVER
+    db.session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.mail_state == MailState.PENDING).values(mail_state=MailState.NONE)
+    )
+    db.session.flush()
+    audit.record(None, "notification_preferences.unsubscribed", user, {"user_id": user.id})
+
+
+def _footer(user: User) -> str:
+    base = current_app.config["PDZ_BASE_URL"].rstrip("/")
+    return _(
+        "\n\n--\nHai ricevuto questa e-mail perché partecipi al Piano di Zona dell'Ambito Cremasco.\n"
+        "Scegli quali e-mail ricevere: %(prefs)s\nNon ricevere più e-mail: %(unsub)s\n",
+        prefs=f"{base}/notifiche/preferenze",
+        unsub=f"{base}/notifiche/disiscriviti/{unsubscribe_token(user)}",
+    )
+
+
+# --- creating notifications ------------------------------------------------------------------------
+
+
+def _excerpt(source: str) -> str:
+    flat = " ".join(source.split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
+
+
+def _text(kind: NotificationKind, actor: User, where: str, excerpt: str) -> str:
+    if kind == NotificationKind.MENTION:
+        return _("%(who)s ti ha menzionato in «%(where)s»: %(text)s", who=actor.full_name, where=where, text=excerpt)
+    if kind == NotificationKind.REPLY:
+        return _("%(who)s ha risposto al tuo commento in «%(where)s»: %(text)s", who=actor.full_name, where=where, text=excerpt)
+    return _("%(who)s ha commentato in «%(where)s»: %(text)s", who=actor.full_name, where=where, text=excerpt)
+
+
+def notify_comment(
+    comment: Any, thread: Any, target: Any, obj: Any, body: Body, parent: Any, mentioned: list[User], *, actor: User
+) -> list[Notification]:
+    from ..comments.models import ThreadFollow
+
+    wanted: dict[int, NotificationKind] = {u.id: NotificationKind.MENTION for u in mentioned}
+    if parent is not None and parent.author_id not in wanted:
+        wanted[parent.author_id] = NotificationKind.REPLY
+    for user_id in db.session.scalars(select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)):
+        wanted.setdefault(user_id, NotificationKind.NEW_COMMENT)
+    wanted.pop(actor.id, None)
+    if not wanted:
+        return []
+    users = list(db.session.scalars(select(User).where(User.id.in_(wanted))))
+    policy.forget_memberships()
+    readers = [u for u in users if u.active and policy.can(u, "tavolo.view", body)]
+    prefs = {
+        p.user_id: p
+        for p in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id.in_([u.id for u in readers])))
+    }
+    where = target.label(obj)
+    url = target.url_of(obj) + f"#commento-{comment.id}"
+    excerpt = _excerpt(comment.body_source)
+    created = []
+    for user in sorted(readers, key=lambda u: u.id):
+        kind = wanted[user.id]
+        pref = prefs.get(user.id) or preferences(user.id)
+        mode = pref.mentions if kind == NotificationKind.MENTION else pref.others
+        note = Notification(
+            user_id=user.id,
+            kind=kind,
+            actor_id=actor.id,
+            body_id=body.id,
+            target_kind=thread.target_kind,
+            target_id=thread.target_id,
+            comment_id=comment.id,
+            text=_text(kind, actor, where, excerpt),
+            url=url,
+            mail_state=MailState.NONE if mode == MailMode.NEVER else MailState.PENDING,
+        )
+        db.session.add(note)
+        if mode == MailMode.IMMEDIATE:
+            base = current_app.config["PDZ_BASE_URL"].rstrip("/")
+            send_mail(
+                user.email,
+                _("PdZ: %(text)s", text=_excerpt(note.text)[:200]),
+                note.text + "\n\n" + _("Apri la discussione: %(url)s", url=base + url) + _footer(user),
+            )
+            note.mail_state = MailState.SENT
+        created.append(note)
+    db.session.flush()
+    for note in created:
+        realtime.publish_after_commit(
+            f"user:{note.user_id}",
+            "notification.created",
+            {"notification": {"id": note.id, "kind": str(note.kind), "text": note.text, "url": note.url}},
+        )
+    return created
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def mark_read(user: User, notification: Notification | None = None, *, actor: User) -> int:
+    """One notification (or all of them) read. Personal state: not audited."""
+    if notification is not None:
+        policy.require(actor, "notification.open", notification)
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification is not None:
+        query = query.where(Notification.id == notification.id)
+    result = db.session.execute(query.values(read_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def unread_count(user: User) -> int:
+    from .queries import unread_count as count
+
+    return count(user)
+
+
+# --- daily digest ----------------------------------------------------------------------------------
+
+
+def send_digests() -> int:
+    """One mail per person with the pending notifications still unread and still readable. Idempotent."""
+    pending = list(
+        db.session.scalars(select(Notification).where(Notification.mail_state == MailState.PENDING).order_by(Notification.id))
+    )
+    by_user: dict[int, list[Notification]] = defaultdict(list)
+    for note in pending:
+        by_user[note.user_id].append(note)
+    sent = 0
+    for user_id, notes in sorted(by_user.items()):
+        user = db.session.get(User, user_id)
+        pref = preferences(user_id)
+        policy.forget_memberships()
+        keep = []
+        for note in notes:
+            mode = pref.mentions if note.kind == NotificationKind.MENTION else pref.others
+            body = db.session.get(Body, note.body_id)
+            readable = user is not None and user.active and policy.can(user, "tavolo.view", body)
+            if readable and note.read_at is None and mode != MailMode.NEVER:
+                keep.append(note)
+            else:
+                note.mail_state = MailState.NONE
+        if not keep or user is None:
+            continue
+        base = current_app.config["PDZ_BASE_URL"].rstrip("/")
+        lines = [f"- {note.text}\n  {base}{note.url}" for note in keep]
+        send_mail(
+            user.email,
+            _("PdZ: %(n)d novità nelle tue discussioni", n=len(keep)),
+            _("Ecco le novità dall'ultimo riepilogo:") + "\n\n" + "\n".join(lines) + _footer(user),
+        )
+        for note in keep:
+            note.mail_state = MailState.SENT
+        sent += 1
+    db.session.flush()
+    if sent:
+        audit.record(None, "notifications.digest_sent", None, {"mails": sent})
+    return sent
