@@ -53,7 +53,7 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
     )
     db.session.add(invitation)
     db.session.commit()
-    from pdz.cards.models import Card, CardBudgetLine
+    from pdz.cards.models import Card, CardBudgetLine, CardIndicator
     from pdz.comments.models import Comment
     from pdz.cycles.models import PlanningCycle
     from pdz.evaluation.models import ObjectiveEvaluation, SwotAssessment, SwotEntry
@@ -77,6 +77,7 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "comment_id": db.session.scalar(select(Comment.id).order_by(Comment.id).limit(1)),
         "card_id": (card_id := db.session.scalar(select(Card.id).where(Card.body_id == povertà.id).order_by(Card.id))),
         "kind": "budget",
+        "indicator_id": db.session.scalar(select(CardIndicator.id).where(CardIndicator.card_id == card_id).order_by(CardIndicator.id)),
         "row_id": db.session.scalar(select(CardBudgetLine.id).where(CardBudgetLine.card_id == card_id).order_by(CardBudgetLine.id)),
         "item_id": meeting.items[0].id,
         "attendance_id": meeting.attendances[0].id,

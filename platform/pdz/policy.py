@@ -362,6 +362,12 @@ def _evaluation_edit(user: Any, obj: Any) -> bool:
     return user.is_udp
 
 
+@rule("indicator.record")
+def _indicator_record(user: Any, card: Any) -> bool:
+    """Monitoring values of a card's indicators: whoever may edit the card (its tavolo's writers, UdP staff)."""
+    return _card_edit(user, card)
+
+
 # --- participation ---
 
 

@@ -1,11 +1,14 @@
-"""Demo: the 2021-2023 evaluation figures of the plan, and a 2025 SWOT for some tavoli. Idempotent."""
+"""Demo: the 2021-2023 evaluation figures of the plan, a 2025 SWOT for some tavoli, and monitoring values
+of a few cards' indicators for 2025 and 2026-S1. Idempotent."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..cards.models import Card, CardIndicator, IndicatorKind
 from ..cycles.models import PlanningCycle, PolicyArea
 from ..demo import Demo, load_json
 from ..extensions import db
@@ -13,6 +16,7 @@ from ..tavoli.models import Membership, MembershipRole
 from ..text import render_markdown
 from .models import (
     Answer,
+    IndicatorValue,
     ObjectiveEvaluation,
     SwotAssessment,
     SwotEntry,
@@ -46,6 +50,7 @@ def load(demo: Demo) -> None:
             evaluation.areas = [areas[k] for k in item["areas"] if k in areas]
             db.session.add(evaluation)
     assert demo.cycle is not None
+    _monitoring(demo)
     tags = facts["swot_demo_tags"]
     for body_name, dimensions in facts["swot_demo"].items():
         body = demo.bodies[body_name]
@@ -85,3 +90,36 @@ def load(demo: Demo) -> None:
                     db.session.add(entry)
                     db.session.flush()
                     db.session.add(SwotEntryRevision(entry_id=entry.id, version=1, text=text, author_id=author))
+
+
+# (period, value as typed, source) per indicator kind; the values of the cards further down the list grow a little
+MONITORING = {
+    IndicatorKind.COUNT: [("2025", "6", "Verbali del tavolo"), ("2026-S1", "4", "Verbali del tavolo")],
+    IndicatorKind.PERCENTAGE: [("2025", "62,5", "Rilevazione dell'Ufficio di Piano"), ("2026-S1", "70", "Rilevazione dell'Ufficio di Piano")],
+}
+MONITORED_CARDS = 3
+
+
+def _monitoring(demo: Demo) -> None:
+    assert demo.cycle is not None
+    cards = list(db.session.scalars(select(Card).where(Card.cycle_id == demo.cycle.id).order_by(Card.id).limit(MONITORED_CARDS)))
+    recorder = demo.users.get("udp@example.org")
+    if recorder is None:
+        return
+    for step, card in enumerate(cards):
+        indicators = db.session.scalars(
+            select(CardIndicator).where(CardIndicator.card_id == card.id, CardIndicator.removed.is_(False)).order_by(CardIndicator.position)
+        )
+        for indicator in indicators:
+            if db.session.scalar(select(IndicatorValue.id).where(IndicatorValue.indicator_id == indicator.id).limit(1)):
+                continue
+            for period, value, source in MONITORING.get(IndicatorKind(indicator.kind), []):
+                number = Decimal(value.replace(",", ".")) + step
+                typed = str(number).replace(".", ",")
+                db.session.add(
+                    IndicatorValue(
+                        indicator_id=indicator.id, card_id=card.id, period=period, value=typed, number=number,
+                        source=source, note="", recorded_by_id=recorder.id,
+                        recorded_at=datetime(int(period[:4]), 7 if period.endswith("S1") else 12, 20, 10, 0, tzinfo=UTC),
+                    )
+                )

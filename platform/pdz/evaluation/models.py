@@ -1,18 +1,21 @@
-"""Evaluation: the tavoli's SWOT self-evaluation, the evaluation card of each objective at the end of a cycle."""
+"""Evaluation: the tavoli's SWOT self-evaluation, the evaluation card of each objective at the end of a cycle,
+and the monitoring values of the cards' indicators."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Numeric, String, Table, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, StrEnumType, TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
+    from ..cards.models import CardIndicator
     from ..cycles.models import PlanningCycle, PolicyArea
     from ..tavoli.models import Body
 
@@ -151,3 +154,43 @@ class ObjectiveEvaluation(TimestampMixin, Base):
     reproposed: Mapped[Answer] = mapped_column(StrEnumType(Answer, 20), default=Answer.NOT_GIVEN)
     cycle: Mapped[PlanningCycle] = relationship()
     areas: Mapped[list[PolicyArea]] = relationship(secondary=objective_evaluation_areas, order_by="PolicyArea.position")
+
+
+# --- monitoring ------------------------------------------------------------------------------------
+
+
+class DecimalNumber(TypeDecorator[Decimal]):
+    """A NUMERIC(18, 4) read back as an exact Decimal on SQLite too (no float rounding warning)."""
+
+    impl = Numeric(18, 4, asdecimal=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else Decimal(value).quantize(Decimal("0.0001"))
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value)).quantize(Decimal("0.0001"))
+
+
+class IndicatorValue(Base):
+    """One recorded value of a card indicator for a period ("2025", "2025-S1", "2025-S2").
+
+    Never updated: a new value for the same period is a new row with the next `version`; pages show
+    the latest version of each period, the monitoring page keeps the history.
+    """
+
+    __tablename__ = "indicator_values"
+    __table_args__ = (UniqueConstraint("indicator_id", "period", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("card_indicators.id"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)  # the page reads a card's values at once
+    period: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int] = mapped_column(default=1)
+    value: Mapped[str] = mapped_column(String(60))  # as typed ("12,5", "sì")
+    number: Mapped[Decimal | None] = mapped_column(DecimalNumber())  # parsed, for numeric kinds and presence (1/0)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    indicator: Mapped[CardIndicator] = relationship(lazy="raise")
+    recorded_by: Mapped[User] = relationship(lazy="raise")

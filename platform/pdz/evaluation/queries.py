@@ -1,19 +1,24 @@
-"""Read side of evaluation: the SWOT page, the UdP synthesis and the per-area figures, aggregated in SQL."""
+"""Read side of evaluation: the SWOT page, the UdP synthesis and the per-area figures, aggregated in SQL;
+the monitoring values of the cards' indicators with their progress."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import selectinload
 
+from ..cards.models import Card, CardIndicator, IndicatorKind
 from ..cycles.models import PlanningCycle, PolicyArea
 from ..extensions import db
 from ..tavoli.models import Body
+from . import services
 from .models import (
     Dimension,
+    IndicatorValue,
     ObjectiveEvaluation,
     Quadrant,
     SwotAssessment,
@@ -164,3 +169,73 @@ def per_area(cycle: PlanningCycle) -> list[AreaFigure]:
 
 DIMENSIONS = list(Dimension)
 QUADRANTS = list(Quadrant)
+
+
+# --- monitoring of the cards' indicators ------------------------------------------------------------
+
+
+def monitoring_card(card_id: int) -> Card | None:
+    return db.session.scalar(
+        select(Card)
+        .where(Card.id == card_id)
+        .options(selectinload(Card.indicators), selectinload(Card.cycle), selectinload(Card.body))
+    )
+
+
+@dataclass
+class IndicatorProgress:
+    """One indicator with the latest value of each period and its progress from baseline to target."""
+
+    indicator: CardIndicator
+    values: list[IndicatorValue]  # the latest version of each period, in chronological order
+    history: list[IndicatorValue]  # every recorded version, newest first
+    percent: int | None = None  # numeric kinds: (latest - baseline) / (target - baseline), clamped to 0-100
+    reached: bool | None = None  # presence/absence: the latest value is the expected one
+
+    @property
+    def latest(self) -> IndicatorValue | None:
+        return self.values[-1] if self.values else None
+
+
+def progress_percent(latest: Decimal, baseline_text: str, target_text: str) -> int | None:
+    """Progress as a whole percentage; an empty baseline counts from zero. None when it cannot be computed."""
+    baseline = services.parse_number(baseline_text) if baseline_text.strip() else Decimal(0)
+    target = services.parse_number(target_text)
+    if baseline is None or target is None or target == baseline:
+        return None
+    share = (latest - baseline) / (target - baseline) * 100
+    share = min(max(share, Decimal(0)), Decimal(100))
+    return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _progress(indicator: CardIndicator, versions: list[IndicatorValue]) -> IndicatorProgress:
+    latest_by_period: dict[str, IndicatorValue] = {}
+    for row in versions:  # ordered by version: the last one wins
+        latest_by_period[row.period] = row
+    values = sorted(latest_by_period.values(), key=lambda v: services.period_order(v.period))
+    result = IndicatorProgress(indicator, values, sorted(versions, key=lambda v: v.id, reverse=True))
+    latest = result.latest
+    if latest is None or latest.number is None:
+        return result
+    if IndicatorKind(indicator.kind) == IndicatorKind.PRESENCE:
+        expected = services.parse_presence(indicator.target) if indicator.target.strip() else None
+        result.reached = bool(latest.number) == (True if expected is None else expected)
+    else:
+        result.percent = progress_percent(latest.number, indicator.baseline, indicator.target)
+        result.reached = result.percent == 100 if result.percent is not None else None
+    return result
+
+
+def monitoring(card: Card, with_authors: bool = False) -> list[IndicatorProgress]:
+    """Every indicator of the card (already loaded) with its values: one query whatever their number."""
+    statement = (
+        select(IndicatorValue)
+        .where(IndicatorValue.card_id == card.id)
+        .order_by(IndicatorValue.indicator_id, IndicatorValue.period, IndicatorValue.version)
+    )
+    if with_authors:
+        statement = statement.options(selectinload(IndicatorValue.recorded_by))
+    by_indicator: dict[int, list[IndicatorValue]] = defaultdict(list)
+    for row in db.session.scalars(statement):
+        by_indicator[row.indicator_id].append(row)
+    return [_progress(indicator, by_indicator.get(indicator.id, [])) for indicator in card.indicators]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from .. import audit, policy, realtime
 from ..accounts.models import User
+from ..cards.models import Card, CardIndicator, IndicatorKind
 from ..cycles.models import CycleStatus, PlanningCycle, PolicyArea
 from ..db import utcnow
 from ..errors import EditConflict, Invalid
@@ -19,6 +22,7 @@ from ..text import render_markdown
 from .models import (
     Answer,
     Dimension,
+    IndicatorValue,
     ObjectiveEvaluation,
     Quadrant,
     SwotAssessment,
@@ -253,3 +257,146 @@ def update_evaluation(evaluation: ObjectiveEvaluation, data: dict[str, Any], *, 
 
 def area_by_key(key: str) -> PolicyArea | None:
     return db.session.scalar(select(PolicyArea).where(PolicyArea.key == key))
+
+
+# --- monitoring of the cards' indicators ------------------------------------------------------------
+
+PERIOD = re.compile(r"^(\d{4})(?:-S([12]))?$")
+YES = {"sì", "si", "s", "yes", "presente", "presenza", "1", "vero"}
+NO = {"no", "n", "assente", "assenza", "0", "falso"}
+NUMERIC_KINDS = {
+    IndicatorKind.COUNT,
+    IndicatorKind.PERCENTAGE,
+    IndicatorKind.AMOUNT,
+    IndicatorKind.TIME,
+    IndicatorKind.LEVEL,
+    IndicatorKind.RATIO,
+}
+MAX_VALUE, MAX_SOURCE, MAX_NOTE = 60, 300, 2000
+THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
+
+
+def parse_period(raw: str) -> tuple[int, int]:
+    """(year, half) with half 0 for the whole year; raises Invalid on anything else."""
+    match = PERIOD.match((raw or "").strip().upper())
+    if match is None:
+        raise Invalid(errors={"period": _("Periodo non valido: indica un anno (2025) o un semestre (2025-S1, 2025-S2).")})
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
+def period_order(period: str) -> tuple[int, int]:
+    """Chronological order: 2025-S1, 2025-S2, then the whole year 2025 (it ends with S2), then 2026-S1."""
+    year, half = parse_period(period)
+    return year, half or 3
+
+
+def parse_number(raw: str) -> Decimal | None:
+    """A number as people type it in Italian: "12", "12,5", "1.234,50", "€ 1.200", "80%"; None if it is not one."""
+    text = (raw or "").strip().replace("€", "").replace("%", "").replace(" ", "").replace("\u00a0", "")
+    if not text:
+        return None
+    if THOUSANDS.match(text) or "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def parse_presence(raw: str) -> bool | None:
+    text = (raw or "").strip().lower()
+    return True if text in YES else False if text in NO else None
+
+
+def _indicator_value(kind: IndicatorKind, raw: str) -> tuple[str, Decimal]:
+    """The value as it will be shown and its number; raises Invalid with the reason in Italian."""
+    text = " ".join((raw or "").split())
+    if not text:
+        raise Invalid(errors={"value": _("Indica il valore rilevato.")})
+    if len(text) > MAX_VALUE:
+        raise Invalid(errors={"value": _("Valore troppo lungo (massimo %(n)d caratteri).", n=MAX_VALUE)})
+    if kind == IndicatorKind.PRESENCE:
+        present = parse_presence(text)
+        if present is None:
+            raise Invalid(errors={"value": _("Per un indicatore di presenza/assenza rispondi «sì» o «no».")})
+        return ("sì" if present else "no"), Decimal(1 if present else 0)
+    number = parse_number(text)
+    if number is None:
+        raise Invalid(errors={"value": _("Indica un numero (per esempio 12 oppure 12,5).")})
+    if abs(number) >= Decimal(10) ** 14:
+        raise Invalid(errors={"value": _("Numero troppo grande.")})
+    if kind == IndicatorKind.PERCENTAGE and not Decimal(0) <= number <= Decimal(100):
+        raise Invalid(errors={"value": _("La percentuale deve essere tra 0 e 100.")})
+    if kind in {IndicatorKind.COUNT, IndicatorKind.AMOUNT, IndicatorKind.TIME} and number < 0:
+        raise Invalid(errors={"value": _("Il valore non può essere negativo.")})
+    return text, number
+
+
+def record_indicator_value(
+    card: Card,
+    indicator: CardIndicator,
+    period: str,
+    value: str,
+    source: str = "",
+    note: str = "",
+    *,
+    actor: User,
+) -> IndicatorValue:
+    """Record the value of one of the card's indicators for a period of the card's cycle (a new version if
+    the period already has one: history is kept, pages show the latest)."""
+    policy.require(actor, "indicator.record", card)
+    if indicator.card_id != card.id or indicator.removed:
+        raise Invalid(errors={"indicator": _("L'indicatore non appartiene a questa scheda.")})
+    year, half = parse_period(period)
+    cycle = db.session.get(PlanningCycle, card.cycle_id)
+    assert cycle is not None
+    if not cycle.start_year <= year <= cycle.end_year:
+        raise Invalid(errors={"period": _("Il periodo deve cadere nel ciclo della scheda (%(label)s).", label=cycle.label)})
+    text, number = _indicator_value(IndicatorKind(indicator.kind), value)
+    source, note = " ".join((source or "").split()), (note or "").strip()
+    if not source:
+        raise Invalid(errors={"source": _("Indica la fonte del dato.")})
+    if len(source) > MAX_SOURCE:
+        raise Invalid(errors={"source": _("Fonte troppo lunga (massimo %(n)d caratteri).", n=MAX_SOURCE)})
+    if len(note) > MAX_NOTE:
+        raise Invalid(errors={"note": _("Nota troppo lunga (massimo %(n)d caratteri).", n=MAX_NOTE)})
+    canonical = f"{year}-S{half}" if half else str(year)
+    previous = db.session.scalar(
+        select(IndicatorValue)
+        .where(IndicatorValue.indicator_id == indicator.id, IndicatorValue.period == canonical)
+        .order_by(IndicatorValue.version.desc())
+        .limit(1)
+    )
+    row = IndicatorValue(
+        indicator_id=indicator.id,
+        card_id=card.id,
+        period=canonical,
+        version=previous.version + 1 if previous else 1,
+        value=text,
+        number=number,
+        source=source,
+        note=note,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        actor,
+        "indicator.value_recorded",
+        row,
+        {
+            "card_id": card.id,
+            "indicator_id": indicator.id,
+            "period": canonical,
+            "version": row.version,
+            "value": text,
+            "before": previous.value if previous else None,
+        },
+    )
+    realtime.publish_after_commit(
+        f"card:{card.id}",
+        "indicator.value_recorded",
+        {"card_id": card.id, "indicator_id": indicator.id, "period": canonical, "value": text},
+    )
+    return row

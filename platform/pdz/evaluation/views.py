@@ -9,7 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import policy
 from ..accounts.forms import EmptyForm
+from ..cards.models import Card, CardIndicator
 from ..cycles.models import PlanningCycle
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid, NotFound
@@ -313,3 +315,67 @@ def edit_evaluation(evaluation: ObjectiveEvaluation) -> Any:
     return render_template(
         "evaluation/objective_edit.html", evaluation=evaluation, errors=errors, values=values, answers=list(Answer)
     ), (422 if errors else 200)
+
+
+# --- monitoring of the cards' indicators ------------------------------------------------------------
+
+
+def _monitoring_page(
+    card_id: int, problem: str = "", errors: dict[int, dict[str, str]] | None = None, typed: dict[str, Any] | None = None
+) -> str:
+    card = queries.monitoring_card(card_id)
+    assert card is not None
+    return render_template(
+        "evaluation/monitoring.html",
+        card=card,
+        rows=queries.monitoring(card, with_authors=True),
+        problem=problem,
+        errors=errors or {},
+        typed=typed or {},
+        editable=policy.can(current_user, "indicator.record", card),
+        periods=_periods(card.cycle),
+    )
+
+
+def _periods(cycle: PlanningCycle) -> list[str]:
+    return [p for year in range(cycle.start_year, cycle.end_year + 1) for p in (f"{year}-S1", f"{year}-S2", str(year))]
+
+
+@bp.get("/schede/<int:card_id>/monitoraggio")
+@guard("card.view", Card, "card_id", "card")
+def monitoring(card: Card) -> Any:
+    return _monitoring_page(card.id)
+
+
+@bp.post("/schede/<int:card_id>/indicatori/<int:indicator_id>/valori")
+@guard("indicator.record", Card, "card_id", "card")
+def record_value(card: Card, indicator_id: int) -> Any:
+    indicator = db.get_or_404(CardIndicator, indicator_id)
+    data = _payload()
+    try:
+        with unit_of_work():
+            row = services.record_indicator_value(
+                card,
+                indicator,
+                str(data.get("period") or ""),
+                str(data.get("value") or ""),
+                str(data.get("source") or ""),
+                str(data.get("note") or ""),
+                actor=current_user,
+            )
+            saved = {"id": row.id, "indicator_id": indicator.id, "period": row.period, "version": row.version, "value": row.value}
+    except Invalid as error:
+        if request.is_json:
+            return jsonify(ok=False, error=error.message, errors=error.errors), 422
+        typed = {k: str(data.get(k) or "") for k in ("period", "value", "source", "note")}
+        return _monitoring_page(card.id, error.message, {indicator_id: error.errors}, {**typed, "indicator_id": indicator_id}), 422
+    if request.is_json:
+        return jsonify(ok=True, value=saved)
+    flash(_("Valore registrato: %(period)s.", period=saved["period"]))
+    return redirect(url_for("evaluation.monitoring", card_id=card.id, _anchor=f"indicatore-{indicator.id}")), 303
+
+
+@bp.app_context_processor
+def monitoring_helpers() -> dict[str, Any]:
+    """`card_monitoring(card)` for the card page's partial: one query for all the card's indicator values."""
+    return {"card_monitoring": queries.monitoring}
