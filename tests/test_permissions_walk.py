@@ -56,9 +56,9 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
     from pdz.cards.models import Card, CardBudgetLine
     from pdz.comments.models import Comment
     from pdz.cycles.models import PlanningCycle
-    from pdz.notifications.models import Notification
     from pdz.evaluation.models import ObjectiveEvaluation, SwotAssessment, SwotEntry
     from pdz.meetings.models import ActionItem, Meeting, MeetingStatus, MinutesStatus
+    from pdz.notifications.models import Notification
 
     assessment = db.session.scalar(select(SwotAssessment).where(SwotAssessment.body_id == povertà.id))
     meeting = db.session.scalar(  # the latest concluded meeting, minutes not yet approved
@@ -98,7 +98,6 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
 def _notification_for(db: Any, email: str) -> int:
     from pdz.accounts.models import User
     from pdz.notifications.models import Notification
-
     from pdz.tavoli.models import Body
 
     owner = db.session.scalar(select(User).where(User.email == email))

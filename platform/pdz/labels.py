@@ -15,6 +15,7 @@ from .orgs.models import LegalForm, OrgKind
 from .tavoli.models import BodyKind, BodyStatus, MandateStatus, MembershipRole
 from .territory.models import AssignmentSource
 
+
 class EnumLabels(dict):  # type: ignore[type-arg]
     """Labels keyed by (enum class, value): two enums may share a value ("bozza") with different labels."""
 
