@@ -30,7 +30,7 @@ def test_card_field_thread_opens_on_demand_and_is_live(page_as, live_server, dat
     for page in (member, coord):
         page.goto(f"{live_server.url}/schede/{card_id}")
         page.wait_for_selector("[data-thread-box][data-target-kind=card][data-field-key=''][data-connection=online]")
-        assert page.locator(FIELD + " li.empty").inner_text() == "…"  # closed: not fetched yet
+        assert page.locator(FIELD + " li.empty").text_content() == "…"  # closed: not fetched yet
         page.locator(f"details:has({FIELD}) > summary").click()
         page.wait_for_selector(FIELD + " li.empty:has-text('Nessun commento')")
 
@@ -38,7 +38,7 @@ def test_card_field_thread_opens_on_demand_and_is_live(page_as, live_server, dat
     member.click(FIELD + " [data-new] button[type=submit]")
     arrived = coord.locator(FIELD + " li.comment[data-comment-id]", has_text="giovani adulti")
     arrived.wait_for()
-    assert arrived.locator("strong").count() == 1
+    assert arrived.locator("strong", has_text="giovani adulti").count() == 1  # Markdown rendered
     # beside that field only
     other = "[data-thread-box][data-target-kind=card][data-field-key='']"
     assert coord.locator(other + " li.comment[data-comment-id]").count() == 0
