@@ -120,6 +120,67 @@ def templates(run_dir: Path) -> Iterator[dict[str, str]]:
         _pg_admin(f"DROP DATABASE IF EXISTS {built['postgres']} WITH (FORCE)")
 
 
+class _Dropper:
+    """Drops used PostgreSQL databases in a background thread, so tests do not wait for it."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        while (name := self.queue.get()) is not None:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            except Exception:  # noqa: S112 - best effort; the name is unique to this run
+                continue
+        engine.dispose()
+
+    def drop(self, name: str) -> None:
+        self.queue.put(name)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=120)
+
+
+_DROPPER: _Dropper | None = None
+
+
+def _pg_copy_strategy() -> str:
+    """FILE_COPY copies a small template much faster than PostgreSQL 15's default WAL_LOG."""
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        version = int(connection.execute(text("SHOW server_version_num")).scalar() or 0)
+    engine.dispose()
+    return " STRATEGY FILE_COPY" if version >= 150000 else ""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pg_dropper() -> Iterator[None]:
+    global _DROPPER
+    if POSTGRES:
+        _DROPPER = _Dropper()
+    yield
+    if _DROPPER is not None:
+        _DROPPER.close()
+
+
+_PG_ADMIN_ENGINE: Any = None
+
+
+def _pg_admin_fast(sql: str) -> None:
+    global _PG_ADMIN_ENGINE
+    if _PG_ADMIN_ENGINE is None:
+        _PG_ADMIN_ENGINE = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with _PG_ADMIN_ENGINE.connect() as connection:
+        connection.execute(text(sql))
+
+
 @contextmanager
 def fresh_database(backend: str, templates: dict[str, str], run_dir: Path) -> Iterator[str]:
     if backend == "sqlite":
@@ -131,11 +192,24 @@ def fresh_database(backend: str, templates: dict[str, str], run_dir: Path) -> It
             Path(f"{target}{suffix}").unlink(missing_ok=True)
     else:
         name = f"pdz_t_{uuid.uuid4().hex[:12]}"
-        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {templates['postgres']}")
+        _pg_admin_fast(f"CREATE DATABASE {name} TEMPLATE {templates['postgres']}{_strategy()}")
         try:
             yield _pg_url(name)
         finally:
-            _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if _DROPPER is not None:
+                _DROPPER.drop(name)
+            else:
+                _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+_STRATEGY: str | None = None
+
+
+def _strategy() -> str:
+    global _STRATEGY
+    if _STRATEGY is None:
+        _STRATEGY = _pg_copy_strategy()
+    return _STRATEGY
 
 
 @pytest.fixture(params=BACKENDS)

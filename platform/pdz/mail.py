@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, String, Text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, StrEnumType, on_commit, utcnow
@@ -77,5 +77,5 @@ def _deliver(
         status = MailStatus.FAILED
     with db.engine.begin() as connection:  # after commit: the session itself may not run SQL here
         connection.execute(
-            OutboxMessage.__table__.update().where(OutboxMessage.id == message_id).values(status=status)
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(status=status)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from meetings_support import started_meeting
+from meetings_support import add_item, create_meeting, started_meeting
 
 
 def _fixture(db):
@@ -86,9 +86,25 @@ def test_demo_participation_varies_by_sub_ambito(app, db):
 
 
 def test_meeting_pages_query_count_does_not_grow(app, db, client_as, tavolo, user, count_queries):
+    from sqlalchemy import select
+
+    from pdz.cards.models import Card
+
     coord = client_as("coord.pubblico@example.org")
-    few_id = started_meeting(coord, tavolo.id, items=("Uno",))
-    many_id = started_meeting(coord, tavolo.id, items=tuple(f"Punto {n}" for n in range(12)))
+    card_ids = [str(i) for i in db.session.scalars(select(Card.id).where(Card.body_id == tavolo.id).order_by(Card.id))]
+    assert len(card_ids) >= 2
+
+    def linked_meeting(titles: list[str]) -> int:  # every item links the tavolo's cards
+        meeting_id = create_meeting(coord, tavolo.id)
+        for title in titles:
+            add_item(coord, meeting_id, title, cards=card_ids)
+        assert coord.post(f"/incontri/{meeting_id}/convoca").status_code == 302
+        assert coord.post(f"/incontri/{meeting_id}/avvia").status_code == 302
+        return meeting_id
+
+    few_id = linked_meeting(["Uno"])
+    many_id = linked_meeting([f"Punto {n}" for n in range(12)])
+    plain_id = started_meeting(coord, tavolo.id, items=("Senza schede",))
     from meetings_support import load
 
     for meeting_id in (few_id, many_id):
@@ -104,6 +120,19 @@ def test_meeting_pages_query_count_does_not_grow(app, db, client_as, tavolo, use
         with count_queries() as many:
             assert coord.get(f"/incontri/{many_id}{path}").status_code == 200
         assert many() == few(), path
+    with count_queries() as plain:
+        assert coord.get(f"/incontri/{plain_id}").status_code == 200
+    assert plain() <= few()
+    # A draft's page also offers the cards to link: still a fixed number of queries.
+    draft_few, draft_many = create_meeting(coord, tavolo.id), create_meeting(coord, tavolo.id)
+    add_item(coord, draft_few, "Uno", cards=card_ids)
+    for n in range(12):
+        add_item(coord, draft_many, f"Punto {n}", cards=card_ids)
+    with count_queries() as few:
+        assert coord.get(f"/incontri/{draft_few}").status_code == 200
+    with count_queries() as many:
+        assert coord.get(f"/incontri/{draft_many}").status_code == 200
+    assert many() == few()
     with count_queries() as listing:
         assert coord.get(f"/tavoli/{tavolo.id}/incontri").status_code == 200
     assert listing() < 25

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..cards.models import Card
 from ..db import utcnow
 from ..demo import Demo, load_json
 from ..extensions import db
@@ -31,6 +32,7 @@ from .models import (
     QuorumRule,
     Rsvp,
     RsvpAnswer,
+    agenda_item_cards,
 )
 from .services import local_to_utc
 
@@ -106,6 +108,35 @@ def load(demo: Demo) -> None:
             continue
         _season(demo, body, index, seed, rng, today, udp, reliability)
     db.session.flush()
+    for body in sorted(demo.bodies.values(), key=lambda b: b.name):
+        if body.is_thematic:
+            _link_cards(body)
+    db.session.flush()
+
+
+def _link_cards(body: Body) -> None:
+    """The tavolo's cards were discussed at its latest concluded meeting (second item: after the opening)."""
+    linked = db.session.scalar(
+        select(agenda_item_cards.c.card_id)
+        .join(AgendaItem, AgendaItem.id == agenda_item_cards.c.agenda_item_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(Meeting.body_id == body.id)
+        .limit(1)
+    )
+    card_ids = list(db.session.scalars(select(Card.id).where(Card.body_id == body.id).order_by(Card.id)))
+    meeting_id = db.session.scalar(
+        select(Meeting.id)
+        .where(Meeting.body_id == body.id, Meeting.status == MeetingStatus.CONCLUDED)
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+    if linked is not None or not card_ids or meeting_id is None:
+        return
+    item_ids = list(db.session.scalars(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)))
+    if not item_ids:
+        return
+    item_id = item_ids[1] if len(item_ids) > 1 else item_ids[0]
+    db.session.execute(agenda_item_cards.insert(), [{"agenda_item_id": item_id, "card_id": card_id} for card_id in card_ids])
 
 
 def _season(demo: Demo, body: Body, index: int, seed: dict[str, Any], rng: random.Random, today: date,

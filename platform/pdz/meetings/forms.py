@@ -7,7 +7,15 @@ from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length
 
 from ..labels import choices
@@ -63,6 +71,7 @@ class AgendaItemForm(FlaskForm):
     presenter = StringField(_l("Chi lo presenta"), validators=[Length(max=200, message=TOO_LONG)])
     planned_minutes = StringField(_l("Minuti previsti"), render_kw={"inputmode": "numeric"})
     links = TextAreaField(_l("Documenti collegati"), validators=[Length(max=10000, message=TOO_LONG)])
+    cards = SelectMultipleField(_l("Schede collegate"), choices=[], validate_choice=False)  # choices set by the view
 
     def values(self) -> dict[str, object]:
         return {
@@ -71,6 +80,8 @@ class AgendaItemForm(FlaskForm):
             "presenter": self.presenter.data or "",
             "planned_minutes": parse_int(self.planned_minutes.data),
             "links": self.links.data or "",
+            # not a number -> 0, no card has it: the service refuses it with its message
+            "card_ids": [parse_int(value) or 0 for value in self.cards.data or []],
         }
 
 

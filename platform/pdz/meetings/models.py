@@ -6,13 +6,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, StrEnumType, TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
+    from ..cards.models import Card
     from ..orgs.models import Organisation
     from ..tavoli.models import Body
 
@@ -111,6 +112,15 @@ class Meeting(TimestampMixin, Base):
         return self.status != MeetingStatus.DRAFT and self.published_at is not None
 
 
+# Cards discussed under an agenda item. Rows go with the item or the card (database cascade).
+agenda_item_cards = Table(
+    "agenda_item_cards",
+    Base.metadata,
+    Column("agenda_item_id", ForeignKey("agenda_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class AgendaItem(Base):
     __tablename__ = "agenda_items"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +136,10 @@ class AgendaItem(Base):
     minutes_html: Mapped[str] = mapped_column(Text, default="")
     minutes_rev: Mapped[int] = mapped_column(default=0)
     meeting: Mapped[Meeting] = relationship(back_populates="items")
+    # Loaded explicitly (queries.meeting_page, services); passive deletes leave the link rows to the database.
+    cards: Mapped[list[Card]] = relationship(
+        secondary=agenda_item_cards, order_by="Card.title", lazy="raise", passive_deletes=True
+    )
 
 
 class MinutesRevision(Base):

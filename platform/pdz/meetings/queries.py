@@ -10,6 +10,7 @@ from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
+from ..cards.models import Card
 from ..db import utcnow
 from ..extensions import db
 from ..orgs.models import Organisation, organisation_sub_ambiti
@@ -33,7 +34,7 @@ def meeting_page(meeting_id: int) -> Meeting | None:
         .where(Meeting.id == meeting_id)
         .options(
             selectinload(Meeting.body),
-            selectinload(Meeting.items),
+            selectinload(Meeting.items).selectinload(AgendaItem.cards).selectinload(Card.area),
             selectinload(Meeting.attendances).selectinload(Attendance.user),
             selectinload(Meeting.attendances).selectinload(Attendance.organisation),
             selectinload(Meeting.attendances).selectinload(Attendance.stands_for),

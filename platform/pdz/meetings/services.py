@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit, policy
 from ..accounts.models import Affiliation, User
+from ..cards.models import Card
 from ..db import utcnow
 from ..errors import EditConflict, Invalid, NotFound
 from ..extensions import db
@@ -51,6 +52,7 @@ from .models import (
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a room
 CODE_LENGTH = 6
 MAX_MINUTES_CHARS = 50_000
+MAX_CARDS_PER_ITEM = 20
 # Who holds a seat for the quorum: observers and the secretary do not.
 SEAT_ROLES = frozenset({MembershipRole.MEMBER, MembershipRole.COORD_PUBLIC, MembershipRole.COORD_ETS, MembershipRole.DELEGATE})
 
@@ -280,26 +282,63 @@ def _agenda_changed(meeting: Meeting) -> None:
     publish_after_commit(room(meeting), "meeting.agenda_changed", {"meeting_id": meeting.id})
 
 
+def card_linkable(meeting: Meeting, card: Card, actor: User) -> bool:
+    """A tavolo's agenda links the tavolo's own cards; governance bodies (UdP Integrato, Assemblea, ...)
+    may discuss any card. Either way only cards the person editing the agenda can see."""
+    if meeting.body.is_thematic and card.body_id != meeting.body_id:
+        return False
+    return policy.can(actor, "card.view", card)
+
+
+def linkable_cards(meeting: Meeting, *, actor: User) -> list[Card]:
+    """The cards offered by the agenda form, in one query (plus areas and bodies for the labels)."""
+    stmt = select(Card).options(selectinload(Card.area), selectinload(Card.body)).order_by(Card.key.is_(None), Card.key, Card.title)
+    if meeting.body.is_thematic:
+        stmt = stmt.where(Card.body_id == meeting.body_id)
+    return [card for card in db.session.scalars(stmt) if card_linkable(meeting, card, actor)]
+
+
+def load_item_cards(item: AgendaItem) -> list[Card]:
+    """Loads the (lazy="raise") cards of an item already in the session."""
+    db.session.scalars(select(AgendaItem).where(AgendaItem.id == item.id).options(selectinload(AgendaItem.cards))).one()
+    return item.cards
+
+
+def _linked_cards(meeting: Meeting, card_ids: list[int], actor: User) -> list[Card]:
+    ids = sorted(set(card_ids))
+    if len(ids) > MAX_CARDS_PER_ITEM:
+        raise Invalid(errors={"cards": _("Al massimo %(n)d schede per punto.", n=MAX_CARDS_PER_ITEM)})
+    cards = list(db.session.scalars(select(Card).where(Card.id.in_(ids)).order_by(Card.id))) if ids else []
+    if len(cards) != len(ids) or not all(card_linkable(meeting, card, actor) for card in cards):
+        raise Invalid(errors={"cards": _("La scheda non è visibile a questo organismo.")})
+    return cards
+
+
 def add_agenda_item(meeting: Meeting, *, title: str, description: str = "", presenter: str = "",
-                    planned_minutes: int | None = None, links: str = "", actor: User) -> AgendaItem:
+                    planned_minutes: int | None = None, links: str = "", card_ids: list[int] | None = None,
+                    actor: User) -> AgendaItem:
     policy.require(actor, "meeting.manage", meeting)
     _agenda_editable(meeting)
     values = _item_values(title, description, presenter, planned_minutes, links)
-    item = AgendaItem(meeting=meeting, position=len(meeting.items) + 1, **values)
+    cards = _linked_cards(meeting, card_ids or [], actor)
+    item = AgendaItem(meeting=meeting, position=len(meeting.items) + 1, cards=cards, **values)
     db.session.add(item)
     db.session.flush()
-    audit.record(actor, "meeting.item_added", meeting, {"item_id": item.id})
+    audit.record(actor, "meeting.item_added", meeting, {"item_id": item.id, "card_ids": [c.id for c in cards]})
     _agenda_changed(meeting)
     return item
 
 
 def update_agenda_item(meeting: Meeting, item_id: int, *, version: int, title: str, description: str = "",
-                       presenter: str = "", planned_minutes: int | None = None, links: str = "", actor: User) -> AgendaItem:
-    """Both co-coordinators edit the agenda: a save based on an old version is refused, nothing lost."""
+                       presenter: str = "", planned_minutes: int | None = None, links: str = "",
+                       card_ids: list[int] | None = None, actor: User) -> AgendaItem:
+    """Both co-coordinators edit the agenda: a save based on an old version is refused, nothing lost.
+    `card_ids=None` leaves the linked cards as they are."""
     policy.require(actor, "meeting.manage", meeting)
     _agenda_editable(meeting)
     item = _item(meeting, item_id)
     values = _item_values(title, description, presenter, planned_minutes, links)
+    cards = _linked_cards(meeting, card_ids, actor) if card_ids is not None else None
     if version != item.version:
         raise EditConflict(
             _("Nel frattempo qualcun altro ha modificato questo punto: rileggi la versione attuale e riapplica le tue modifiche."),
@@ -307,8 +346,13 @@ def update_agenda_item(meeting: Meeting, item_id: int, *, version: int, title: s
         )
     for key, value in values.items():
         setattr(item, key, value)
+    details: dict[str, Any] = {"item_id": item.id}
+    if cards is not None:
+        load_item_cards(item)
+        item.cards = cards
+        details["card_ids"] = [c.id for c in cards]
     item.version += 1
-    audit.record(actor, "meeting.item_updated", meeting, {"item_id": item.id})
+    audit.record(actor, "meeting.item_updated", meeting, details)
     _agenda_changed(meeting)
     return item
 

@@ -16,7 +16,7 @@ from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..extensions import db, limiter
 from ..labels import options
-from ..policy import guard, public
+from ..policy import can, guard, public
 from ..tavoli.models import Body, Membership
 from ..webutil import attach_errors
 from . import bp, ics, pdf, queries, services
@@ -157,6 +157,16 @@ def quorum_rule(body: Body) -> Any:
 # --- one meeting -----------------------------------------------------------------------------------
 
 
+def _with_cards(form: AgendaItemForm, meeting: Meeting) -> AgendaItemForm:
+    """Offer the cards this agenda may link (only where the agenda form is shown)."""
+    if meeting.status in (MeetingStatus.DRAFT, MeetingStatus.CONVENED) and can(current_user, "meeting.manage", meeting):
+        form.cards.choices = [
+            (str(card.id), f"{card.key or '—'} · {card.title} ({card.body.display_name})")
+            for card in services.linkable_cards(meeting, actor=current_user)
+        ]
+    return form
+
+
 def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     meeting = _page(meeting)
     rsvp = next((r for r in meeting.rsvps if r.user_id == current_user.id), None)
@@ -177,7 +187,7 @@ def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         rsvp=rsvp,
         rsvp_form=rsvp_form,
         checkin_form=forms.get("checkin_form") or CheckinForm(),
-        item_form=forms.get("item_form") or AgendaItemForm(),
+        item_form=_with_cards(forms.get("item_form") or AgendaItemForm(), meeting),
         my_attendance=mine,
         quorum=services.quorum(meeting) if meeting.status != MeetingStatus.DRAFT else None,
         empty_form=EmptyForm(),
@@ -285,8 +295,10 @@ def add_item(meeting: Meeting) -> Any:
 def edit_item(meeting: Meeting, item_id: int) -> Any:
     item = services._item(meeting, item_id)
     links = "\n".join(f"{link['title']} | {link['url']}" for link in item.links)
-    form = AgendaItemForm(version=str(item.version), title=item.title, description=item.description,
-                          presenter=item.presenter, planned_minutes=str(item.planned_minutes or ""), links=links)
+    cards = [str(card.id) for card in services.load_item_cards(item)]
+    form = _with_cards(AgendaItemForm(version=str(item.version), title=item.title, description=item.description,
+                                      presenter=item.presenter, planned_minutes=str(item.planned_minutes or ""),
+                                      links=links, cards=cards), meeting)
     status = 200
     if form.validate_on_submit():
         try:

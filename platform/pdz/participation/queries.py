@@ -217,11 +217,12 @@ def _swot(period: Period) -> Select[Any]:
 
 @contribution_source("actions", "Azioni completate")
 def _actions(period: Period) -> Select[Any]:
-    return (
+    stmt: Any = (
         select(ActionItem.organisation_id.label("organisation_id"), Meeting.body_id.label("body_id"), literal("actions").label("kind"))
         .join(Meeting, Meeting.id == ActionItem.meeting_id)
         .where(ActionItem.status == ActionStatus.DONE, ActionItem.completed_at >= period.start, ActionItem.completed_at < period.end)
     )
+    return stmt
 
 
 @contribution_source("cards", "Modifiche alle schede obiettivo")

@@ -46,14 +46,14 @@ def governance() -> Any:
 @bp.get("/tavoli/<int:body_id>")
 @guard("tavolo.view", Body, "body_id", "body")
 def workspace(body: Body) -> Any:
-    body = queries.workspace(body.id)  # eager-loaded for the page
-    assert body is not None
+    page = queries.workspace(body.id)  # eager-loaded for the page
+    assert page is not None
     return render_template(
         "tavoli/workspace.html",
-        body=body,
-        groups=queries.members_by_organisation(body),
-        mandate=queries.mandate_in_force(body),
-        proposals=queries.mandate_proposals(body),
+        body=page,
+        groups=queries.members_by_organisation(page),
+        mandate=queries.mandate_in_force(page),
+        proposals=queries.mandate_proposals(page),
     )
 
 
