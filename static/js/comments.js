@@ -179,9 +179,16 @@
   };
 
   ThreadBox.prototype.load = async function () {
+    if (this.loading) return this.loading;
+    this.loading = this.fetchThread();
+    return this.loading;
+  };
+
+  ThreadBox.prototype.fetchThread = async function () {
     const query = new URLSearchParams({ kind: this.kind, id: String(this.targetId), field: this.field });
     const data = await api(this.root.dataset.api + "?" + query.toString(), { method: "GET" });
-    if (!data.ok) { this.statusLine.textContent = data.error || T.error; return; }
+    if (!data.ok) { this.statusLine.textContent = data.error || T.error; this.loading = null; return; }
+    this.loaded = true;
     this.threadId = data.thread_id;
     this.readMarker = data.read_marker;
     this.following = data.following;
@@ -206,6 +213,7 @@
   };
 
   ThreadBox.prototype.onEvent = function (name, comment) {
+    if (!this.loaded) return; // not opened yet: it reads the whole thread when it is
     if (comment.body_id !== this.bodyId || comment.target_kind !== this.kind || comment.target_id !== this.targetId
         || comment.field_key !== this.field) return;
     const known = this.comments.get(comment.id);
@@ -222,6 +230,7 @@
   };
 
   ThreadBox.prototype.accept = function (comment, opId) {
+    if (!this.loaded) return;
     if (!this.mine({ body_id: comment.body_id, target_kind: comment.target_kind, target_id: comment.target_id, field_key: comment.field_key })) {
       this.render();
       return;
@@ -254,6 +263,7 @@
   };
 
   ThreadBox.prototype.render = function () {
+    if (!this.loaded) return;
     const active = document.activeElement;
     const typing = active && active.hasAttribute && active.hasAttribute("data-edit-text") && this.list.contains(active)
       ? [active.selectionStart, active.selectionEnd] : null;
@@ -458,15 +468,26 @@
     if (!roots.length) return;
     live.userId = roots[0].dataset.userId;
     outbox.items = loadPending().map((op) => Object.assign(op, { inflight: false }));
+    // A link from a notification ends in #commento-<id>: every box loads, so the comment can be found.
+    const linked = location.hash.startsWith("#commento-");
+    const now = [];
     roots.forEach((root) => {
       const box = new ThreadBox(root);
       boxes.push(box);
       live.rooms.add(box.room);
+      // A box inside a closed <details data-thread-toggle> (one per card field, agenda item, SWOT entry)
+      // loads when first opened: a page with forty fields does not fetch forty threads up front.
+      const toggle = root.closest("details[data-thread-toggle]");
+      if (!toggle || toggle.open || linked) now.push(box);
+      if (toggle) toggle.addEventListener("toggle", () => { if (toggle.open) box.load(); });
     });
-    await Promise.all(boxes.map((b) => b.load()));
-    // Links from notifications end in #commento-<id>: the list is drawn after load, so scroll now.
-    const target = location.hash.startsWith("#commento-") ? document.getElementById(location.hash.slice(1)) : null;
-    if (target) { target.setAttribute("tabindex", "-1"); target.scrollIntoView({ block: "center" }); target.focus(); }
+    await Promise.all(now.map((b) => b.load()));
+    const target = linked ? document.getElementById(location.hash.slice(1)) : null;
+    if (target) {
+      const toggle = target.closest("details[data-thread-toggle]");
+      if (toggle) toggle.open = true;
+      target.setAttribute("tabindex", "-1"); target.scrollIntoView({ block: "center" }); target.focus();
+    }
     connect();
     if (navigator.onLine === false) setStatus("offline");
     document.addEventListener("visibilitychange", () => boxes.forEach((b) => b.scheduleRead()));

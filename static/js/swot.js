@@ -42,7 +42,13 @@
     li.dataset.version = entry.version;
     li.dataset.text = entry.text;
     var tags = (entry.tags || []).map(function (t) { var s = document.createElement("span"); s.className = "tag"; s.textContent = t; return s.outerHTML; }).join(" ");
-    li.innerHTML = '<div class="entry-text">' + entry.html + '</div><p class="entry-meta muted">' + tags + ' <span class="entry-author"></span></p>';
+    var text = li.querySelector(".entry-text"), meta = li.querySelector(".entry-meta");
+    if (text && meta) {  // keep the entry's comment thread (a sibling) as it is
+      text.innerHTML = entry.html;
+      meta.innerHTML = tags + ' <span class="entry-author"></span>';
+    } else {
+      li.innerHTML = '<div class="entry-text">' + entry.html + '</div><p class="entry-meta muted">' + tags + ' <span class="entry-author"></span></p>';
+    }
     if (entry.author) li.querySelector(".entry-author").textContent = entry.author;
   }
   function apply(name, data) {
@@ -122,7 +128,7 @@
   // --- inline editing -----------------------------------------------------------------------
   root.addEventListener("click", function (event) {
     var li = event.target.closest(".swot-entries li");
-    if (!li || li.classList.contains("editing") || event.target.closest("a")) return;
+    if (!li || li.classList.contains("editing") || event.target.closest("a") || event.target.closest(".entry-thread")) return;
     li.classList.add("editing");
     var base = parseInt(li.dataset.version, 10);
     var editor = document.createElement("div");

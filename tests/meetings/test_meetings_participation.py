@@ -114,15 +114,17 @@ def test_meeting_pages_query_count_does_not_grow(app, db, client_as, tavolo, use
             coord.post(f"/incontri/{meeting_id}/decisioni", data={"item_id": str(item.id), "text": f"Decisione {index}"})
             coord.post(f"/incontri/{meeting_id}/azioni", data={"title": f"Azione {index}", "item_id": str(item.id),
                                                                   "owner_id": str(user("membro@example.org").id)})
+    counts: dict[str, int] = {}
     for path in ("", "/regia", "/verbale", "/stampa"):
         with count_queries() as few:
             assert coord.get(f"/incontri/{few_id}{path}").status_code == 200
         with count_queries() as many:
             assert coord.get(f"/incontri/{many_id}{path}").status_code == 200
         assert many() == few(), path
+        counts[path] = few()
     with count_queries() as plain:
         assert coord.get(f"/incontri/{plain_id}").status_code == 200
-    assert plain() <= few()
+    assert plain() <= counts[""]  # the same page (the loop's last `few` is the print page)
     # A draft's page also offers the cards to link: still a fixed number of queries.
     draft_few, draft_many = create_meeting(coord, tavolo.id), create_meeting(coord, tavolo.id)
     add_item(coord, draft_few, "Uno", cards=card_ids)

@@ -194,3 +194,57 @@ def test_dashboard_queries_are_bounded_on_the_full_demo(client_as: Any, count_qu
     with count_queries() as after:
         assert udp.get("/partecipazione/").status_code == 200
     assert after() == before()
+
+
+def test_card_changes_and_comments_count_as_contributions(client_as: Any, small: dict, db: Any) -> None:
+    """Card revisions and comments of the period, by the organisation the author represents in the tavolo.
+
+    Hand-made: APS Y (y1) saves two card fields in 2026 and one in 2025; an imported revision has no author;
+    Comune X (c) writes one comment; ODV Z (z) writes two, one of them removed afterwards.
+    """
+    from pdz.accounts.models import User
+    from pdz.cards.models import Card, CardRevision
+    from pdz.comments.models import Comment, CommentStatus, CommentThread
+    from pdz.cycles.models import PlanningCycle
+
+    body = small["body"]
+    person = {u.email.split("@")[0]: u for u in db.session.scalars(select(User).where(User.email.like("%@prova.example.org")))}
+    cycle = db.session.scalars(select(PlanningCycle)).first()
+    card = Card(cycle_id=cycle.id, body_id=body.id, title="Scheda di prova")
+    db.session.add(card)
+    db.session.flush()
+    revisions = [
+        (1, person["y1"].id, datetime(2026, 2, 3, tzinfo=UTC)),
+        (2, person["y1"].id, datetime(2026, 4, 3, tzinfo=UTC)),
+        (3, person["y1"].id, datetime(2025, 12, 3, tzinfo=UTC)),  # outside the period
+        (4, None, datetime(2026, 2, 3, tzinfo=UTC)),  # loaded from the plan: nobody's contribution
+    ]
+    for number, author_id, at in revisions:
+        db.session.add(CardRevision(card_id=card.id, number=number, field="title", author_id=author_id, at=at, client_op_id=f"p-{number}"))
+    thread = CommentThread(target_kind="card", target_id=card.id, field_key="title", body_id=body.id)
+    db.session.add(thread)
+    db.session.flush()
+    comments = [("c", CommentStatus.VISIBLE), ("z", CommentStatus.VISIBLE), ("z", CommentStatus.REMOVED)]
+    for n, (key, status) in enumerate(comments):
+        db.session.add(Comment(thread_id=thread.id, body_id=body.id, author_id=person[key].id, client_op_id=f"prova-{n}",
+                               body_source="x", body_html="<p>x</p>", status=status, created_at=datetime(2026, 5, 1, tzinfo=UTC)))
+    db.session.commit()
+
+    udp = client_as("udp@example.org")
+    rows = table(udp, "contributi_enti", body=body)
+    header, by_org = rows[0], {r[0]: r[1:] for r in rows[1:]}
+
+    def count(org: str, kind: str) -> str:
+        return by_org[org][header.index(kind) - 1]
+
+    assert count("APS Y", "cards") == "2" and count("APS Y", "comments") == "0"
+    assert count("Comune X", "comments") == "1" and count("Comune X", "cards") == "0"
+    assert count("ODV Z", "comments") == "1" and count("ODV Z", "actions") == "1"
+    tavoli = {r[0]: r[1:] for r in table(udp, "contributi_tavoli", body=body)[1:]}
+    header = table(udp, "contributi_tavoli", body=body)[0]
+    assert tavoli["Tavolo Prova"][header.index("cards") - 1] == "2"
+    assert tavoli["Tavolo Prova"][header.index("comments") - 1] == "2"
+    # a narrower period leaves the April revision and the May comments out
+    rows = table(udp, "contributi_enti", "dal=2026-01-01&al=2026-03-31", body=body)
+    header, by_org = rows[0], {r[0]: r[1:] for r in rows[1:]}
+    assert count("APS Y", "cards") == "1" and "Comune X" not in by_org

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import labels, realtime
+from ..comments import queries as comment_queries
 from ..config import ROOT
 from ..cycles.models import PolicyArea
 from ..db import unit_of_work
@@ -121,9 +122,9 @@ def _respond(card: Card, action: Callable[[], services.SaveOutcome]) -> Any:
 @bp.get("/tavoli/<int:body_id>/schede")
 @guard("tavolo.view", Body, "body_id", "body")
 def index(body: Body) -> Any:
-    return render_template(
-        "cards/index.html", body=body, cards=queries.cards_of(body.id), format_cents=format_cents
-    )
+    cards = queries.cards_of(body.id)
+    unread = comment_queries.unread_by_target(current_user, "card", [c.id for c in cards]) if cards else {}
+    return render_template("cards/index.html", body=body, cards=cards, unread=unread, format_cents=format_cents)
 
 
 @bp.route("/tavoli/<int:body_id>/schede/nuova", methods=["GET", "POST"])
@@ -178,6 +179,7 @@ def detail(card: Card) -> Any:
     context["conflicts"] = queries.open_conflicts(card.id, current_user.id)
     context["editable"] = services.policy.can(current_user, "card.edit", card)
     context["last_event_id"] = realtime.last_event_id(f"card:{card.id}")
+    context["field_unread"] = comment_queries.unread_by_field(current_user, "card", card.id)
     return render_template("cards/detail.html", **context)
 
 

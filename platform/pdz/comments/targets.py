@@ -84,3 +84,6 @@ register(
     label=lambda mandate: f"Mandato – {mandate.body.display_name}",
     fields=_mandate_fields(),
 )
+
+
+from . import targets_more  # noqa: E402, F401  (cards, meeting items, SWOT entries register themselves)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from .. import policy
 from ..accounts.forms import EmptyForm
 from ..cards.models import Card, CardIndicator
+from ..comments import queries as comment_queries
 from ..cycles.models import PlanningCycle
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid, NotFound
@@ -95,8 +96,10 @@ def swot(assessment: SwotAssessment) -> Any:
     assessment = queries.assessment_page(assessment.id) or assessment
     from ..realtime import last_event_id
 
+    entry_ids = [e.id for e in assessment.entries]
     return render_template(
         "evaluation/swot.html",
+        entry_unread=comment_queries.unread_by_target(current_user, "swot_entry", entry_ids) if entry_ids else {},
         assessment=assessment,
         body=assessment.body,
         cells=queries.grid(assessment),

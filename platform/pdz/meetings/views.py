@@ -8,8 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .. import policy
 from ..accounts.forms import EmptyForm
 from ..accounts.models import Affiliation, User
+from ..comments import queries as comment_queries
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..extensions import db, limiter
@@ -172,8 +174,14 @@ def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
                                                     delegate_id=str(rsvp.delegate_id or "") if rsvp else "")
     rsvp_form.delegate_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in services.delegates_for(current_user, meeting)])
     mine = next((a for a in meeting.attendances if a.user_id == current_user.id), None)
+    # Agenda item threads are read by the body's readers (a named delegate sees the meeting, not them).
+    threads = policy.can(current_user, "tavolo.view", meeting.body)
+    item_ids = [i.id for i in meeting.items]
+    item_unread = comment_queries.unread_by_target(current_user, "meeting_item", item_ids) if threads and item_ids else {}
     return render_template(
         "meetings/detail.html",
+        threads=threads,
+        item_unread=item_unread,
         meeting=meeting,
         body=meeting.body,
         rsvp=rsvp,

@@ -225,6 +225,39 @@ def _actions(period: Period) -> Select[Any]:
     return stmt
 
 
+@contribution_source("cards", "Modifiche alle schede obiettivo")
+def _cards(period: Period) -> Select[Any]:
+    """Every saved change of a card field or row (one CardRevision each), by its author."""
+    from ..cards.models import Card, CardRevision
+
+    return (
+        select(
+            represented(CardRevision.author_id, Card.body_id).label("organisation_id"),
+            Card.body_id.label("body_id"),
+            literal("cards").label("kind"),
+        )
+        .select_from(CardRevision)
+        .join(Card, Card.id == CardRevision.card_id)
+        .where(CardRevision.author_id.is_not(None), CardRevision.at >= period.start, CardRevision.at < period.end)
+    )
+
+
+@contribution_source("comments", "Commenti scritti")
+def _comments(period: Period) -> Select[Any]:
+    """Comments written on any target (tavolo, mandate, card, agenda item, SWOT entry); removed ones do not count."""
+    from ..comments.models import Comment, CommentStatus
+
+    return select(
+        represented(Comment.author_id, Comment.body_id).label("organisation_id"),
+        Comment.body_id.label("body_id"),
+        literal("comments").label("kind"),
+    ).where(
+        Comment.status != CommentStatus.REMOVED,
+        Comment.created_at >= period.start,
+        Comment.created_at < period.end,
+    )
+
+
 @dataclass
 class ContributionRow:
     key: str
