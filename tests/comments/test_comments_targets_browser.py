@@ -24,7 +24,7 @@ FIELD = "[data-thread-box][data-target-kind=card][data-field-key=general_objecti
 
 
 @pytest.mark.browser
-def test_card_field_thread_opens_on_demand_and_is_live(page_as, live_server, database_url):
+def test_two_people_on_a_card_comment_on_a_field_live_and_offline(page_as, live_server, database_url):
     card_id = int(scalar(database_url, CARD))
     member, coord = page_as("membro@example.org"), page_as("coord.ets@example.org")
     for page in (member, coord):
@@ -42,6 +42,28 @@ def test_card_field_thread_opens_on_demand_and_is_live(page_as, live_server, dat
     # beside that field only
     other = "[data-thread-box][data-target-kind=card][data-field-key='']"
     assert coord.locator(other + " li.comment[data-comment-id]").count() == 0
+
+    # the other person replies beside the field; the first sees the reply live
+    arrived.get_by_role("button", name="Rispondi").click()
+    coord.fill(FIELD + " [data-text]", "Sì, con un indicatore dedicato")
+    coord.click(FIELD + " [data-new] button[type=submit]")
+    member.locator(FIELD + " li.comment[data-comment-id] ol li.comment", has_text="indicatore dedicato").wait_for()
+
+    # one goes offline and comments on the field: kept pending, sent on return, arrives once
+    member.context.set_offline(True)
+    member.wait_for_selector(FIELD + "[data-connection=offline]")
+    member.fill(FIELD + " [data-text]", "Scritto sul campo senza rete")
+    member.click(FIELD + " [data-new] button[type=submit]")
+    pending = member.locator(FIELD + " li.comment.pending", has_text="senza rete")
+    pending.wait_for()
+    assert coord.locator(FIELD + " li.comment", has_text="senza rete").count() == 0
+    member.context.set_offline(False)
+    member.wait_for_selector(FIELD + "[data-connection=online]")
+    coord.locator(FIELD + " li.comment[data-comment-id]", has_text="senza rete").wait_for()
+    pending.wait_for(state="detached")
+    for page in (member, coord):
+        assert page.locator(FIELD + " li.comment[data-comment-id]", has_text="senza rete").count() == 1
+    assert scalar(database_url, "SELECT count(*) FROM comments WHERE body_source = 'Scritto sul campo senza rete'") == 1
 
 
 @pytest.mark.browser
