@@ -14,3 +14,19 @@ def attach_errors(form: Any, error: Invalid) -> None:
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)
+
+
+def csv_response(rows: list[list[Any]], filename: str, *, excel_bom: bool = False) -> Any:
+    """Rows as a downloadable CSV; `excel_bom` prefixes a BOM so spreadsheet programs read UTF-8."""
+    import csv
+    import io
+
+    from flask import Response
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return Response(
+        ("\ufeff" if excel_bom else "") + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
@@ -20,6 +18,7 @@ from ..extensions import db
 from ..labels import label
 from ..policy import guard
 from ..tavoli.models import Body
+from ..webutil import csv_response
 from . import bp, queries, services
 from .models import Answer, ObjectiveEvaluation, SwotAssessment, SwotEntry, SwotKind
 
@@ -247,14 +246,7 @@ def synthesis() -> Any:
 
 
 def _csv(rows: list[list[Any]], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows(rows)
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response(rows, filename, excel_bom=True)
 
 
 @bp.get("/valutazione/sintesi.csv")

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
@@ -16,6 +14,7 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..policy import guard
 from ..tavoli.models import Body
+from ..webutil import csv_response
 from . import bp, queries
 
 
@@ -96,9 +95,7 @@ def _rows(name: str, value: Any) -> list[list[Any]]:
 def _csv(name: str, tables: dict[str, Any]) -> Response:
     if name not in tables:
         raise NotFound(_("Tabella sconosciuta."))
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(_rows(name, tables[name]))
-    return Response(buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="partecipazione-{name}.csv"'})
+    return csv_response(_rows(name, tables[name]), f"partecipazione-{name}.csv")
 
 
 @bp.get("/partecipazione/<name>.csv")
