@@ -1,0 +1,217 @@
+"""The approval chain: configured steps per document kind, submissions of frozen versions, votes.
+
+A submission is one round: an exact version (canonical content + SHA-256) travelling the chain that was
+configured when it was sent. Sending it back ends the round; the revised document starts a new round that
+points to the previous one. Every step taken is a `SubmissionEvent`; the Assemblea decides by a `Ballot`
+held under an agenda item of one of its meetings, one `Vote` per comune.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, StrEnumType, TimestampMixin, utcnow
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..cycles.models import PlanningCycle
+    from ..meetings.models import AgendaItem, Meeting
+    from ..orgs.models import Organisation
+    from ..tavoli.models import Body
+
+
+class DocKind(StrEnum):
+    CARD = "scheda"
+    SWOT = "swot"
+    MINUTES = "verbale"
+    PIANO_OPERATIVO = "piano_operativo"
+    REPORT_ANNUALE = "report_annuale"
+    PIANO_DI_ZONA = "piano_di_zona"
+
+
+PLAN_KINDS = frozenset({DocKind.PIANO_OPERATIVO, DocKind.REPORT_ANNUALE, DocKind.PIANO_DI_ZONA})
+
+
+class StepMode(StrEnum):
+    REVIEW = "esame"  # the body examines: forwards or sends back
+    VOTE = "voto"  # the body decides by a vote in one of its meetings
+
+
+class ApprovalChain(Base):
+    """Which bodies a kind of document passes, in order, after its authors submit it."""
+
+    __tablename__ = "approval_chains"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_kind: Mapped[DocKind] = mapped_column(StrEnumType(DocKind, 30), unique=True)
+    steps: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # [{"body_kind", "mode"}]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SubmissionStatus(StrEnum):
+    IN_REVIEW = "in_esame"
+    AWAITING_VOTE = "in_attesa_di_voto"
+    SENT_BACK = "restituita"
+    APPROVED = "approvata"
+    REJECTED = "respinta"
+
+
+OPEN_STATUSES = frozenset({SubmissionStatus.IN_REVIEW, SubmissionStatus.AWAITING_VOTE})
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("document_kind", "document_id", "round"),
+        Index("ix_submissions_document", "document_kind", "document_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_kind: Mapped[DocKind] = mapped_column(StrEnumType(DocKind, 30))
+    document_id: Mapped[int]
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)  # who submitted
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("planning_cycles.id"), index=True)
+    round: Mapped[int] = mapped_column(default=1)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    steps: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # the chain when it was sent
+    step_index: Mapped[int] = mapped_column(default=0)
+    status: Mapped[SubmissionStatus] = mapped_column(StrEnumType(SubmissionStatus, 30), index=True)
+    version: Mapped[int] = mapped_column(default=1)  # compare-and-swap: one transition per version
+    content: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly the bytes fingerprinted
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    body: Mapped[Body] = relationship(lazy="raise")
+    submitted_by: Mapped[User] = relationship(lazy="raise")
+    cycle: Mapped[PlanningCycle | None] = relationship(lazy="raise")
+    previous: Mapped[Submission | None] = relationship(remote_side=[id], lazy="raise")
+    events: Mapped[list[SubmissionEvent]] = relationship(
+        back_populates="submission", order_by="SubmissionEvent.id", lazy="raise"
+    )
+
+    @property
+    def current_step(self) -> dict[str, str] | None:
+        if self.status not in OPEN_STATUSES or self.step_index >= len(self.steps):
+            return None
+        return self.steps[self.step_index]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in {SubmissionStatus.APPROVED, SubmissionStatus.REJECTED, SubmissionStatus.SENT_BACK}
+
+
+class EventAction(StrEnum):
+    SUBMITTED = "inviata"
+    FORWARDED = "inoltrata"
+    SENT_BACK = "restituita"
+    SCHEDULED = "iscritta_odg"
+    VOTE_OPENED = "votazione_aperta"
+    VOTE_CLOSED = "votazione_chiusa"
+    APPROVED = "approvata"
+    REJECTED = "respinta"
+
+
+class SubmissionEvent(Base):
+    """One step taken on a submission: who, when, at which step, with the reasons given."""
+
+    __tablename__ = "submission_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    step_index: Mapped[int]
+    body_kind: Mapped[str] = mapped_column(String(30), default="")
+    action: Mapped[EventAction] = mapped_column(StrEnumType(EventAction, 30))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note_source: Mapped[str] = mapped_column(Text, default="")
+    note_html: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submission: Mapped[Submission] = relationship(back_populates="events")
+    actor: Mapped[User] = relationship(lazy="raise")
+
+
+class BallotStatus(StrEnum):
+    SCHEDULED = "da_aprire"
+    OPEN = "aperta"
+    CLOSED = "chiusa"
+
+
+class BallotOutcome(StrEnum):
+    APPROVED = "approvata"
+    REJECTED = "respinta"
+    NO_QUORUM = "senza_quorum"
+
+
+class VoteChoice(StrEnum):
+    FOR = "favorevole"
+    AGAINST = "contrario"
+    ABSTAIN = "astenuto"
+
+
+class Ballot(Base):
+    """The Assemblea's vote on one submission, held under one agenda item of one of its meetings."""
+
+    __tablename__ = "ballots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id"), unique=True)
+    status: Mapped[BallotStatus] = mapped_column(StrEnumType(BallotStatus, 20), default=BallotStatus.SCHEDULED)
+    version: Mapped[int] = mapped_column(default=1)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[BallotOutcome | None] = mapped_column(StrEnumType(BallotOutcome, 20))
+    tally: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submission: Mapped[Submission] = relationship(lazy="raise")
+    meeting: Mapped[Meeting] = relationship(lazy="raise")
+    item: Mapped[AgendaItem] = relationship(lazy="raise")
+
+
+class Vote(Base):
+    """One comune's vote: cast by its mayor or by the delegate standing in, present in the meeting."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("ballot_id", "organisation_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    choice: Mapped[VoteChoice] = mapped_column(StrEnumType(VoteChoice, 20))
+    weight: Mapped[int] = mapped_column(default=1)
+    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class PlanDocument(TimestampMixin, Base):
+    """A document the Ufficio di Piano assembles from approved cards: Piano di Zona, Piano Operativo, Report."""
+
+    __tablename__ = "plan_documents"
+    __table_args__ = (UniqueConstraint("kind", "cycle_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DocKind] = mapped_column(StrEnumType(DocKind, 30))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("planning_cycles.id"), index=True)
+    year: Mapped[int]  # the year planned or reported on (the cycle's first year for the Piano di Zona)
+    due_on: Mapped[date | None]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    cycle: Mapped[PlanningCycle] = relationship(lazy="raise")
+    entries: Mapped[list[PlanEntry]] = relationship(back_populates="plan", order_by="PlanEntry.id", lazy="raise")
+
+
+class PlanEntry(Base):
+    """What the Ufficio di Piano adds per objective: timing (Piano Operativo), what was done and spent (Report)."""
+
+    __tablename__ = "plan_entries"
+    __table_args__ = (UniqueConstraint("plan_id", "card_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan_documents.id"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    timing: Mapped[str] = mapped_column(Text, default="")
+    done: Mapped[str] = mapped_column(Text, default="")
+    committed_cents: Mapped[int | None]
+    plan: Mapped[PlanDocument] = relationship(back_populates="entries")
