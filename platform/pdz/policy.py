@@ -379,3 +379,105 @@ def _participation_udp(user: Any, obj: Any) -> bool:
 @rule("participation.view_tavolo")
 def _participation_tavolo(user: Any, body: Any) -> bool:
     return _tavolo_coordinate(user, body)
+
+
+# --- approvals ---
+
+
+def _in_chain_body(user: Any, submission: Any) -> bool:
+    """A member of one of the governance bodies the submission passes (UdP Integrato, Comitato, Assemblea)."""
+    from .tavoli.models import Body, Membership
+
+    kinds = [step["body_kind"] for step in submission.steps]
+    return (
+        db.session.scalar(
+            select(Membership.id)
+            .join(Body, Body.id == Membership.body_id)
+            .where(Membership.user_id == user.id, Membership.ended_at.is_(None), Body.kind.in_(kinds))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@rule("approval.view")
+def _approval_view(user: Any, submission: Any) -> bool:
+    """Approved versions are public; the others are read by the authors' tavolo, the bodies of the chain and
+    the Ufficio di Piano."""
+    if submission is None:
+        return False
+    if submission.status == "approvata" or user.is_udp:
+        return True
+    return _tavolo_view(user, submission.body) or _in_chain_body(user, submission)
+
+
+@rule("approval.submit")
+def _approval_submit(user: Any, body: Any) -> bool:
+    """Co-coordinators submit their tavolo's documents; the Ufficio di Piano submits its own and any other."""
+    from .tavoli.models import BodyStatus
+
+    return body is not None and body.status != BodyStatus.CLOSED and _tavolo_coordinate(user, body)
+
+
+@rule("approval.review")
+def _approval_review(user: Any, submission: Any) -> bool:
+    """A review step is taken by the Ufficio di Piano's staff or by the co-coordinators of the step's body."""
+    from .tavoli.models import COORDINATOR_ROLES, Body, BodyStatus
+
+    step = submission.current_step if submission is not None else None
+    if step is None or step["mode"] != "esame":
+        return False
+    if user.is_udp:
+        return True
+    body = db.session.scalar(select(Body).where(Body.kind == step["body_kind"], Body.status == BodyStatus.ACTIVE)
+                             .order_by(Body.id).limit(1))
+    return _role(user, body) in COORDINATOR_ROLES
+
+
+@rule("approval.schedule")
+def _approval_schedule(user: Any, submission: Any) -> bool:
+    """The Ufficio di Piano puts a decision on the voting body's agenda."""
+    return submission is not None and user.is_udp
+
+
+@rule("approval.configure", "plan.manage")
+def _approval_configure(user: Any, obj: Any) -> bool:
+    return user.is_udp
+
+
+@rule("approval.overview")
+def _approval_overview(user: Any, obj: Any) -> bool:
+    return True  # each row shown is filtered through approval.view
+
+
+@rule("ballot.manage")
+def _ballot_manage(user: Any, ballot: Any) -> bool:
+    return ballot is not None and _meeting_manage(user, ballot.meeting)
+
+
+@rule("ballot.vote")
+def _ballot_vote(user: Any, ballot: Any) -> bool:
+    """Members of the voting body and the delegates named for the meeting; presence is checked when voting."""
+    return ballot is not None and _meeting_checkin(user, ballot.meeting)
+
+
+@rule("ballot.view")
+def _ballot_view(user: Any, ballot: Any) -> bool:
+    return ballot is not None and _meeting_view(user, ballot.meeting)
+
+
+@rule("plan.view")
+def _plan_view(user: Any, plan: Any) -> bool:
+    """Plan drafts: the Ufficio di Piano and members of the bodies that prepare and decide them."""
+    from .tavoli.models import Body, BodyKind, Membership
+
+    if user.is_udp:
+        return True
+    kinds = [BodyKind.UDP_INTEGRATO, BodyKind.COMITATO_RISTRETTO, BodyKind.ASSEMBLEA_SINDACI]
+    return (
+        db.session.scalar(
+            select(Membership.id).join(Body, Body.id == Membership.body_id)
+            .where(Membership.user_id == user.id, Membership.ended_at.is_(None), Body.kind.in_(kinds)).limit(1)
+        )
+        is not None
+    )

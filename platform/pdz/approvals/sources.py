@@ -35,6 +35,7 @@ class Source:
     build: Callable[[Any], doc.Content]
     cycle_id_of: Callable[[Any], int | None] = lambda obj: None
     on_status: Callable[[Any, str], None] | None = None  # keep the document's own status in step
+    ready: Callable[[Any], str | None] | None = None  # why it cannot be submitted yet, or None
 
 
 SOURCES: dict[DocKind, Source] = {}
@@ -235,4 +236,5 @@ register(Source(
     title=lambda m: f"Verbale – {m.title}",
     url_of=lambda m: url_for("meetings.detail", meeting_id=m.id),
     build=minutes_content,
+    ready=lambda m: None if m.status == "conclusa" else "Il verbale si invia dopo la conclusione dell'incontro.",
 ))

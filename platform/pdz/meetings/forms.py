@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import Length
 
 from ..labels import choices
-from .models import QuorumKind, RsvpAnswer
+from .models import MajorityKind, QuorumKind, RsvpAnswer
 
 TOO_LONG = _l("Testo troppo lungo.")
 
@@ -131,7 +131,9 @@ class QuorumForm(FlaskForm):
     numerator = StringField(_l("Numeratore"), default="1")
     denominator = StringField(_l("Denominatore"), default="2")
     weighted = BooleanField(_l("Pesato sulla popolazione dei comuni rappresentati"))
+    majority = SelectField(_l("Maggioranza per approvare nelle votazioni"), choices=[])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = choices(QuorumKind)
+        self.majority.choices = choices(MajorityKind)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import labels
-from .models import ActionStatus, AttendanceStatus, MeetingStatus, MinutesStatus, QuorumKind, RsvpAnswer
+from .models import ActionStatus, AttendanceStatus, MajorityKind, MeetingStatus, MinutesStatus, QuorumKind, RsvpAnswer
 
 labels.LABELS.update(
     {
         MeetingStatus.DRAFT: _l("Bozza"),
+        MajorityKind.PRESENT: _l("Maggioranza dei presenti (gli astenuti contano come presenti)"),
+        MajorityKind.VOTERS: _l("Più favorevoli che contrari (maggioranza dei votanti)"),
         MeetingStatus.CONVENED: _l("Convocato"),
         MeetingStatus.IN_PROGRESS: _l("In corso"),
         MeetingStatus.CONCLUDED: _l("Concluso"),

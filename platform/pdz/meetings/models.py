@@ -49,6 +49,11 @@ class ActionStatus(StrEnum):
     DONE = "completata"
 
 
+class MajorityKind(StrEnum):
+    PRESENT = "presenti"  # favourable votes above half of those present (abstaining counts as present)
+    VOTERS = "votanti"  # more favourable than contrary votes
+
+
 class QuorumKind(StrEnum):
     NONE = "nessuno"
     MAJORITY = "maggioranza"
@@ -65,6 +70,8 @@ class QuorumRule(Base):
     numerator: Mapped[int] = mapped_column(default=1)
     denominator: Mapped[int] = mapped_column(default=2)
     weighted: Mapped[bool] = mapped_column(default=False)  # weight = population of the comune represented
+    majority: Mapped[MajorityKind] = mapped_column(StrEnumType(MajorityKind, 20), default=MajorityKind.PRESENT,
+                                                   server_default=MajorityKind.PRESENT.value)
 
 
 class Meeting(TimestampMixin, Base):

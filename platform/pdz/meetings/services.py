@@ -32,6 +32,7 @@ from ..tavoli.models import Body, Membership, MembershipRole
 from ..text import render_markdown
 from . import ics
 from .models import (
+    MajorityKind,
     ActionItem,
     ActionStatus,
     AgendaItem,
@@ -652,7 +653,7 @@ class QuorumState:
 
 def rule_for(body: Body) -> QuorumRule:
     found = db.session.scalar(select(QuorumRule).where(QuorumRule.body_id == body.id))
-    return found or QuorumRule(body_id=body.id, kind=QuorumKind.NONE, numerator=1, denominator=2, weighted=False)
+    return found or QuorumRule(body_id=body.id, kind=QuorumKind.NONE, numerator=1, denominator=2, weighted=False, majority=MajorityKind.PRESENT)
 
 
 def quorum(meeting: Meeting) -> QuorumState:
@@ -683,7 +684,8 @@ def quorum(meeting: Meeting) -> QuorumState:
     return state
 
 
-def configure_quorum(body: Body, kind: QuorumKind, numerator: int, denominator: int, weighted: bool, *, actor: User) -> QuorumRule:
+def configure_quorum(body: Body, kind: QuorumKind, numerator: int, denominator: int, weighted: bool, *,
+                     majority: MajorityKind = MajorityKind.PRESENT, actor: User) -> QuorumRule:
     policy.require(actor, "meeting.quorum.configure", body)
     if kind == QuorumKind.FRACTION and not (1 <= numerator <= denominator and denominator <= 100):
         raise Invalid(errors={"numerator": _("La frazione deve essere tra 1/100 e 1 (ad esempio 2/3).")})
@@ -692,9 +694,10 @@ def configure_quorum(body: Body, kind: QuorumKind, numerator: int, denominator: 
         rule = QuorumRule(body_id=body.id)
         db.session.add(rule)
     rule.kind, rule.numerator, rule.denominator, rule.weighted = kind, numerator, denominator, weighted
+    rule.majority = majority
     db.session.flush()
     audit.record(actor, "meeting.quorum_configured", body, {"kind": kind.value, "fraction": f"{numerator}/{denominator}",
-                                                             "weighted": weighted})
+                                                             "weighted": weighted, "majority": majority.value})
     return rule
 
 

@@ -36,7 +36,7 @@ from .forms import (
     parse_int,
     parse_time,
 )
-from .models import CalendarFeed, Meeting, MeetingStatus, QuorumKind, RsvpAnswer
+from .models import CalendarFeed, Meeting, MajorityKind, MeetingStatus, QuorumKind, RsvpAnswer
 
 
 def _page(meeting: Meeting) -> Meeting:
@@ -139,12 +139,13 @@ def create(body: Body) -> Any:
 def quorum_rule(body: Body) -> Any:
     rule = services.rule_for(body)
     form = QuorumForm(kind=rule.kind.value, numerator=str(rule.numerator), denominator=str(rule.denominator),
-                      weighted=rule.weighted)
+                      weighted=rule.weighted, majority=rule.majority.value)
     if form.validate_on_submit():
         try:
             with unit_of_work():
                 services.configure_quorum(body, QuorumKind(form.kind.data), parse_int(form.numerator.data) or 0,
-                                          parse_int(form.denominator.data) or 0, bool(form.weighted.data), actor=current_user)
+                                          parse_int(form.denominator.data) or 0, bool(form.weighted.data),
+                                          majority=MajorityKind(form.majority.data), actor=current_user)
         except Invalid as error:
             attach_errors(form, error)
         else:

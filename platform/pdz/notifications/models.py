@@ -15,6 +15,7 @@ class NotificationKind(StrEnum):
     MENTION = "menzione"
     REPLY = "risposta"
     NEW_COMMENT = "nuovo_commento"
+    APPROVAL = "approvazione"  # a step of the approval chain waits for this person (or has ended)
 
 
 class MailMode(StrEnum):

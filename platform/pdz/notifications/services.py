@@ -23,7 +23,8 @@ from ..tavoli.models import Body
 from .models import MailMode, MailState, Notification, NotificationKind, NotificationPreference
 
 EXCERPT_CHARS = 160
-PRIORITY = {NotificationKind.MENTION: 0, NotificationKind.REPLY: 1, NotificationKind.NEW_COMMENT: 2}
+PRIORITY = {NotificationKind.MENTION: 0, NotificationKind.REPLY: 1, NotificationKind.NEW_COMMENT: 2,
+            NotificationKind.APPROVAL: 3}
 
 
 # --- preferences and unsubscribe -------------------------------------------------------------------

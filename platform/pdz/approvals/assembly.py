@@ -1,0 +1,158 @@
+"""The plan documents as sources of the chain: assembled by the Ufficio di Piano from approved cards."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..tavoli.models import Body, BodyKind
+from . import document as doc
+from . import plans, sources
+from .models import DocKind, PlanDocument
+
+TITLES = {DocKind.PIANO_DI_ZONA: "Piano di Zona", DocKind.PIANO_OPERATIVO: "Piano Operativo",
+          DocKind.REPORT_ANNUALE: "Report Annuale"}
+
+
+def udp_body() -> Body:
+    body = db.session.scalar(select(Body).where(Body.kind == BodyKind.UDP).order_by(Body.id).limit(1))
+    assert body is not None, "the demo and every installation have an Ufficio di Piano body"
+    return body
+
+
+def load_plan(ident: int) -> PlanDocument | None:
+    return db.session.scalar(select(PlanDocument).where(PlanDocument.id == ident)
+                             .options(selectinload(PlanDocument.entries), selectinload(PlanDocument.cycle))
+                             .execution_options(populate_existing=True))
+
+
+def plan_title(plan: PlanDocument) -> str:
+    if plan.kind == DocKind.PIANO_DI_ZONA:
+        return f"Piano di Zona {plan.cycle.name}"
+    return f"{TITLES[plan.kind]} {plan.year}"
+
+
+def approved_cards(cycle_id: int) -> tuple[list[doc.Content], dict[int, str]]:
+    """The content of the latest approved version of every card of the cycle, and their fingerprints."""
+    from .queries import approved_latest
+
+    contents, fingerprints = [], {}
+    for sub in approved_latest(DocKind.CARD, cycle_id):
+        contents.append(json.loads(sub.content))
+        fingerprints[sub.document_id] = sub.fingerprint
+    return contents, fingerprints
+
+
+def _indicator_values(indicator_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """Latest value of each period for the given indicators, in one query."""
+    from ..evaluation.models import IndicatorValue
+
+    if not indicator_ids:
+        return {}
+    newest = (select(IndicatorValue.indicator_id, IndicatorValue.period, func.max(IndicatorValue.version).label("v"))
+              .where(IndicatorValue.indicator_id.in_(indicator_ids))
+              .group_by(IndicatorValue.indicator_id, IndicatorValue.period).subquery())
+    rows = db.session.scalars(select(IndicatorValue).join(
+        newest, (newest.c.indicator_id == IndicatorValue.indicator_id) & (newest.c.period == IndicatorValue.period)
+        & (newest.c.v == IndicatorValue.version)).order_by(IndicatorValue.indicator_id, IndicatorValue.period))
+    out: dict[int, list[dict[str, str]]] = {}
+    for row in rows:
+        out.setdefault(row.indicator_id, []).append({"period": row.period, "value": row.value, "note": row.note})
+    return out
+
+
+def plan_content(plan: PlanDocument) -> doc.Content:
+    cards, fingerprints = approved_cards(plan.cycle_id)
+    entries = {e.card_id: e for e in plan.entries}
+    cycle_name = plan.cycle.name
+    if plan.kind == DocKind.PIANO_DI_ZONA:
+        content = plans.piano_di_zona(cycle_name, cards, fingerprints=fingerprints)
+    elif plan.kind == DocKind.PIANO_OPERATIVO:
+        content = plans.piano_operativo(cycle_name, plan.year, cards,
+                                        timing={k: e.timing for k, e in entries.items() if e.timing},
+                                        fingerprints=fingerprints)
+    else:
+        ids = [i["id"] for c in cards for i in c.get("data", {}).get("indicators", [])]
+        content = plans.report_annuale(cycle_name, plan.year, cards,
+                                       done={k: e.done for k, e in entries.items() if e.done},
+                                       committed={k: e.committed_cents for k, e in entries.items()},
+                                       values=_indicator_values(ids), fingerprints=fingerprints)
+    content["ref"] = {"plan_id": plan.id}
+    return content
+
+
+def _ready(plan: PlanDocument) -> str | None:
+    from .queries import approved_latest
+
+    if not approved_latest(DocKind.CARD, plan.cycle_id):
+        return _("Non c'è ancora nessuna scheda obiettivo approvata da raccogliere in questo documento.")
+    return None
+
+
+for _kind in (DocKind.PIANO_DI_ZONA, DocKind.PIANO_OPERATIVO, DocKind.REPORT_ANNUALE):
+    sources.register(sources.Source(
+        kind=_kind,
+        load=load_plan,
+        body_of=lambda plan: udp_body(),
+        title=plan_title,
+        url_of=lambda plan: url_for("approvals.plan", plan_id=plan.id),
+        build=plan_content,
+        cycle_id_of=lambda plan: plan.cycle_id,
+        ready=_ready,
+    ))
+
+
+def create_plan(kind: DocKind, cycle: Any, year: int, *, actor: Any) -> PlanDocument:
+    from datetime import date
+
+    from .. import audit, policy
+    from ..errors import Invalid
+
+    policy.require(actor, "plan.manage")
+    if kind not in TITLES:
+        raise Invalid(errors={"kind": _("Tipo di documento sconosciuto.")})
+    if kind == DocKind.PIANO_DI_ZONA:
+        year = cycle.start_year
+    elif not (cycle.start_year <= year <= cycle.end_year):
+        raise Invalid(errors={"year": _("L'anno deve essere tra %(a)d e %(b)d.", a=cycle.start_year, b=cycle.end_year)})
+    exists = db.session.scalar(select(PlanDocument.id).where(PlanDocument.kind == kind, PlanDocument.cycle_id == cycle.id,
+                                                             PlanDocument.year == year))
+    if exists:
+        raise Invalid(errors={"year": _("Questo documento esiste già.")})
+    due = {DocKind.PIANO_OPERATIVO: date(year - 1, 12, 31), DocKind.REPORT_ANNUALE: date(year + 1, 4, 30)}.get(kind)
+    plan = PlanDocument(kind=kind, cycle_id=cycle.id, year=year, due_on=due, created_by_id=actor.id)
+    db.session.add(plan)
+    db.session.flush()
+    audit.record(actor, "plan.created", plan, {"kind": kind.value, "year": year})
+    return plan
+
+
+def save_entry(plan: PlanDocument, card_id: int, *, timing: str, done: str, committed: str, actor: Any) -> None:
+    from .. import audit, policy
+    from ..cards.models import Card
+    from ..cards.money import parse_amount
+    from ..errors import Invalid
+    from .models import PlanEntry
+
+    policy.require(actor, "plan.manage")
+    card = db.session.get(Card, card_id)
+    if card is None or card.cycle_id != plan.cycle_id:
+        raise Invalid(errors={"card_id": _("La scheda non appartiene al ciclo di questo documento.")})
+    for name, text in (("timing", timing), ("done", done)):
+        if len(text or "") > 5000:
+            raise Invalid(errors={name: _("Il testo è troppo lungo: al massimo 5.000 caratteri.")})
+    cents = parse_amount(committed, field="committed") if (committed or "").strip() else None
+    entry = db.session.scalar(select(PlanEntry).where(PlanEntry.plan_id == plan.id, PlanEntry.card_id == card_id))
+    if entry is None:
+        entry = PlanEntry(plan_id=plan.id, card_id=card_id)
+        db.session.add(entry)
+    before = {"timing": entry.timing, "done": entry.done, "committed_cents": entry.committed_cents}
+    entry.timing, entry.done, entry.committed_cents = (timing or "").strip(), (done or "").strip(), cents
+    db.session.flush()
+    audit.record(actor, "plan.entry_saved", plan, {"card_id": card_id, "before": before})

@@ -1,0 +1,567 @@
+"""The approval chain's rules: submit an exact version, review it step by step, decide it by vote.
+
+A submission moves only by compare-and-swap on its `version`: two people acting at the same moment on the
+same step produce one transition, and the second is told someone else already decided. Every transition is
+one transaction with its `SubmissionEvent`, its audit entry and the notices to whoever must act next.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, policy
+from ..accounts.models import User
+from ..db import utcnow
+from ..errors import EditConflict, Invalid
+from ..extensions import db
+from ..labels import label
+from ..mail import send_mail
+from ..meetings import services as meetings
+from ..meetings.models import Attendance, MajorityKind, Meeting, MeetingStatus
+from ..notifications import services as notifications
+from ..notifications.models import MailMode, MailState, Notification, NotificationKind
+from ..realtime import publish_after_commit
+from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, BodyStatus, Membership
+from ..text import render_markdown
+from . import document as doc
+from . import sources
+from .models import (
+    OPEN_STATUSES,
+    ApprovalChain,
+    Ballot,
+    BallotOutcome,
+    BallotStatus,
+    DocKind,
+    EventAction,
+    StepMode,
+    Submission,
+    SubmissionEvent,
+    SubmissionStatus,
+    Vote,
+    VoteChoice,
+)
+
+NOTE_MAX = 5000
+
+# The chains used until the Ufficio di Piano configures others (see the governance section of the brief).
+DEFAULT_CHAINS: dict[DocKind, list[dict[str, str]]] = {
+    DocKind.CARD: [{"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
+                   {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
+    DocKind.SWOT: [{"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
+                   {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
+    DocKind.MINUTES: [{"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
+                      {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
+    DocKind.PIANO_OPERATIVO: [{"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
+                              {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
+    DocKind.REPORT_ANNUALE: [{"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
+                             {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
+    DocKind.PIANO_DI_ZONA: [{"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
+                            {"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
+                            {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
+}
+STEP_BODY_KINDS = (BodyKind.UDP_INTEGRATO, BodyKind.COMITATO_RISTRETTO, BodyKind.ASSEMBLEA_SINDACI,
+                   BodyKind.COORDINAMENTO_TECNICO, BodyKind.UDP)
+
+
+def _plain(steps: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"body_kind": str(s["body_kind"]), "mode": str(s["mode"])} for s in steps]
+
+
+def chain_for(kind: DocKind) -> list[dict[str, str]]:
+    found = db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == kind))
+    return _plain(found.steps if found is not None else DEFAULT_CHAINS[kind])
+
+
+def configure_chain(kind: DocKind, steps: list[dict[str, str]], *, actor: User) -> ApprovalChain:
+    """Replace a kind's chain. Submissions already travelling keep the chain they were sent with."""
+    policy.require(actor, "approval.configure")
+    steps = _plain(steps)
+    if not steps:
+        raise Invalid(errors={"steps": _("La catena deve avere almeno un passaggio.")})
+    for step in steps:
+        if step["body_kind"] not in STEP_BODY_KINDS or step["mode"] not in {m.value for m in StepMode}:
+            raise Invalid(errors={"steps": _("Passaggio non valido.")})
+        if _step_body(step) is None:
+            raise Invalid(errors={"steps": _("Non esiste un organismo attivo di tipo «%(k)s».",
+                                             k=label(BodyKind(step["body_kind"])))})
+    if len({s["body_kind"] for s in steps}) != len(steps):
+        raise Invalid(errors={"steps": _("Lo stesso organismo non può comparire due volte nella catena.")})
+    if any(s["mode"] == StepMode.VOTE for s in steps[:-1]):
+        raise Invalid(errors={"steps": _("La votazione può essere solo l'ultimo passaggio.")})
+    chain = db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == kind))
+    if chain is None:
+        chain = ApprovalChain(document_kind=kind)
+        db.session.add(chain)
+    before = chain.steps or []
+    chain.steps, chain.updated_by_id = steps, actor.id
+    db.session.flush()
+    audit.record(actor, "approval.chain_configured", chain, {"kind": kind.value, "before": before, "after": steps})
+    return chain
+
+
+def _step_body(step: dict[str, str] | None) -> Body | None:
+    if step is None:
+        return None
+    return db.session.scalar(select(Body).where(Body.kind == step["body_kind"], Body.status == BodyStatus.ACTIVE)
+                             .order_by(Body.id).limit(1))
+
+
+def step_body(submission: Submission) -> Body | None:
+    return _step_body(submission.current_step)
+
+
+# --- who acts next, and notices ------------------------------------------------------------------
+
+
+def _people_to_act(submission: Submission) -> list[User]:
+    """Those who must act next: reviewers of a review step; the UdP staff who put a vote on an agenda;
+    the submitting body's co-coordinators once it comes back."""
+    from ..accounts.models import StaffRole
+
+    staff = list(db.session.scalars(select(User).where(User.staff_role == StaffRole.UDP, User.active.is_(True))))
+    if submission.status in OPEN_STATUSES:
+        step = submission.current_step
+        assert step is not None
+        people = list(staff)
+        if step["mode"] == StepMode.REVIEW:
+            body = _step_body(step)
+            if body is not None:
+                people += list(db.session.scalars(
+                    select(User).join(Membership, Membership.user_id == User.id)
+                    .where(Membership.body_id == body.id, Membership.ended_at.is_(None),
+                           Membership.role.in_(list(COORDINATOR_ROLES)), User.active.is_(True))))
+        return list({u.id: u for u in people}.values())
+    coordinators = list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.body_id == submission.body_id, Membership.ended_at.is_(None),
+               Membership.role.in_(list(COORDINATOR_ROLES)), User.active.is_(True))))
+    return list({u.id: u for u in coordinators + staff}.values())
+
+
+def _notice_text(submission: Submission) -> str:
+    title = submission.title
+    status = submission.status
+    if status == SubmissionStatus.IN_REVIEW:
+        body = step_body(submission)
+        return _("«%(t)s» attende l'esame di %(b)s.", t=title, b=body.name if body else "—")
+    if status == SubmissionStatus.AWAITING_VOTE:
+        return _("«%(t)s» attende la votazione dell'Assemblea dei Sindaci.", t=title)
+    if status == SubmissionStatus.SENT_BACK:
+        return _("«%(t)s» è stata restituita con richieste di modifica.", t=title)
+    if status == SubmissionStatus.APPROVED:
+        return _("«%(t)s» è stata approvata.", t=title)
+    return _("«%(t)s» è stata respinta.", t=title)
+
+
+def _notify(submission: Submission, *, actor: User) -> None:
+    """In-app notice (and mail) to each person who must act next; the notice's body is one they can read."""
+    text = _notice_text(submission)
+    url = url_for("approvals.submission", submission_id=submission.id)
+    base = current_app.config["PDZ_BASE_URL"].rstrip("/")
+    target_body = step_body(submission) if submission.status in OPEN_STATUSES else None
+    for user in _people_to_act(submission):
+        if user.id == actor.id:
+            continue
+        body = target_body if target_body is not None and policy.membership(user, target_body) else submission.body
+        mode = notifications.preferences(user.id).others
+        state = {MailMode.IMMEDIATE: MailState.SENT, MailMode.NEVER: MailState.NONE}.get(mode, MailState.PENDING)
+        db.session.add(Notification(user_id=user.id, kind=NotificationKind.APPROVAL, actor_id=actor.id, body_id=body.id,
+                                    target_kind="submission", target_id=submission.id, text=text, url=url,
+                                    mail_state=state))
+        if state == MailState.SENT:
+            send_mail(user.email, _("PdZ: %(t)s", t=text[:180]), text + "\n\n" + _("Apri: %(u)s", u=base + url))
+        publish_after_commit(f"user:{user.id}", "notification.created",
+                             {"notification": {"kind": "approvazione", "text": text, "url": url}})
+
+
+# --- submitting ------------------------------------------------------------------------------------
+
+
+def latest(kind: DocKind, document_id: int) -> Submission | None:
+    return db.session.scalar(select(Submission).where(Submission.document_kind == kind,
+                                                      Submission.document_id == document_id)
+                             .order_by(Submission.round.desc()).limit(1))
+
+
+def current_content(kind: DocKind, obj: Any) -> tuple[doc.Content, str]:
+    content = sources.content_of(kind, obj)
+    return content, doc.fingerprint(content)
+
+
+def submit(kind: DocKind, obj: Any, *, expected_fingerprint: str, note: str = "", actor: User) -> Submission:
+    """Freeze the document exactly as the submitter saw it and start the chain configured for its kind."""
+    source = sources.get(kind)
+    body = source.body_of(obj)
+    policy.require(actor, "approval.submit", body)
+    problem = source.ready(obj) if source.ready else None
+    if problem:
+        raise Invalid(problem)
+    previous = latest(kind, obj.id)
+    if previous is not None and previous.status in OPEN_STATUSES:
+        raise Invalid(_("Una versione di questo documento è già in approvazione: attendi l'esito prima di inviarne un'altra."))
+    content, fingerprint = current_content(kind, obj)
+    if (expected_fingerprint or "").strip().lower() != fingerprint:
+        raise Invalid(_("Il documento è cambiato dopo che hai aperto la pagina: ricarica la pagina, controlla la "
+                        "versione attuale e inviala di nuovo. Non è stato inviato nulla."))
+    if previous is not None and previous.status == SubmissionStatus.APPROVED and previous.fingerprint == fingerprint:
+        raise Invalid(_("Questa versione è già stata approvata: non c'è nulla di nuovo da inviare."))
+    note = _note(note, required=False)
+    steps = chain_for(kind)
+    submission = Submission(
+        document_kind=kind, document_id=obj.id, body_id=body.id, cycle_id=source.cycle_id_of(obj),
+        round=(previous.round + 1) if previous else 1, previous_id=previous.id if previous else None,
+        title=source.title(obj)[:300], steps=steps, step_index=0, status=_status_for(steps[0]),
+        content=doc.canonical_bytes(content).decode("utf-8"), fingerprint=fingerprint, submitted_by_id=actor.id,
+    )
+    db.session.add(submission)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise EditConflict(_("Qualcun altro ha appena inviato questo documento: ricarica la pagina.")) from None
+    _event(submission, EventAction.SUBMITTED, actor, note)
+    if source.on_status:
+        source.on_status(obj, submission.status)
+    audit.record(actor, "approval.submitted", submission, {"kind": kind.value, "document_id": obj.id,
+                                                           "round": submission.round, "fingerprint": fingerprint})
+    _notify(submission, actor=actor)
+    return submission
+
+
+def _status_for(step: dict[str, str]) -> SubmissionStatus:
+    return SubmissionStatus.AWAITING_VOTE if step["mode"] == StepMode.VOTE else SubmissionStatus.IN_REVIEW
+
+
+def _note(note: str, *, required: bool) -> str:
+    note = (note or "").replace("\r\n", "\n").strip()
+    if required and not note:
+        raise Invalid(errors={"note": _("Scrivi che cosa va cambiato: il tavolo lo leggerà prima di rivedere il documento.")})
+    if len(note) > NOTE_MAX:
+        raise Invalid(errors={"note": _("Il testo è troppo lungo: al massimo %(n)d caratteri.", n=NOTE_MAX)})
+    return note
+
+
+def _event(submission: Submission, action: EventAction, actor: User, note: str = "", data: dict[str, Any] | None = None,
+           step_index: int | None = None) -> SubmissionEvent:
+    index = submission.step_index if step_index is None else step_index
+    step = submission.steps[index] if index < len(submission.steps) else {}
+    event = SubmissionEvent(submission_id=submission.id, step_index=index, body_kind=step.get("body_kind", ""),
+                            action=action, actor_id=actor.id, note_source=note,
+                            note_html=str(render_markdown(note)) if note else "", data=data or {})
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _transition(submission: Submission, seen_version: int, **values: Any) -> None:
+    """Compare-and-swap on the version: of two concurrent transitions from one version, one wins."""
+    result = db.session.execute(
+        update(Submission).where(Submission.id == submission.id, Submission.version == seen_version)
+        .values(version=Submission.version + 1, **values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise EditConflict(_("Qualcun altro ha appena deciso su questo documento: ricarica la pagina per vedere "
+                             "l'esito. La tua scelta non è stata registrata."))
+    db.session.refresh(submission)
+
+
+def _document_status(submission: Submission) -> None:
+    source = sources.get(submission.document_kind)
+    if source.on_status is None:
+        return
+    obj = source.load(submission.document_id)
+    if obj is not None and latest(submission.document_kind, submission.document_id) is submission:
+        source.on_status(obj, submission.status)
+
+
+def forward(submission: Submission, *, version: int, note: str = "", actor: User) -> Submission:
+    """The reviewing body passes it on (or, at the last step, approves it)."""
+    policy.require(actor, "approval.review", submission)
+    note = _note(note, required=False)
+    index = submission.step_index
+    nxt = index + 1
+    if nxt >= len(submission.steps):
+        _transition(submission, version, step_index=nxt, status=SubmissionStatus.APPROVED, decided_at=utcnow())
+        _event(submission, EventAction.APPROVED, actor, note, step_index=index)
+    else:
+        _transition(submission, version, step_index=nxt, status=_status_for(submission.steps[nxt]))
+        _event(submission, EventAction.FORWARDED, actor, note, step_index=index)
+    _document_status(submission)
+    audit.record(actor, "approval.forwarded", submission, {"from_step": index, "status": submission.status.value})
+    _notify(submission, actor=actor)
+    return submission
+
+
+def send_back(submission: Submission, *, version: int, note: str, actor: User) -> Submission:
+    """The reviewing body returns it with the changes it asks; this round ends, its history stays."""
+    policy.require(actor, "approval.review", submission)
+    note = _note(note, required=True)
+    index = submission.step_index
+    _transition(submission, version, status=SubmissionStatus.SENT_BACK, decided_at=utcnow())
+    _event(submission, EventAction.SENT_BACK, actor, note, step_index=index)
+    _document_status(submission)
+    audit.record(actor, "approval.sent_back", submission, {"step": index})
+    _notify(submission, actor=actor)
+    return submission
+
+
+# --- the Assemblea's vote --------------------------------------------------------------------------
+
+
+def vote_meetings(submission: Submission) -> list[Meeting]:
+    """Meetings of the voting body whose agenda can still take an item."""
+    body = step_body(submission)
+    if body is None or submission.status != SubmissionStatus.AWAITING_VOTE:
+        return []
+    return list(db.session.scalars(select(Meeting).where(
+        Meeting.body_id == body.id, Meeting.status.in_([MeetingStatus.DRAFT, MeetingStatus.CONVENED]))
+        .order_by(Meeting.starts_at)))
+
+
+def pending_ballot(submission: Submission) -> Ballot | None:
+    return db.session.scalar(select(Ballot).where(Ballot.submission_id == submission.id,
+                                                  Ballot.status != BallotStatus.CLOSED).limit(1))
+
+
+def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> Ballot:
+    """Put the decision on the agenda of a meeting of the voting body (a new agenda item with its ballot)."""
+    policy.require(actor, "approval.schedule", submission)
+    policy.require(actor, "meeting.manage", meeting)
+    step = submission.current_step
+    if step is None or step["mode"] != StepMode.VOTE:
+        raise Invalid(_("Questo documento non è in attesa di votazione."))
+    if meeting.body.kind != step["body_kind"]:
+        raise Invalid(errors={"meeting_id": _("L'incontro scelto non è dell'organismo che deve votare.")})
+    if pending_ballot(submission) is not None:
+        raise Invalid(_("Il documento è già all'ordine del giorno di un incontro."))
+    item = meetings.add_agenda_item(
+        meeting, title=_("Votazione: %(t)s", t=submission.title)[:200],
+        description=_("Documento in votazione, impronta SHA-256 %(f)s.", f=submission.fingerprint),
+        presenter=_("Ufficio di Piano"), actor=actor)
+    ballot = Ballot(submission_id=submission.id, meeting_id=meeting.id, agenda_item_id=item.id)
+    db.session.add(ballot)
+    db.session.flush()
+    _event(submission, EventAction.SCHEDULED, actor, data={"meeting_id": meeting.id, "ballot_id": ballot.id})
+    audit.record(actor, "approval.vote_scheduled", submission, {"meeting_id": meeting.id, "ballot_id": ballot.id})
+    return ballot
+
+
+def _ballot_transition(ballot: Ballot, frm: BallotStatus, **values: Any) -> None:
+    result = db.session.execute(
+        update(Ballot).where(Ballot.id == ballot.id, Ballot.status == frm, Ballot.version == ballot.version)
+        .values(version=Ballot.version + 1, **values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise EditConflict(_("La votazione è già stata aperta o chiusa da qualcun altro: ricarica la pagina."))
+    db.session.refresh(ballot)
+
+
+def _ballot_room(ballot: Ballot) -> str:
+    return f"meeting:{ballot.meeting_id}"
+
+
+def open_ballot(ballot: Ballot, *, actor: User) -> Ballot:
+    meeting = ballot.meeting
+    policy.require(actor, "ballot.manage", ballot)
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        raise Invalid(_("Si vota solo durante l'incontro: avvia prima l'incontro."))
+    if ballot.status != BallotStatus.SCHEDULED:
+        raise Invalid(_("Questa votazione è già stata aperta."))
+    _ballot_transition(ballot, BallotStatus.SCHEDULED, status=BallotStatus.OPEN, opened_at=utcnow())
+    submission = ballot.submission
+    _event(submission, EventAction.VOTE_OPENED, actor, data={"ballot_id": ballot.id})
+    audit.record(actor, "approval.vote_opened", ballot, {"submission_id": submission.id})
+    publish_after_commit(_ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": "aperta"})
+    return ballot
+
+
+@dataclass
+class Seat:
+    organisation_id: int
+    name: str
+    weight: int
+
+
+def _seat_for(ballot: Ballot, user: User) -> tuple[Seat, Attendance]:
+    """The comune the user stands for in this meeting: present (or standing in for its mayor) right now."""
+    meeting = ballot.meeting
+    row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.user_id == user.id))
+    if row is None or not row.counts_now:
+        raise Invalid(_("Può votare solo chi risulta presente all'incontro (di persona o per delega)."))
+    rule = meetings.rule_for(meeting.body)
+    member = db.session.scalar(select(Membership).where(
+        Membership.body_id == meeting.body_id, Membership.organisation_id == row.organisation_id,
+        Membership.ended_at.is_(None), Membership.role.in_(list(meetings.SEAT_ROLES))).limit(1))
+    if member is None:
+        raise Invalid(_("Il tuo ente non ha diritto di voto in questo organismo."))
+    org = row.organisation
+    weight = 1
+    if rule.weighted:
+        weight = (org.comune.population or 0) if org.comune is not None else 0
+    return Seat(org.id, org.name, weight), row
+
+
+def cast_vote(ballot: Ballot, choice: str, *, actor: User) -> Vote:
+    """One vote per comune, by whoever is present for it, only while the ballot is open."""
+    policy.require(actor, "ballot.vote", ballot)
+    try:
+        choice_ = VoteChoice(choice)
+    except ValueError:
+        raise Invalid(errors={"choice": _("Scegli favorevole, contrario o astenuto.")}) from None
+    if ballot.status != BallotStatus.OPEN:
+        raise Invalid(_("La votazione non è aperta: non è possibile votare ora."))
+    seat, _row = _seat_for(ballot, actor)
+    existing = db.session.scalar(select(Vote).where(Vote.ballot_id == ballot.id, Vote.organisation_id == seat.organisation_id))
+    if existing is not None:
+        raise Invalid(_("Per %(o)s è già stato espresso un voto.", o=seat.name))
+    vote = Vote(ballot_id=ballot.id, organisation_id=seat.organisation_id, user_id=actor.id, choice=choice_,
+                weight=seat.weight)
+    db.session.add(vote)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Invalid(_("Per %(o)s è già stato espresso un voto.", o=seat.name)) from None
+    # the ballot may have closed while this vote was on its way: the vote only counts if it is still open
+    still_open = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.status == BallotStatus.OPEN)
+                                    .values(version=Ballot.version).execution_options(synchronize_session=False))
+    if still_open.rowcount != 1:  # type: ignore[attr-defined]
+        raise Invalid(_("La votazione è stata chiusa: il voto non è stato registrato."))
+    audit.record(actor, "approval.vote_cast", ballot, {"organisation_id": seat.organisation_id, "choice": choice_.value})
+    publish_after_commit(_ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": "aperta",
+                                                                   "votes": _count(ballot)})
+    return vote
+
+
+def _count(ballot: Ballot) -> int:
+    return db.session.scalar(select(func.count(Vote.id)).where(Vote.ballot_id == ballot.id)) or 0
+
+
+def tally(ballot: Ballot) -> dict[str, Any]:
+    """Votes and weights by choice, and the outcome by the body's rule (quorum on presence at closing time;
+    majority of those present, or of those voting, as configured)."""
+    meeting = ballot.meeting
+    rule = meetings.rule_for(meeting.body)
+    state = meetings.quorum(meeting)
+    rows = db.session.execute(select(Vote.choice, func.count(Vote.id), func.coalesce(func.sum(Vote.weight), 0))
+                              .where(Vote.ballot_id == ballot.id).group_by(Vote.choice)).all()
+    counts = {c.value: 0 for c in VoteChoice}
+    weights = {c.value: 0 for c in VoteChoice}
+    for choice, count, weight in rows:
+        counts[str(choice)], weights[str(choice)] = int(count), int(weight)
+    measure = weights if rule.weighted else counts
+    present = state.present  # seats (or their population) present when the vote closes
+    majority = rule.majority
+    if state.applies and not state.reached:
+        outcome = BallotOutcome.NO_QUORUM
+    elif majority == MajorityKind.VOTERS:
+        outcome = BallotOutcome.APPROVED if measure["favorevole"] > measure["contrario"] else BallotOutcome.REJECTED
+    else:
+        outcome = BallotOutcome.APPROVED if measure["favorevole"] * 2 > present else BallotOutcome.REJECTED
+    return {"counts": counts, "weights": weights, "weighted": rule.weighted, "present": present,
+            "seats_present": state.seats_present, "seats_total": state.seats_total, "quorum_required": state.required,
+            "quorum_reached": state.reached if state.applies else None, "majority": str(majority),
+            "outcome": outcome.value}
+
+
+def _minutes_line(result: dict[str, Any], title: str) -> str:
+    c = result["counts"]
+    unit = _(" (voti ponderati per popolazione)") if result["weighted"] else ""
+    w = result["weights"]
+    outcome = {"approvata": _("APPROVATO"), "respinta": _("RESPINTO"),
+               "senza_quorum": _("NON DELIBERATO: quorum non raggiunto")}[result["outcome"]]
+    line = _("Esito della votazione su «%(t)s»: %(o)s. Favorevoli %(f)d, contrari %(a)d, astenuti %(s)d; "
+             "enti presenti %(p)d su %(n)d.", t=title, o=outcome, f=c["favorevole"], a=c["contrario"],
+             s=c["astenuto"], p=result["seats_present"], n=result["seats_total"])
+    if result["weighted"]:
+        line += _(" Pesi%(u)s: favorevoli %(f)s, contrari %(a)s, astenuti %(s)s, presenti %(p)s.", u=unit,
+                  f=f"{w['favorevole']:,}".replace(",", "."), a=f"{w['contrario']:,}".replace(",", "."),
+                  s=f"{w['astenuto']:,}".replace(",", "."), p=f"{result['present']:,}".replace(",", "."))
+    return line
+
+
+def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
+    """Count, decide by the rule, write outcome and tally into the item's minutes and the submission."""
+    meeting = ballot.meeting
+    policy.require(actor, "ballot.manage", ballot)
+    if ballot.status != BallotStatus.OPEN:
+        raise Invalid(_("Questa votazione non è aperta."))
+    _ballot_transition(ballot, BallotStatus.OPEN, status=BallotStatus.CLOSED, closed_at=utcnow())
+    result = tally(ballot)
+    ballot.outcome, ballot.tally = BallotOutcome(result["outcome"]), result
+    submission = ballot.submission
+    _event(submission, EventAction.VOTE_CLOSED, actor, data=result)
+    if ballot.outcome == BallotOutcome.APPROVED:
+        _transition(submission, submission.version, step_index=submission.step_index + 1,
+                    status=SubmissionStatus.APPROVED, decided_at=utcnow())
+        _event(submission, EventAction.APPROVED, actor, data=result, step_index=submission.step_index - 1)
+    elif ballot.outcome == BallotOutcome.REJECTED:
+        _transition(submission, submission.version, status=SubmissionStatus.REJECTED, decided_at=utcnow())
+        _event(submission, EventAction.REJECTED, actor, data=result)
+    _document_status(submission)
+    item = ballot.item
+    line = _minutes_line(result, submission.title)
+    text = (item.minutes_source.rstrip() + "\n\n" if item.minutes_source.strip() else "") + line
+    meetings.save_minutes(meeting, item.id, text, base_rev=item.minutes_rev, op_id=f"ballot-{ballot.id}", actor=actor)
+    meetings.add_decision(meeting, item.id, line, actor=actor)
+    audit.record(actor, "approval.vote_closed", ballot, {"submission_id": submission.id, "tally": result})
+    publish_after_commit(_ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": "chiusa",
+                                                                   "outcome": result["outcome"]})
+    if submission.status != SubmissionStatus.AWAITING_VOTE:
+        _notify(submission, actor=actor)
+    return ballot
+
+
+# --- reading a frozen version ------------------------------------------------------------------------
+
+
+def content(submission: Submission) -> doc.Content:
+    return json.loads(submission.content)  # type: ignore[no-any-return]
+
+
+def intact(submission: Submission) -> bool:
+    """The stored content still hashes to the stored fingerprint."""
+    return doc.fingerprint_bytes(submission.content.encode("utf-8")) == submission.fingerprint
+
+
+@dataclass
+class Deadline:
+    kind: DocKind
+    year: int
+    due_on: date
+    days_left: int
+    status: str  # a submission status, or "da_preparare"
+    plan_id: int | None
+    submission_id: int | None
+
+
+def deadlines(today: date, cycle: Any) -> list[Deadline]:
+    """The plan's deadlines for the running cycle: Piano Operativo of next year by 31 December, Report Annuale
+    of last year by 30 April, each with how far it is and where its document stands."""
+    from .models import PlanDocument
+
+    wanted: list[tuple[DocKind, int, date]] = []
+    next_year, last_year = today.year + 1, today.year - 1
+    if cycle.start_year <= next_year <= cycle.end_year:
+        wanted.append((DocKind.PIANO_OPERATIVO, next_year, date(today.year, 12, 31)))
+    if today.month <= 4 and cycle.start_year <= last_year <= cycle.end_year:
+        wanted.append((DocKind.REPORT_ANNUALE, last_year, date(today.year, 4, 30)))
+    elif cycle.start_year <= today.year <= cycle.end_year:
+        wanted.append((DocKind.REPORT_ANNUALE, today.year, date(today.year + 1, 4, 30)))
+    out = []
+    for kind, year, due in wanted:
+        plan = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == kind, PlanDocument.cycle_id == cycle.id,
+                                                            PlanDocument.year == year))
+        sub = latest(kind, plan.id) if plan else None
+        out.append(Deadline(kind, year, plan.due_on if plan and plan.due_on else due,
+                            ((plan.due_on if plan and plan.due_on else due) - today).days,
+                            sub.status.value if sub else "da_preparare", plan.id if plan else None,
+                            sub.id if sub else None))
+    return out
