@@ -22,7 +22,7 @@ from .extensions import db as _db  # `pdz.db` must stay the module
 # Domain packages with pages, in menu order; each has a blueprint `bp` in __init__ and routes in views.
 BLUEPRINTS = [
     "home", "accounts", "tavoli", "orgs", "territory", "admin", "cycles", "cards", "meetings",
-    "comments", "notifications", "evaluation", "participation",
+    "comments", "notifications", "evaluation", "participation", "approvals",
 ]
 
 

@@ -34,3 +34,15 @@ def register(app: Flask) -> None:
     @app.template_filter("label")
     def _label(value: Any) -> str:
         return labels.label(value)
+
+    @app.template_filter("markdown")
+    def _markdown(value: str | None) -> Any:
+        from .text import render_markdown
+
+        return render_markdown(value or "")
+
+    @app.template_filter("cents")
+    def _cents(value: int | None, symbol: bool = True) -> str:
+        from .cards.money import format_cents
+
+        return format_cents(value, symbol=symbol)

@@ -70,7 +70,7 @@ def _indicator_values(indicator_ids: list[int]) -> dict[int, list[dict[str, str]
 def plan_content(plan: PlanDocument) -> doc.Content:
     cards, fingerprints = approved_cards(plan.cycle_id)
     entries = {e.card_id: e for e in plan.entries}
-    cycle_name = plan.cycle.name
+    cycle_name = plan.cycle.label
     if plan.kind == DocKind.PIANO_DI_ZONA:
         content = plans.piano_di_zona(cycle_name, cards, fingerprints=fingerprints)
     elif plan.kind == DocKind.PIANO_OPERATIVO:

@@ -87,9 +87,9 @@ class Submission(Base):
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
-    body: Mapped[Body] = relationship(lazy="raise")
-    submitted_by: Mapped[User] = relationship(lazy="raise")
-    cycle: Mapped[PlanningCycle | None] = relationship(lazy="raise")
+    body: Mapped[Body] = relationship()
+    submitted_by: Mapped[User] = relationship()
+    cycle: Mapped[PlanningCycle | None] = relationship()
     previous: Mapped[Submission | None] = relationship(remote_side=[id], lazy="raise")
     events: Mapped[list[SubmissionEvent]] = relationship(
         back_populates="submission", order_by="SubmissionEvent.id", lazy="raise"
@@ -132,7 +132,7 @@ class SubmissionEvent(Base):
     note_html: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     submission: Mapped[Submission] = relationship(back_populates="events")
-    actor: Mapped[User] = relationship(lazy="raise")
+    actor: Mapped[User] = relationship()
 
 
 class BallotStatus(StrEnum):
@@ -167,9 +167,9 @@ class Ballot(Base):
     closed_at: Mapped[datetime | None]
     outcome: Mapped[BallotOutcome | None] = mapped_column(StrEnumType(BallotOutcome, 20))
     tally: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    submission: Mapped[Submission] = relationship(lazy="raise")
-    meeting: Mapped[Meeting] = relationship(lazy="raise")
-    item: Mapped[AgendaItem] = relationship(lazy="raise")
+    submission: Mapped[Submission] = relationship()
+    meeting: Mapped[Meeting] = relationship()
+    item: Mapped[AgendaItem] = relationship()
 
 
 class Vote(Base):
@@ -199,7 +199,7 @@ class PlanDocument(TimestampMixin, Base):
     year: Mapped[int]  # the year planned or reported on (the cycle's first year for the Piano di Zona)
     due_on: Mapped[date | None]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    cycle: Mapped[PlanningCycle] = relationship(lazy="raise")
+    cycle: Mapped[PlanningCycle] = relationship()
     entries: Mapped[list[PlanEntry]] = relationship(back_populates="plan", order_by="PlanEntry.id", lazy="raise")
 
 

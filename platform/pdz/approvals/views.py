@@ -26,6 +26,7 @@ from ..meetings.models import Meeting
 from ..policy import guard, public
 from . import assembly, bp, export, queries, services, sources
 from . import document as doc
+from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
 from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, StepMode, Submission, SubmissionStatus
 
 # SQLite has one writer: queue this process's transitions on a lock (the compare-and-swap decides the winner).
@@ -438,3 +439,33 @@ def _match(fingerprint: str, how: str) -> dict[str, Any]:
                                                        "corrisponde a una versione approvata.")}
     return {"ok": services.intact(sub), "how": how, "sub": sub,
             "message": _("La copia corrisponde alla versione approvata di «%(t)s».", t=sub.title)}
+
+
+# --- template helpers ------------------------------------------------------------------------------
+
+
+@bp.app_template_filter("step_label")
+def step_label(step: dict[str, str]) -> str:
+    from ..tavoli.models import BodyKind
+
+    return f"{label(BodyKind(step['body_kind']))} – {label(StepMode(step['mode']))}"
+
+
+@bp.app_template_filter("status_label")
+def status_label(value: str) -> str:
+    return label(SubmissionStatus(value))
+
+
+def _register_comment_target() -> None:
+    from ..comments import targets
+
+    targets.register(
+        "submission",
+        load=lambda ident: db.session.get(Submission, ident),
+        body_of=lambda sub: sub.body,
+        url_of=lambda sub: url_for("approvals.submission", submission_id=sub.id),
+        label=lambda sub: f"{sub.title} (v{sub.round})",
+    )
+
+
+_register_comment_target()

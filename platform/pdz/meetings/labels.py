@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import labels
-from .models import ActionStatus, AttendanceStatus, MajorityKind, MeetingStatus, MinutesStatus, QuorumKind, RsvpAnswer
+from .models import (
+    ActionStatus,
+    AttendanceStatus,
+    MajorityKind,
+    MeetingStatus,
+    MinutesStatus,
+    QuorumKind,
+    RsvpAnswer,
+)
 
 labels.LABELS.update(
     {

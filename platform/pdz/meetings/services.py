@@ -32,7 +32,6 @@ from ..tavoli.models import Body, Membership, MembershipRole
 from ..text import render_markdown
 from . import ics
 from .models import (
-    MajorityKind,
     ActionItem,
     ActionStatus,
     AgendaItem,
@@ -40,6 +39,7 @@ from .models import (
     AttendanceStatus,
     CalendarFeed,
     Decision,
+    MajorityKind,
     Meeting,
     MeetingStatus,
     MinutesRevision,

@@ -36,7 +36,7 @@ from .forms import (
     parse_int,
     parse_time,
 )
-from .models import CalendarFeed, Meeting, MajorityKind, MeetingStatus, QuorumKind, RsvpAnswer
+from .models import CalendarFeed, MajorityKind, Meeting, MeetingStatus, QuorumKind, RsvpAnswer
 
 
 def _page(meeting: Meeting) -> Meeting:

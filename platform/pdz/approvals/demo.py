@@ -1,0 +1,115 @@
+"""Demo: the 2025-2027 cards through the chain, decided by the Assemblea dei Sindaci in a February 2026 meeting
+by the votes of the mayors present; one card sent back, one under review, the Povertà cards still drafts (to
+try the chain); the Piano di Zona assembled and waiting for its vote; the Piano Operativo 2027 and the Report
+Annuale 2026 prepared. Everything goes through the services, so the history is what a real run leaves.
+Idempotent: nothing is done once a submission exists."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..cards import queries as card_queries
+from ..cards.models import Card
+from ..cycles.models import PlanningCycle
+from ..demo import Demo
+from ..extensions import db
+from ..meetings import services as meetings
+from ..meetings.models import AttendanceStatus, Meeting, MeetingStatus
+from ..tavoli.models import Body, BodyKind, Membership
+from . import assembly, services
+from .models import DocKind, Submission
+
+SENT_BACK_NOTE = ("Il budget non distingue le risorse d'Ambito da quelle dei comuni: separate le due voci e "
+                  "indicate il valore di partenza dell'indicatore sugli accessi.")
+
+
+def load(demo: Demo) -> None:
+    if db.session.scalar(select(Submission.id).limit(1)) is not None:
+        return
+    cycle = db.session.scalar(select(PlanningCycle).where(PlanningCycle.start_year == 2025))
+    if cycle is None:
+        return
+    with current_app.test_request_context(base_url=current_app.config["PDZ_BASE_URL"]):
+        _run(cycle)
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None
+    return user
+
+
+def _run(cycle: PlanningCycle) -> None:
+    udp = _user("udp@example.org")
+    cards = list(db.session.scalars(select(Card).where(Card.cycle_id == cycle.id).order_by(Card.key, Card.id)))
+    povertà = db.session.scalar(select(Body).where(Body.name == "Tavolo Povertà"))
+    to_vote, others = [], []
+    for card in cards:
+        if povertà is not None and card.body_id == povertà.id:
+            continue  # left as drafts: the demo's co-coordinators can send them through the chain
+        (to_vote if len(to_vote) < len(cards) - 4 else others).append(card)
+    submitted: list[Submission] = []
+    for card in to_vote + others:
+        loaded = card_queries.card_page(card.id)
+        _, fingerprint = services.current_content(DocKind.CARD, loaded)
+        submitted.append(services.submit(DocKind.CARD, loaded, expected_fingerprint=fingerprint, actor=udp))
+    db.session.flush()
+    for sub in submitted[:len(to_vote)]:
+        services.forward(sub, version=sub.version, note="Coerente con il mandato e con il budget d'Ambito.", actor=udp)
+    if others:
+        services.send_back(submitted[len(to_vote)], version=submitted[len(to_vote)].version, note=SENT_BACK_NOTE,
+                           actor=udp)
+    _assemblea_vote(submitted[:len(to_vote)], udp)
+    _plans(cycle, udp)
+
+
+def _assemblea_vote(subs: list[Submission], udp: User) -> None:
+    assemblea = db.session.scalar(select(Body).where(Body.kind == BodyKind.ASSEMBLEA_SINDACI))
+    if assemblea is None or not subs:
+        return
+    meeting = meetings.schedule_meeting(assemblea, title="Approvazione delle schede obiettivo 2025-2027",
+                                        day=date(2026, 2, 12), start=time(18, 0), end=time(20, 0),
+                                        place="Sala degli Ostaggi, Palazzo Comunale di Crema", actor=udp)
+    ballots = [services.schedule_vote(sub, meeting, actor=udp) for sub in subs]
+    meeting.status, meeting.published_at = MeetingStatus.CONVENED, meeting.starts_at  # convened back then
+    meetings.start_meeting(meeting, actor=udp)
+    db.session.flush()
+    members = {m.user_id: m for m in db.session.scalars(select(Membership).where(
+        Membership.body_id == assemblea.id, Membership.ended_at.is_(None)))}
+    loaded = db.session.get(Meeting, meeting.id)
+    assert loaded is not None
+    db.session.refresh(loaded, ["attendances"])
+    rows = sorted(loaded.attendances, key=lambda a: a.id)
+    present = [row for n, row in enumerate(rows) if row.user_id in members and n % 5 != 3]  # about four in five
+    for row in present:
+        row.status, row.arrived_at = AttendanceStatus.PRESENT, loaded.starts_at
+    db.session.flush()
+    voters = [db.session.get(User, row.user_id) for row in present]
+    for n, ballot in enumerate(ballots):
+        services.open_ballot(ballot, actor=udp)
+        for k, voter in enumerate(voters):
+            assert voter is not None
+            choice = "favorevole" if (k + n) % 9 else ("astenuto" if k % 2 else "contrario")
+            services.cast_vote(ballot, choice, actor=voter)
+        services.close_ballot(ballot, actor=udp)
+    meetings.conclude_meeting(loaded, actor=udp)
+
+
+def _plans(cycle: PlanningCycle, udp: User) -> None:
+    pdz = assembly.create_plan(DocKind.PIANO_DI_ZONA, cycle, cycle.start_year, actor=udp)
+    loaded = assembly.load_plan(pdz.id)
+    assert loaded is not None
+    _, fingerprint = services.current_content(DocKind.PIANO_DI_ZONA, loaded)
+    sub = services.submit(DocKind.PIANO_DI_ZONA, loaded, expected_fingerprint=fingerprint, actor=udp)
+    services.forward(sub, version=sub.version, note="Validato dall'UdP Integrato nella seduta di marzo.", actor=udp)
+    services.forward(sub, version=sub.version, note="Il Comitato Ristretto lo propone all'Assemblea.", actor=udp)
+    assembly.create_plan(DocKind.PIANO_OPERATIVO, cycle, 2027, actor=udp)
+    report = assembly.create_plan(DocKind.REPORT_ANNUALE, cycle, 2026, actor=udp)
+    for card in db.session.scalars(select(Card).where(Card.cycle_id == cycle.id, Card.status == "condivisa")
+                                   .order_by(Card.id).limit(3)):
+        assembly.save_entry(report, card.id, timing="", done="Azioni avviate come da programma; primo monitoraggio "
+                            "presentato all'UdP Integrato.", committed="25.000,00", actor=udp)
