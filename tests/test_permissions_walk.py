@@ -53,6 +53,7 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
     )
     db.session.add(invitation)
     db.session.commit()
+    from pdz.approvals.models import Ballot, PlanDocument, Submission
     from pdz.cards.models import Card, CardBudgetLine, CardIndicator
     from pdz.comments.models import Comment
     from pdz.cycles.models import PlanningCycle
@@ -93,6 +94,11 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "token": "not-a-real-token",
         "name": "enti",
         "filename": "css/pdz.css",
+        # the submission still under review at the UdP Integrato; the demo's first ballot; the Piano Operativo
+        "submission_id": db.session.scalar(select(Submission.id).where(Submission.status == "in_esame").limit(1)),
+        "ballot_id": db.session.scalar(select(Ballot.id).order_by(Ballot.id).limit(1)),
+        "plan_id": db.session.scalar(select(PlanDocument.id).where(PlanDocument.kind == "piano_operativo")),
+        "fmt": "pdf",
     }
 
 

@@ -1,0 +1,533 @@
+"""The approval chain through HTTP: submit an exact version, review, send back, vote in the Assemblea, freeze,
+export, verify, publish. Every transition and every refusal, as the roles that may and may not act."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import http_session
+
+FP = re.compile(r'name="fingerprint" value="([0-9a-f]{64})"')
+
+
+def _povertà_card(db: Any, body: Any) -> Any:
+    from pdz.cards.models import Card
+
+    return db.session.scalar(select(Card).where(Card.body_id == body("Tavolo Povertà").id).order_by(Card.id))
+
+
+def _fingerprint(client: Any, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    found = FP.search(page.get_data(as_text=True))
+    assert found, "the page offers no submit form"
+    return found.group(1)
+
+
+def _submit_card(client: Any, card_id: int) -> int:
+    url = f"/schede/{card_id}/approvazione"
+    response = client.post(url, data={"fingerprint": _fingerprint(client, url)})
+    assert response.status_code == 303, response.status_code
+    found = re.search(r"/approvazioni/(\d+)$", response.headers["Location"])
+    assert found, response.headers["Location"]
+    return int(found.group(1))
+
+
+def _sub(db: Any, submission_id: int) -> Any:
+    from pdz.approvals.models import Submission
+
+    db.session.expire_all()
+    return db.session.get(Submission, submission_id)
+
+
+def _flash(client: Any, url: str) -> str:
+    return client.get(url).get_data(as_text=True)
+
+
+def _assemblea_meeting(db: Any) -> Any:
+    from pdz.meetings.models import Meeting
+    from pdz.tavoli.models import Body
+
+    return db.session.scalar(select(Meeting).join(Body, Body.id == Meeting.body_id)
+                             .where(Body.kind == "assemblea_sindaci", Meeting.status == "convocata")
+                             .order_by(Meeting.starts_at))
+
+
+def _to_vote(db: Any, client_as: Any, card: Any) -> tuple[int, Any, Any]:
+    """A card submitted by its co-coordinator, forwarded by the UdP Integrato, on the Assemblea's agenda."""
+    coord, udp = client_as("coord.pubblico@example.org"), client_as("udp@example.org")
+    sid = _submit_card(coord, card.id)
+    assert udp.post(f"/approvazioni/{sid}/inoltra", data={"version": _sub(db, sid).version}).status_code == 303
+    meeting = _assemblea_meeting(db)
+    assert udp.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": meeting.id}).status_code == 303
+    return sid, meeting, udp
+
+
+def _ballot(db: Any, sid: int) -> Any:
+    from pdz.approvals.models import Ballot
+
+    db.session.expire_all()
+    return db.session.scalar(select(Ballot).where(Ballot.submission_id == sid))
+
+
+def _checkin(db: Any, client: Any, meeting_id: int) -> None:
+    from pdz.meetings.models import Meeting
+
+    db.session.expire_all()
+    code = db.session.get(Meeting, meeting_id).checkin_code
+    assert client.post(f"/incontri/{meeting_id}/registrazione", data={"code": code}).status_code in (302, 303)
+
+
+# --- the whole chain -------------------------------------------------------------------------------
+
+
+def test_a_card_goes_from_its_tavolo_to_the_assemblea_and_is_frozen(app, db, client_as, body):
+    from pdz.approvals.models import Ballot, Submission, SubmissionEvent
+    from pdz.audit import AuditEntry
+    from pdz.cards.models import Card
+    from pdz.meetings.models import AgendaItem, Decision
+
+    card = _povertà_card(db, body)
+    sid, meeting, udp = _to_vote(db, client_as, card)
+    sub = _sub(db, sid)
+    assert sub.status == "in_attesa_di_voto" and sub.step_index == 1
+    assert db.session.get(Card, card.id).status == "in_revisione"
+    frozen = sub.content
+    assert hashlib.sha256(frozen.encode()).hexdigest() == sub.fingerprint
+    assert json.loads(frozen)["title"] == card.title
+
+    # editing the card afterwards makes a new draft: the version under review does not change
+    coord = client_as("coord.pubblico@example.org")
+    edit = coord.post(f"/schede/{card.id}/campi", json={"field": "subtitle", "value": "Sottotitolo scritto dopo l'invio",
+                                                         "base_revision": db.session.get(Card, card.id).revision_no,
+                                                         "client_op_id": "after-submit-1"})
+    assert edit.status_code == 200, edit.get_data(as_text=True)
+    assert _sub(db, sid).content == frozen
+    page = coord.get(f"/approvazioni/{sid}").get_data(as_text=True)
+    assert "Sottotitolo" in page and "scritto" in page and "data-testid=\"changes\"" in page  # the difference with the draft, one click away (same page)
+
+    # the Assemblea meets: the chair starts, two mayors' seats check in, the vote opens, they vote, it closes
+    assert udp.post(f"/incontri/{meeting.id}/avvia").status_code in (302, 303)
+    sindaco, delegato = client_as("sindaco@example.org"), client_as("delegato@example.org")
+    _checkin(db, sindaco, meeting.id)
+    _checkin(db, delegato, meeting.id)
+    ballot = _ballot(db, sid)
+    assert sindaco.post(f"/votazioni/{ballot.id}/voto", data={"choice": "favorevole"}).status_code == 303
+    assert "non è aperta" in _flash(sindaco, f"/votazioni/{ballot.id}")  # not yet open: refused
+    assert udp.post(f"/votazioni/{ballot.id}/apri").status_code == 303
+    assert sindaco.post(f"/votazioni/{ballot.id}/voto", data={"choice": "favorevole"}).status_code == 303
+    assert sindaco.post(f"/votazioni/{ballot.id}/voto", data={"choice": "contrario"}).status_code == 303
+    assert "già stato espresso" in _flash(sindaco, f"/votazioni/{ballot.id}")  # one vote per comune
+    assert delegato.post(f"/votazioni/{ballot.id}/voto", data={"choice": "astenuto"}).status_code == 303
+    assert udp.post(f"/votazioni/{ballot.id}/chiudi").status_code == 303
+
+    ballot = _ballot(db, sid)
+    assert ballot.status == "chiusa"
+    assert ballot.tally["counts"] == {"favorevole": 1, "contrario": 0, "astenuto": 1}
+    # the Assemblea's demo rule: quorum = majority of the population represented; two comuni are far from it
+    assert ballot.outcome == "senza_quorum" and _sub(db, sid).status == "in_attesa_di_voto"
+    item = db.session.get(AgendaItem, ballot.agenda_item_id)
+    assert "quorum non raggiunto" in item.minutes_source
+    udp.post(f"/incontri/{meeting.id}/chiudi")
+
+    # the UdP drops the quorum (keeping the population weight) and puts it on the next meeting's agenda
+    assemblea = meeting.body
+    assert udp.post(f"/tavoli/{assemblea.id}/incontri/numero-legale",
+                    data={"kind": "nessuno", "numerator": "1", "denominator": "2", "weighted": "y",
+                          "majority": "presenti"}).status_code in (302, 303)
+    meeting = _assemblea_meeting(db)
+    assert udp.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": meeting.id}).status_code == 303
+    assert udp.post(f"/incontri/{meeting.id}/avvia").status_code in (302, 303)
+    _checkin(db, sindaco, meeting.id)
+    _checkin(db, delegato, meeting.id)
+    ballot = db.session.scalar(select(Ballot).where(Ballot.submission_id == sid, Ballot.status == "da_aprire"))
+    udp.post(f"/votazioni/{ballot.id}/apri")
+    sindaco.post(f"/votazioni/{ballot.id}/voto", data={"choice": "favorevole"})
+    delegato.post(f"/votazioni/{ballot.id}/voto", data={"choice": "astenuto"})
+    udp.post(f"/votazioni/{ballot.id}/chiudi")
+    db.session.expire_all()
+    ballot = db.session.get(Ballot, ballot.id)
+    # weighted by population: Offanengo (favourable) is smaller than Pandino (abstaining), so no majority
+    weights = ballot.tally["weights"]
+    expected = "approvata" if weights["favorevole"] * 2 > ballot.tally["present"] else "respinta"
+    assert ballot.outcome == expected == "respinta"
+    sub = _sub(db, sid)
+    assert sub.status == "respinta" and sub.decided_at is not None
+    item = db.session.get(AgendaItem, ballot.agenda_item_id)
+    assert "Esito della votazione" in item.minutes_source and "Favorevoli 1, contrari 0, astenuti 1" in item.minutes_source
+    assert db.session.scalar(select(Decision).where(Decision.item_id == item.id)) is not None
+    actions = list(db.session.scalars(select(SubmissionEvent.action).where(SubmissionEvent.submission_id == sid)
+                                      .order_by(SubmissionEvent.id)))
+    assert [a.value for a in actions] == ["inviata", "inoltrata", "iscritta_odg", "votazione_aperta",
+                                          "votazione_chiusa", "iscritta_odg", "votazione_aperta", "votazione_chiusa",
+                                          "respinta"]
+    audited = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("approval.%"))))
+    assert {"approval.submitted", "approval.forwarded", "approval.vote_scheduled", "approval.vote_opened",
+            "approval.vote_cast", "approval.vote_closed"} <= audited
+    # rejected: the co-coordinators see it in "Da fare" and may send the revised card again (round 2)
+    assert "Rivedi «" in coord.get("/").get_data(as_text=True)
+    second = _submit_card(coord, card.id)
+    assert _sub(db, second).round == 2 and _sub(db, second).previous_id == sid
+    assert db.session.scalar(select(func.count(Submission.id)).where(Submission.document_id == card.id,
+                                                                     Submission.document_kind == "scheda")) == 2
+
+
+def test_an_approved_card_is_public_exported_and_verifiable(app, db, client_as, body):
+    """With the simple majority of those present (unweighted), two favourable votes approve the card."""
+    from pdz.approvals import export
+    from pdz.meetings.models import QuorumRule
+    from pdz.tavoli.models import Body
+
+    assemblea = db.session.scalar(select(Body).where(Body.kind == "assemblea_sindaci"))
+    rule = db.session.scalar(select(QuorumRule).where(QuorumRule.body_id == assemblea.id))
+    rule.kind, rule.weighted = "nessuno", False
+    db.session.commit()
+    card = _povertà_card(db, body)
+    sid, meeting, udp = _to_vote(db, client_as, card)
+    udp.post(f"/incontri/{meeting.id}/avvia")
+    voters = [client_as("sindaco@example.org"), client_as("delegato@example.org")]
+    for client in voters:
+        _checkin(db, client, meeting.id)
+    ballot = _ballot(db, sid)
+    udp.post(f"/votazioni/{ballot.id}/apri")
+    for client in voters:
+        client.post(f"/votazioni/{ballot.id}/voto", data={"choice": "favorevole"})
+    udp.post(f"/votazioni/{ballot.id}/chiudi")
+    sub = _sub(db, sid)
+    assert sub.status == "approvata", _ballot(db, sid).tally
+
+    anonymous = app.test_client()
+    listing = anonymous.get("/pubblico/").get_data(as_text=True)
+    assert card.title in listing
+    page = anonymous.get(f"/pubblico/{sid}").get_data(as_text=True)
+    assert sub.fingerprint in page
+    pdf = anonymous.get(f"/pubblico/{sid}/documento.pdf")
+    assert pdf.status_code == 200 and pdf.headers["X-Pdz-Fingerprint"] == sub.fingerprint
+    embedded = export.embedded_content(pdf.data)
+    assert embedded is not None and hashlib.sha256(embedded).hexdigest() == sub.fingerprint
+    assert sub.fingerprint in export.pdf_text(pdf.data)
+    docx = anonymous.get(f"/pubblico/{sid}/documento.docx")
+    assert hashlib.sha256(export.embedded_content(docx.data)).hexdigest() == sub.fingerprint
+    # the DOCX budget table holds the card's budget lines, as stored
+    from pdz.cards.models import CardBudgetLine
+    from pdz.cards.money import format_cents
+
+    lines = list(db.session.scalars(select(CardBudgetLine).where(CardBudgetLine.card_id == card.id,
+                                                                 CardBudgetLine.removed.is_(False))
+                                    .order_by(CardBudgetLine.position, CardBudgetLine.id)))
+    budget = next(t for t in export.docx_tables(docx.data) if t[0][:3] == ["Fonte", "Descrizione", "Importo"])
+    assert [row[2] for row in budget[1:1 + len(lines)]] == [format_cents(line.amount_cents) for line in lines]
+    total = sum(line.amount_cents or 0 for line in lines if line.counted)
+    assert budget[-1][2] == format_cents(total)
+
+    # verification: the exported file matches; a tampered copy does not; a printed fingerprint is found
+    ok = anonymous.post("/verifica", data={"file": (io.BytesIO(docx.data), "copia.docx")},
+                        content_type="multipart/form-data")
+    assert ok.status_code == 200 and "corrisponde alla versione approvata" in ok.get_data(as_text=True)
+    tampered = embedded.replace(card.title.encode(), (card.title + " (modificata)").encode())
+    ko = anonymous.post("/verifica", data={"file": (io.BytesIO(tampered), "copia.json")},
+                        content_type="multipart/form-data")
+    assert "Nessun documento approvato ha questa impronta" in ko.get_data(as_text=True)
+    typed = anonymous.post("/verifica", data={"fingerprint": sub.fingerprint.upper()})
+    assert "corrisponde alla versione approvata" in typed.get_data(as_text=True)
+    garbage = anonymous.post("/verifica", data={"file": (io.BytesIO(b"ciao"), "x.pdf")}, content_type="multipart/form-data")
+    assert garbage.status_code == 422
+
+
+def test_only_approved_documents_are_public(app, db):
+    from pdz.approvals.models import Submission
+
+    anonymous = app.test_client()
+    listing = anonymous.get("/pubblico/").get_data(as_text=True)
+    for sub in db.session.scalars(select(Submission)):
+        if sub.status == "approvata":
+            assert anonymous.get(f"/pubblico/{sub.id}").status_code == 200
+        else:
+            assert anonymous.get(f"/pubblico/{sub.id}").status_code == 404
+            assert anonymous.get(f"/pubblico/{sub.id}/documento.pdf").status_code == 404
+            if not any(s.title == sub.title and s.status == "approvata" for s in db.session.scalars(select(Submission))):
+                assert sub.title not in listing
+    assert anonymous.get("/approvazioni/1").status_code in (302, 401)  # the working pages need signing in
+
+
+# --- refusals --------------------------------------------------------------------------------------
+
+
+def test_a_card_changed_since_the_page_was_loaded_is_refused(app, db, client_as, body):
+    from pdz.approvals.models import Submission
+    from pdz.cards.models import Card
+
+    card = _povertà_card(db, body)
+    coord = client_as("coord.pubblico@example.org")
+    url = f"/schede/{card.id}/approvazione"
+    seen = _fingerprint(coord, url)
+    other = client_as("coord.ets@example.org")
+    other.post(f"/schede/{card.id}/campi", json={"field": "subtitle", "value": "Cambiato nel frattempo",
+                                                  "base_revision": db.session.get(Card, card.id).revision_no,
+                                                  "client_op_id": "meanwhile-1"})
+    response = coord.post(url, data={"fingerprint": seen}, follow_redirects=True)
+    assert "cambiato dopo che hai aperto la pagina" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Submission.id)).where(Submission.document_id == card.id,
+                                                                     Submission.document_kind == "scheda")) == 0
+
+
+def test_sending_back_needs_a_reason_and_starts_a_new_round(app, db, client_as, body):
+    card = _povertà_card(db, body)
+    coord, udp = client_as("coord.pubblico@example.org"), client_as("udp@example.org")
+    sid = _submit_card(coord, card.id)
+    version = _sub(db, sid).version
+    udp.post(f"/approvazioni/{sid}/restituisci", data={"version": version, "note": "  "})
+    assert _sub(db, sid).status == "in_esame"  # no reason given: nothing changes
+    assert udp.post(f"/approvazioni/{sid}/restituisci",
+                    data={"version": version, "note": "Manca il **valore di partenza** dell'indicatore."}).status_code == 303
+    sub = _sub(db, sid)
+    assert sub.status == "restituita"
+    page = coord.get(f"/approvazioni/{sid}").get_data(as_text=True)
+    assert "<strong>valore di partenza</strong>" in page  # the tavolo sees why
+    assert "Rivedi «" in coord.get("/").get_data(as_text=True)
+    again = _submit_card(coord, card.id)
+    assert _sub(db, again).round == 2
+    history = coord.get(f"/schede/{card.id}/approvazione").get_data(as_text=True)
+    assert "Versione 1" in history and "Versione 2" in history
+
+
+def test_a_version_under_review_cannot_be_sent_twice(app, db, client_as, body):
+    card = _povertà_card(db, body)
+    coord = client_as("coord.pubblico@example.org")
+    _submit_card(coord, card.id)
+    url = f"/schede/{card.id}/approvazione"
+    response = coord.post(url, data={"fingerprint": _fingerprint(coord, url)}, follow_redirects=True)
+    assert "già in approvazione" in response.get_data(as_text=True)
+
+
+def test_a_stale_decision_is_refused(app, db, client_as, body):
+    """A reviewer deciding on a page loaded before someone else's decision changes nothing."""
+    card = _povertà_card(db, body)
+    sid = _submit_card(client_as("coord.pubblico@example.org"), card.id)
+    udp, admin = client_as("udp@example.org"), client_as("admin@example.org")
+    version = _sub(db, sid).version
+    assert udp.post(f"/approvazioni/{sid}/inoltra", data={"version": version}).status_code == 303
+    admin.post(f"/approvazioni/{sid}/inoltra", data={"version": version})  # same page, older version
+    sub = _sub(db, sid)
+    assert sub.step_index == 1 and sub.version == version + 1
+
+
+# --- the state machine, role by role ---------------------------------------------------------------
+
+ROLES = ["udp@example.org", "coord.pubblico@example.org", "membro@example.org", "osservatore@example.org",
+         "disabilita@example.org", "sindaco@example.org", "delegato@example.org"]
+# (state, action) -> the roles allowed. Review steps: UdP staff (the UdP Integrato has no co-coordinators in the demo).
+MACHINE = {
+    ("in_esame", "submit"): set(),  # already under review: nobody submits again
+    ("in_esame", "forward"): {"udp@example.org"},
+    ("in_esame", "send_back"): {"udp@example.org"},
+    ("in_esame", "schedule"): set(),
+    ("in_attesa_di_voto", "forward"): set(),
+    ("in_attesa_di_voto", "send_back"): set(),
+    ("in_attesa_di_voto", "schedule"): {"udp@example.org"},
+    ("bozza", "submit"): {"udp@example.org", "coord.pubblico@example.org"},
+}
+
+
+@pytest.mark.parametrize("state,action", sorted(MACHINE))
+def test_state_machine_by_role(app, db, client_as, body, state, action):
+    from pdz.approvals.models import Ballot, Submission
+
+    card = _povertà_card(db, body)
+    sid = None
+    if state != "bozza":
+        sid = _submit_card(client_as("coord.pubblico@example.org"), card.id)
+        if state == "in_attesa_di_voto":
+            client_as("udp@example.org").post(f"/approvazioni/{sid}/inoltra", data={"version": _sub(db, sid).version})
+    meeting = _assemblea_meeting(db)
+    for email in ROLES:
+        client = client_as(email)
+        before = db.session.scalar(select(func.count(Submission.id)))
+        sub = _sub(db, sid) if sid else None
+        version = sub.version if sub else 0
+        ballots = db.session.scalar(select(func.count(Ballot.id)))
+        if action == "submit":
+            url = f"/schede/{card.id}/approvazione"
+            page = client.get(url)
+            found = FP.search(page.get_data(as_text=True))
+            response = client.post(url, data={"fingerprint": found.group(1) if found else "0" * 64})
+        elif action == "schedule":
+            response = client.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": meeting.id})
+        else:
+            route = "inoltra" if action == "forward" else "restituisci"
+            response = client.post(f"/approvazioni/{sid}/{route}", data={"version": version, "note": "Motivo."})
+        after = _sub(db, sid) if sid else None
+        if action == "submit":
+            changed = db.session.scalar(select(func.count(Submission.id))) != before
+        elif action == "schedule":
+            changed = db.session.scalar(select(func.count(Ballot.id))) != ballots
+        else:
+            changed = after.version != version
+        allowed = email in MACHINE[(state, action)]
+        assert changed == allowed, (email, state, action, response.status_code)
+        assert response.status_code in ((303,) if allowed else (303, 403, 404)), (email, response.status_code)
+        if changed:  # one transition per test: later roles see the new state, so stop here
+            break
+
+
+# --- concurrency -----------------------------------------------------------------------------------
+
+
+def test_two_udp_staff_approving_at_once_make_one_transition(app, db, client_as, body, live_server):
+    from pdz.approvals.models import SubmissionEvent
+
+    card = _povertà_card(db, body)
+    sid = _submit_card(client_as("coord.pubblico@example.org"), card.id)
+    version = _sub(db, sid).version
+    sessions = [http_session(live_server, "udp@example.org"), http_session(live_server, "admin@example.org")]
+    barrier = threading.Barrier(len(sessions))
+    answers: list[int] = []
+
+    def decide(session: Any) -> None:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{live_server.url}/approvazioni/{sid}").text)
+        barrier.wait()
+        answers.append(session.post(f"{live_server.url}/approvazioni/{sid}/inoltra", allow_redirects=False,
+                                    data={"version": version, "csrf_token": token.group(1)}).status_code)
+
+    threads = [threading.Thread(target=decide, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert answers == [303, 303]
+    sub = _sub(db, sid)
+    assert sub.version == version + 1 and sub.step_index == 1
+    forwarded = db.session.scalar(select(func.count(SubmissionEvent.id)).where(
+        SubmissionEvent.submission_id == sid, SubmissionEvent.action == "inoltrata"))
+    assert forwarded == 1
+
+
+def test_simultaneous_votes_for_one_comune_count_once(app, db, client_as, body, live_server):
+    from pdz.approvals.models import Vote
+
+    card = _povertà_card(db, body)
+    sid, meeting, udp = _to_vote(db, client_as, card)
+    udp.post(f"/incontri/{meeting.id}/avvia")
+    sindaco = client_as("sindaco@example.org")
+    _checkin(db, sindaco, meeting.id)
+    ballot = _ballot(db, sid)
+    udp.post(f"/votazioni/{ballot.id}/apri")
+    sessions = [http_session(live_server, "sindaco@example.org") for _ in range(4)]
+    barrier = threading.Barrier(len(sessions))
+
+    def vote(session: Any, choice: str) -> None:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{live_server.url}/votazioni/{ballot.id}").text)
+        barrier.wait()
+        session.post(f"{live_server.url}/votazioni/{ballot.id}/voto", allow_redirects=False,
+                     data={"choice": choice, "csrf_token": token.group(1)})
+
+    threads = [threading.Thread(target=vote, args=(s, c)) for s, c in zip(sessions, ["favorevole", "contrario"] * 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Vote.id)).where(Vote.ballot_id == ballot.id)) == 1
+
+
+# --- configuration, plans, deadlines, Da fare ------------------------------------------------------
+
+
+def test_chains_are_configuration(app, db, client_as, body):
+    """The UdP removes the UdP Integrato step for SWOTs: a SWOT submitted afterwards goes straight to the vote,
+    while submissions already travelling keep their chain."""
+    from pdz.approvals.models import Submission
+
+    udp = client_as("udp@example.org")
+    bad = udp.post("/approvazioni/catene", data={"document_kind": "swot", "body_kind_0": "assemblea_sindaci",
+                                                 "mode_0": "voto", "body_kind_1": "udp_integrato", "mode_1": "esame"})
+    assert bad.status_code == 422  # a vote can only be the last step
+    assert udp.post("/approvazioni/catene", data={"document_kind": "swot", "body_kind_0": "assemblea_sindaci",
+                                                  "mode_0": "voto"}).status_code == 303
+    assert client_as("coord.pubblico@example.org").post(
+        "/approvazioni/catene", data={"document_kind": "swot", "body_kind_0": "udp_integrato", "mode_0": "esame"}
+    ).status_code == 403
+    from pdz.evaluation.models import SwotAssessment
+
+    swot = db.session.scalar(select(SwotAssessment).where(SwotAssessment.body_id == body("Tavolo Povertà").id))
+    coord = client_as("coord.pubblico@example.org")
+    url = f"/swot/{swot.id}/approvazione"
+    response = coord.post(url, data={"fingerprint": _fingerprint(coord, url)})
+    sid = int(response.headers["Location"].rsplit("/", 1)[1])
+    sub = db.session.get(Submission, sid)
+    assert sub.steps == [{"body_kind": "assemblea_sindaci", "mode": "voto"}] and sub.status == "in_attesa_di_voto"
+
+
+def test_the_plan_is_assembled_from_approved_cards_with_budget_by_fund(app, db, client_as):
+    from pdz.approvals.models import PlanDocument, Submission
+    from pdz.cards.models import CardBudgetLine
+    from pdz.cards.money import format_cents
+
+    udp = client_as("udp@example.org")
+    plan = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "piano_di_zona"))
+    page = udp.get(f"/piani/{plan.id}").get_data(as_text=True)
+    approved_cards = [json.loads(s.content)["data"]["card_id"] for s in db.session.scalars(
+        select(Submission).where(Submission.document_kind == "scheda", Submission.status == "approvata"))]
+    total = db.session.scalar(select(func.sum(CardBudgetLine.amount_cents)).where(
+        CardBudgetLine.card_id.in_(approved_cards), CardBudgetLine.counted.is_(True),
+        CardBudgetLine.removed.is_(False), CardBudgetLine.amount_cents.is_not(None)))
+    assert "Risorse per fonte di finanziamento" in page and format_cents(total) in page
+    # the version awaiting the Assemblea's vote carries the same figures, frozen
+    sub = db.session.scalar(select(Submission).where(Submission.document_kind == "piano_di_zona"))
+    assert json.loads(sub.content)["data"]["total_cents"] == total
+    docx = udp.get(f"/approvazioni/{sub.id}/documento.docx")
+    from pdz.approvals import export
+
+    by_fund = next(t for t in export.docx_tables(docx.data) if t[0] == ["Fonte", "Importo"])
+    assert by_fund[-1][1] == format_cents(total)
+    assert sum(int(v) for v in json.loads(sub.content)["data"]["by_source"].values()) == total
+
+
+def test_deadlines_and_da_fare_show_what_waits(app, db, client_as):
+    udp = client_as("udp@example.org")
+    page = udp.get("/piani/").get_data(as_text=True)
+    assert "Piano Operativo" in page and "31 dicembre 2026" in page
+    home = udp.get("/").get_data(as_text=True)
+    assert "Esamina «" in home  # the card under review at the UdP Integrato
+    assert "Iscrivi «Piano di Zona" in home  # the plan waiting for the Assemblea's agenda
+    assert "Piano Operativo 2027: scade tra" in home
+    membro = client_as("membro@example.org").get("/").get_data(as_text=True)
+    assert "Esamina «" not in membro and "Iscrivi «" not in membro
+
+
+def test_each_step_notifies_who_acts_next(app, db, client_as, body):
+    from pdz.accounts.models import User
+    from pdz.notifications.models import Notification
+
+    card = _povertà_card(db, body)
+    sid = _submit_card(client_as("coord.pubblico@example.org"), card.id)
+    udp = db.session.scalar(select(User).where(User.email == "udp@example.org"))
+    assert db.session.scalar(select(Notification).where(Notification.user_id == udp.id,
+                                                        Notification.target_kind == "submission",
+                                                        Notification.target_id == sid)) is not None
+    client_as("udp@example.org").post(f"/approvazioni/{sid}/restituisci",
+                                      data={"version": _sub(db, sid).version, "note": "Rivedere il budget."})
+    coord = db.session.scalar(select(User).where(User.email == "coord.ets@example.org"))
+    note = db.session.scalar(select(Notification).where(Notification.user_id == coord.id,
+                                                        Notification.target_id == sid))
+    assert note is not None and "restituita" in note.text
+
+
+def test_the_submission_page_has_a_bounded_number_of_queries(app, db, client_as, count_queries):
+    from pdz.approvals.models import Submission
+
+    udp = client_as("udp@example.org")
+    counts = []
+    for sub in db.session.scalars(select(Submission).where(Submission.status == "approvata").limit(2)):
+        with count_queries() as counter:
+            assert udp.get(f"/approvazioni/{sub.id}").status_code == 200
+        counts.append(counter())
+    assert counts[0] == counts[1], counts
