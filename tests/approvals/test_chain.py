@@ -429,7 +429,7 @@ def test_simultaneous_votes_for_one_comune_count_once(app, db, client_as, body, 
         session.post(f"{live_server.url}/votazioni/{ballot.id}/voto", allow_redirects=False,
                      data={"choice": choice, "csrf_token": token.group(1)})
 
-    threads = [threading.Thread(target=vote, args=(s, c)) for s, c in zip(sessions, ["favorevole", "contrario"] * 2)]
+    threads = [threading.Thread(target=vote, args=(s, c)) for s, c in zip(sessions, ["favorevole", "contrario"] * 2, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
@@ -531,3 +531,17 @@ def test_the_submission_page_has_a_bounded_number_of_queries(app, db, client_as,
             assert udp.get(f"/approvazioni/{sub.id}").status_code == 200
         counts.append(counter())
     assert counts[0] == counts[1], counts
+
+
+def test_enums_sharing_a_value_keep_their_own_labels(app):
+    """Regression: labels registered as a dict literal merged enum members of equal value ("approvata")."""
+    from pdz.approvals.models import BallotOutcome, SubmissionStatus
+    from pdz.labels import label
+    from pdz.meetings.models import MeetingStatus, MinutesStatus
+    from pdz.tavoli.models import BodyKind, BodyStatus
+
+    with app.test_request_context():
+        assert label(BallotOutcome.APPROVED) == "Approvato" and label(SubmissionStatus.APPROVED) == "Approvata"
+        assert label(BallotOutcome.REJECTED) == "Respinto" and label(SubmissionStatus.REJECTED) == "Respinta"
+        assert label(MeetingStatus.DRAFT) == "Bozza" and label(MinutesStatus.DRAFT) == "Verbale in bozza"
+        assert label(BodyKind.UDP) == "Ufficio di Piano" and label(BodyStatus.CLOSED) != label(BodyKind.UDP)

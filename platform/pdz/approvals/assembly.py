@@ -87,7 +87,7 @@ def plan_content(plan: PlanDocument) -> doc.Content:
     return content
 
 
-def _ready(plan: PlanDocument) -> str | None:
+def ready(plan: PlanDocument) -> str | None:
     from .queries import approved_latest
 
     if not approved_latest(DocKind.CARD, plan.cycle_id):
@@ -104,7 +104,7 @@ for _kind in (DocKind.PIANO_DI_ZONA, DocKind.PIANO_OPERATIVO, DocKind.REPORT_ANN
         url_of=lambda plan: url_for("approvals.plan", plan_id=plan.id),
         build=plan_content,
         cycle_id_of=lambda plan: plan.cycle_id,
-        ready=_ready,
+        ready=ready,
     ))
 
 

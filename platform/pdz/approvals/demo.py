@@ -47,7 +47,8 @@ def _run(cycle: PlanningCycle) -> None:
     udp = _user("udp@example.org")
     cards = list(db.session.scalars(select(Card).where(Card.cycle_id == cycle.id).order_by(Card.key, Card.id)))
     povertà = db.session.scalar(select(Body).where(Body.name == "Tavolo Povertà"))
-    to_vote, others = [], []
+    to_vote: list[Card] = []
+    others: list[Card] = []
     for card in cards:
         if povertà is not None and card.body_id == povertà.id:
             continue  # left as drafts: the demo's co-coordinators can send them through the chain

@@ -356,7 +356,7 @@ def plan(plan: PlanDocument) -> Any:
         "approvals/plan.html", plan=loaded, content=content, fingerprint=fingerprint, history=history,
         approved=approved, changes=queries.differences(services.content(approved), content) if approved else [],
         cards=cards, entries={e.card_id: e for e in loaded.entries}, title=assembly.plan_title(loaded),
-        can_manage=policy.can(current_user, "plan.manage"), problem=sources.get(loaded.kind).ready(loaded),
+        can_manage=policy.can(current_user, "plan.manage"), problem=assembly.ready(loaded),
         chain=services.chain_for(loaded.kind), submit_url=url_for("approvals.plan_submit", plan_id=loaded.id))
 
 

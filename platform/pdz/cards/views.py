@@ -39,13 +39,13 @@ from .rows import (
 
 _CARD_LABELS: dict[Any, Any] = {
     CardStatus.DRAFT: _l("Bozza"),
-    CardStatus.REVIEW: _l("In revisione"),
-    CardStatus.AGREED: _l("Condivisa dal tavolo"),
+    CardStatus.REVIEW: _l("In approvazione"),
+    CardStatus.AGREED: _l("Approvata"),
     **{k: _l(v) for k, v in SOURCE_LABELS.items()},
     **{k: _l(v) for k, v in INDICATOR_SET_LABELS.items()},
     **{k: _l(v) for k, v in INDICATOR_KIND_LABELS.items()},
 }
-labels.LABELS.update(_CARD_LABELS)
+labels.LABELS.update(list(_CARD_LABELS.items()))
 _ = (BudgetSource, IndicatorKind, IndicatorSet)  # labelled above
 
 
