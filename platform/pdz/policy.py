@@ -73,6 +73,7 @@ def membership(user: Any, body: Any) -> Any:
 
 def forget_memberships() -> None:
     g.pop("pdz_memberships", None)
+    g.pop("pdz_body_kinds", None)
 
 
 def _role(user: Any, body: Any) -> Any:
@@ -384,20 +385,32 @@ def _participation_tavolo(user: Any, body: Any) -> bool:
 # --- approvals ---
 
 
-def _in_chain_body(user: Any, submission: Any) -> bool:
-    """A member of one of the governance bodies the submission passes (UdP Integrato, Comitato, Assemblea)."""
+def _body_kinds_of(user: Any) -> set[str]:
+    """The kinds of body the user is an active member of. One query per user per request."""
     from .tavoli.models import Body, Membership
 
-    kinds = [step["body_kind"] for step in submission.steps]
-    return (
-        db.session.scalar(
-            select(Membership.id)
-            .join(Body, Body.id == Membership.body_id)
-            .where(Membership.user_id == user.id, Membership.ended_at.is_(None), Body.kind.in_(kinds))
-            .limit(1)
-        )
-        is not None
-    )
+    cache: dict[int, set[str]] = g.setdefault("pdz_body_kinds", {})
+    if user.id not in cache:
+        cache[user.id] = {str(kind) for kind in db.session.scalars(
+            select(Body.kind).join(Membership, Membership.body_id == Body.id)
+            .where(Membership.user_id == user.id, Membership.ended_at.is_(None)))}
+    return cache[user.id]
+
+
+def active_body_of_kind(kind: str) -> Any:
+    """The active body of a kind (the UdP Integrato, the Assemblea, ...). One query per kind per request."""
+    from .tavoli.models import Body, BodyStatus
+
+    cache: dict[str, Any] = g.setdefault("pdz_step_bodies", {})
+    if kind not in cache:
+        cache[kind] = db.session.scalar(select(Body).where(Body.kind == kind, Body.status == BodyStatus.ACTIVE)
+                                        .order_by(Body.id).limit(1))
+    return cache[kind]
+
+
+def _in_chain_body(user: Any, submission: Any) -> bool:
+    """A member of one of the governance bodies the submission passes (UdP Integrato, Comitato, Assemblea)."""
+    return bool({step["body_kind"] for step in submission.steps} & _body_kinds_of(user))
 
 
 @rule("approval.view")
@@ -419,19 +432,23 @@ def _approval_submit(user: Any, body: Any) -> bool:
     return body is not None and body.status != BodyStatus.CLOSED and _tavolo_coordinate(user, body)
 
 
+@rule("card.submit", "swot.submit", "minutes.submit")
+def _document_submit(user: Any, obj: Any) -> bool:
+    """Submitting a tavolo's card, SWOT or minutes: as `approval.submit` on the body that owns it."""
+    return obj is not None and _approval_submit(user, obj.body)
+
+
 @rule("approval.review")
 def _approval_review(user: Any, submission: Any) -> bool:
     """A review step is taken by the Ufficio di Piano's staff or by the co-coordinators of the step's body."""
-    from .tavoli.models import COORDINATOR_ROLES, Body, BodyStatus
+    from .tavoli.models import COORDINATOR_ROLES
 
     step = submission.current_step if submission is not None else None
     if step is None or step["mode"] != "esame":
         return False
     if user.is_udp:
         return True
-    body = db.session.scalar(select(Body).where(Body.kind == step["body_kind"], Body.status == BodyStatus.ACTIVE)
-                             .order_by(Body.id).limit(1))
-    return _role(user, body) in COORDINATOR_ROLES
+    return _role(user, active_body_of_kind(step["body_kind"])) in COORDINATOR_ROLES
 
 
 @rule("approval.schedule")
@@ -469,15 +486,9 @@ def _ballot_view(user: Any, ballot: Any) -> bool:
 @rule("plan.view")
 def _plan_view(user: Any, plan: Any) -> bool:
     """Plan drafts: the Ufficio di Piano and members of the bodies that prepare and decide them."""
-    from .tavoli.models import Body, BodyKind, Membership
+    from .tavoli.models import BodyKind
 
     if user.is_udp:
         return True
-    kinds = [BodyKind.UDP_INTEGRATO, BodyKind.COMITATO_RISTRETTO, BodyKind.ASSEMBLEA_SINDACI]
-    return (
-        db.session.scalar(
-            select(Membership.id).join(Body, Body.id == Membership.body_id)
-            .where(Membership.user_id == user.id, Membership.ended_at.is_(None), Body.kind.in_(kinds)).limit(1)
-        )
-        is not None
-    )
+    return bool({BodyKind.UDP_INTEGRATO.value, BodyKind.COMITATO_RISTRETTO.value, BodyKind.ASSEMBLEA_SINDACI.value}
+                & _body_kinds_of(user))

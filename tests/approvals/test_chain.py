@@ -545,3 +545,34 @@ def test_enums_sharing_a_value_keep_their_own_labels(app):
         assert label(BallotOutcome.REJECTED) == "Respinto" and label(SubmissionStatus.REJECTED) == "Respinta"
         assert label(MeetingStatus.DRAFT) == "Bozza" and label(MinutesStatus.DRAFT) == "Verbale in bozza"
         assert label(BodyKind.UDP) == "Ufficio di Piano" and label(BodyStatus.CLOSED) != label(BodyKind.UDP)
+
+
+def _pile_up(db: Any, n: int) -> None:
+    """n more submissions waiting at the UdP Integrato and n more approved, copied from the demo's."""
+    from pdz.approvals.models import Submission
+
+    model = db.session.scalar(select(Submission).where(Submission.status == "approvata").limit(1))
+    top = db.session.scalar(select(func.max(Submission.document_id)))
+    for k in range(n):
+        for status, index in (("in_esame", 0), ("approvata", 2)):
+            db.session.add(Submission(document_kind="scheda", document_id=top + 1000 + k + 100 * n, round=1 if index else 2,
+                                      body_id=model.body_id, cycle_id=model.cycle_id, title=f"Scheda {k}",
+                                      steps=model.steps, step_index=index, status=status, content=model.content,
+                                      fingerprint=model.fingerprint, submitted_by_id=model.submitted_by_id,
+                                      decided_at=model.decided_at))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("email", ["udp@example.org", "sindaco@example.org", "coord.pubblico@example.org"])
+def test_home_and_approvals_pages_do_not_grow_with_submissions(app, db, client_as, count_queries, email):
+    client = client_as(email)
+    counts = []
+    for extra in (3, 15):  # membership lookups are per body (cached), so both piles use the same bodies
+        _pile_up(db, extra)
+        with count_queries() as home:
+            page = client.get("/")
+        with count_queries() as overview:
+            assert client.get("/approvazioni/").status_code == 200
+        counts.append((home(), overview()))
+        assert page.status_code == 200
+    assert counts[0] == counts[1], counts

@@ -98,6 +98,9 @@ def _assemblea_vote(subs: list[Submission], udp: User) -> None:
             services.cast_vote(ballot, choice, actor=voter)
         services.close_ballot(ballot, actor=udp)
     meetings.conclude_meeting(loaded, actor=udp)
+    later = meetings.approving_candidates(loaded)
+    if later:  # the next sitting approved these minutes, as it did for every earlier one
+        meetings.approve_minutes(loaded, later[0].id, actor=udp)
 
 
 def _plans(cycle: PlanningCycle, udp: User) -> None:

@@ -29,7 +29,7 @@ from ..meetings.models import Attendance, MajorityKind, Meeting, MeetingStatus
 from ..notifications import services as notifications
 from ..notifications.models import MailMode, MailState, Notification, NotificationKind
 from ..realtime import publish_after_commit
-from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, BodyStatus, Membership
+from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
 from ..text import render_markdown
 from . import document as doc
 from . import sources
@@ -108,10 +108,8 @@ def configure_chain(kind: DocKind, steps: list[dict[str, str]], *, actor: User) 
 
 
 def _step_body(step: dict[str, str] | None) -> Body | None:
-    if step is None:
-        return None
-    return db.session.scalar(select(Body).where(Body.kind == step["body_kind"], Body.status == BodyStatus.ACTIVE)
-                             .order_by(Body.id).limit(1))
+    """The active body of the step's kind (cached for the request by the policy module)."""
+    return policy.active_body_of_kind(step["body_kind"]) if step is not None else None
 
 
 def step_body(submission: Submission) -> Body | None:

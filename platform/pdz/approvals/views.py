@@ -101,7 +101,7 @@ def card_document(card: Card) -> Any:
 
 
 @bp.post("/schede/<int:card_id>/approvazione")
-@guard("card.move", Card, "card_id", "card")
+@guard("card.submit", Card, "card_id", "card")
 def card_submit(card: Card) -> Any:
     return _submit(DocKind.CARD, sources.get(DocKind.CARD).load(card.id))
 
@@ -113,7 +113,7 @@ def swot_document(assessment: SwotAssessment) -> Any:
 
 
 @bp.post("/swot/<int:assessment_id>/approvazione")
-@guard("swot.close", SwotAssessment, "assessment_id", "assessment")
+@guard("swot.submit", SwotAssessment, "assessment_id", "assessment")
 def swot_submit(assessment: SwotAssessment) -> Any:
     return _submit(DocKind.SWOT, sources.get(DocKind.SWOT).load(assessment.id))
 
@@ -125,7 +125,7 @@ def minutes_document(meeting: Meeting) -> Any:
 
 
 @bp.post("/incontri/<int:meeting_id>/verbale/approvazione")
-@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+@guard("minutes.submit", Meeting, "meeting_id", "meeting")
 def minutes_submit(meeting: Meeting) -> Any:
     return _submit(DocKind.MINUTES, sources.get(DocKind.MINUTES).load(meeting.id))
 
@@ -469,3 +469,9 @@ def _register_comment_target() -> None:
 
 
 _register_comment_target()
+
+
+@bp.app_template_global("meeting_ballots")
+def meeting_ballots(meeting_id: int) -> dict[int, Ballot]:
+    """Ballots of a meeting keyed by agenda item (one query), for the meeting page."""
+    return queries.ballots_for_meeting(meeting_id)
