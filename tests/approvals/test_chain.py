@@ -214,6 +214,16 @@ def test_an_approved_card_is_public_exported_and_verifiable(app, db, client_as, 
     embedded = export.embedded_content(pdf.data)
     assert embedded is not None and hashlib.sha256(embedded).hexdigest() == sub.fingerprint
     assert sub.fingerprint in export.pdf_text(pdf.data)
+    import pypdfium2 as pdfium
+
+    rendered = pdfium.PdfDocument(pdf.data)
+    for index in (0, len(rendered) - 1):  # the first and the last page are drawn, not blank
+        image = rendered[index].render(scale=1).to_pil().convert("L")
+        dark = sum(image.histogram()[:200])  # pixels darker than light grey
+        assert dark > 0.01 * image.width * image.height, (index, dark)
+    rendered.close()
+    meeting_page = udp.get(f"/incontri/{meeting.id}").get_data(as_text=True)
+    assert 'data-testid="item-ballot"' in meeting_page and "Approvato" in meeting_page
     docx = anonymous.get(f"/pubblico/{sid}/documento.docx")
     assert hashlib.sha256(export.embedded_content(docx.data)).hexdigest() == sub.fingerprint
     # the DOCX budget table holds the card's budget lines, as stored
@@ -576,3 +586,49 @@ def test_home_and_approvals_pages_do_not_grow_with_submissions(app, db, client_a
         counts.append((home(), overview()))
         assert page.status_code == 200
     assert counts[0] == counts[1], counts
+
+
+def test_the_ballot_is_followed_live(app, db, client_as, body, live_server, socket_client):
+    """Mayors' pages learn of each vote and of the closing without reloading (the ballot page's script)."""
+    import time
+
+    card = _povertà_card(db, body)
+    sid, meeting, udp = _to_vote(db, client_as, card)
+    udp.post(f"/incontri/{meeting.id}/avvia")
+    ballot = _ballot(db, sid)
+    chair = http_session(live_server, "udp@example.org")
+    mayor = http_session(live_server, "sindaco@example.org")
+
+    def post(session: Any, page: str, path: str, data: dict[str, str]) -> int:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(live_server.url + page).text).group(1)
+        return session.post(live_server.url + path, data={"csrf_token": token, **data}, allow_redirects=False).status_code
+
+    assert post(mayor, f"/incontri/{meeting.id}", f"/incontri/{meeting.id}/registrazione",
+                {"code": _checkin_code(db, meeting.id)}) in (302, 303)
+    screen = socket_client("delegato@example.org", transports=["polling"])
+    assert screen.call("room.join", {"room": f"meeting:{meeting.id}"}, timeout=5)["ok"] is True
+    outsider = socket_client("disabilita@example.org", transports=["polling"])
+    assert outsider.call("room.join", {"room": f"meeting:{meeting.id}"}, timeout=5)["ok"] is False
+    page = f"/votazioni/{ballot.id}"
+    assert post(chair, page, f"{page}/apri", {}) == 303
+    assert post(mayor, page, f"{page}/voto", {"choice": "favorevole"}) == 303
+    assert post(chair, page, f"{page}/chiudi", {}) == 303
+
+    def wait(predicate: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for name, data in list(screen.received):
+                if name == "ballot.updated" and predicate(data):
+                    return data
+            time.sleep(0.02)
+        raise AssertionError(screen.received)
+
+    assert wait(lambda d: d.get("votes") == 1)["status"] == "aperta"
+    assert wait(lambda d: d["status"] == "chiusa")["outcome"] in {"approvata", "respinta", "senza_quorum"}
+
+
+def _checkin_code(db: Any, meeting_id: int) -> str:
+    from pdz.meetings.models import Meeting
+
+    db.session.expire_all()
+    return db.session.get(Meeting, meeting_id).checkin_code
