@@ -34,7 +34,7 @@ def load_plan(ident: int) -> PlanDocument | None:
 
 def plan_title(plan: PlanDocument) -> str:
     if plan.kind == DocKind.PIANO_DI_ZONA:
-        return f"Piano di Zona {plan.cycle.name}"
+        return f"Piano di Zona {plan.cycle.label}"
     return f"{TITLES[plan.kind]} {plan.year}"
 
 

@@ -19,7 +19,7 @@ from ..demo import Demo
 from ..extensions import db
 from ..meetings import services as meetings
 from ..meetings.models import AttendanceStatus, Meeting, MeetingStatus
-from ..tavoli.models import Body, BodyKind, Membership
+from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
 from . import assembly, services
 from .models import DocKind, Submission
 
@@ -57,7 +57,10 @@ def _run(cycle: PlanningCycle) -> None:
     for card in to_vote + others:
         loaded = card_queries.card_page(card.id)
         _, fingerprint = services.current_content(DocKind.CARD, loaded)
-        submitted.append(services.submit(DocKind.CARD, loaded, expected_fingerprint=fingerprint, actor=udp))
+        submitter = db.session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
+            Membership.body_id == card.body_id, Membership.ended_at.is_(None),
+            Membership.role.in_(list(COORDINATOR_ROLES))).order_by(Membership.id).limit(1)) or udp
+        submitted.append(services.submit(DocKind.CARD, loaded, expected_fingerprint=fingerprint, actor=submitter))
     db.session.flush()
     for sub in submitted[:len(to_vote)]:
         services.forward(sub, version=sub.version, note="Coerente con il mandato e con il budget d'Ambito.", actor=udp)
@@ -66,6 +69,42 @@ def _run(cycle: PlanningCycle) -> None:
                            actor=udp)
     _assemblea_vote(submitted[:len(to_vote)], udp)
     _plans(cycle, udp)
+    _backdate()
+
+
+# When each step happened in the demo story (the services stamp "now"): cards sent in January 2026, examined
+# by the UdP Integrato at the end of January, voted on 12 February; the rest this autumn.
+STEP_DATES = {"inviata": (2026, 1, 15), "inoltrata": (2026, 1, 27), "iscritta_odg": (2026, 2, 2)}
+
+
+def _backdate() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from .models import Ballot, SubmissionEvent, Vote
+
+    ballots = {b.submission_id: b for b in db.session.scalars(select(Ballot))}
+    for n, sub in enumerate(db.session.scalars(select(Submission).order_by(Submission.id))):
+        ballot = ballots.get(sub.id)
+        if ballot is not None:
+            start = ballot.meeting.starts_at + timedelta(minutes=10 * n)
+            ballot.opened_at, ballot.closed_at = start, start + timedelta(minutes=8)
+            for vote in db.session.scalars(select(Vote).where(Vote.ballot_id == ballot.id)):
+                vote.cast_at = start + timedelta(minutes=4)
+        autumn = datetime(2026, 10, 20, 9, 0, tzinfo=UTC) + timedelta(days=n)
+        for event in db.session.scalars(select(SubmissionEvent).where(SubmissionEvent.submission_id == sub.id)):
+            if ballot is not None and event.action.value in STEP_DATES:
+                event.at = datetime(*STEP_DATES[event.action.value], 10, n, tzinfo=UTC)
+            elif ballot is not None:
+                opened, closed = ballot.opened_at, ballot.closed_at
+                assert opened is not None and closed is not None
+                event.at = opened if event.action.value == "votazione_aperta" else closed
+            else:
+                event.at = autumn + timedelta(days=3 if event.action.value != "inviata" else 0, hours=event.id % 5)
+            if event.action.value == "inviata":
+                sub.submitted_at = event.at
+            if event.action.value in {"approvata", "respinta", "restituita"}:
+                sub.decided_at = event.at
+    db.session.flush()
 
 
 def _assemblea_vote(subs: list[Submission], udp: User) -> None:

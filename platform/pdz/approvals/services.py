@@ -251,7 +251,8 @@ def _event(submission: Submission, action: EventAction, actor: User, note: str =
            step_index: int | None = None) -> SubmissionEvent:
     index = submission.step_index if step_index is None else step_index
     step = submission.steps[index] if index < len(submission.steps) else {}
-    event = SubmissionEvent(submission_id=submission.id, step_index=index, body_kind=step.get("body_kind", ""),
+    body_kind = "" if action == EventAction.SUBMITTED else step.get("body_kind", "")
+    event = SubmissionEvent(submission_id=submission.id, step_index=index, body_kind=body_kind,
                             action=action, actor_id=actor.id, note_source=note,
                             note_html=str(render_markdown(note)) if note else "", data=data or {})
     db.session.add(event)
