@@ -124,7 +124,7 @@ def upgrade():
     sa.Column('closed_at', pdz.db.UTCDateTime(), nullable=True),
     sa.Column('outcome', sa.String(length=20), nullable=True),
     sa.Column('tally', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_items.id'], name=op.f('fk_ballots_agenda_item_id_agenda_items')),
+    sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_items.id'], name=op.f('fk_ballots_agenda_item_id_agenda_items'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_ballots_meeting_id_meetings')),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_ballots_submission_id_submissions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ballots')),

@@ -312,9 +312,12 @@ def test_sending_back_needs_a_reason_and_starts_a_new_round(app, db, client_as, 
 def test_a_version_under_review_cannot_be_sent_twice(app, db, client_as, body):
     card = _povertà_card(db, body)
     coord = client_as("coord.pubblico@example.org")
-    _submit_card(coord, card.id)
     url = f"/schede/{card.id}/approvazione"
-    response = coord.post(url, data={"fingerprint": _fingerprint(coord, url)}, follow_redirects=True)
+    fingerprint = _fingerprint(coord, url)
+    _submit_card(coord, card.id)
+    page = coord.get(url).get_data(as_text=True)
+    assert "è in approvazione" in page and not FP.search(page)  # no submit form while a version travels
+    response = coord.post(url, data={"fingerprint": fingerprint}, follow_redirects=True)
     assert "già in approvazione" in response.get_data(as_text=True)
 
 
@@ -632,3 +635,105 @@ def _checkin_code(db: Any, meeting_id: int) -> str:
 
     db.session.expire_all()
     return db.session.get(Meeting, meeting_id).checkin_code
+
+
+
+# --- found in review: each with the test that would have caught it ----------------------------------
+
+
+def _assemblea_member(db: Any, email: str, role: str, comune: str) -> None:
+    """Adds a person to the Assemblea for a comune (a member without a seat, e.g. an observer)."""
+    from pdz.accounts.models import User
+    from pdz.orgs.models import Organisation
+    from pdz.tavoli.models import Body, Membership
+
+    assemblea = db.session.scalar(select(Body).where(Body.kind == "assemblea_sindaci"))
+    user = db.session.scalar(select(User).where(User.email == email))
+    org = db.session.scalar(select(Organisation).where(Organisation.name == f"Comune di {comune}"))
+    db.session.add(Membership(body_id=assemblea.id, user_id=user.id, organisation_id=org.id, role=role))
+    db.session.commit()
+
+
+def test_only_a_seat_holder_or_their_delegate_votes_for_a_comune(app, db, client_as, body):
+    """An observer sitting for Offanengo neither votes for it nor makes it present for the quorum."""
+    from pdz.approvals.models import Vote
+
+    _assemblea_member(db, "osservatore@example.org", "osservatore", "Offanengo")
+    card = _povertà_card(db, body)
+    sid, meeting, udp = _to_vote(db, client_as, card)
+    udp.post(f"/incontri/{meeting.id}/avvia")
+    observer = client_as("osservatore@example.org")
+    _checkin(db, observer, meeting.id)
+    ballot = _ballot(db, sid)
+    udp.post(f"/votazioni/{ballot.id}/apri")
+    observer.post(f"/votazioni/{ballot.id}/voto", data={"choice": "contrario"})
+    assert "Non hai diritto di voto" in _flash(observer, f"/votazioni/{ballot.id}")
+    assert db.session.scalar(select(func.count(Vote.id)).where(Vote.ballot_id == ballot.id)) == 0
+    sindaco = client_as("sindaco@example.org")  # the mayor of Offanengo still votes for it
+    _checkin(db, sindaco, meeting.id)
+    sindaco.post(f"/votazioni/{ballot.id}/voto", data={"choice": "favorevole"})
+    assert db.session.scalar(select(func.count(Vote.id)).where(Vote.ballot_id == ballot.id)) == 1
+    # the meeting cannot be concluded while its vote is open, nor can anyone vote once it is closed
+    assert "votazione ancora aperta" in client_as("udp@example.org").post(
+        f"/incontri/{meeting.id}/chiudi", follow_redirects=True).get_data(as_text=True)
+    udp.post(f"/votazioni/{ballot.id}/chiudi")
+    tally = _ballot(db, sid).tally
+    assert tally["seats_present"] == 1  # the observer did not make a second seat present
+    udp.post(f"/votazioni/{ballot.id}/apri")
+    assert _ballot(db, sid).status == "chiusa"  # a closed vote is never reopened
+
+
+def test_a_vote_scheduled_in_a_cancelled_meeting_can_be_scheduled_again(app, db, client_as, body):
+    from pdz.approvals.models import Ballot
+
+    card = _povertà_card(db, body)
+    sid, meeting, udp = _to_vote(db, client_as, card)
+    again = udp.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": meeting.id}, follow_redirects=True)
+    assert "ordine del giorno di un incontro" in again.get_data(as_text=True)
+    assert udp.post(f"/incontri/{meeting.id}/annulla").status_code in (302, 303)
+    from pdz.meetings.models import Meeting
+    from pdz.tavoli.models import Body
+
+    later = db.session.scalar(select(Meeting).join(Body, Body.id == Meeting.body_id).where(
+        Body.kind == "assemblea_sindaci", Meeting.status == "convocata", Meeting.id != meeting.id))
+    assert udp.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": later.id}).status_code == 303
+    assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.submission_id == sid)) == 2
+
+
+def test_a_chain_always_ends_with_the_deciding_vote(app, db, client_as):
+    udp = client_as("udp@example.org")
+    review_only = udp.post("/approvazioni/catene", data={"document_kind": "piano_di_zona",
+                                                         "body_kind_0": "udp_integrato", "mode_0": "esame"})
+    assert review_only.status_code == 422
+    assert udp.post("/approvazioni/catene", data={"document_kind": "nonsense", "body_kind_0": "udp_integrato",
+                                                  "mode_0": "voto"}).status_code == 422
+
+
+def test_a_copy_whose_visible_text_was_edited_does_not_verify(app, db):
+    """The embedded data alone is not enough: the text a reader sees must be the approved one."""
+    import zipfile
+
+    from pdz.approvals.models import Submission
+
+    sub = db.session.scalar(select(Submission).where(Submission.status == "approvata").limit(1))
+    client = app.test_client()
+    original = client.get(f"/pubblico/{sub.id}/documento.docx").data
+    edited = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(original)) as source, zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                assert b"Totale stimato" in data
+                data = data.replace(b"Totale stimato", b"Totale stimato (rivisto)")
+            target.writestr(info, data)
+    ok = client.post("/verifica", data={"file": (io.BytesIO(original), "copia.docx")}, content_type="multipart/form-data")
+    assert "corrisponde alla versione approvata" in ok.get_data(as_text=True)
+    ko = client.post("/verifica", data={"file": (io.BytesIO(edited.getvalue()), "copia.docx")},
+                     content_type="multipart/form-data")
+    assert ko.status_code == 422 and "NON corrisponde" in ko.get_data(as_text=True)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        target.writestr("customXml/pdz-content.json", b"{" + b" " * (6 * 1024 * 1024) + b"}")
+    refused = client.post("/verifica", data={"file": (io.BytesIO(bomb.getvalue()), "x.docx")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422

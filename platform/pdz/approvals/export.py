@@ -279,12 +279,21 @@ def _pdf_attachment(data: bytes) -> bytes | None:
     return bytes(found[0]) if found else None
 
 
+MAX_PART_BYTES = 5 * 1024 * 1024  # far above any real plan; an upload claiming more is refused unread
+
+
 def _docx_part(data: bytes) -> bytes | None:
-    doc = docx.Document(BytesIO(data))
-    for rel in doc.part.rels.values():
-        if rel.reltype == CONTENT_RELTYPE and not rel.is_external:
-            return bytes(rel.target_part.blob)
-    return None
+    """Only the one part is read, and only if its declared size is sane: a public upload may be a zip bomb."""
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        try:
+            info = archive.getinfo(DOCX_PARTNAME.lstrip("/"))
+        except KeyError:
+            return None
+        if info.file_size > MAX_PART_BYTES:
+            return None
+        with archive.open(info) as part:
+            blob = part.read(MAX_PART_BYTES + 1)
+        return blob if len(blob) <= MAX_PART_BYTES else None
 
 
 def embedded_content(data: bytes) -> bytes | None:
@@ -307,3 +316,29 @@ def docx_tables(data: bytes) -> list[list[list[str]]]:
 
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+
+
+MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
+_URL = re.compile(r"https?://\S+")
+
+
+def _normalised(text: str) -> str:
+    return " ".join(_URL.sub("", text).split())
+
+
+def visible_text(data: bytes) -> str | None:
+    """The text a reader sees in a PDF or DOCX (URLs removed, whitespace collapsed); None for other files."""
+    try:
+        if data.startswith(b"%PDF"):
+            return _normalised(pdf_text(data))
+        if data.startswith(b"PK") and zipfile.is_zipfile(BytesIO(data)):
+            with zipfile.ZipFile(BytesIO(data)) as archive:
+                if sum(i.file_size for i in archive.infolist()) > MAX_ARCHIVE_BYTES:
+                    return None
+            document_ = docx.Document(BytesIO(data))
+            parts = [p.text for p in document_.paragraphs]
+            parts += [cell.text for table in document_.tables for row in table.rows for cell in row.cells]
+            return _normalised("\n".join(parts))
+    except Exception:  # a damaged file has no readable text
+        return None
+    return None

@@ -160,7 +160,7 @@ class Ballot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id"), unique=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), unique=True)
     status: Mapped[BallotStatus] = mapped_column(StrEnumType(BallotStatus, 20), default=BallotStatus.SCHEDULED)
     version: Mapped[int] = mapped_column(default=1)
     opened_at: Mapped[datetime | None]

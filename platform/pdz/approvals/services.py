@@ -68,7 +68,7 @@ DEFAULT_CHAINS: dict[DocKind, list[dict[str, str]]] = {
                             {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
 }
 STEP_BODY_KINDS = (BodyKind.UDP_INTEGRATO, BodyKind.COMITATO_RISTRETTO, BodyKind.ASSEMBLEA_SINDACI,
-                   BodyKind.COORDINAMENTO_TECNICO, BodyKind.UDP)
+                   BodyKind.COORDINAMENTO_TECNICO)
 
 
 def _plain(steps: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -94,8 +94,8 @@ def configure_chain(kind: DocKind, steps: list[dict[str, str]], *, actor: User) 
                                              k=label(BodyKind(step["body_kind"])))})
     if len({s["body_kind"] for s in steps}) != len(steps):
         raise Invalid(errors={"steps": _("Lo stesso organismo non può comparire due volte nella catena.")})
-    if any(s["mode"] == StepMode.VOTE for s in steps[:-1]):
-        raise Invalid(errors={"steps": _("La votazione può essere solo l'ultimo passaggio.")})
+    if any(s["mode"] == StepMode.VOTE for s in steps[:-1]) or steps[-1]["mode"] != StepMode.VOTE:
+        raise Invalid(errors={"steps": _("L'ultimo passaggio, e solo quello, è la votazione dell'organismo che decide.")})
     chain = db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == kind))
     if chain is None:
         chain = ApprovalChain(document_kind=kind)
@@ -159,13 +159,14 @@ def _notice_text(submission: Submission) -> str:
     return _("«%(t)s» è stata respinta.", t=title)
 
 
-def _notify(submission: Submission, *, actor: User) -> None:
-    """In-app notice (and mail) to each person who must act next; the notice's body is one they can read."""
-    text = _notice_text(submission)
-    url = url_for("approvals.submission", submission_id=submission.id)
+def _notify(submission: Submission, *, actor: User, people: list[User] | None = None, text: str | None = None,
+            url: str | None = None) -> None:
+    """In-app notice (and mail, as each person prefers) to whoever must act next; its body is one they can read."""
+    text = text or _notice_text(submission)
+    url = url or url_for("approvals.submission", submission_id=submission.id)
     base = current_app.config["PDZ_BASE_URL"].rstrip("/")
     target_body = step_body(submission) if submission.status in OPEN_STATUSES else None
-    for user in _people_to_act(submission):
+    for user in people if people is not None else _people_to_act(submission):
         if user.id == actor.id:
             continue
         body = target_body if target_body is not None and policy.membership(user, target_body) else submission.body
@@ -326,8 +327,13 @@ def vote_meetings(submission: Submission) -> list[Meeting]:
 
 
 def pending_ballot(submission: Submission) -> Ballot | None:
-    return db.session.scalar(select(Ballot).where(Ballot.submission_id == submission.id,
-                                                  Ballot.status != BallotStatus.CLOSED).limit(1))
+    """The ballot still to be held: open, or scheduled in a meeting that has not ended or been cancelled."""
+    live = [MeetingStatus.DRAFT, MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS]
+    return db.session.scalar(
+        select(Ballot).join(Meeting, Meeting.id == Ballot.meeting_id)
+        .where(Ballot.submission_id == submission.id,
+               (Ballot.status == BallotStatus.OPEN) | ((Ballot.status == BallotStatus.SCHEDULED) & Meeting.status.in_(live))
+               ).limit(1))
 
 
 def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> Ballot:
@@ -341,6 +347,7 @@ def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> B
         raise Invalid(errors={"meeting_id": _("L'incontro scelto non è dell'organismo che deve votare.")})
     if pending_ballot(submission) is not None:
         raise Invalid(_("Il documento è già all'ordine del giorno di un incontro."))
+    _transition(submission, submission.version)  # of two simultaneous schedulings, one wins
     item = meetings.add_agenda_item(
         meeting, title=_("Votazione: %(t)s", t=submission.title)[:200],
         description=_("Documento in votazione, impronta SHA-256 %(f)s.", f=submission.fingerprint),
@@ -350,6 +357,13 @@ def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> B
     db.session.flush()
     _event(submission, EventAction.SCHEDULED, actor, data={"meeting_id": meeting.id, "ballot_id": ballot.id})
     audit.record(actor, "approval.vote_scheduled", submission, {"meeting_id": meeting.id, "ballot_id": ballot.id})
+    voters = list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.body_id == meeting.body_id, Membership.ended_at.is_(None),
+               Membership.role.in_(list(meetings.SEAT_ROLES)), User.active.is_(True)).order_by(User.id)))
+    _notify(submission, actor=actor, people=voters,
+            text=_("«%(t)s» sarà votata nell'incontro «%(m)s»: leggila prima della seduta.", t=submission.title,
+                   m=meeting.title), url=url_for("approvals.ballot", ballot_id=ballot.id))
     return ballot
 
 
@@ -373,6 +387,8 @@ def open_ballot(ballot: Ballot, *, actor: User) -> Ballot:
         raise Invalid(_("Si vota solo durante l'incontro: avvia prima l'incontro."))
     if ballot.status != BallotStatus.SCHEDULED:
         raise Invalid(_("Questa votazione è già stata aperta."))
+    if ballot.submission.status != SubmissionStatus.AWAITING_VOTE:
+        raise Invalid(_("Il documento non è più in attesa di votazione."))
     _ballot_transition(ballot, BallotStatus.SCHEDULED, status=BallotStatus.OPEN, opened_at=utcnow())
     submission = ballot.submission
     _event(submission, EventAction.VOTE_OPENED, actor, data={"ballot_id": ballot.id})
@@ -395,11 +411,13 @@ def _seat_for(ballot: Ballot, user: User) -> tuple[Seat, Attendance]:
     if row is None or not row.counts_now:
         raise Invalid(_("Può votare solo chi risulta presente all'incontro (di persona o per delega)."))
     rule = meetings.rule_for(meeting.body)
+    holder = row.stands_for_id or user.id  # a delegate votes with the seat of the member they stand for
     member = db.session.scalar(select(Membership).where(
-        Membership.body_id == meeting.body_id, Membership.organisation_id == row.organisation_id,
-        Membership.ended_at.is_(None), Membership.role.in_(list(meetings.SEAT_ROLES))).limit(1))
+        Membership.body_id == meeting.body_id, Membership.user_id == holder,
+        Membership.organisation_id == row.organisation_id, Membership.ended_at.is_(None),
+        Membership.role.in_(list(meetings.SEAT_ROLES))).limit(1))
     if member is None:
-        raise Invalid(_("Il tuo ente non ha diritto di voto in questo organismo."))
+        raise Invalid(_("Non hai diritto di voto in questo organismo: votano i componenti con seggio (o chi ne ha la delega)."))
     org = row.organisation
     weight = 1
     if rule.weighted:
@@ -414,7 +432,7 @@ def cast_vote(ballot: Ballot, choice: str, *, actor: User) -> Vote:
         choice_ = VoteChoice(choice)
     except ValueError:
         raise Invalid(errors={"choice": _("Scegli favorevole, contrario o astenuto.")}) from None
-    if ballot.status != BallotStatus.OPEN:
+    if ballot.status != BallotStatus.OPEN or ballot.meeting.status != MeetingStatus.IN_PROGRESS:
         raise Invalid(_("La votazione non è aperta: non è possibile votare ora."))
     seat, _row = _seat_for(ballot, actor)
     existing = db.session.scalar(select(Vote).where(Vote.ballot_id == ballot.id, Vote.organisation_id == seat.organisation_id))
@@ -456,7 +474,8 @@ def tally(ballot: Ballot) -> dict[str, Any]:
     for choice, count, weight in rows:
         counts[str(choice)], weights[str(choice)] = int(count), int(weight)
     measure = weights if rule.weighted else counts
-    present = state.present  # seats (or their population) present when the vote closes
+    # seats (or their population) present when the vote closes; a seat that voted and then left still counts
+    present = max(state.present, sum(measure.values()))
     majority = rule.majority
     if state.applies and not state.reached:
         outcome = BallotOutcome.NO_QUORUM
@@ -492,6 +511,8 @@ def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
     policy.require(actor, "ballot.manage", ballot)
     if ballot.status != BallotStatus.OPEN:
         raise Invalid(_("Questa votazione non è aperta."))
+    if ballot.submission.status != SubmissionStatus.AWAITING_VOTE:
+        raise Invalid(_("Il documento non è più in attesa di votazione."))
     _ballot_transition(ballot, BallotStatus.OPEN, status=BallotStatus.CLOSED, closed_at=utcnow())
     result = tally(ballot)
     ballot.outcome, ballot.tally = BallotOutcome(result["outcome"]), result
@@ -515,6 +536,9 @@ def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
                                                                    "outcome": result["outcome"]})
     if submission.status != SubmissionStatus.AWAITING_VOTE:
         _notify(submission, actor=actor)
+    else:  # no quorum: the Ufficio di Piano must put it on another meeting's agenda
+        _notify(submission, actor=actor, text=_("«%(t)s» non è stata votata per mancanza del numero legale: va "
+                                                "iscritta a un altro incontro.", t=submission.title))
     return ballot
 
 

@@ -288,7 +288,10 @@ def chains() -> Any:
     kinds = list(DocKind)
     status = 200
     if request.method == "POST":
-        kind = DocKind(request.form.get("document_kind", DocKind.CARD.value))
+        try:
+            kind = DocKind(request.form.get("document_kind", ""))
+        except ValueError:
+            abort(422)
         steps = []
         for n in range(4):
             body_kind = request.form.get(f"body_kind_{n}", "")
@@ -424,11 +427,25 @@ def verify() -> Any:
             else:
                 found = doc.fingerprint_bytes(embedded)
                 result = _match(found, _("Impronta ricalcolata dal file: %(f)s", f=found))
+                if result.get("sub") is not None and not _same_visible_text(result["sub"], data):
+                    result = {"ok": False, "how": result["how"], "sub": result["sub"], "message": _(
+                        "Il file contiene i dati di una versione approvata, ma il testo che si legge nel file è stato "
+                        "modificato: la copia NON corrisponde.")}
+                    status = 422
         elif typed:
             result = _match(typed, _("Impronta cercata: %(f)s", f=typed))
         else:
             result, status = {"ok": False, "message": _("Inserisci l'impronta stampata sul documento oppure carica il file.")}, 422
     return render_template("approvals/verify.html", result=result), status
+
+
+def _same_visible_text(sub: Submission, data: bytes) -> bool:
+    """A PDF or DOCX must also read as the platform renders that version (JSON files are the content itself)."""
+    seen = export.visible_text(data)
+    if seen is None:
+        return not (data.startswith(b"%PDF") or data.startswith(b"PK"))
+    fmt = "pdf" if data.startswith(b"%PDF") else "docx"
+    return export.visible_text(_export(sub, fmt, public_copy=True).get_data()) == seen
 
 
 def _match(fingerprint: str, how: str) -> dict[str, Any]:

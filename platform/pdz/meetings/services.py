@@ -469,6 +469,11 @@ def start_meeting(meeting: Meeting, *, actor: User) -> Meeting:
 def conclude_meeting(meeting: Meeting, *, actor: User) -> Meeting:
     policy.require(actor, "meeting.manage", meeting)
     _status_in(meeting, MeetingStatus.IN_PROGRESS, message=_("Si può chiudere solo un incontro in corso."))
+    from ..approvals.models import Ballot, BallotStatus  # votes held in the meeting (the approval chain)
+
+    if db.session.scalar(select(Ballot.id).where(Ballot.meeting_id == meeting.id, Ballot.status == BallotStatus.OPEN)
+                         .limit(1)) is not None:
+        raise Invalid(_("C'è una votazione ancora aperta: chiudila prima di concludere l'incontro."))
     meeting.status = MeetingStatus.CONCLUDED
     meeting.concluded_at = utcnow()
     meeting.checkin_code = None
@@ -662,9 +667,11 @@ def quorum(meeting: Meeting) -> QuorumState:
     rule = rule_for(meeting.body)
     seats: dict[int, int] = {}
     names: dict[int, str] = {}
+    holders: set[int] = set()  # people holding a seat: their presence (or their delegate's) counts
     for membership in _members(meeting.body):
         if membership.role not in SEAT_ROLES:
             continue
+        holders.add(membership.user_id)
         org = membership.organisation
         weight = 1
         if rule.weighted:
@@ -673,7 +680,8 @@ def quorum(meeting: Meeting) -> QuorumState:
         seats[org.id] = weight
         names[org.id] = org.name
     attendances = db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
-    present = {a.organisation_id for a in attendances if a.counts_now and a.organisation_id in seats}
+    present = {a.organisation_id for a in attendances if a.counts_now and a.organisation_id in seats
+               and (a.user_id in holders or a.stands_for_id in holders)}
     total = sum(seats.values())
     state = QuorumState(kind=rule.kind, weighted=rule.weighted, total=total, present=sum(seats[o] for o in present),
                         seats_total=len(seats), seats_present=len(present), present_orgs=sorted(names[o] for o in present))
