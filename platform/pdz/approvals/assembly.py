@@ -43,7 +43,7 @@ def approved_cards(cycle_id: int) -> tuple[list[doc.Content], dict[int, str]]:
     from .queries import approved_latest
 
     contents, fingerprints = [], {}
-    for sub in approved_latest(DocKind.CARD, cycle_id):
+    for sub in approved_latest(DocKind.CARD, cycle_id, with_content=True):
         contents.append(json.loads(sub.content))
         fingerprints[sub.document_id] = sub.fingerprint
     return contents, fingerprints
@@ -90,7 +90,7 @@ def plan_content(plan: PlanDocument) -> doc.Content:
 def ready(plan: PlanDocument) -> str | None:
     from .queries import approved_latest
 
-    if not approved_latest(DocKind.CARD, plan.cycle_id):
+    if not approved_latest(DocKind.CARD, plan.cycle_id, limit=1):
         return _("Non c'è ancora nessuna scheda obiettivo approvata da raccogliere in questo documento.")
     return None
 

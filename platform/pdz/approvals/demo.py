@@ -104,6 +104,14 @@ def _backdate() -> None:
                 sub.submitted_at = event.at
             if event.action.value in {"approvata", "respinta", "restituita"}:
                 sub.decided_at = event.at
+    # the notices of the story were mailed back then; those about decided documents have been read
+    from ..notifications.models import MailState, Notification
+
+    open_ids = {s.id for s in db.session.scalars(select(Submission).where(Submission.decided_at.is_(None)))}
+    for note in db.session.scalars(select(Notification).where(Notification.target_kind == "submission")):
+        note.mail_state = MailState.SENT
+        if note.target_id not in open_ids:
+            note.read_at = datetime(2026, 2, 20, 9, 0, tzinfo=UTC)
     db.session.flush()
 
 

@@ -10,7 +10,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from .. import policy
 from ..accounts.models import User
@@ -74,8 +74,10 @@ def ballots_for_meeting(meeting_id: int) -> dict[int, Ballot]:
         select(Ballot).where(Ballot.meeting_id == meeting_id).options(selectinload(Ballot.submission)))}
 
 
-def approved_latest(kind: DocKind | None = None, cycle_id: int | None = None) -> list[Submission]:
-    """The latest approved round of each document (optionally of one kind and cycle)."""
+def approved_latest(kind: DocKind | None = None, cycle_id: int | None = None, *, limit: int | None = None,
+                    with_content: bool = False) -> list[Submission]:
+    """The latest approved round of each document (optionally of one kind and cycle), newest decision first.
+    Lists leave the frozen content unloaded; the plan assembly asks for it."""
     newest = (select(Submission.document_kind, Submission.document_id, func.max(Submission.round).label("round"))
               .where(Submission.status == SubmissionStatus.APPROVED)
               .group_by(Submission.document_kind, Submission.document_id).subquery())
@@ -87,13 +89,18 @@ def approved_latest(kind: DocKind | None = None, cycle_id: int | None = None) ->
         stmt = stmt.where(Submission.document_kind == kind)
     if cycle_id is not None:
         stmt = stmt.where(Submission.cycle_id == cycle_id)
+    if not with_content:
+        stmt = stmt.options(defer(Submission.content, raiseload=True))
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))
 
 
 def open_submissions() -> list[Submission]:
     return list(db.session.scalars(
         select(Submission).where(Submission.status.in_([SubmissionStatus.IN_REVIEW, SubmissionStatus.AWAITING_VOTE]))
-        .options(selectinload(Submission.body)).order_by(Submission.submitted_at)))
+        .options(selectinload(Submission.body), defer(Submission.content, raiseload=True))
+        .order_by(Submission.submitted_at)))
 
 
 def plans(cycle_id: int) -> list[PlanDocument]:

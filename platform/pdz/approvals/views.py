@@ -276,7 +276,7 @@ def overview() -> Any:
     cycle = _running_cycle()
     return render_template(
         "approvals/overview.html", open_subs=queries.visible(current_user, queries.open_submissions()),
-        approved=queries.approved_latest()[:30], deadlines=services.deadlines(date.today(), cycle) if cycle else [],
+        approved=queries.approved_latest(limit=30), deadlines=services.deadlines(date.today(), cycle) if cycle else [],
         todo=queries.todo(current_user, date.today()), cycle=cycle)
 
 
