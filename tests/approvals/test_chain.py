@@ -737,3 +737,21 @@ def test_a_copy_whose_visible_text_was_edited_does_not_verify(app, db):
     refused = client.post("/verifica", data={"file": (io.BytesIO(bomb.getvalue()), "x.docx")},
                           content_type="multipart/form-data")
     assert refused.status_code == 422
+
+
+def test_the_public_list_is_paged_and_its_queries_do_not_grow(app, db, count_queries):
+    from pdz.approvals.models import Submission
+
+    anonymous = app.test_client()
+    _pile_up(db, 3)
+    with count_queries() as few:
+        assert anonymous.get("/pubblico/").status_code == 200
+    _pile_up(db, 120)
+    with count_queries() as many:
+        first = anonymous.get("/pubblico/").get_data(as_text=True)
+    assert few() == many()
+    approved = db.session.scalar(select(func.count(Submission.id)).where(Submission.status == "approvata"))
+    assert f"Pagina 1 di {-(-approved // 50)}" in first and first.count("/documento.pdf") == 50
+    last = anonymous.get(f"/pubblico/?pagina={-(-approved // 50)}").get_data(as_text=True)
+    assert last.count("/documento.pdf") == approved - 50 * (-(-approved // 50) - 1)
+    assert anonymous.get("/pubblico/?pagina=abc").status_code == 200

@@ -74,8 +74,16 @@ def ballots_for_meeting(meeting_id: int) -> dict[int, Ballot]:
         select(Ballot).where(Ballot.meeting_id == meeting_id).options(selectinload(Ballot.submission)))}
 
 
+def approved_count() -> int:
+    """How many documents have an approved version."""
+    documents = (select(Submission.document_kind, Submission.document_id)
+                 .where(Submission.status == SubmissionStatus.APPROVED)
+                 .group_by(Submission.document_kind, Submission.document_id).subquery())
+    return db.session.scalar(select(func.count()).select_from(documents)) or 0
+
+
 def approved_latest(kind: DocKind | None = None, cycle_id: int | None = None, *, limit: int | None = None,
-                    with_content: bool = False) -> list[Submission]:
+                    offset: int = 0, with_content: bool = False) -> list[Submission]:
     """The latest approved round of each document (optionally of one kind and cycle), newest decision first.
     Lists leave the frozen content unloaded; the plan assembly asks for it."""
     newest = (select(Submission.document_kind, Submission.document_id, func.max(Submission.round).label("round"))
@@ -92,7 +100,7 @@ def approved_latest(kind: DocKind | None = None, cycle_id: int | None = None, *,
     if not with_content:
         stmt = stmt.options(defer(Submission.content, raiseload=True))
     if limit is not None:
-        stmt = stmt.limit(limit)
+        stmt = stmt.limit(limit).offset(offset)
     return list(db.session.scalars(stmt))
 
 

@@ -389,10 +389,17 @@ def _public_or_404(submission_id: int) -> Submission:
     return sub
 
 
+PUBLIC_PAGE_SIZE = 50
+
+
 @bp.get("/pubblico/")
 @public
 def public_list() -> Any:
-    return render_template("approvals/public_list.html", subs=queries.approved_latest())
+    total = queries.approved_count()
+    pages = max(1, -(-total // PUBLIC_PAGE_SIZE))
+    page = min(max(1, parse_int(request.args.get("pagina")) or 1), pages)
+    subs = queries.approved_latest(limit=PUBLIC_PAGE_SIZE, offset=(page - 1) * PUBLIC_PAGE_SIZE)
+    return render_template("approvals/public_list.html", subs=subs, page=page, pages=pages, total=total)
 
 
 @bp.get("/pubblico/<int:submission_id>")
