@@ -78,6 +78,7 @@ def upgrade():
         batch_op.create_index('ix_submissions_document', ['document_kind', 'document_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_submissions_fingerprint'), ['fingerprint'], unique=False)
         batch_op.create_index(batch_op.f('ix_submissions_status'), ['status'], unique=False)
+        batch_op.create_index('ix_submissions_status_decided', ['status', 'decided_at', 'document_kind', 'document_id', 'round'], unique=False)
 
     op.create_table('plan_entries',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -181,6 +182,7 @@ def downgrade():
 
     op.drop_table('plan_entries')
     with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_submissions_status_decided')
         batch_op.drop_index(batch_op.f('ix_submissions_status'))
         batch_op.drop_index(batch_op.f('ix_submissions_fingerprint'))
         batch_op.drop_index('ix_submissions_document')

@@ -69,6 +69,8 @@ class Submission(Base):
     __table_args__ = (
         UniqueConstraint("document_kind", "document_id", "round"),
         Index("ix_submissions_document", "document_kind", "document_id"),
+        # covers the "latest approved version of each document" lists without reading the frozen content
+        Index("ix_submissions_status_decided", "status", "decided_at", "document_kind", "document_id", "round"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_kind: Mapped[DocKind] = mapped_column(StrEnumType(DocKind, 30))
