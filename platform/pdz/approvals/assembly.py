@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -50,21 +50,11 @@ def approved_cards(cycle_id: int) -> tuple[list[doc.Content], dict[int, str]]:
 
 
 def _indicator_values(indicator_ids: list[int]) -> dict[int, list[dict[str, str]]]:
-    """Latest value of each period for the given indicators, in one query."""
-    from ..evaluation.models import IndicatorValue
+    """Latest value of each period for the given indicators (monitoring's read side), as plain data."""
+    from ..evaluation.queries import latest_values
 
-    if not indicator_ids:
-        return {}
-    newest = (select(IndicatorValue.indicator_id, IndicatorValue.period, func.max(IndicatorValue.version).label("v"))
-              .where(IndicatorValue.indicator_id.in_(indicator_ids))
-              .group_by(IndicatorValue.indicator_id, IndicatorValue.period).subquery())
-    rows = db.session.scalars(select(IndicatorValue).join(
-        newest, (newest.c.indicator_id == IndicatorValue.indicator_id) & (newest.c.period == IndicatorValue.period)
-        & (newest.c.v == IndicatorValue.version)).order_by(IndicatorValue.indicator_id, IndicatorValue.period))
-    out: dict[int, list[dict[str, str]]] = {}
-    for row in rows:
-        out.setdefault(row.indicator_id, []).append({"period": row.period, "value": row.value, "note": row.note})
-    return out
+    return {indicator_id: [{"period": v.period, "value": v.value, "note": v.note} for v in rows]
+            for indicator_id, rows in latest_values(indicator_ids).items()}
 
 
 def plan_content(plan: PlanDocument) -> doc.Content:

@@ -57,9 +57,8 @@ def _run(cycle: PlanningCycle) -> None:
     for card in to_vote + others:
         loaded = card_queries.card_page(card.id)
         _, fingerprint = services.current_content(DocKind.CARD, loaded)
-        submitter = db.session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
-            Membership.body_id == card.body_id, Membership.ended_at.is_(None),
-            Membership.role.in_(list(COORDINATOR_ROLES))).order_by(Membership.id).limit(1)) or udp
+        coordinators = services.members_with(card.body_id, COORDINATOR_ROLES)
+        submitter = coordinators[0] if coordinators else udp
         submitted.append(services.submit(DocKind.CARD, loaded, expected_fingerprint=fingerprint, actor=submitter))
     db.session.flush()
     for sub in submitted[:len(to_vote)]:

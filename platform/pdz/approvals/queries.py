@@ -76,22 +76,27 @@ def ballots_for_meeting(meeting_id: int) -> dict[int, Ballot]:
 
 def approved_count() -> int:
     """How many documents have an approved version."""
-    documents = (select(Submission.document_kind, Submission.document_id)
-                 .where(Submission.status == SubmissionStatus.APPROVED)
-                 .group_by(Submission.document_kind, Submission.document_id).subquery())
+    documents = _latest_rounds(Submission.status == SubmissionStatus.APPROVED)
     return db.session.scalar(select(func.count()).select_from(documents)) or 0
+
+
+def _latest_rounds(*conditions: Any) -> Any:
+    """The newest round of each document among the submissions matching `conditions`, joinable on kind, id, round."""
+    return (select(Submission.document_kind, Submission.document_id, func.max(Submission.round).label("round"))
+            .where(*conditions).group_by(Submission.document_kind, Submission.document_id).subquery())
+
+
+def _is_round(newest: Any) -> Any:
+    return ((newest.c.document_kind == Submission.document_kind) & (newest.c.document_id == Submission.document_id)
+            & (newest.c.round == Submission.round))
 
 
 def approved_latest(kind: DocKind | None = None, cycle_id: int | None = None, *, limit: int | None = None,
                     offset: int = 0, with_content: bool = False) -> list[Submission]:
     """The latest approved round of each document (optionally of one kind and cycle), newest decision first.
     Lists leave the frozen content unloaded; the plan assembly asks for it."""
-    newest = (select(Submission.document_kind, Submission.document_id, func.max(Submission.round).label("round"))
-              .where(Submission.status == SubmissionStatus.APPROVED)
-              .group_by(Submission.document_kind, Submission.document_id).subquery())
-    stmt = (select(Submission).join(newest, (newest.c.document_kind == Submission.document_kind)
-                                    & (newest.c.document_id == Submission.document_id)
-                                    & (newest.c.round == Submission.round))
+    newest = _latest_rounds(Submission.status == SubmissionStatus.APPROVED)
+    stmt = (select(Submission).join(newest, _is_round(newest))
             .options(selectinload(Submission.body)).order_by(Submission.decided_at.desc(), Submission.id.desc()))
     if kind is not None:
         stmt = stmt.where(Submission.document_kind == kind)
@@ -164,11 +169,9 @@ def todo(user: User, today: date) -> list[Todo]:
                               "calendario"))
     coordinated = select(Membership.body_id).where(Membership.user_id == user.id, Membership.ended_at.is_(None),
                                                    Membership.role.in_(list(COORDINATOR_ROLES)))
-    newest = (select(Submission.document_kind, Submission.document_id, func.max(Submission.round).label("round"))
-              .group_by(Submission.document_kind, Submission.document_id).subquery())
+    newest = _latest_rounds()
     returned = db.session.scalars(
-        select(Submission).join(newest, (newest.c.document_kind == Submission.document_kind)
-                                & (newest.c.document_id == Submission.document_id) & (newest.c.round == Submission.round))
+        select(Submission).join(newest, _is_round(newest))
         .where(Submission.status.in_([SubmissionStatus.SENT_BACK, SubmissionStatus.REJECTED]),
                Submission.body_id.in_(coordinated)).order_by(Submission.decided_at))
     for sub in returned:

@@ -128,20 +128,19 @@ def _people_to_act(submission: Submission) -> list[User]:
     if submission.status in OPEN_STATUSES:
         step = submission.current_step
         assert step is not None
-        people = list(staff)
-        if step["mode"] == StepMode.REVIEW:
-            body = _step_body(step)
-            if body is not None:
-                people += list(db.session.scalars(
-                    select(User).join(Membership, Membership.user_id == User.id)
-                    .where(Membership.body_id == body.id, Membership.ended_at.is_(None),
-                           Membership.role.in_(list(COORDINATOR_ROLES)), User.active.is_(True))))
-        return list({u.id: u for u in people}.values())
-    coordinators = list(db.session.scalars(
+        body = _step_body(step) if step["mode"] == StepMode.REVIEW else None
+        people = staff + (members_with(body.id, COORDINATOR_ROLES) if body is not None else [])
+    else:
+        people = members_with(submission.body_id, COORDINATOR_ROLES) + staff
+    return list({u.id: u for u in people}.values())
+
+
+def members_with(body_id: int, roles: Any) -> list[User]:
+    """The active people holding one of `roles` in a body, in a stable order."""
+    return list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.body_id == submission.body_id, Membership.ended_at.is_(None),
-               Membership.role.in_(list(COORDINATOR_ROLES)), User.active.is_(True))))
-    return list({u.id: u for u in coordinators + staff}.values())
+        .where(Membership.body_id == body_id, Membership.ended_at.is_(None), Membership.role.in_(list(roles)),
+               User.active.is_(True)).order_by(Membership.id)))
 
 
 def _notice_text(submission: Submission) -> str:
@@ -357,11 +356,7 @@ def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> B
     db.session.flush()
     _event(submission, EventAction.SCHEDULED, actor, data={"meeting_id": meeting.id, "ballot_id": ballot.id})
     audit.record(actor, "approval.vote_scheduled", submission, {"meeting_id": meeting.id, "ballot_id": ballot.id})
-    voters = list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.body_id == meeting.body_id, Membership.ended_at.is_(None),
-               Membership.role.in_(list(meetings.SEAT_ROLES)), User.active.is_(True)).order_by(User.id)))
-    _notify(submission, actor=actor, people=voters,
+    _notify(submission, actor=actor, people=members_with(meeting.body_id, meetings.SEAT_ROLES),
             text=_("«%(t)s» sarà votata nell'incontro «%(m)s»: leggila prima della seduta.", t=submission.title,
                    m=meeting.title), url=url_for("approvals.ballot", ballot_id=ballot.id))
     return ballot
@@ -419,10 +414,7 @@ def _seat_for(ballot: Ballot, user: User) -> tuple[Seat, Attendance]:
     if member is None:
         raise Invalid(_("Non hai diritto di voto in questo organismo: votano i componenti con seggio (o chi ne ha la delega)."))
     org = row.organisation
-    weight = 1
-    if rule.weighted:
-        weight = (org.comune.population or 0) if org.comune is not None else 0
-    return Seat(org.id, org.name, weight), row
+    return Seat(org.id, org.name, meetings.seat_weight(rule, org)), row
 
 
 def cast_vote(ballot: Ballot, choice: str, *, actor: User) -> Vote:
@@ -583,8 +575,7 @@ def deadlines(today: date, cycle: Any) -> list[Deadline]:
         plan = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == kind, PlanDocument.cycle_id == cycle.id,
                                                             PlanDocument.year == year))
         sub = latest(kind, plan.id) if plan else None
-        out.append(Deadline(kind, year, plan.due_on if plan and plan.due_on else due,
-                            ((plan.due_on if plan and plan.due_on else due) - today).days,
-                            sub.status.value if sub else "da_preparare", plan.id if plan else None,
-                            sub.id if sub else None))
+        due = plan.due_on if plan and plan.due_on else due
+        out.append(Deadline(kind, year, due, (due - today).days, sub.status.value if sub else "da_preparare",
+                            plan.id if plan else None, sub.id if sub else None))
     return out

@@ -43,16 +43,19 @@ def _writing() -> Iterator[None]:
         yield
 
 
-def _act(action: Callable[[], Any], back: str, done: str) -> Any:
-    """One unit of work; refusals come back as a message on the page the person came from."""
+def _act(action: Callable[[], Any], back: str, done: str | None = None,
+         then: Callable[[Any], str] | None = None) -> Any:
+    """One unit of work; refusals come back as a message on the page the person came from. On success, `then`
+    (given what the action returned) says where to go, else back."""
     try:
         with _writing():
-            action()
+            result = action()
     except (Invalid, EditConflict) as error:
         flash(error.message, "error")
         return redirect(back), 303
-    flash(done, "success")
-    return redirect(back), 303
+    if done:
+        flash(done, "success")
+    return redirect(then(result) if then else back), 303
 
 
 def _version() -> int:
@@ -77,21 +80,11 @@ def _document_page(kind: DocKind, obj: Any) -> Any:
 
 
 def _submit(kind: DocKind, obj: Any) -> Any:
-    holder: dict[str, Submission] = {}
-
-    def action() -> None:
-        holder["s"] = services.submit(kind, obj, expected_fingerprint=request.form.get("fingerprint", ""),
-                                      note=request.form.get("note", ""), actor=current_user)
-
-    try:
-        with _writing():
-            action()
-    except (Invalid, EditConflict) as error:
-        flash(error.message, "error")
-        return redirect(request.path), 303
-    flash(_("Inviato per l'approvazione: la versione inviata è congelata, le modifiche successive restano in bozza."),
-          "success")
-    return redirect(url_for("approvals.submission", submission_id=holder["s"].id)), 303
+    return _act(lambda: services.submit(kind, obj, expected_fingerprint=request.form.get("fingerprint", ""),
+                                        note=request.form.get("note", ""), actor=current_user),
+                request.path,
+                _("Inviato per l'approvazione: la versione inviata è congelata, le modifiche successive restano in bozza."),
+                then=lambda sub: url_for("approvals.submission", submission_id=sub.id))
 
 
 @bp.get("/schede/<int:card_id>/approvazione")
@@ -140,27 +133,24 @@ def submission(submission: Submission) -> Any:
     assert sub is not None
     source = sources.get(sub.document_kind)
     obj = source.load(sub.document_id)
-    readable = obj is not None and policy.can(current_user, _READ[sub.document_kind], _read_obj(sub, obj))
+    readable = obj is not None and policy.can(current_user, _READ[sub.document_kind], obj)
     current = services.current_content(sub.document_kind, obj)[0] if readable else None
     changes = queries.differences(services.content(sub), current) if current is not None else []
     ballots = queries.ballots_of(sub)
+    may_schedule = policy.can(current_user, "approval.schedule", sub)
     return render_template(
         "approvals/submission.html", sub=sub, content=services.content(sub), intact=services.intact(sub),
         step_body=services.step_body(sub), changes=changes, ballots=ballots, document_url=source.url_of(obj) if obj else None,
-        meetings=services.vote_meetings(sub) if policy.can(current_user, "approval.schedule", sub) else [],
+        meetings=services.vote_meetings(sub) if may_schedule else [],
         pending_ballot=services.pending_ballot(sub), body_names=_body_names(sub),
         can_review=policy.can(current_user, "approval.review", sub),
-        can_schedule=policy.can(current_user, "approval.schedule", sub) and sub.status == SubmissionStatus.AWAITING_VOTE,
+        can_schedule=may_schedule and sub.status == SubmissionStatus.AWAITING_VOTE,
     )
 
 
 # Reading the current draft (to compare it with the frozen version) needs the document's own permission.
 _READ = {DocKind.CARD: "card.view", DocKind.SWOT: "swot.view", DocKind.MINUTES: "meeting.view",
          DocKind.PIANO_OPERATIVO: "plan.view", DocKind.REPORT_ANNUALE: "plan.view", DocKind.PIANO_DI_ZONA: "plan.view"}
-
-
-def _read_obj(sub: Submission, obj: Any) -> Any:
-    return obj
 
 
 def _body_names(sub: Submission) -> dict[str, str]:
@@ -198,7 +188,7 @@ def schedule(submission: Submission) -> Any:
                 _("Iscritto all'ordine del giorno dell'incontro."))
 
 
-def _export(sub: Submission, fmt: str, *, public_copy: bool) -> Response:
+def _export(sub: Submission, fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404)
     content = services.content(sub)
@@ -227,7 +217,7 @@ def _status_line(sub: Submission) -> str:
 @bp.get("/approvazioni/<int:submission_id>/documento.<fmt>")
 @guard("approval.view", Submission, "submission_id", "submission")
 def download(submission: Submission, fmt: str) -> Any:
-    return _export(submission, fmt, public_copy=False)
+    return _export(submission, fmt)
 
 
 # --- ballots ---------------------------------------------------------------------------------------
@@ -327,23 +317,13 @@ def plan_create() -> Any:
     cycle = _running_cycle()
     if cycle is None:
         abort(404)
-    holder: dict[str, PlanDocument] = {}
     try:
         kind = DocKind(request.form.get("kind", ""))
     except ValueError:
         flash(_("Tipo di documento sconosciuto."), "error")
         return redirect(url_for("approvals.plans")), 303
-
-    def action() -> None:
-        holder["p"] = assembly.create_plan(kind, cycle, parse_int(request.form.get("year")) or 0, actor=current_user)
-
-    try:
-        with _writing():
-            action()
-    except Invalid as error:
-        flash(error.message, "error")
-        return redirect(url_for("approvals.plans")), 303
-    return redirect(url_for("approvals.plan", plan_id=holder["p"].id)), 303
+    return _act(lambda: assembly.create_plan(kind, cycle, parse_int(request.form.get("year")) or 0, actor=current_user),
+                url_for("approvals.plans"), then=lambda plan: url_for("approvals.plan", plan_id=plan.id))
 
 
 @bp.get("/piani/<int:plan_id>")
@@ -413,7 +393,7 @@ def public_document(submission_id: int) -> Any:
 @bp.get("/pubblico/<int:submission_id>/documento.<fmt>")
 @public
 def public_download(submission_id: int, fmt: str) -> Any:
-    return _export(_public_or_404(submission_id), fmt, public_copy=True)
+    return _export(_public_or_404(submission_id), fmt)
 
 
 @bp.route("/verifica", methods=["GET", "POST"])
@@ -452,7 +432,7 @@ def _same_visible_text(sub: Submission, data: bytes) -> bool:
     if seen is None:
         return not (data.startswith(b"%PDF") or data.startswith(b"PK"))
     fmt = "pdf" if data.startswith(b"%PDF") else "docx"
-    return export.visible_text(_export(sub, fmt, public_copy=True).get_data()) == seen
+    return export.visible_text(_export(sub, fmt).get_data()) == seen
 
 
 def _match(fingerprint: str, how: str) -> dict[str, Any]:

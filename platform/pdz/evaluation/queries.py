@@ -239,3 +239,19 @@ def monitoring(card: Card, with_authors: bool = False) -> list[IndicatorProgress
     for row in db.session.scalars(statement):
         by_indicator[row.indicator_id].append(row)
     return [_progress(indicator, by_indicator.get(indicator.id, [])) for indicator in card.indicators]
+
+
+def latest_values(indicator_ids: list[int]) -> dict[int, list[IndicatorValue]]:
+    """The latest version of each period's value for many indicators at once (one query), in chronological order."""
+    if not indicator_ids:
+        return {}
+    newest = (select(IndicatorValue.indicator_id, IndicatorValue.period, func.max(IndicatorValue.version).label("v"))
+              .where(IndicatorValue.indicator_id.in_(indicator_ids))
+              .group_by(IndicatorValue.indicator_id, IndicatorValue.period).subquery())
+    rows = db.session.scalars(select(IndicatorValue).join(
+        newest, (newest.c.indicator_id == IndicatorValue.indicator_id) & (newest.c.period == IndicatorValue.period)
+        & (newest.c.v == IndicatorValue.version)))
+    out: dict[int, list[IndicatorValue]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r.indicator_id, services.period_order(r.period))):
+        out[row.indicator_id].append(row)
+    return dict(out)

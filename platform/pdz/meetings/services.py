@@ -661,6 +661,13 @@ def rule_for(body: Body) -> QuorumRule:
     return found or QuorumRule(body_id=body.id, kind=QuorumKind.NONE, numerator=1, denominator=2, weighted=False, majority=MajorityKind.PRESENT)
 
 
+def seat_weight(rule: QuorumRule, org: Organisation) -> int:
+    """What a seat weighs: one, or the population of the comune the organisation is, if the rule weighs."""
+    if not rule.weighted:
+        return 1
+    return (org.comune.population or 0) if org.comune is not None else 0
+
+
 def quorum(meeting: Meeting) -> QuorumState:
     """Seats are the organisations of the members (a comune for the mayors' bodies), weighted by population
     if the rule says so. A seat counts while someone present stands for it (a member or their delegate)."""
@@ -673,11 +680,7 @@ def quorum(meeting: Meeting) -> QuorumState:
             continue
         holders.add(membership.user_id)
         org = membership.organisation
-        weight = 1
-        if rule.weighted:
-            comune = org.comune
-            weight = comune.population or 0 if comune is not None else 0
-        seats[org.id] = weight
+        seats[org.id] = seat_weight(rule, org)
         names[org.id] = org.name
     attendances = db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
     present = {a.organisation_id for a in attendances if a.counts_now and a.organisation_id in seats
