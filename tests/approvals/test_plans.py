@@ -190,6 +190,7 @@ def test_report_annuale_keeps_only_the_year_and_formats_committed_money(cards: l
     values = {indicator["id"]: [
         {"period": "2026-S2", "value": "9", "note": ""},
         {"period": "2025", "value": "3", "note": "anno precedente"},
+        {"period": "2026", "value": "11", "note": "dato annuale"},
         {"period": "2026-S1", "value": "4", "note": ""},
         {"period": "2027", "value": "12", "note": ""},
     ]}
@@ -206,7 +207,8 @@ def test_report_annuale_keeps_only_the_year_and_formats_committed_money(cards: l
     assert indicators["columns"] == ["Indicatore", "Valore di partenza", "Valore atteso", "Valori 2026"]
     unit = indicator["unit"]
     assert indicators["rows"][0][0] == indicator["name"]
-    assert indicators["rows"][0][3] == f"2026-S1: 4 {unit}; 2026-S2: 9 {unit}"
+    # chronological as on the monitoring page: the two semesters, then the whole year (it ends with the second)
+    assert indicators["rows"][0][3] == f"2026-S1: 4 {unit}; 2026-S2: 9 {unit}; 2026: 11 {unit}"
     assert all(row[3] == "—" for row in indicators["rows"][1:])
 
     assert fields(two) == {"Che cosa è stato fatto": "Non ancora descritto.", "Impegnato sul previsto": "—"}

@@ -17,6 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..cards.money import format_cents
+from ..evaluation.services import period_order
 from . import document as doc
 from .document import Content
 
@@ -261,7 +262,7 @@ def report_annuale(cycle_name: str, year: int, cards: list[Content], *, done: di
         for indicator in _data(card).get("indicators", []):
             measured = sorted((v for v in values.get(int(indicator["id"]), [])
                                if str(v.get("period", "")).startswith(prefix)),
-                              key=lambda v: str(v.get("period", "")))
+                              key=lambda v: period_order(str(v.get("period", ""))))
             unit = indicator.get("unit", "")
             indicator_rows.append([
                 str(indicator.get("name", "")), _with_unit(indicator.get("baseline", ""), unit),
