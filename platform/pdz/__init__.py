@@ -75,6 +75,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
 
     from .accounts.services import load_user
+    from .coedit.sockets import start_listener
+
+    start_listener(app)
 
     login_manager.user_loader(load_user)
 
@@ -108,9 +111,12 @@ def _import_socket_handlers() -> None:
     from importlib.util import find_spec
 
     import_module("pdz.sockets")
+    import_module("pdz.coedit.sockets")
     for domain in BLUEPRINTS:
         if find_spec(f"pdz.{domain}.sockets") is not None:
             import_module(f"pdz.{domain}.sockets")
+        if find_spec(f"pdz.{domain}.coedit") is not None:
+            import_module(f"pdz.{domain}.coedit")  # registers the domain's kind of co-written document
 
 
 def _register_error_handlers(app: Flask) -> None:

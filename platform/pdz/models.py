@@ -3,6 +3,7 @@
 from .accounts.models import *  # noqa: F403
 from .audit import AuditEntry  # noqa: F401
 from .cards.models import *  # noqa: F403
+from .coedit.models import *  # noqa: F403
 from .comments.models import *  # noqa: F403
 from .cycles.models import *  # noqa: F403
 from .evaluation.models import *  # noqa: F403

@@ -1,0 +1,124 @@
+"""Cards as co-written documents: every free-text and Markdown field of the template is a `Y.Text`.
+
+Choices, yes/no and the lists (objectives, actions, budget lines...) are structured values saved through
+`services` as soon as they change; only free text goes through the engine.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import select
+
+from .. import audit, policy
+from ..coedit import DocKind, FieldChange, register
+from ..coedit.registry import extends
+from ..extensions import db
+from . import fields
+from .models import Card, CardRevision, CardValue, RevisionKind
+
+TEXT_KINDS = {"line", "markdown", "tags"}
+TEXT_KEYS = [spec.key for spec in fields.FIELDS if spec.kind in TEXT_KINDS]
+
+
+def limit_of(key: str) -> int:
+    return fields.LINE_MAX if fields.SPECS[key].kind == "line" else fields.MARKDOWN_MAX
+
+
+def doc_key(card: Card) -> str:
+    return f"card:{card.id}"
+
+
+class CardDoc(DocKind):
+    name = "card"
+
+    def load(self, ref_id: int) -> Card | None:
+        return db.session.get(Card, ref_id)
+
+    def can_view(self, user: Any, obj: Card) -> bool:
+        return policy.can(user, "card.view", obj)
+
+    def can_edit(self, user: Any, obj: Card) -> bool:
+        return policy.can(user, "card.edit", obj)
+
+    def limits(self, obj: Card) -> dict[str, int]:
+        return {key: limit_of(key) for key in TEXT_KEYS}
+
+    def initial_texts(self, obj: Card) -> dict[str, str]:
+        rows = db.session.execute(
+            select(CardValue.key, CardValue.value_source).where(
+                CardValue.card_id == obj.id, CardValue.key.in_(TEXT_KEYS)
+            )
+        )
+        return {key: value for key, value in rows}
+
+    def room_body_id(self, obj: Card) -> int | None:
+        return obj.body_id
+
+    def materialise(self, obj: Card, changes: list[FieldChange], at: datetime) -> None:
+        final: dict[str, str] = {}
+        for change in changes:
+            spec = fields.SPECS[change.key]
+            before, after = spec.clean(change.before), spec.clean(change.after)
+            final[change.key] = after
+            if before == after:
+                continue
+            last = db.session.scalar(
+                select(CardRevision)
+                .where(CardRevision.card_id == obj.id, CardRevision.field == change.key)
+                .order_by(CardRevision.number.desc())
+                .limit(1)
+            )
+            if (
+                last is not None
+                and not change.restore
+                and last.kind == RevisionKind.EDIT
+                and extends(last.author_id, last.at, change.author_id, at)
+            ):
+                last.after, last.at = after, at  # the author is still writing: the same revision grows
+                continue
+            obj.revision_no += 1
+            kind = RevisionKind.RESTORE if change.restore else RevisionKind.EDIT
+            db.session.add(
+                CardRevision(
+                    card_id=obj.id,
+                    number=obj.revision_no,
+                    field=change.key,
+                    before=before,
+                    after=after,
+                    kind=kind,
+                    author_id=change.author_id,
+                    at=at,
+                    client_op_id=uuid.uuid4().hex,
+                )
+            )
+            audit.record(
+                SimpleNamespace(id=change.author_id),
+                "card.text_edited",
+                obj,
+                {"field": change.key, "revision": obj.revision_no, "kind": kind.value},
+            )
+        rows = {
+            row.key: row
+            for row in db.session.scalars(
+                select(CardValue).where(CardValue.card_id == obj.id, CardValue.key.in_(list(final)))
+            )
+        }
+        for key, value in final.items():
+            row = rows.get(key)
+            if row is None:
+                row = CardValue(card_id=obj.id, key=key)
+                db.session.add(row)
+            if row.value_source != value:
+                row.value_source = value
+                row.value_html = fields.SPECS[key].html(value)
+            if key == "title":
+                obj.title = value or "Scheda senza titolo"
+        obj.last_change_at = at
+        obj.last_change_by_id = changes[-1].author_id
+
+
+register(CardDoc())

@@ -1,0 +1,417 @@
+"""The server side of co-writing: one live pycrdt Doc per open document and process, group commit, fan-out.
+
+Write path (`submit`): every update waits in its document's queue; whoever holds the document's lock
+commits everything queued in one transaction (group commit): lock the `coedit_docs` row, catch up with
+updates other processes stored, check each update (permission, decodable, only declared texts, within
+limits: applied to a shadow doc first, so a refused update never touches the document), store the
+accepted ones with gapless sequence numbers, write the plain text into the domain's rows, commit, and
+only then acknowledge. Accepted updates are merged and sent to the document's room at most once per
+`FLUSH_WINDOW`, so the number of messages per editor stays bounded however many people type.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+from flask import current_app
+from pycrdt import Doc, Text, merge_updates
+from sqlalchemy import delete, select, update
+
+from ..db import unit_of_work, utcnow
+from ..errors import Invalid, NotFound
+from ..extensions import db, socketio
+from .models import CoDoc, CoUpdate
+from .registry import KINDS, DocKind, FieldChange
+
+FLUSH_WINDOW = 0.025  # seconds between two fan-out messages of one document
+COMPACT_EVERY = 500  # updates appended before they are merged into the snapshot
+ACK_TIMEOUT = 30.0
+MAX_UPDATE_BYTES = 512 * 1024
+
+
+def room(key: str) -> str:
+    return f"doc:{key}"
+
+
+def parse_key(key: Any) -> tuple[DocKind, int]:
+    """`"card:12"` -> (card kind, 12); anything else raises NotFound."""
+    text = str(key or "")
+    name, _sep, ident = text.partition(":")
+    kind = KINDS.get(name)
+    if kind is None or not ident.isdigit() or len(ident) > 12:
+        raise NotFound("Documento sconosciuto.")
+    return kind, int(ident)
+
+
+# --- sync messages (the y-protocols encoding: a type byte, then a length-prefixed payload) ------------------
+
+STEP1, STEP2, UPDATE = 0, 1, 2
+
+
+def _var_uint(num: int) -> bytes:
+    out = bytearray()
+    while num > 127:
+        out.append(128 | (num & 127))
+        num >>= 7
+    out.append(num)
+    return bytes(out)
+
+
+def encode_sync(kind: int, payload: bytes) -> bytes:
+    return bytes([kind]) + _var_uint(len(payload)) + payload
+
+
+def decode_sync(message: Any) -> tuple[int, bytes]:
+    """Read one y-protocols sync message; raise Invalid if it is not one."""
+    if not isinstance(message, bytes | bytearray) or len(message) < 2 or len(message) > MAX_UPDATE_BYTES:
+        raise Invalid("Aggiornamento non valido.")
+    kind, pos, length, shift = message[0], 1, 0, 0
+    while True:
+        if pos >= len(message) or shift > 35:
+            raise Invalid("Aggiornamento non valido.")
+        byte = message[pos]
+        pos += 1
+        length |= (byte & 127) << shift
+        shift += 7
+        if byte < 128:
+            break
+    payload = bytes(message[pos:])
+    if kind not in (STEP1, STEP2, UPDATE) or len(payload) != length:
+        raise Invalid("Aggiornamento non valido.")
+    return kind, payload
+
+
+# --- live documents -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    data: bytes
+    user_id: int | None
+    restore: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+class LiveDoc:
+    def __init__(self, key: str, kind: DocKind, ref_id: int, doc_id: int) -> None:
+        self.key, self.kind, self.ref_id, self.doc_id = key, kind, ref_id, doc_id
+        self.ydoc = Doc()
+        self.shadow = Doc()  # every update is tried here first
+        self.seq = 0
+        self.texts: dict[str, str] = {}
+        self.lock = threading.Lock()  # held by the committing thread
+        self.queue: list[_Pending] = []
+        self.qlock = threading.Lock()
+        self.outbox: list[bytes] = []
+        self.olock = threading.Lock()
+        self.last_flush = 0.0
+        self.flush_scheduled = False
+        self.broken = False
+
+    def apply(self, data: bytes) -> None:
+        self.ydoc.apply_update(data)
+        self.shadow.apply_update(data)
+
+    def read_texts(self, doc: Doc) -> dict[str, str]:
+        return {key: str(doc.get(key, type=Text)) for key in doc.keys()}
+
+    def rebuild_shadow(self) -> None:
+        self.shadow = Doc()
+        self.shadow.apply_update(self.ydoc.get_update())
+
+
+_LIVE_LOCK = threading.Lock()
+
+
+def _live_docs() -> dict[str, LiveDoc]:
+    """This app's live documents (per app, so two apps in one process never share a document)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    docs = app.extensions.get("pdz_coedit")
+    if docs is None:
+        with _LIVE_LOCK:
+            docs = app.extensions.setdefault("pdz_coedit", {})
+    return docs  # type: ignore[no-any-return]
+
+
+def _evict(live: LiveDoc) -> None:
+    live.broken = True
+    docs = _live_docs()
+    with _LIVE_LOCK:
+        if docs.get(live.key) is live:
+            del docs[live.key]
+
+
+def _bootstrap(kind: DocKind, ref_id: int, obj: Any) -> None:
+    """Create the stored document from the texts in the domain's rows (first opening only; a concurrent
+    bootstrap elsewhere wins through the unique constraint and this one is dropped)."""
+    ydoc = Doc()
+    for key, value in sorted(kind.initial_texts(obj).items()):
+        if value:
+            ydoc[key] = Text(value)
+    try:
+        with unit_of_work():
+            db.session.add(CoDoc(kind=kind.name, ref_id=ref_id, seq=0, snapshot=ydoc.get_update(), snapshot_seq=0))
+    except Exception:  # noqa: BLE001 - lost the race: the other bootstrap is the document
+        db.session.rollback()
+
+
+def _catch_up(live: LiveDoc) -> None:
+    """Apply what other processes stored since this process last looked (the database is the truth)."""
+    row = db.session.execute(
+        select(CoDoc.seq, CoDoc.snapshot_seq).where(CoDoc.id == live.doc_id)
+    ).one()
+    if row.seq == live.seq:
+        return
+    if row.snapshot_seq > live.seq:  # the updates we lack were compacted: take the snapshot (idempotent)
+        live.apply(db.session.scalar(select(CoDoc.snapshot).where(CoDoc.id == live.doc_id)) or b"")
+        after = row.snapshot_seq
+    else:
+        after = live.seq
+    for data in db.session.scalars(
+        select(CoUpdate.data).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq > after).order_by(CoUpdate.seq)
+    ):
+        live.apply(data)
+    live.seq = row.seq
+    live.texts = live.read_texts(live.ydoc)
+
+
+def open_doc(key: str) -> tuple[LiveDoc, Any]:
+    """The live document for `key` (loaded or created from the database) and the domain object."""
+    kind, ref_id = parse_key(key)
+    key = f"{kind.name}:{ref_id}"
+    obj = kind.load(ref_id)
+    if obj is None:
+        raise NotFound("Documento non trovato.")
+    docs = _live_docs()
+    with _LIVE_LOCK:
+        live = docs.get(key)
+    if live is not None:
+        return live, obj
+    stored = db.session.scalar(select(CoDoc).where(CoDoc.kind == kind.name, CoDoc.ref_id == ref_id))
+    if stored is None:
+        _bootstrap(kind, ref_id, obj)
+        stored = db.session.scalar(select(CoDoc).where(CoDoc.kind == kind.name, CoDoc.ref_id == ref_id))
+        obj = kind.load(ref_id)
+    assert stored is not None
+    fresh = LiveDoc(key, kind, ref_id, stored.id)
+    fresh.apply(stored.snapshot)
+    fresh.seq = stored.snapshot_seq
+    _catch_up(fresh)
+    with _LIVE_LOCK:
+        live = docs.setdefault(key, fresh)
+    return live, obj
+
+
+def current_texts(key: str) -> dict[str, str]:
+    live, _obj = open_doc(key)
+    with live.lock:
+        _catch_up(live)
+        return dict(live.texts)
+
+
+def sync_step1(key: str, state_vector: bytes) -> tuple[bytes, bytes]:
+    """Answer an editor's sync step 1: (step 2 with what it lacks, our own step 1)."""
+    live, _obj = open_doc(key)
+    with live.lock:
+        _catch_up(live)
+        try:
+            missing = live.ydoc.get_update(state_vector)
+        except Exception as error:  # noqa: BLE001 - pycrdt raises ValueError on a bad state vector
+            raise Invalid("Stato del documento non valido.") from error
+        return encode_sync(STEP2, missing), encode_sync(STEP1, live.ydoc.get_state())
+
+
+# --- write path -----------------------------------------------------------------------------------------
+
+
+def submit(key: str, data: bytes, user_id: int | None, *, restore: bool = False) -> dict[str, Any]:
+    """Store one update (group commit) and answer once it is committed: {"ok": True, "seq": n} or a refusal."""
+    if not data or len(data) > MAX_UPDATE_BYTES:
+        return {"ok": False, "error": "invalid", "message": "Aggiornamento non valido o troppo grande."}
+    live, _obj = open_doc(key)
+    item = _Pending(bytes(data), user_id, restore)
+    with live.qlock:
+        live.queue.append(item)
+    with live.lock:
+        if not item.done.is_set():
+            with live.qlock:
+                batch, live.queue = live.queue, []
+            _commit(live, batch)
+    if not item.done.wait(ACK_TIMEOUT):
+        return {"ok": False, "error": "timeout", "message": "Il server non ha risposto: nuovo tentativo."}
+    return item.result
+
+
+def _permission_checker(kind: DocKind, obj: Any) -> Callable[[int | None], str | None]:
+    from .. import policy
+    from ..accounts.models import User
+
+    policy.forget_memberships()
+    cache: dict[int | None, str | None] = {}
+
+    def refusal(user_id: int | None) -> str | None:
+        if user_id not in cache:
+            user = db.session.get(User, user_id) if user_id is not None else None
+            ok = user is not None and user.is_active and kind.can_edit(user, obj)
+            cache[user_id] = None if ok else "Non puoi modificare questo documento: il testo non è stato salvato."
+        return cache[user_id]
+
+    return refusal
+
+
+def _try(live: LiveDoc, obj: Any, data: bytes) -> dict[str, tuple[str, str]]:
+    """Apply `data` to the shadow and check it; on success apply it to the document too.
+    Returns {key: (before, after)} of the texts it changed; raises Invalid (document untouched)."""
+    kind = live.kind
+    before_state = live.shadow.get_state()
+    try:
+        live.shadow.apply_update(data)
+    except Exception as error:  # noqa: BLE001 - undecodable
+        live.rebuild_shadow()
+        raise Invalid("Aggiornamento non leggibile: rifiutato, il documento non è cambiato.") from error
+    after = live.read_texts(live.shadow)
+    changed: dict[str, tuple[str, str]] = {}
+    for key, text in after.items():
+        previous = live.texts.get(key, "")
+        if text == previous and key in live.texts:
+            continue
+        limit = kind.accepts_key(obj, key)
+        if limit is None:
+            live.rebuild_shadow()
+            raise Invalid("Aggiornamento rifiutato: tocca un campo che questo documento non ha.")
+        if len(text) > limit:
+            live.rebuild_shadow()
+            raise Invalid(
+                f"Il testo è troppo lungo: al massimo {limit:,} caratteri, ne contiene {len(text):,}. "
+                "Le ultime modifiche non sono state salvate.".replace(",", ".")
+            )
+        if text != previous:
+            changed[key] = (previous, text)
+    if not changed and live.shadow.get_state() == before_state:
+        return {}  # already integrated (a resend): nothing to store
+    live.ydoc.apply_update(data)
+    live.texts.update({key: texts[1] for key, texts in changed.items()})
+    for key in after:
+        live.texts.setdefault(key, after[key])
+    return changed
+
+
+def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
+    stored: list[_Pending] = []
+    try:
+        with unit_of_work():
+            db.session.execute(
+                update(CoDoc).where(CoDoc.id == live.doc_id).values(updated_at=utcnow())
+            )  # the document's write lock: one committer at a time on every process
+            _catch_up(live)
+            obj = live.kind.load(live.ref_id)
+            refusal = _permission_checker(live.kind, obj)
+            runs: list[FieldChange] = []
+            datas: list[tuple[_Pending, bytes]] = []
+            for item in batch:
+                reason = refusal(item.user_id) if obj is not None else "Documento non trovato."
+                if reason is not None:
+                    item.result = {"ok": False, "error": "forbidden", "message": reason}
+                    continue
+                try:
+                    changed = _try(live, obj, item.data)
+                except Invalid as error:
+                    item.result = {"ok": False, "error": "invalid", "message": error.message}
+                    continue
+                item.result = {"ok": True, "seq": live.seq}
+                if not changed and item.data == b"":
+                    continue
+                datas.append((item, item.data))
+                for key, (before, after) in changed.items():
+                    last = next((r for r in reversed(runs) if r.key == key), None)
+                    if last is not None and last.author_id == item.user_id and runs[-1] is last:
+                        runs[-1] = FieldChange(key, item.user_id, last.before, after, item.restore)
+                    else:
+                        runs.append(FieldChange(key, item.user_id, before, after, item.restore))
+            for item, data in datas:
+                live.seq += 1
+                db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=item.user_id))
+                item.result["seq"] = live.seq
+                stored.append(item)
+            if stored:
+                values: dict[str, Any] = {"seq": live.seq}
+                if live.seq % COMPACT_EVERY == 0:
+                    values.update(snapshot=live.ydoc.get_update(), snapshot_seq=live.seq)
+                    db.session.execute(delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= live.seq))
+                db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(**values))
+            if runs and obj is not None:
+                live.kind.materialise(obj, runs, utcnow())
+    except Exception:
+        _evict(live)  # memory may be ahead of the database: the next opening reloads from it
+        for item in batch:
+            item.result = {"ok": False, "error": "retry", "message": "Salvataggio non riuscito: nuovo tentativo."}
+            item.done.set()
+        raise
+    for item in batch:
+        item.done.set()
+    if stored:
+        _queue_out(live, [item.data for item in stored])
+
+
+# --- fan-out --------------------------------------------------------------------------------------------
+
+
+def _queue_out(live: LiveDoc, datas: list[bytes]) -> None:
+    with live.olock:
+        live.outbox.extend(datas)
+        if live.flush_scheduled:
+            return
+        wait = live.last_flush + FLUSH_WINDOW - time.monotonic()
+        live.flush_scheduled = True
+    if wait <= 0:
+        _flush(live)
+    else:
+        timer = threading.Timer(wait, _flush, args=(live,))
+        timer.daemon = True
+        timer.start()
+
+
+def _flush(live: LiveDoc) -> None:
+    with live.olock:
+        datas, live.outbox = live.outbox, []
+        live.flush_scheduled = False
+        live.last_flush = time.monotonic()
+    if not datas:
+        return
+    merged = datas[0] if len(datas) == 1 else merge_updates(*datas)
+    socketio.emit("coedit.update", {"doc": live.key, "msg": encode_sync(UPDATE, merged)}, to=room(live.key))
+
+
+# --- server-made changes (restore, import) --------------------------------------------------------------
+
+
+def replace_text(key: str, field_key: str, new_text: str, *, actor: Any, restore: bool = True) -> dict[str, Any]:
+    """Change one text to `new_text` with the smallest edit, as a normal update authored by `actor`:
+    it is checked, stored and merged live into the open editors like anyone's typing."""
+    live, _obj = open_doc(key)
+    with live.lock:
+        _catch_up(live)
+        scratch = Doc()
+        scratch.apply_update(live.ydoc.get_update())
+    state = scratch.get_state()
+    text = scratch.get(field_key, type=Text)
+    old = str(text)
+    with scratch.transaction():
+        offset = 0
+        for op, i1, i2, j1, j2 in SequenceMatcher(None, old, new_text, autojunk=False).get_opcodes():
+            if op in ("replace", "delete"):
+                del text[i1 + offset : i2 + offset]
+                offset -= i2 - i1
+            if op in ("replace", "insert"):
+                text.insert(i1 + offset, new_text[j1:j2])
+                offset += j2 - j1
+    data = scratch.get_update(state)
+    if str(text) == old:
+        return {"ok": True, "seq": live.seq, "unchanged": True}
+    return submit(key, data, getattr(actor, "id", None), restore=restore)

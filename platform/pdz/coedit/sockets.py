@@ -1,0 +1,293 @@
+"""Socket.IO events of co-writing: the Yjs sync protocol (steps 1 and 2, updates) and awareness.
+
+Events (payloads are objects; `msg` is binary, in the y-protocols encoding):
+- `coedit.join {doc, msg: step1}` -> ack `{ok, readonly, limits, step2, step1}`: joins `doc:<doc>`.
+- `coedit.update {doc, msg: step2|update}` -> ack after commit `{ok, seq}` or `{ok: false, error, message}`.
+- `coedit.awareness {doc, msg}`: presence and cursors, relayed (never stored) with the sender's real name.
+- `coedit.leave {doc}`.
+The server sends `coedit.update`, `coedit.awareness`, `coedit.awareness_query` (answer with your state),
+`coedit.revoked {doc, readonly}` when the person may no longer read (or write) the document.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import emit, join_room, leave_room
+
+from ..errors import PdzError
+from ..extensions import db, socketio
+from ..sockets import socket_login_required
+from . import engine
+
+# Per process: sid -> user id, and sid -> {doc key: {yjs client id: last awareness clock}}.
+_SID_USER: dict[str, int] = {}
+_JOINED: dict[str, dict[str, dict[int, int]]] = {}
+_LOCK = threading.Lock()
+COLOURS = ["#b3261e", "#1d5fa8", "#2e7d32", "#8e24aa", "#c25e00", "#00796b", "#ad1457", "#5d4037"]
+
+
+def colour(user_id: int) -> str:
+    return COLOURS[user_id % len(COLOURS)]
+
+
+def _sid() -> str:
+    return str(request.sid)  # type: ignore[attr-defined]
+
+
+def _payload(data: Any) -> dict[str, Any] | None:
+    return data if isinstance(data, dict) else None
+
+
+def _open(data: Any, *, need_edit: bool) -> tuple[str, Any, Any, bool] | dict[str, Any]:
+    """(key, live, obj, may_edit) for a permitted document, else an error ack."""
+    from .. import policy
+
+    payload = _payload(data)
+    if payload is None:
+        return {"ok": False, "error": "invalid", "message": "Richiesta non valida."}
+    try:
+        live, obj = engine.open_doc(payload.get("doc"))
+    except PdzError:
+        return {"ok": False, "error": "not_found", "message": "Documento non trovato."}
+    policy.forget_memberships()
+    if not live.kind.can_view(current_user, obj):
+        return {"ok": False, "error": "forbidden", "message": "Non puoi vedere questo documento."}
+    may_edit = bool(live.kind.can_edit(current_user, obj))
+    if need_edit and not may_edit:
+        return {"ok": False, "error": "forbidden", "message": "Non puoi modificare questo documento."}
+    return live.key, live, obj, may_edit
+
+
+@socketio.on("coedit.join")
+@socket_login_required
+def on_join(data: Any) -> dict[str, Any]:
+    opened = _open(data, need_edit=False)
+    if isinstance(opened, dict):
+        return opened
+    key, live, obj, may_edit = opened
+    try:
+        kind, payload = engine.decode_sync(data.get("msg"))
+        if kind != engine.STEP1:
+            raise PdzError("step 1 expected")
+        step2, step1 = engine.sync_step1(key, payload)
+    except PdzError:
+        return {"ok": False, "error": "invalid", "message": "Richiesta di sincronizzazione non valida."}
+    join_room(engine.room(key))
+    with _LOCK:
+        _SID_USER[_sid()] = current_user.id
+        _JOINED.setdefault(_sid(), {}).setdefault(key, {})
+    emit("coedit.awareness_query", {"doc": key}, to=engine.room(key), include_self=False)
+    return {
+        "ok": True,
+        "doc": key,
+        "readonly": not may_edit,
+        "limits": live.kind.limits(obj),
+        "step2": step2,
+        "step1": step1,
+        "user": {"id": current_user.id, "name": current_user.full_name, "color": colour(current_user.id)},
+    }
+
+
+@socketio.on("coedit.update")
+@socket_login_required
+def on_update(data: Any) -> dict[str, Any]:
+    payload = _payload(data)
+    if payload is None:
+        return {"ok": False, "error": "invalid", "message": "Richiesta non valida."}
+    key = str(payload.get("doc", ""))
+    with _LOCK:
+        joined = key in _JOINED.get(_sid(), {})
+    if not joined:
+        return {"ok": False, "error": "not_joined", "message": "Apri prima il documento."}
+    try:
+        kind, update = engine.decode_sync(payload.get("msg"))
+    except PdzError as error:
+        return {"ok": False, "error": "invalid", "message": error.message}
+    if kind == engine.STEP1:
+        return {"ok": False, "error": "invalid", "message": "Messaggio non previsto."}
+    try:
+        return engine.submit(key, update, current_user.id)
+    except PdzError as error:
+        return {"ok": False, "error": "invalid", "message": error.message}
+
+
+def _read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        if pos >= len(data) or shift > 49:
+            raise ValueError("truncated")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 127) << shift
+        shift += 7
+        if byte < 128:
+            return value, pos
+
+
+def _var_uint(num: int) -> bytes:
+    return engine._var_uint(num)
+
+
+def decode_awareness(data: bytes) -> list[tuple[int, int, Any]]:
+    count, pos = _read_var_uint(data, 0)
+    if count > 64:
+        raise ValueError("too many states")
+    states = []
+    for _ in range(count):
+        client, pos = _read_var_uint(data, pos)
+        clock, pos = _read_var_uint(data, pos)
+        length, pos = _read_var_uint(data, pos)
+        if pos + length > len(data):
+            raise ValueError("truncated")
+        states.append((client, clock, json.loads(data[pos : pos + length].decode("utf-8"))))
+        pos += length
+    return states
+
+
+def encode_awareness(states: list[tuple[int, int, Any]]) -> bytes:
+    out = [_var_uint(len(states))]
+    for client, clock, state in states:
+        raw = json.dumps(state, separators=(",", ":")).encode("utf-8")
+        out += [_var_uint(client), _var_uint(clock), _var_uint(len(raw)), raw]
+    return b"".join(out)
+
+
+@socketio.on("coedit.awareness")
+@socket_login_required
+def on_awareness(data: Any) -> dict[str, Any]:
+    """Relay presence (focused field, cursor) with the sender's identity set by the server, not the page."""
+    payload = _payload(data)
+    if payload is None:
+        return {"ok": False, "error": "invalid"}
+    key = str(payload.get("doc", ""))
+    raw = payload.get("msg")
+    with _LOCK:
+        clients = _JOINED.get(_sid(), {}).get(key)
+    if clients is None or not isinstance(raw, bytes | bytearray) or len(raw) > 16_384:
+        return {"ok": False, "error": "invalid"}
+    try:
+        states = decode_awareness(bytes(raw))
+    except (ValueError, UnicodeDecodeError):
+        return {"ok": False, "error": "invalid"}
+    me = {"id": current_user.id, "name": current_user.full_name, "color": colour(current_user.id)}
+    clean = []
+    for client, clock, state in states:
+        if isinstance(state, dict):
+            state = {**{k: v for k, v in state.items() if k in ("field", "cursor", "editing")}, "user": me}
+        elif state is not None:
+            continue
+        clean.append((client, clock, state))
+        with _LOCK:
+            clients[client] = clock
+    if clean:
+        emit("coedit.awareness", {"doc": key, "msg": encode_awareness(clean)}, to=engine.room(key), include_self=False)
+    return {"ok": True}
+
+
+def _drop_presence(sid: str, key: str, clients: dict[int, int]) -> None:
+    if clients:
+        gone = [(client, clock + 1, None) for client, clock in clients.items()]
+        socketio.emit("coedit.awareness", {"doc": key, "msg": encode_awareness(gone)}, to=engine.room(key), skip_sid=sid)
+
+
+@socketio.on("coedit.leave")
+@socket_login_required
+def on_leave(data: Any) -> dict[str, Any]:
+    key = str((_payload(data) or {}).get("doc", ""))
+    with _LOCK:
+        clients = _JOINED.get(_sid(), {}).pop(key, None)
+    if clients is not None:
+        leave_room(engine.room(key))
+        _drop_presence(_sid(), key, clients)
+    return {"ok": True}
+
+
+@socketio.on("disconnect")
+def on_disconnect(*args: Any) -> None:
+    sid = _sid()
+    with _LOCK:
+        joined = _JOINED.pop(sid, {})
+        _SID_USER.pop(sid, None)
+    for key, clients in joined.items():
+        _drop_presence(sid, key, clients)
+
+
+# --- permissions that change while sockets are open -----------------------------------------------------
+
+_CHANNEL = "pdz-coedit-recheck"
+_listener_started = False
+
+
+def recheck_after_commit(user_id: int) -> None:
+    """After commit, every process re-checks the open documents of `user_id` (membership ended, account
+    disabled, body closed): sockets that may no longer read leave the room at once, those that may no
+    longer write are told they are read-only (and the server refuses their updates anyway)."""
+    from ..db import on_commit
+
+    def send() -> None:
+        url = current_app.config.get("PDZ_REDIS_URL")
+        if url:
+            import redis
+
+            redis.Redis.from_url(url).publish(_CHANNEL, str(user_id))
+        else:
+            _recheck(user_id)
+
+    on_commit(db.session, send)
+
+
+def _recheck(user_id: int) -> None:
+    from .. import policy
+    from ..accounts.models import User
+
+    with _LOCK:
+        sids = [sid for sid, uid in _SID_USER.items() if uid == user_id]
+        opened = {sid: list(_JOINED.get(sid, {})) for sid in sids}
+    if not sids:
+        return
+    policy.forget_memberships()
+    user = db.session.get(User, user_id)
+    for sid, keys in opened.items():
+        for key in keys:
+            try:
+                live, obj = engine.open_doc(key)
+            except PdzError:
+                obj = None
+            active = user is not None and user.is_active
+            if obj is None or not active or not live.kind.can_view(user, obj):
+                with _LOCK:
+                    clients = _JOINED.get(sid, {}).pop(key, {})
+                socketio.server.leave_room(sid, engine.room(key), namespace="/")
+                socketio.emit("coedit.revoked", {"doc": key, "readonly": True, "gone": True}, to=sid)
+                _drop_presence(sid, key, clients)
+            elif not live.kind.can_edit(user, obj):
+                socketio.emit("coedit.revoked", {"doc": key, "readonly": True, "gone": False}, to=sid)
+    db.session.remove()
+
+
+def start_listener(app: Any) -> None:
+    """With Redis, one thread per process listens for re-check requests from every process."""
+    global _listener_started
+    url = app.config.get("PDZ_REDIS_URL")
+    if not url or _listener_started:
+        return
+    _listener_started = True
+    import redis
+
+    def listen() -> None:
+        pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(_CHANNEL)
+        for message in pubsub.listen():
+            try:
+                with app.app_context():
+                    _recheck(int(message["data"]))
+            except Exception:  # noqa: BLE001 - one bad message must not stop the listener
+                app.logger.exception("coedit re-check failed")
+
+    thread = threading.Thread(target=listen, name="pdz-coedit-recheck", daemon=True)
+    thread.start()
