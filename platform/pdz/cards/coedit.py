@@ -122,3 +122,16 @@ class CardDoc(DocKind):
 
 
 register(CardDoc())
+
+
+def seed_text(card: Card, key: str, value: str, *, actor: Any) -> None:
+    """Write a text before anyone has opened the card's document (demo, imports): the same revisions and
+    audit as typing, and the document later starts from these rows. Once the document exists, text
+    changes only through the engine (`engine.replace_text`), so the two never diverge."""
+    from ..coedit.models import CoDoc
+    from ..db import utcnow
+
+    if db.session.scalar(select(CoDoc.id).where(CoDoc.kind == "card", CoDoc.ref_id == card.id)) is not None:
+        raise RuntimeError("the card is co-written already: use coedit.engine.replace_text")
+    current = db.session.scalar(select(CardValue.value_source).where(CardValue.card_id == card.id, CardValue.key == key))
+    CardDoc().materialise(card, [FieldChange(key, actor.id, current or "", value)], utcnow())

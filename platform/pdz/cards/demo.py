@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..cycles.models import PolicyArea
 from ..extensions import db
 from . import fields, services
+from .coedit import seed_text
 from .models import Card, CardAction, CardBudgetLine, CardIndicator, CardObjective, CardPnrr, CardValue
 
 if TYPE_CHECKING:
@@ -128,28 +129,7 @@ def _revisions(demo: Demo, created: dict[str, Card]) -> None:
         values["context"]
         + " Nel 2024 le famiglie seguite dal servizio sociale per motivi economici sono aumentate."
     )
-    services.save_field(card, "context", context, base_revision=0, client_op_id=None, actor=coord)
-    services.save_field(
-        card,
-        "target",
-        values["target"] + "\n- famiglie con minori in affitto",
-        base_revision=card.revision_no,
-        client_op_id=None,
-        actor=ets,
-    )
-    services.save_field(
-        card,
-        "modes",
-        "Presa in carico condivisa tra servizio sociale del Comune e **équipe d'Ambito**, con incontri mensili di verifica.",
-        base_revision=card.revision_no,
-        client_op_id=None,
-        actor=member,
-    )
-    services.save_field(
-        card,
-        "context",
-        context.replace("sono aumentate", "sono aumentate in tutti i sub-ambiti"),
-        base_revision=card.revision_no,
-        client_op_id=None,
-        actor=ets,
-    )
+    seed_text(card, "context", context, actor=coord)
+    seed_text(card, "target", values["target"] + "\n- famiglie con minori in affitto", actor=ets)
+    seed_text(card, "modes", "Presa in carico condivisa tra servizio sociale del Comune e **équipe d'Ambito**, con incontri mensili di verifica.", actor=member)
+    seed_text(card, "context", context.replace("sono aumentate", "sono aumentate in tutti i sub-ambiti"), actor=ets)

@@ -249,3 +249,43 @@ def spec(key: str) -> FieldSpec:
         return SPECS[key]
     except KeyError:
         raise Invalid(errors={"field": "Campo della scheda sconosciuto."}) from None
+
+
+# --- what the plan requires before a card can be submitted ---------------------------------------------
+
+# Every question the 2025-2027 template asks (SDG, subtitle, key points and staff valued by the networks are
+# optional); a "Specificare" note is required when its question is answered "Sì" (or, for a new service,
+# when the answer is not "already present"); the policy areas when the objective is transversal.
+REQUIRED: list[str] = [
+    "bes", "context", "title", "general_objective", "target", "transversal", "asst_analysis",
+    "asst_implementation", "other_ambiti", "continuity", "new_service", "premial", "co_programmed",
+    "other_actors", "needs", "need_kind", "nature", "innovative", "digital", "modes", "results", "impact",
+]
+REQUIRED_ROWS: dict[str, str] = {"azioni": "Almeno un'azione", "risorse": "Almeno una voce di budget",
+                                 "indicatori": "Almeno un indicatore"}
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str  # a field key or a list kind (anchor on the page)
+    label: str
+    done: bool
+
+
+def checklist(values: dict[str, str], row_counts: dict[str, int]) -> list[ChecklistItem]:
+    """The fields the plan requires, each with whether it is filled in (`values`: key -> stored text)."""
+    items: list[ChecklistItem] = []
+    for key in REQUIRED:
+        spec = SPECS[key]
+        filled = bool(values.get(key, "").strip())
+        items.append(ChecklistItem(key, spec.label, filled))
+        note = SPECS.get(f"{key}_note")
+        answer = values.get(key, "").strip()
+        if note is not None and answer and (answer == "si" or (key == "new_service" and answer != "gia_presente")):
+            items.append(ChecklistItem(note.key, f"{spec.label} – Specificare", bool(values.get(note.key, "").strip())))
+        if key == "transversal" and answer == "si":
+            areas = SPECS["transversal_areas"]
+            items.append(ChecklistItem(areas.key, areas.label, bool(values.get(areas.key, "").strip())))
+    for kind, label in REQUIRED_ROWS.items():
+        items.append(ChecklistItem(f"rows-{kind}", label, row_counts.get(kind, 0) > 0))
+    return items

@@ -235,32 +235,3 @@ class CardRevision(Base):
             "ripristino": "ripristino",
             "risoluzione": "scelta dopo conflitto",
         }.get(str(self.kind), str(self.kind))
-
-
-class CardConflict(Base):
-    """An edit that overlapped someone else's: kept with both versions until its author decides."""
-
-    __tablename__ = "card_conflicts"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
-    field: Mapped[str] = mapped_column(String(60))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    base_revision: Mapped[int]
-    revision: Mapped[int]  # the card's revision when the conflict was found
-    mine: Mapped[str] = mapped_column(Text, default="")
-    theirs: Mapped[str] = mapped_column(Text, default="")
-    client_op_id: Mapped[str] = mapped_column(String(64), unique=True)
-    resolved_at: Mapped[datetime | None]
-    resolved_revision: Mapped[int | None]
-    author: Mapped[User] = relationship(lazy="raise")
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "conflict_id": self.id,
-            "field": self.field,
-            "mine": self.mine,
-            "theirs": self.theirs,
-            "revision": self.revision,
-            "base_revision": self.base_revision,
-        }

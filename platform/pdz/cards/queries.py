@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..merge import tokens
 from . import fields
-from .models import Card, CardConflict, CardRevision, CardValue
+from .models import Card, CardRevision, CardValue
 from .money import format_cents
 from .rows import ROW_KINDS, parse_field
 
@@ -64,21 +64,6 @@ def recent_revisions(card_id: int, limit: int = RECENT) -> list[CardRevision]:
     )
 
 
-def open_conflicts(card_id: int, user_id: int) -> list[CardConflict]:
-    return list(
-        db.session.scalars(
-            select(CardConflict)
-            .where(
-                CardConflict.card_id == card_id,
-                CardConflict.author_id == user_id,
-                CardConflict.resolved_at.is_(None),
-            )
-            .order_by(CardConflict.id)
-            .limit(20)
-        )
-    )
-
-
 def all_revisions(card_id: int) -> list[CardRevision]:
     return list(
         db.session.scalars(
@@ -88,20 +73,6 @@ def all_revisions(card_id: int) -> list[CardRevision]:
             .order_by(CardRevision.number.desc(), CardRevision.id)
         )
     )
-
-
-def conflicts_of(card_id: int) -> list[CardConflict]:
-    return list(
-        db.session.scalars(
-            select(CardConflict)
-            .where(CardConflict.card_id == card_id)
-            .options(selectinload(CardConflict.author))
-            .order_by(CardConflict.id.desc())
-        )
-    )
-
-
-# --- diff --------------------------------------------------------------------------------------------
 
 
 def field_label(field_key: str) -> str:
@@ -156,6 +127,23 @@ def word_diff(old: str, new: str) -> Markup:
     return Markup("".join(out))  # noqa: S704 - every piece is escaped above
 
 
+def side_by_side(old: str, new: str) -> tuple[Markup, Markup]:
+    """The two versions next to each other: removed words marked in the old one, added words in the new."""
+    a, b = tokens(old), tokens(new)
+    left: list[str] = []
+    right: list[str] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            left.append(str(escape("".join(a[i1:i2]))))
+            right.append(str(escape("".join(b[j1:j2]))))
+            continue
+        if i2 > i1:
+            left.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
+        if j2 > j1:
+            right.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
+    return Markup("".join(left)), Markup("".join(right))  # noqa: S704 - every piece is escaped above
+
+
 @dataclass
 class FieldDiff:
     field: str
@@ -163,6 +151,10 @@ class FieldDiff:
     old: str
     new: str
     html: Markup
+
+    @property
+    def sides(self) -> tuple[Markup, Markup]:
+        return side_by_side(self.old, self.new)
 
 
 def _current(card: Card, field_key: str, values: dict[str, CardValue]) -> str:
@@ -207,3 +199,9 @@ def diff(card: Card, revisions: list[CardRevision], old: int, new: int) -> list[
             FieldDiff(field_key, field_label(field_key), old_text, new_text, word_diff(old_text, new_text))
         )
     return result
+
+
+def checklist(card: Card, values: dict[str, CardValue]) -> list[fields.ChecklistItem]:
+    """The plan's required fields for a card loaded by `card_page` (lists already loaded: no query)."""
+    counts = {"azioni": len(card.actions), "risorse": len(card.budget_lines), "indicatori": len(card.indicators)}
+    return fields.checklist({key: row.value_source for key, row in values.items()}, counts)

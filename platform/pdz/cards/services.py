@@ -1,9 +1,10 @@
-"""Use cases of objective cards: create, co-write field by field, list rows, restore, move.
+"""Use cases of objective cards: create, structured values (choices, rows, totals), restore, move.
 
-Every save: authorise, validate, lock the card row (so concurrent saves of the same card serialise),
-replay a retried operation, three-way merge against the editor's base, write one revision per changed
-field, audit, and queue a live event. Overlapping edits are recorded as a `CardConflict` (both versions
-kept) and reported to their author: nothing is silently overwritten.
+Free text is co-written through the engine (`pdz.coedit`, kind in `cards/coedit.py`). Every structured
+save: authorise, validate, lock the card row (concurrent saves of the same card serialise), replay a retried
+operation, merge against the editor's base (sets of choices by what was added and removed; row attributes
+one by one), write one revision, audit, and queue a live event. Two people changing the same row attribute
+at once get a refusal that shows both values: nothing is silently overwritten.
 """
 
 from __future__ import annotations
@@ -25,28 +26,29 @@ from ..extensions import db
 from ..merge import merge3
 from ..tavoli.models import Body
 from . import fields
-from .models import Card, CardConflict, CardRevision, CardStatus, CardValue, RevisionKind
+from .models import Card, CardRevision, CardStatus, CardValue, RevisionKind
 from .money import format_cents, parse_amount
 from .rows import ROW_KINDS, parse_field, row_kind
 
 OP_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 TEXT_ATTRS = {"text", "markdown"}
+TEXT_KINDS = {"line", "markdown", "tags"}  # co-written: see cards/coedit.py
 
 
 @dataclass
 class SaveOutcome:
-    status: str  # saved | merged | unchanged | duplicate | conflict
+    status: str  # saved | merged | unchanged | duplicate
     revision: int
     field: str
     value: str = ""
     html: str = ""
     row: dict[str, Any] | None = None
-    conflict: CardConflict | None = None
     changes: list[dict[str, Any]] = dc_field(default_factory=list)
+    texts: dict[str, str] = dc_field(default_factory=dict)  # restore: texts for the co-writing engine
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "ok": self.status != "conflict",
+            "ok": True,
             "status": self.status,
             "revision": self.revision,
             "field": self.field,
@@ -55,8 +57,6 @@ class SaveOutcome:
             data["row"] = self.row
         else:
             data.update(value=self.value, html=self.html)
-        if self.conflict is not None:
-            data.update(self.conflict.as_json())
         return data
 
 
@@ -132,9 +132,6 @@ def _replay(card: Card, op: str) -> SaveOutcome | None:
             outcome.value = current.value_source if current else ""
             outcome.html = current.value_html if current else ""
         return outcome
-    conflict = db.session.scalar(select(CardConflict).where(CardConflict.client_op_id == op))
-    if conflict is not None and conflict.card_id == card.id:
-        return SaveOutcome("conflict", card.revision_no, conflict.field, conflict=conflict)
     return None
 
 
@@ -182,36 +179,6 @@ def _publish(
             "changes": changes,
         },
     )
-
-
-def _conflict(
-    card: Card, field_key: str, base_revision: int, mine: str, theirs: str, op: str, actor: Any
-) -> SaveOutcome:
-    conflict = CardConflict(
-        card_id=card.id,
-        field=field_key,
-        author_id=actor.id,
-        base_revision=base_revision,
-        revision=card.revision_no,
-        mine=mine,
-        theirs=theirs,
-        client_op_id=op,
-    )
-    db.session.add(conflict)
-    db.session.flush()
-    audit.record(actor, "card.conflict_recorded", card, {"field": field_key, "conflict_id": conflict.id})
-    return SaveOutcome("conflict", card.revision_no, field_key, conflict=conflict)
-
-
-def _resolve(card: Card, conflict_id: int | None, actor: Any, revision: int) -> None:
-    if not conflict_id:
-        return
-    conflict = db.session.get(CardConflict, conflict_id)
-    if conflict is None or conflict.card_id != card.id or conflict.author_id != actor.id:
-        raise Invalid(errors={"": "Conflitto non trovato."})
-    if conflict.resolved_at is None:
-        conflict.resolved_at = utcnow()
-        conflict.resolved_revision = revision
 
 
 def _set_value(card: Card, key: str, value: str, row: CardValue | None = None) -> CardValue:
@@ -269,56 +236,46 @@ def save_field(
     key: str,
     value: Any,
     *,
-    base_revision: int,
     client_op_id: str | None,
     actor: Any,
     base_value: str | None = None,
     expected_body_id: int | None = None,
-    resolves: int | None = None,
 ) -> SaveOutcome:
+    """Save a structured value (yes/no, choices) at once. Free text is written through the co-writing
+    engine (`coedit`), never here. A set of choices merges with the others' concurrent changes: what this
+    person added or removed since `base_value` is applied to the current set, so nobody's tick is lost."""
     if key == fields.DECLARED_TOTAL:
         return set_declared_total(
             card, value, client_op_id=client_op_id, actor=actor, expected_body_id=expected_body_id
         )
     spec = fields.spec(key)
+    if spec.kind in TEXT_KINDS:
+        raise Invalid(errors={key: "Questo testo si scrive direttamente nella pagina della scheda."})
     _require_edit(card, actor, expected_body_id)
     op = _op(client_op_id)
-    mine = spec.clean(value, area_keys=area_keys() if spec.kind == "area_choices" else None)
-    if base_value is not None:
-        base_value = str(base_value).replace("\r\n", "\n")
+    options = area_keys() if spec.kind == "area_choices" else None
+    mine = spec.clean(value, area_keys=options)
     _lock(card)
     _require_edit(card, actor, expected_body_id)
     replayed = _replay(card, op)
     if replayed is not None:
         return replayed
-    if not 0 <= base_revision <= card.revision_no:
-        raise Invalid(errors={"base_revision": "Versione di partenza non valida: ricarica la pagina."})
     current = _value_row(card, key)
     theirs = current.value_source if current else ""
-    base = base_value if base_value is not None else value_at(card.id, key, base_revision, theirs)
-    kind = RevisionKind.RESOLVE if resolves else RevisionKind.EDIT
-    if theirs == base or mine == theirs:
-        final = mine
-    elif mine == base:
-        final = theirs
-    elif spec.mergeable:
-        merged = merge3(base, mine, theirs)
-        if merged.conflicts:
-            return _conflict(card, key, base_revision, mine, theirs, op, actor)
-        final, kind = merged.text, RevisionKind.MERGE
-    else:
-        return _conflict(card, key, base_revision, mine, theirs, op, actor)
+    final = mine
+    if spec.kind in {"choices", "area_choices"} and base_value is not None:
+        base = set(spec.clean(base_value, area_keys=options).split("\n")) - {""}
+        chosen = set(mine.split("\n")) - {""}
+        merged = (set(theirs.split("\n")) - {""} | (chosen - base)) - (base - chosen)
+        final = spec.clean("\n".join(merged), area_keys=options)
     if final == theirs:
-        _resolve(card, resolves, actor, card.revision_no)
         return SaveOutcome("unchanged", card.revision_no, key, theirs, current.value_html if current else "")
+    kind = RevisionKind.MERGE if final != mine else RevisionKind.EDIT
     number = _record(card, [(key, theirs, final)], kind, op, actor)
     row = _set_value(card, key, final, current)
-    _resolve(card, resolves, actor, number)
     change = {"field": key, "value": final, "html": row.value_html}
     _publish(card, number, actor, op, [change], kind)
-    return SaveOutcome(
-        "merged" if kind == RevisionKind.MERGE else "saved", number, key, final, row.value_html
-    )
+    return SaveOutcome("merged" if kind == RevisionKind.MERGE else "saved", number, key, final, row.value_html)
 
 
 def budget_totals(card_id: int) -> dict[str, Any]:
@@ -456,15 +413,7 @@ def update_row(
     base_dump = value_at(card.id, field_key, base_revision, before)
     base = json.loads(base_dump) if base_dump else current
     if current["removed"] and not base.get("removed"):
-        return _conflict(
-            card,
-            field_key,
-            base_revision,
-            json.dumps(mine, ensure_ascii=False, sort_keys=True),
-            before,
-            op,
-            actor,
-        )
+        raise Invalid(errors={"": "Questa riga è stata eliminata da un'altra persona mentre la modificavi."})
     attrs = {a.name: a for a in kind.attrs}
     final: dict[str, Any] = {}
     for name, value in mine.items():
@@ -476,26 +425,10 @@ def update_row(
         elif attrs[name].type in TEXT_ATTRS:
             merged = merge3(str(base_value or ""), str(value), str(theirs or ""))
             if merged.conflicts:
-                return _conflict(
-                    card,
-                    field_key,
-                    base_revision,
-                    json.dumps(mine, ensure_ascii=False, sort_keys=True),
-                    before,
-                    op,
-                    actor,
-                )
+                raise _row_overlap(attrs[name].label, str(value), str(theirs or ""))
             final[name] = merged.text
         else:
-            return _conflict(
-                card,
-                field_key,
-                base_revision,
-                json.dumps(mine, ensure_ascii=False, sort_keys=True),
-                before,
-                op,
-                actor,
-            )
+            raise _row_overlap(attrs[name].label, str(value), str(theirs or ""))
     kind.apply(row, final)
     after = kind.dump(row)
     if after == before:
@@ -504,6 +437,17 @@ def update_row(
     change = _row_change(kind_key, row)
     _publish(card, number, actor, op, [change], RevisionKind.EDIT)
     return SaveOutcome("saved", number, field_key, row=change)
+
+
+def _row_overlap(label: str, mine: str, theirs: str) -> Invalid:
+    """Two people changed the same part of a row at once: nothing is stored, and the message carries both
+    values so that the person can choose (the row on the page now shows the other one)."""
+    return Invalid(
+        errors={
+            "": f"Nello stesso momento un'altra persona ha cambiato «{label}» di questa riga in «{theirs[:300]}». "
+            f"Il tuo valore, non salvato, era «{mine[:300]}»: riscrivilo se va tenuto."
+        }
+    )
 
 
 def remove_row(
@@ -539,7 +483,9 @@ def remove_row(
 
 
 def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor: Any) -> SaveOutcome:
-    """Bring every field back to its value at revision `number`. The restore is itself a new revision."""
+    """Bring every structured value back to its value at revision `number` (a new revision). The texts
+    to restore are returned in `outcome.texts`: the caller applies them through the co-writing engine
+    (`coedit.engine.replace_text`), so that open editors merge them live."""
     _require_edit(card, actor)
     op = _op(client_op_id)
     _lock(card)
@@ -556,7 +502,15 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
     changes: list[tuple[str, str, str]] = []
     published: list[dict[str, Any]] = []
     pending: list[tuple[str, str]] = []
+    texts: dict[str, str] = {}
     for field_key in sorted(touched):
+        if field_key in fields.SPECS and fields.SPECS[field_key].kind in TEXT_KINDS:
+            current = _value_row(card, field_key)
+            now_value = current.value_source if current else ""
+            target = value_at(card.id, field_key, number, now_value)
+            if target != now_value:
+                texts[field_key] = target
+            continue
         if field_key in fields.SPECS:
             current = _value_row(card, field_key)
             now_value = current.value_source if current else ""
@@ -573,7 +527,7 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
             changes.append((field_key, now_value, target))
             pending.append((field_key, target))
     if not changes:
-        return SaveOutcome("unchanged", card.revision_no, "")
+        return SaveOutcome("unchanged", card.revision_no, "", texts=texts)
     revision = _record(card, changes, RevisionKind.RESTORE, op, actor)
     for field_key, target in pending:
         if field_key in fields.SPECS:
@@ -595,7 +549,7 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
             published.append(_row_change(kind_key, row))
     audit.record(actor, "card.restored", card, {"to_revision": number, "revision": revision})
     _publish(card, revision, actor, op, published, RevisionKind.RESTORE)
-    return SaveOutcome("saved", revision, "", changes=published)
+    return SaveOutcome("saved", revision, "", changes=published, texts=texts)
 
 
 def set_status(card: Card, status: str, *, actor: Any) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import labels, realtime
+from ..coedit import engine as coedit_engine
 from ..comments import queries as comment_queries
 from ..config import ROOT
 from ..cycles.models import PolicyArea
@@ -25,6 +26,7 @@ from ..policy import guard
 from ..tavoli.models import Body
 from ..webutil import attach_errors
 from . import bp, fields, queries, services
+from .coedit import doc_key as coedit_key
 from .forms import MoveForm, NewCardForm
 from .models import BudgetSource, Card, CardStatus, IndicatorKind, IndicatorSet
 from .money import format_cents
@@ -103,15 +105,7 @@ def _respond(card: Card, action: Callable[[], services.SaveOutcome]) -> Any:
             return jsonify(ok=False, status="moved", error=error.message), 409
         raise
     if _wants_json():
-        return jsonify(outcome.as_json()), 409 if outcome.status == "conflict" else 200
-    if outcome.status == "conflict":
-        page = queries.card_page(card.id)
-        return render_template(
-            "cards/conflict.html",
-            card=page,
-            conflict=outcome.conflict,
-            label=queries.field_label(outcome.field),
-        ), 409
+        return jsonify(outcome.as_json())
     flash(_l("Modifica salvata (versione %(n)d).", n=outcome.revision), "success")
     return redirect(url_for("cards.detail", card_id=card.id, _anchor=f"f-{outcome.field}")), 303
 
@@ -176,7 +170,8 @@ KEY_POINTS: list[str] = json.loads((ROOT / "seed" / "cards.json").read_text(enco
 def detail(card: Card) -> Any:
     context = _page_context(card.id)
     context["recent"] = queries.recent_revisions(card.id)
-    context["conflicts"] = queries.open_conflicts(card.id, current_user.id)
+    context["doc_key"] = coedit_key(card)
+    context["checklist"] = queries.checklist(context["card"], context["values"])
     context["editable"] = services.policy.can(current_user, "card.edit", card)
     context["last_event_id"] = realtime.last_event_id(f"card:{card.id}")
     context["field_unread"] = comment_queries.unread_by_field(current_user, "card", card.id)
@@ -217,11 +212,9 @@ def save(card: Card) -> Any:
             card,
             str(data.get("field", "")),
             data.get("value", ""),
-            base_revision=_int(data, "base_revision", 0) or 0,
             base_value=data.get("base_value") if isinstance(data.get("base_value"), str) else None,
-            client_op_id=data.get("client_op_id") or None,
+            client_op_id=data.get("client_op_id") if isinstance(data.get("client_op_id"), str) else None,
             expected_body_id=_int(data, "body_id"),
-            resolves=_int(data, "resolves"),
             actor=current_user,
         )
 
@@ -338,7 +331,6 @@ def history(card: Card) -> Any:
         "cards/history.html",
         card=card,
         grouped=grouped,
-        conflicts=queries.conflicts_of(card.id),
         label=queries.field_label,
         describe=queries.describe,
         editable=services.policy.can(current_user, "card.edit", card),
@@ -381,13 +373,24 @@ def restore(card: Card) -> Any:
             return jsonify(ok=False, error=error.message), 422
         flash(error.message, "error")
         return redirect(url_for("cards.history", card_id=card.id)), 303
+    restored = [
+        coedit_engine.replace_text(coedit_key(card), key, value, actor=current_user)
+        for key, value in sorted(outcome.texts.items())
+    ]
+    refused = [answer for answer in restored if not answer.get("ok")]
+    if refused:
+        message = refused[0].get("message") or "Ripristino non riuscito."
+        if _wants_json():
+            return jsonify(ok=False, error=message), 422
+        flash(message, "error")
+        return redirect(url_for("cards.history", card_id=card.id)), 303
     if _wants_json():
-        return jsonify(outcome.as_json())
-    if outcome.status == "unchanged":
+        return jsonify({**outcome.as_json(), "texts": sorted(outcome.texts)})
+    if outcome.status == "unchanged" and not outcome.texts:
         flash(_l("La scheda è già uguale alla versione %(n)d.", n=number), "info")
     else:
         flash(
-            _l("Versione %(n)d ripristinata: è la nuova versione %(r)d.", n=number, r=outcome.revision),
+            _l("Versione %(n)d ripristinata come nuova modifica.", n=number),
             "success",
         )
     return redirect(url_for("cards.detail", card_id=card.id)), 303
