@@ -105,9 +105,15 @@ def on_commit(session: Any, callback: Any) -> None:
     session.info.setdefault("pdz_on_commit", []).append(callback)
 
 
+def on_rollback(session: Any, callback: Any) -> None:
+    """Run `callback()` if the current transaction rolls back (to forget state kept outside the database)."""
+    session.info.setdefault("pdz_on_rollback", []).append(callback)
+
+
 def install_session_hooks(session_class: Any) -> None:
     @event.listens_for(session_class, "after_commit")
     def _run_after_commit(session: Any) -> None:
+        session.info.pop("pdz_on_rollback", None)
         callbacks = session.info.pop("pdz_on_commit", [])
         for callback in callbacks:
             callback()
@@ -115,3 +121,5 @@ def install_session_hooks(session_class: Any) -> None:
     @event.listens_for(session_class, "after_rollback")
     def _drop_after_rollback(session: Any) -> None:
         session.info.pop("pdz_on_commit", None)
+        for callback in session.info.pop("pdz_on_rollback", []):
+            callback()

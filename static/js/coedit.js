@@ -310,6 +310,8 @@ export class CoDoc {
         if (client !== this.doc.clientID && state?.user && state.user.id !== this.me?.id) names.set(state.user.id, state.user);
       });
       who.textContent = [...names.values()].map((u) => u.name).join(", ");
+      const holder = who.closest("[data-coedit-others]");
+      if (holder) holder.hidden = names.size === 0;
     }
   }
 

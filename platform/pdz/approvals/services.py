@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
 from ..accounts.models import User
+from ..coedit import engine as coedit_engine
 from ..db import utcnow
 from ..errors import EditConflict, Invalid
 from ..extensions import db
@@ -521,7 +522,7 @@ def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
     item = ballot.item
     line = _minutes_line(result, submission.title)
     text = (item.minutes_source.rstrip() + "\n\n" if item.minutes_source.strip() else "") + line
-    meetings.save_minutes(meeting, item.id, text, base_rev=item.minutes_rev, op_id=f"ballot-{ballot.id}", actor=actor)
+    coedit_engine.write_in_transaction(f"minutes:{meeting.id}", f"item:{item.id}", text, actor=actor)
     meetings.add_decision(meeting, item.id, line, actor=actor)
     audit.record(actor, "approval.vote_closed", ballot, {"submission_id": submission.id, "tally": result})
     publish_after_commit(_ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": "chiusa",

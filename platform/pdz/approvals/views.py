@@ -65,7 +65,7 @@ def _version() -> int:
 # --- a document's approval page (cards, SWOT, minutes, plans) ---------------------------------------
 
 
-def _document_page(kind: DocKind, obj: Any) -> Any:
+def _document_page(kind: DocKind, obj: Any, checklist: list[Any] | None = None) -> Any:
     content, fingerprint = services.current_content(kind, obj)
     history = queries.rounds(kind, obj.id)
     approved = next((s for s in history if s.status == SubmissionStatus.APPROVED), None)
@@ -76,7 +76,7 @@ def _document_page(kind: DocKind, obj: Any) -> Any:
         approved=approved, changes=changes, source_url=source.url_of(obj), title=source.title(obj),
         can_submit=policy.can(current_user, "approval.submit", source.body_of(obj)),
         problem=source.ready(obj) if source.ready else None, chain=services.chain_for(kind),
-        submit_url=request.path)
+        submit_url=request.path, checklist=checklist)
 
 
 def _submit(kind: DocKind, obj: Any) -> Any:
@@ -90,7 +90,12 @@ def _submit(kind: DocKind, obj: Any) -> Any:
 @bp.get("/schede/<int:card_id>/approvazione")
 @guard("card.view", Card, "card_id", "card")
 def card_document(card: Card) -> Any:
-    return _document_page(DocKind.CARD, sources.get(DocKind.CARD).load(card.id))
+    from ..cards import queries as card_queries
+
+    page = card_queries.card_page(card.id)
+    assert page is not None
+    checklist = card_queries.checklist(page, page.value_map())
+    return _document_page(DocKind.CARD, sources.get(DocKind.CARD).load(card.id), checklist)
 
 
 @bp.post("/schede/<int:card_id>/approvazione")

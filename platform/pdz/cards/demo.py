@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..cycles.models import PolicyArea
 from ..extensions import db
-from . import fields, services
+from . import fields
 from .coedit import seed_text
 from .models import Card, CardAction, CardBudgetLine, CardIndicator, CardObjective, CardPnrr, CardValue
 

@@ -21,6 +21,8 @@ from typing import Any
 from flask import current_app
 from pycrdt import Doc, Text, merge_updates
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..db import unit_of_work, utcnow
 from ..errors import Invalid, NotFound
@@ -101,8 +103,8 @@ class _Pending:
 class LiveDoc:
     def __init__(self, key: str, kind: DocKind, ref_id: int, doc_id: int) -> None:
         self.key, self.kind, self.ref_id, self.doc_id = key, kind, ref_id, doc_id
-        self.ydoc = Doc()
-        self.shadow = Doc()  # every update is tried here first
+        self.ydoc: Doc[Any] = Doc()
+        self.shadow: Doc[Any] = Doc()  # every update is tried here first
         self.seq = 0
         self.texts: dict[str, str] = {}
         self.lock = threading.Lock()  # held by the committing thread
@@ -118,7 +120,7 @@ class LiveDoc:
         self.ydoc.apply_update(data)
         self.shadow.apply_update(data)
 
-    def read_texts(self, doc: Doc) -> dict[str, str]:
+    def read_texts(self, doc: Doc[Any]) -> dict[str, str]:
         return {key: str(doc.get(key, type=Text)) for key in doc.keys()}
 
     def rebuild_shadow(self) -> None:
@@ -140,25 +142,28 @@ def _live_docs() -> dict[str, LiveDoc]:
 
 
 def _evict(live: LiveDoc) -> None:
+    """Memory may be ahead of the database: the next writer reloads it under the row lock."""
     live.broken = True
-    docs = _live_docs()
-    with _LIVE_LOCK:
-        if docs.get(live.key) is live:
-            del docs[live.key]
 
 
 def _bootstrap(kind: DocKind, ref_id: int, obj: Any) -> None:
-    """Create the stored document from the texts in the domain's rows (first opening only; a concurrent
-    bootstrap elsewhere wins through the unique constraint and this one is dropped)."""
-    ydoc = Doc()
+    """Create the stored document from the texts in the domain's rows (first opening only), in a session
+    of its own that commits at once: a document in memory is never built on a row that might not commit.
+    A concurrent bootstrap elsewhere wins through the unique constraint and this one is dropped."""
+    ydoc: Doc[Any] = Doc()
     for key, value in sorted(kind.initial_texts(obj).items()):
         if value:
             ydoc[key] = Text(value)
-    try:
-        with unit_of_work():
-            db.session.add(CoDoc(kind=kind.name, ref_id=ref_id, seq=0, snapshot=ydoc.get_update(), snapshot_seq=0))
-    except Exception:  # noqa: BLE001 - lost the race: the other bootstrap is the document
-        db.session.rollback()
+    with Session(db.engine) as session:
+        session.add(CoDoc(kind=kind.name, ref_id=ref_id, seq=0, snapshot=ydoc.get_update(), snapshot_seq=0))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+
+
+def exists(kind_name: str, ref_id: int) -> bool:
+    return db.session.scalar(select(CoDoc.id).where(CoDoc.kind == kind_name, CoDoc.ref_id == ref_id)) is not None
 
 
 def _catch_up(live: LiveDoc) -> None:
@@ -181,7 +186,29 @@ def _catch_up(live: LiveDoc) -> None:
     live.texts = live.read_texts(live.ydoc)
 
 
-def open_doc(key: str) -> tuple[LiveDoc, Any]:
+def _reload(live: LiveDoc) -> None:
+    """Rebuild the live document from the database (after a rollback left memory ahead of it)."""
+    stored = db.session.execute(
+        select(CoDoc.snapshot, CoDoc.snapshot_seq).where(CoDoc.id == live.doc_id)
+    ).one()
+    live.ydoc, live.shadow = Doc(), Doc()
+    live.apply(stored.snapshot)
+    live.seq = stored.snapshot_seq
+    live.texts = {}
+    live.broken = False
+    _catch_up(live)
+
+
+def _lock_row(live: LiveDoc) -> None:
+    """Take the document's write lock (every process) and bring memory up to the database."""
+    db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(updated_at=utcnow()))
+    if live.broken:
+        _reload(live)
+    else:
+        _catch_up(live)
+
+
+def open_doc(key: Any) -> tuple[LiveDoc, Any]:
     """The live document for `key` (loaded or created from the database) and the domain object."""
     kind, ref_id = parse_key(key)
     key = f"{kind.name}:{ref_id}"
@@ -306,10 +333,7 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
     stored: list[_Pending] = []
     try:
         with unit_of_work():
-            db.session.execute(
-                update(CoDoc).where(CoDoc.id == live.doc_id).values(updated_at=utcnow())
-            )  # the document's write lock: one committer at a time on every process
-            _catch_up(live)
+            _lock_row(live)  # one committer at a time on every process
             obj = live.kind.load(live.ref_id)
             refusal = _permission_checker(live.kind, obj)
             runs: list[FieldChange] = []
@@ -348,7 +372,7 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
             if runs and obj is not None:
                 live.kind.materialise(obj, runs, utcnow())
     except Exception:
-        _evict(live)  # memory may be ahead of the database: the next opening reloads from it
+        _evict(live)
         for item in batch:
             item.result = {"ok": False, "error": "retry", "message": "Salvataggio non riuscito: nuovo tentativo."}
             item.done.set()
@@ -391,14 +415,10 @@ def _flush(live: LiveDoc) -> None:
 # --- server-made changes (restore, import) --------------------------------------------------------------
 
 
-def replace_text(key: str, field_key: str, new_text: str, *, actor: Any, restore: bool = True) -> dict[str, Any]:
-    """Change one text to `new_text` with the smallest edit, as a normal update authored by `actor`:
-    it is checked, stored and merged live into the open editors like anyone's typing."""
-    live, _obj = open_doc(key)
-    with live.lock:
-        _catch_up(live)
-        scratch = Doc()
-        scratch.apply_update(live.ydoc.get_update())
+def _edit_update(live: LiveDoc, field_key: str, new_text: str) -> bytes:
+    """The smallest Yjs update turning `field_key`'s current text into `new_text` (made on a scratch copy)."""
+    scratch: Doc[Any] = Doc()
+    scratch.apply_update(live.ydoc.get_update())
     state = scratch.get_state()
     text = scratch.get(field_key, type=Text)
     old = str(text)
@@ -411,7 +431,52 @@ def replace_text(key: str, field_key: str, new_text: str, *, actor: Any, restore
             if op in ("replace", "insert"):
                 text.insert(i1 + offset, new_text[j1:j2])
                 offset += j2 - j1
-    data = scratch.get_update(state)
-    if str(text) == old:
+    return b"" if str(text) == old else scratch.get_update(state)
+
+
+def write_in_transaction(key: str, field_key: str, new_text: str, *, actor: Any) -> None:
+    """Set one text inside the caller's transaction (a vote's outcome written into the minutes): the
+    change is stored and materialised with the caller's other changes, and sent to the editors only if
+    that transaction commits. It is not checked against the editing permission: the caller's service
+    decided (the text may be written into minutes that people cannot edit at that moment)."""
+    from ..db import on_commit, on_rollback
+
+    kind, ref_id = parse_key(key)
+    if not exists(kind.name, ref_id):  # nobody opened it yet: the rows are the text, the document starts from them
+        obj = kind.load(ref_id)
+        if obj is None:
+            raise NotFound("Documento non trovato.")
+        before = kind.initial_texts(obj).get(field_key, "")
+        if before != new_text:
+            kind.materialise(obj, [FieldChange(field_key, getattr(actor, "id", None), before, new_text)], utcnow())
+        return
+    live, obj = open_doc(key)
+    with live.lock:
+        _lock_row(live)
+        limit = live.kind.accepts_key(obj, field_key)
+        if limit is None or len(new_text) > limit:
+            raise Invalid("Testo non valido per questo documento.")
+        data = _edit_update(live, field_key, new_text)
+        if not data:
+            return
+        before = live.texts.get(field_key, "")
+        live.apply(data)
+        live.texts = live.read_texts(live.ydoc)
+        live.seq += 1
+        db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=getattr(actor, "id", None)))
+        db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(seq=live.seq))
+        live.kind.materialise(obj, [FieldChange(field_key, getattr(actor, "id", None), before, new_text)], utcnow())
+    on_rollback(db.session, lambda: _evict(live))
+    on_commit(db.session, lambda: _queue_out(live, [data]))
+
+
+def replace_text(key: str, field_key: str, new_text: str, *, actor: Any, restore: bool = True) -> dict[str, Any]:
+    """Change one text to `new_text` with the smallest edit, as a normal update authored by `actor`:
+    it is checked, stored and merged live into the open editors like anyone's typing."""
+    live, _obj = open_doc(key)
+    with live.lock:
+        _catch_up(live)
+        data = _edit_update(live, field_key, new_text)
+    if not data:
         return {"ok": True, "seq": live.seq, "unchanged": True}
     return submit(key, data, getattr(actor, "id", None), restore=restore)

@@ -19,7 +19,7 @@ from .engine import STEP1, STEP2, UPDATE, decode_sync, encode_sync
 class Editor:
     def __init__(self, sio: Any, key: str, *, on_remote: Callable[[bytes], None] | None = None) -> None:
         self.sio, self.key = sio, key
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.lock = threading.RLock()
         self.pending = 0
         self.refused: list[dict[str, Any]] = []
