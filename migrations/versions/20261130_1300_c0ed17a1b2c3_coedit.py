@@ -58,7 +58,7 @@ def upgrade():
         sa.Column('snapshot_seq', sa.Integer(), nullable=False),
         sa.Column('updated_at', pdz.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_coedit_docs')),
-        sa.UniqueConstraint('kind', 'ref_id', name=op.f('uq_coedit_docs_kind')),
+        sa.UniqueConstraint('kind', 'ref_id', name=op.f('uq_coedit_docs_kind_ref_id')),
     )
     op.create_table(
         'coedit_updates',
@@ -71,7 +71,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_coedit_updates_author_id_users')),
         sa.ForeignKeyConstraint(['doc_id'], ['coedit_docs.id'], name=op.f('fk_coedit_updates_doc_id_coedit_docs')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_coedit_updates')),
-        sa.UniqueConstraint('doc_id', 'seq', name=op.f('uq_coedit_updates_doc_id')),
+        sa.UniqueConstraint('doc_id', 'seq', name=op.f('uq_coedit_updates_doc_id_seq')),
     )
 
 

@@ -113,6 +113,8 @@ def on_rollback(session: Any, callback: Any) -> None:
 def install_session_hooks(session_class: Any) -> None:
     @event.listens_for(session_class, "after_commit")
     def _run_after_commit(session: Any) -> None:
+        if session.in_nested_transaction():  # SQLAlchemy 2.1 also fires this when a SAVEPOINT is released
+            return
         session.info.pop("pdz_on_rollback", None)
         callbacks = session.info.pop("pdz_on_commit", [])
         for callback in callbacks:
@@ -120,6 +122,8 @@ def install_session_hooks(session_class: Any) -> None:
 
     @event.listens_for(session_class, "after_rollback")
     def _drop_after_rollback(session: Any) -> None:
+        if session.in_nested_transaction():  # a SAVEPOINT rolled back: the transaction goes on
+            return
         session.info.pop("pdz_on_commit", None)
         for callback in session.info.pop("pdz_on_rollback", []):
             callback()

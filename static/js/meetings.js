@@ -1,5 +1,6 @@
-/* Meetings: follow a meeting live (current item, attendance, quorum), drive it, co-write the minutes.
-   Plain ES2017, no build step. Every form works without JavaScript; this only makes it live. */
+/* Meetings: follow a meeting live (current item, attendance, quorum, minutes changed), drive it.
+   Plain ES2017, no build step. Every form works without JavaScript; this only makes it live.
+   The minutes' text is co-written through coedit.js (the page's data-coedit-doc), not here. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-meeting-id]");
@@ -57,7 +58,13 @@
       else if (e.status === "conclusa") { say("L'incontro è concluso."); }
       else if (e.status === "annullata") { say("L'incontro è stato annullato."); }
     },
-    "meeting.minutes_saved": function (e) { minutesSaved(e); },
+    "meeting.minutes_changed": function (e) {
+      if (!root.hasAttribute("data-minutes")) { return; }
+      if (root.hasAttribute("data-coedit-doc")) {
+        // Text arrives live in the editors; a new decision or action needs its editor or row from the server.
+        if (e.what !== "text") { say("È stata registrata una nuova decisione o azione: ricarica la pagina per vederla."); }
+      } else { say("Il verbale è stato aggiornato: ricarica la pagina per leggerlo."); }
+    },
     "meeting.minutes_approved": function () { say("Il verbale è stato approvato: ricarica la pagina."); },
     "meeting.agenda_changed": function () { say("L'ordine del giorno è cambiato: ricarica la pagina."); },
     "meeting.updated": function () { say("Data o luogo dell'incontro sono cambiati: ricarica la pagina."); }
@@ -98,71 +105,6 @@
           showCurrent(r.body.item_id, (li ? li.querySelector("strong").textContent : r.body.title));
         } else { say(r.body.error || "Operazione non riuscita."); }
       });
-    });
-  });
-
-  // Minutes: save against the revision we started from; merges are applied, conflicts shown.
-  function opId() {
-    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
-    return String(Date.now()) + Math.random().toString(16).slice(2);
-  }
-
-  function minutesSaved(e) {
-    var form = root.querySelector('[data-item-id="' + e.item_id + '"] [data-minutes-form]');
-    if (!form) {
-      var view = root.querySelector('[data-item-id="' + e.item_id + '"] [data-minutes-html]');
-      if (view) { view.textContent = e.text; }
-      return;
-    }
-    var rev = form.querySelector('[name="base_rev"]');
-    if (Number(rev.value) >= e.rev) { return; }
-    var area = form.querySelector("textarea");
-    if (!form.dataset.dirty) {
-      area.value = e.text;
-      rev.value = e.rev;
-      form.querySelector("[data-minutes-state]").textContent = "Versione " + e.rev + " (aggiornata da un'altra persona)";
-    } else {
-      form.querySelector("[data-minutes-state]").textContent =
-        "Qualcun altro ha salvato una nuova versione: salvando, le tue modifiche verranno unite alla sua.";
-    }
-  }
-
-  root.querySelectorAll("[data-minutes-form]").forEach(function (form) {
-    var area = form.querySelector("textarea");
-    area.addEventListener("input", function () { form.dataset.dirty = "1"; });
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var rev = form.querySelector('[name="base_rev"]');
-      var op = form.querySelector('[name="op_id"]');
-      if (!op.value) { op.value = opId(); }
-      var state = form.querySelector("[data-minutes-state]");
-      var box = form.querySelector("[data-conflict]");
-      post(form.action, { text: area.value, base_rev: Number(rev.value), op_id: op.value }).then(function (r) {
-        if (r.status === 200) {
-          area.value = r.body.text;
-          rev.value = r.body.rev;
-          op.value = "";
-          delete form.dataset.dirty;
-          box.hidden = true;
-          state.textContent = "Versione " + r.body.rev + (r.body.merged ? " – unita alle modifiche di altri" : " – salvata");
-        } else if (r.status === 409) {
-          op.value = "";
-          box.hidden = false;
-          box.textContent = "";
-          var p = document.createElement("p");
-          p.textContent = r.body.error;
-          var mine = document.createElement("pre");
-          mine.textContent = "La tua versione:\n" + r.body.mine;
-          var theirs = document.createElement("pre");
-          theirs.textContent = "Versione salvata:\n" + r.body.theirs;
-          box.appendChild(p); box.appendChild(mine); box.appendChild(theirs);
-          area.value = r.body.theirs;
-          rev.value = r.body.rev;
-          state.textContent = "Ricopia le tue modifiche nella versione salvata, poi salva di nuovo.";
-        } else {
-          state.textContent = r.body.error || "Salvataggio non riuscito.";
-        }
-      }).catch(function () { state.textContent = "Connessione assente: riprova, le modifiche non sono andate perse."; });
     });
   });
 })();

@@ -26,10 +26,19 @@ def meeting_id_from(response: Any) -> int:
     return int(match.group(1))
 
 
-def create_meeting(client: Any, body_id: int, day: str | None = None, start: str = "17:00", end: str = "19:00",
-                   title: str = "Incontro di prova", place: str = "Sala Ricevimenti, Crema") -> int:
-    response = client.post(f"/tavoli/{body_id}/incontri/nuovo",
-                           data={"title": title, "day": day or future_day(), "start": start, "end": end, "place": place})
+def create_meeting(
+    client: Any,
+    body_id: int,
+    day: str | None = None,
+    start: str = "17:00",
+    end: str = "19:00",
+    title: str = "Incontro di prova",
+    place: str = "Sala Ricevimenti, Crema",
+) -> int:
+    response = client.post(
+        f"/tavoli/{body_id}/incontri/nuovo",
+        data={"title": title, "day": day or future_day(), "start": start, "end": end, "place": place},
+    )
     return meeting_id_from(response)
 
 
@@ -39,7 +48,9 @@ def add_item(client: Any, meeting_id: int, title: str, **extra: str) -> Any:
     return response
 
 
-def convened_meeting(client: Any, body_id: int, items: tuple[str, ...] = ("Apertura", "Mappatura", "Varie"), **kw: Any) -> int:
+def convened_meeting(
+    client: Any, body_id: int, items: tuple[str, ...] = ("Apertura", "Mappatura", "Varie"), **kw: Any
+) -> int:
     meeting_id = create_meeting(client, body_id, **kw)
     for title in items:
         add_item(client, meeting_id, title)

@@ -29,13 +29,27 @@ def test_bad_meeting_details_are_refused(app, db, client_as, tavolo):
     before = _count(db, Meeting)
     url = f"/tavoli/{tavolo.id}/incontri/nuovo"
     cases = [
-        ({"day": future_day(), "start": "18:00", "end": "17:00", "place": "Crema"}, "successiva all'ora di inizio"),
-        ({"day": future_day(), "start": "18:00", "end": "18:00", "place": "Crema"}, "successiva all'ora di inizio"),
+        (
+            {"day": future_day(), "start": "18:00", "end": "17:00", "place": "Crema"},
+            "successiva all'ora di inizio",
+        ),
+        (
+            {"day": future_day(), "start": "18:00", "end": "18:00", "place": "Crema"},
+            "successiva all'ora di inizio",
+        ),
         ({"day": "31/02/2027", "start": "18:00", "end": "19:00", "place": "Crema"}, "Indica la data"),
         ({"day": future_day(), "start": "", "end": "19:00", "place": "Crema"}, "Indica l'ora di inizio"),
         ({"day": future_day(), "start": "17:00", "end": "19:00", "place": ""}, "Indica il luogo"),
-        ({"day": future_day(), "start": "17:00", "end": "19:00", "place": "", "video_url": "javascript:alert(1)"},
-         "http:// o https://"),
+        (
+            {
+                "day": future_day(),
+                "start": "17:00",
+                "end": "19:00",
+                "place": "",
+                "video_url": "javascript:alert(1)",
+            },
+            "http:// o https://",
+        ),
     ]
     for data, message in cases:
         response = coord.post(url, data={"title": "Prova", **data})
@@ -64,7 +78,7 @@ def test_past_or_empty_meetings_cannot_be_convened(app, db, client_as, tavolo):
     empty = create_meeting(coord, tavolo.id)
     response = coord.post(f"/incontri/{empty}/convoca")
     assert response.status_code == 422 and "almeno un punto" in text(response)
-    yesterday = (rome_today().toordinal() - 1)
+    yesterday = rome_today().toordinal() - 1
     from datetime import date
 
     past = create_meeting(coord, tavolo.id, day=date.fromordinal(yesterday).isoformat(), title="Recupero")
@@ -76,8 +90,16 @@ def test_past_or_empty_meetings_cannot_be_convened(app, db, client_as, tavolo):
 
     # A convened meeting cannot be moved into the past either.
     meeting_id = convened_meeting(coord, tavolo.id)
-    response = coord.post(f"/incontri/{meeting_id}/modifica", data={
-        "title": "Prova", "day": date.fromordinal(yesterday).isoformat(), "start": "17:00", "end": "19:00", "place": "Crema"})
+    response = coord.post(
+        f"/incontri/{meeting_id}/modifica",
+        data={
+            "title": "Prova",
+            "day": date.fromordinal(yesterday).isoformat(),
+            "start": "17:00",
+            "end": "19:00",
+            "place": "Crema",
+        },
+    )
     assert response.status_code == 422 and "nel passato" in text(response)
     assert load(db, meeting_id).sequence == 0
     # Publishing twice is refused.
@@ -101,14 +123,24 @@ def test_check_in_codes_and_double_registration(app, db, client_as, tavolo, user
     assert member.post(f"/incontri/{meeting_id}/registrazione", data={"code": code}).status_code == 302
     response = member.post(f"/incontri/{meeting_id}/registrazione", data={"code": code})
     assert response.status_code == 422 and "già registrata" in text(response)
-    rows = db.session.scalar(select(func.count()).select_from(Attendance).where(
-        Attendance.meeting_id == meeting_id, Attendance.user_id == user("membro@example.org").id))
+    rows = db.session.scalar(
+        select(func.count())
+        .select_from(Attendance)
+        .where(Attendance.meeting_id == meeting_id, Attendance.user_id == user("membro@example.org").id)
+    )
     assert rows == 1
     # Outsiders cannot check in even with the right code.
-    assert client_as("disabilita@example.org").post(f"/incontri/{meeting_id}/registrazione", data={"code": code}).status_code == 403
+    assert (
+        client_as("disabilita@example.org")
+        .post(f"/incontri/{meeting_id}/registrazione", data={"code": code})
+        .status_code
+        == 403
+    )
     # After the end the code has expired.
     coord.post(f"/incontri/{meeting_id}/chiudi")
-    response = client_as("osservatore@example.org").post(f"/incontri/{meeting_id}/registrazione", data={"code": code})
+    response = client_as("osservatore@example.org").post(
+        f"/incontri/{meeting_id}/registrazione", data={"code": code}
+    )
     assert response.status_code == 422 and "scaduto" in text(response)
 
 
@@ -124,15 +156,19 @@ def test_roles_and_delegation_limits(app, db, client_as, tavolo, user):
     for client in (member, observer):
         assert client.get(f"/tavoli/{tavolo.id}/incontri/nuovo").status_code == 403
         assert client.post(f"/incontri/{meeting_id}/avvia").status_code == 403
-        assert client.post(f"/incontri/{meeting_id}/ordine-del-giorno", data={"title": "x"}).status_code == 403
+        assert (
+            client.post(f"/incontri/{meeting_id}/ordine-del-giorno", data={"title": "x"}).status_code == 403
+        )
         assert client.get(f"/incontri/{meeting_id}/regia").status_code == 403
     # Outsiders do not even see it.
     assert outsider.get(f"/incontri/{meeting_id}").status_code == 403
     assert outsider.get(f"/tavoli/{tavolo.id}/incontri").status_code == 403
     assert outsider.post(f"/incontri/{meeting_id}/risposta", data={"answer": "partecipa"}).status_code == 403
     # A delegate must belong to the member's own organisation.
-    response = member.post(f"/incontri/{meeting_id}/risposta",
-                           data={"answer": "delega", "delegate_id": str(user("coord.ets@example.org").id)})
+    response = member.post(
+        f"/incontri/{meeting_id}/risposta",
+        data={"answer": "delega", "delegate_id": str(user("coord.ets@example.org").id)},
+    )
     assert response.status_code == 422
     assert "Banco di Solidarietà Cremasco ODV" in text(response)
     response = member.post(f"/incontri/{meeting_id}/risposta", data={"answer": "delega", "delegate_id": ""})
@@ -152,14 +188,25 @@ def test_agenda_co_editing_conflict_loses_nothing(app, db, client_as, tavolo):
     add_item(coord, meeting_id, "Mappatura")
     item = load(db, meeting_id).items[0]
     url = f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}"
-    assert coord.post(url, data={"version": "1", "title": "Mappatura delle reti", "presenter": "Paolo"}).status_code == 302
+    assert (
+        coord.post(
+            url, data={"version": "1", "title": "Mappatura delle reti", "presenter": "Paolo"}
+        ).status_code
+        == 302
+    )
     response = co_coord.post(url, data={"version": "1", "title": "Mappatura ETS", "presenter": "Chiara"})
     assert response.status_code == 409
     page = text(response)
-    assert "qualcun altro ha modificato" in page.lower() and "Mappatura ETS" in page and "Mappatura delle reti" in page
+    assert (
+        "qualcun altro ha modificato" in page.lower()
+        and "Mappatura ETS" in page
+        and "Mappatura delle reti" in page
+    )
     item = load(db, meeting_id).items[0]
     assert item.title == "Mappatura delle reti" and item.version == 2
-    assert co_coord.post(url, data={"version": "2", "title": "Mappatura delle reti ed ETS"}).status_code == 302
+    assert (
+        co_coord.post(url, data={"version": "2", "title": "Mappatura delle reti ed ETS"}).status_code == 302
+    )
     assert load(db, meeting_id).items[0].title == "Mappatura delle reti ed ETS"
 
 
@@ -170,14 +217,19 @@ def test_wrong_targets_are_refused(app, db, client_as, tavolo, body):
     meeting_id = started_meeting(coord, tavolo.id)
     other_id = convened_meeting(coord, tavolo.id, day=future_day(20))
     foreign_item = load(db, other_id).items[0].id
-    response = coord.post(f"/incontri/{meeting_id}/punto-corrente", json={"item_id": foreign_item},
-                          headers={"Accept": "application/json"})
+    response = coord.post(
+        f"/incontri/{meeting_id}/punto-corrente",
+        json={"item_id": foreign_item},
+        headers={"Accept": "application/json"},
+    )
     assert response.status_code == 404
     coord.post(f"/incontri/{meeting_id}/chiudi")
     # Approval must be recorded at a later meeting of the same body that has started.
     udp = client_as("udp@example.org")
     elsewhere = started_meeting(udp, body("Tavolo Politiche Abitative").id, day=future_day(30))
     for approving in (other_id, elsewhere, meeting_id, 0):
-        response = coord.post(f"/incontri/{meeting_id}/verbale/approva", data={"approving_meeting_id": str(approving)})
+        response = coord.post(
+            f"/incontri/{meeting_id}/verbale/approva", data={"approving_meeting_id": str(approving)}
+        )
         assert response.status_code == 422, approving
     assert load(db, meeting_id).minutes_status == MinutesStatus.DRAFT

@@ -1,5 +1,6 @@
 """In the browser: a co-coordinator schedules and convenes; a member answers and checks in with the code;
-the current item moves live on the member's page; the minutes are written, approved and frozen."""
+the current item moves live on the member's page; the minutes are co-written by both coordinators, approved
+and frozen."""
 
 from __future__ import annotations
 
@@ -76,11 +77,36 @@ def test_meeting_in_the_browser(live_server, page_as):
     )
     assert member.locator("li.is-current").inner_text().startswith("Mappatura delle reti")
 
-    # Minutes written during the meeting; then the meeting is closed.
-    coord.goto(meeting_url + "/verbale")
-    coord.locator("textarea").first.fill("Il verbale precedente è letto e condiviso.")
-    coord.get_by_test_id("save-minutes-1").click()
-    coord.get_by_text("Versione 1 – salvata").wait_for()
+    # Minutes co-written during the meeting: what one coordinator types appears in the other's editor and is
+    # saved without a button; then the meeting is closed.
+    co_coord = page_as("coord.ets@example.org")
+    for page in (coord, co_coord):
+        page.goto(meeting_url + "/verbale")
+        page.wait_for_selector("[data-coedit-status][data-state=saved]")
+    first_item = '[data-coedit-field^="item:"] .cm-content'
+    key = coord.locator('[data-coedit-field^="item:"]').first.get_attribute("data-coedit-field")
+
+    def shared_text_is(
+        value: str,
+    ) -> str:  # the document's text (the editor's DOM also holds others' cursors)
+        return f"window.PdzCoedit && window.PdzCoedit.docs[0].textOf('{key}') === '{value}'"
+
+    coord.locator(first_item).first.click()
+    coord.keyboard.type("Il verbale precedente è letto e condiviso.")
+    coord.wait_for_selector("[data-coedit-status][data-state=saved]")
+    co_coord.wait_for_function(shared_text_is("Il verbale precedente è letto e condiviso."))
+    co_coord.locator(first_item).first.click()
+    co_coord.keyboard.press("End")
+    co_coord.keyboard.type(" Nessuna osservazione.")
+    co_coord.wait_for_selector("[data-coedit-status][data-state=saved]")
+    full = "Il verbale precedente è letto e condiviso. Nessuna osservazione."
+    coord.wait_for_function(shared_text_is(full))
+    coord.screenshot(path="/tmp/pdz-minutes-1280.png", full_page=True)
+    co_coord.set_viewport_size({"width": 390, "height": 844})
+    co_coord.screenshot(path="/tmp/pdz-minutes-390.png", full_page=True)
+    coord.reload()
+    coord.wait_for_selector("[data-coedit-status][data-state=saved]")
+    coord.wait_for_function(shared_text_is(full))
     coord.goto(meeting_url + "/regia")
     coord.get_by_test_id("conclude").click()
     coord.wait_for_url(re.compile(r"/verbale$"))
@@ -89,19 +115,39 @@ def test_meeting_in_the_browser(live_server, page_as):
     session = http_session(live_server, "coord.pubblico@example.org")
     new = f"{base}/tavoli/{tavolo_id}/incontri/nuovo"
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', session.get(new).text).group(1)
-    response = session.post(new, data={"csrf_token": token, "title": "Incontro di gennaio", "day": future_day(36),
-                                       "start": "17:30", "end": "19:00", "place": "Crema"}, allow_redirects=False)
+    response = session.post(
+        new,
+        data={
+            "csrf_token": token,
+            "title": "Incontro di gennaio",
+            "day": future_day(36),
+            "start": "17:30",
+            "end": "19:00",
+            "place": "Crema",
+        },
+        allow_redirects=False,
+    )
     later = base + response.headers["Location"]
-    for path, data in (("/ordine-del-giorno", {"title": "Approvazione del verbale"}), ("/convoca", {}), ("/avvia", {})):
-        assert session.post(later + path, data={"csrf_token": _csrf(session, later), **data},
-                            allow_redirects=False).status_code == 302
+    for path, data in (
+        ("/ordine-del-giorno", {"title": "Approvazione del verbale"}),
+        ("/convoca", {}),
+        ("/avvia", {}),
+    ):
+        assert (
+            session.post(
+                later + path, data={"csrf_token": _csrf(session, later), **data}, allow_redirects=False
+            ).status_code
+            == 302
+        )
     coord.reload()
-    option = coord.locator("#approving_meeting_id option", has_text="Incontro di gennaio").get_attribute("value")
+    option = coord.locator("#approving_meeting_id option", has_text="Incontro di gennaio").get_attribute(
+        "value"
+    )
     coord.get_by_label("Approvato nell'incontro del").select_option(option)
     coord.get_by_test_id("approve").click()
     coord.get_by_test_id("frozen").wait_for()
-    assert coord.locator("textarea").count() == 0
-    assert "Il verbale precedente è letto e condiviso." in coord.locator(".prose").first.inner_text()
+    assert coord.locator("[data-coedit-doc]").count() == 0 and coord.locator(".cm-content").count() == 0
+    assert full in coord.locator("[data-minutes-html]").first.inner_text()
     coord.goto(meeting_url + "/regia")
     assert "non si possono più modificare" in coord.content()
     assert coord.locator("form.mark-form").count() == 0

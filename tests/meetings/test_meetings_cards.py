@@ -12,18 +12,22 @@ def _card(db, body_name: str, key: str):
     from pdz.cards.models import Card
     from pdz.tavoli.models import Body
 
-    return db.session.scalar(select(Card).join(Body, Body.id == Card.body_id).where(Body.name == body_name, Card.key == key))
+    return db.session.scalar(
+        select(Card).join(Body, Body.id == Card.body_id).where(Body.name == body_name, Card.key == key)
+    )
 
 
 def _links(db, meeting_id: int) -> list[tuple[int, int]]:
     from pdz.meetings.models import AgendaItem, agenda_item_cards
 
     db.session.expire_all()
-    return sorted(db.session.execute(
-        select(agenda_item_cards.c.agenda_item_id, agenda_item_cards.c.card_id)
-        .join(AgendaItem, AgendaItem.id == agenda_item_cards.c.agenda_item_id)
-        .where(AgendaItem.meeting_id == meeting_id)
-    ).all())
+    return sorted(
+        db.session.execute(
+            select(agenda_item_cards.c.agenda_item_id, agenda_item_cards.c.card_id)
+            .join(AgendaItem, AgendaItem.id == agenda_item_cards.c.agenda_item_id)
+            .where(AgendaItem.meeting_id == meeting_id)
+        ).all()
+    )
 
 
 def test_coordinator_links_cards_of_the_tavolo_through_the_agenda_forms(db, client_as, tavolo):
@@ -42,18 +46,24 @@ def test_coordinator_links_cards_of_the_tavolo_through_the_agenda_forms(db, clie
 
     form = text(coord.get(f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}"))
     assert f'<option selected value="{card_a.id}">' in form or f'value="{card_a.id}" selected' in form
-    response = coord.post(f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
-                          data={"version": "1", "title": "Schede del tavolo", "cards": [str(card_emerg.id), str(card_a.id)]})
+    response = coord.post(
+        f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
+        data={"version": "1", "title": "Schede del tavolo", "cards": [str(card_emerg.id), str(card_a.id)]},
+    )
     assert response.status_code == 302, text(response)[:2000]
     assert _links(db, meeting_id) == sorted([(item.id, card_a.id), (item.id, card_emerg.id)])
 
-    response = coord.post(f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}", data={"version": "2", "title": "Senza schede"})
+    response = coord.post(
+        f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}", data={"version": "2", "title": "Senza schede"}
+    )
     assert response.status_code == 302
     assert _links(db, meeting_id) == []
 
     # Deleting an item deletes its links (database cascade), not the cards.
-    coord.post(f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
-               data={"version": "3", "title": "Senza schede", "cards": str(card_a.id)})
+    coord.post(
+        f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
+        data={"version": "3", "title": "Senza schede", "cards": str(card_a.id)},
+    )
     assert coord.post(f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}/elimina").status_code == 302
     assert _links(db, meeting_id) == [] and _card(db, "Tavolo Povertà", "A") is not None
 
@@ -70,19 +80,29 @@ def test_another_tavolo_card_is_refused_and_nothing_changes(db, client_as, tavol
 
     def state():
         db.session.expire_all()
-        return (_links(db, meeting_id), db.session.scalar(select(func.count(AgendaItem.id)).where(AgendaItem.meeting_id == meeting_id)),
-                db.session.scalar(select(func.count(AuditEntry.id))), db.session.get(AgendaItem, item.id).version)
+        return (
+            _links(db, meeting_id),
+            db.session.scalar(select(func.count(AgendaItem.id)).where(AgendaItem.meeting_id == meeting_id)),
+            db.session.scalar(select(func.count(AuditEntry.id))),
+            db.session.get(AgendaItem, item.id).version,
+        )
 
     before = state()
     # UdP staff can see every card, yet a tavolo's agenda only links the tavolo's own cards.
     for client in (coord, udp):
-        response = client.post(f"/incontri/{meeting_id}/ordine-del-giorno", data={"title": "Nuovo", "cards": str(other.id)})
+        response = client.post(
+            f"/incontri/{meeting_id}/ordine-del-giorno", data={"title": "Nuovo", "cards": str(other.id)}
+        )
         assert response.status_code == 422 and REFUSED in text(response)
-        response = client.post(f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
-                               data={"version": "1", "title": "Cambiato", "cards": [str(card_a.id), str(other.id)]})
+        response = client.post(
+            f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
+            data={"version": "1", "title": "Cambiato", "cards": [str(card_a.id), str(other.id)]},
+        )
         assert response.status_code == 422 and REFUSED in text(response)
     for bad in ("999999", "abc"):
-        response = coord.post(f"/incontri/{meeting_id}/ordine-del-giorno", data={"title": "Nuovo", "cards": bad})
+        response = coord.post(
+            f"/incontri/{meeting_id}/ordine-del-giorno", data={"title": "Nuovo", "cards": bad}
+        )
         assert response.status_code == 422 and REFUSED in text(response)
     assert state() == before
     assert db.session.get(AgendaItem, item.id).title == "Apertura"
@@ -122,17 +142,24 @@ def test_demo_links_each_tavolo_card_to_a_past_meeting(app, db):
 
     def rows():
         db.session.expire_all()
-        return sorted(db.session.execute(
-            select(agenda_item_cards.c.card_id, Card.body_id, Meeting.body_id, Meeting.status)
-            .join(Card, Card.id == agenda_item_cards.c.card_id)
-            .join(AgendaItem, AgendaItem.id == agenda_item_cards.c.agenda_item_id)
-            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        ).all())
+        return sorted(
+            db.session.execute(
+                select(agenda_item_cards.c.card_id, Card.body_id, Meeting.body_id, Meeting.status)
+                .join(Card, Card.id == agenda_item_cards.c.card_id)
+                .join(AgendaItem, AgendaItem.id == agenda_item_cards.c.agenda_item_id)
+                .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+            ).all()
+        )
 
     before = rows()
-    thematic_cards = [c for c in db.session.scalars(select(Card).join(Body, Body.id == Card.body_id)) if c.body.is_thematic]
+    thematic_cards = [
+        c for c in db.session.scalars(select(Card).join(Body, Body.id == Card.body_id)) if c.body.is_thematic
+    ]
     assert {r[0] for r in before} == {c.id for c in thematic_cards}
-    assert all(card_body == meeting_body and status == MeetingStatus.CONCLUDED for _, card_body, meeting_body, status in before)
+    assert all(
+        card_body == meeting_body and status == MeetingStatus.CONCLUDED
+        for _, card_body, meeting_body, status in before
+    )
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert rows() == before
@@ -148,8 +175,17 @@ def test_only_coordinators_edit_the_agenda_links(db, client_as, tavolo):
         client = client_as(email)
         page = text(client.get(f"/incontri/{meeting_id}")) if email != "disabilita@example.org" else ""
         assert 'name="cards"' not in page
-        assert client.post(f"/incontri/{meeting_id}/ordine-del-giorno",
-                           data={"title": "Nuovo", "cards": str(card_a.id)}).status_code == 403
-        assert client.post(f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
-                           data={"version": "1", "title": "Apertura", "cards": str(card_a.id)}).status_code == 403
+        assert (
+            client.post(
+                f"/incontri/{meeting_id}/ordine-del-giorno", data={"title": "Nuovo", "cards": str(card_a.id)}
+            ).status_code
+            == 403
+        )
+        assert (
+            client.post(
+                f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
+                data={"version": "1", "title": "Apertura", "cards": str(card_a.id)},
+            ).status_code
+            == 403
+        )
     assert _links(db, meeting_id) == []

@@ -34,10 +34,10 @@ def _token(db, user) -> str:
 def test_times_are_right_across_the_summer_time_changes(app, db, client_as, tavolo):
     coord = client_as("coord.pubblico@example.org")
     cases = [  # (day, local start, expected UTC hour): the last Sundays of March and October 2027 and the days before
-        ("2027-03-27", "10:00", 9),   # CET, UTC+1
-        ("2027-03-28", "10:00", 8),   # CEST from 02:00 that night, UTC+2
-        ("2027-10-30", "10:00", 8),   # CEST
-        ("2027-10-31", "10:00", 9),   # back to CET from 03:00 that night
+        ("2027-03-27", "10:00", 9),  # CET, UTC+1
+        ("2027-03-28", "10:00", 8),  # CEST from 02:00 that night, UTC+2
+        ("2027-10-30", "10:00", 8),  # CEST
+        ("2027-10-31", "10:00", 9),  # back to CET from 03:00 that night
     ]
     for day, start, utc_hour in cases:
         meeting_id = convened_meeting(coord, tavolo.id, day=day, start=start, end="12:00")
@@ -57,8 +57,10 @@ def test_times_are_right_across_the_summer_time_changes(app, db, client_as, tavo
     from pdz.meetings.models import Meeting
 
     before = db.session.query(Meeting).count()
-    response = coord.post(f"/tavoli/{tavolo.id}/incontri/nuovo",
-                          data={"title": "Notturno", "day": "2027-03-28", "start": "02:30", "end": "04:00", "place": "Crema"})
+    response = coord.post(
+        f"/tavoli/{tavolo.id}/incontri/nuovo",
+        data={"title": "Notturno", "day": "2027-03-28", "start": "02:30", "end": "04:00", "place": "Crema"},
+    )
     assert response.status_code == 422 and "ora legale" in response.get_data(as_text=True)
     assert db.session.query(Meeting).count() == before
 
@@ -68,7 +70,9 @@ def test_convocation_changes_and_cancellation_reach_calendars(app, db, client_as
     member = client_as("membro@example.org")
     outsider = client_as("disabilita@example.org")
     draft_id = create_meeting(coord, tavolo.id, day="2027-02-10", title="Solo bozza")
-    meeting_id = convened_meeting(coord, tavolo.id, day="2027-02-17", start="17:00", end="19:00", title="Febbraio")
+    meeting_id = convened_meeting(
+        coord, tavolo.id, day="2027-02-17", start="17:00", end="19:00", title="Febbraio"
+    )
     meeting = load(db, meeting_id)
     uid = meeting.uid
 
@@ -86,8 +90,16 @@ def test_convocation_changes_and_cancellation_reach_calendars(app, db, client_as
     assert uid not in _feed_events(anonymous, _token(db, user("disabilita@example.org")))
 
     # Moving the meeting: same UID, SEQUENCE 1, new time, an e-mail with the updated invitation.
-    response = coord.post(f"/incontri/{meeting_id}/modifica", data={
-        "title": "Febbraio", "day": "2027-02-18", "start": "18:00", "end": "20:00", "place": "Sala Ricevimenti, Crema"})
+    response = coord.post(
+        f"/incontri/{meeting_id}/modifica",
+        data={
+            "title": "Febbraio",
+            "day": "2027-02-18",
+            "start": "18:00",
+            "end": "20:00",
+            "place": "Sala Ricevimenti, Crema",
+        },
+    )
     assert response.status_code == 302
     mail = outbox(db, "membro@example.org")[-1]
     assert mail.subject.startswith("Incontro modificato")

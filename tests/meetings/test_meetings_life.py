@@ -1,10 +1,12 @@
 """The whole life of a meeting through HTTP: schedule, agenda, convocation, answers, live running,
-attendance, minutes with merges and conflicts, decisions, actions, approval and freezing, print and PDF."""
+attendance, minutes, decisions, actions, approval and freezing, print and PDF. Co-writing the minutes' text
+over Socket.IO is in test_minutes_coedit.py; here a paragraph goes in as the server adds one (a ballot's outcome)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from icalendar import Calendar
 from meetings_support import add_item, create_meeting, future_day, load, started_meeting
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from conftest import outbox
 
 def test_meeting_lifecycle(app, db, client_as, tavolo, user):
     from pdz.audit import AuditEntry
+    from pdz.errors import Invalid
     from pdz.meetings.models import AttendanceStatus, MeetingStatus, MinutesStatus
 
     coord = client_as("coord.pubblico@example.org")
@@ -22,8 +25,14 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
 
     # A co-coordinator schedules; both co-coordinators draft the agenda.
     meeting_id = create_meeting(coord, tavolo.id, day=future_day(10), title="Incontro di novembre")
-    add_item(coord, meeting_id, "Mappatura delle organizzazioni", presenter="Paolo Donati", planned_minutes="30",
-             links="Mappa 2024 | https://example.org/mappa.pdf")
+    add_item(
+        coord,
+        meeting_id,
+        "Mappatura delle organizzazioni",
+        presenter="Paolo Donati",
+        planned_minutes="30",
+        links="Mappa 2024 | https://example.org/mappa.pdf",
+    )
     add_item(co_coord, meeting_id, "Proposte di progetto", description="Bandi in scadenza")
     meeting = load(db, meeting_id)
     assert meeting.status == MeetingStatus.DRAFT
@@ -33,8 +42,12 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
     # Drafts are not shown to members.
     assert "Incontro di novembre" not in member.get(f"/tavoli/{tavolo.id}/incontri").get_data(as_text=True)
     # Move the second item up.
-    assert co_coord.post(f"/incontri/{meeting_id}/ordine-del-giorno/{meeting.items[1].id}/sposta",
-                         data={"direction": "up"}).status_code == 302
+    assert (
+        co_coord.post(
+            f"/incontri/{meeting_id}/ordine-del-giorno/{meeting.items[1].id}/sposta", data={"direction": "up"}
+        ).status_code
+        == 302
+    )
     assert [i.title for i in load(db, meeting_id).items][0] == "Proposte di progetto"
 
     # Publishing = convocation: every member gets an e-mail with an .ics invitation.
@@ -57,7 +70,10 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
     assert member.post(f"/incontri/{meeting_id}/risposta", data={"answer": "partecipa"}).status_code == 302
     assert "Partecipo" in member.get(f"/incontri/{meeting_id}").get_data(as_text=True)
     osservatore = client_as("osservatore@example.org")
-    assert osservatore.post(f"/incontri/{meeting_id}/risposta", data={"answer": "non_partecipa"}).status_code == 302
+    assert (
+        osservatore.post(f"/incontri/{meeting_id}/risposta", data={"answer": "non_partecipa"}).status_code
+        == 302
+    )
 
     # The coordinator starts it: a code, an attendance sheet with every member.
     assert coord.post(f"/incontri/{meeting_id}/avvia").status_code == 302
@@ -78,54 +94,88 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
 
     # The coordinator moves the current item and marks attendance: late arrival and early leave.
     second = load(db, meeting_id).items[1]
-    response = coord.post(f"/incontri/{meeting_id}/punto-corrente", json={"item_id": second.id},
-                          headers={"Accept": "application/json"})
+    response = coord.post(
+        f"/incontri/{meeting_id}/punto-corrente",
+        json={"item_id": second.id},
+        headers={"Accept": "application/json"},
+    )
     assert response.get_json() == {"ok": True, "item_id": second.id, "title": second.title}
     assert load(db, meeting_id).current_item_id == second.id
     ets_row = next(a for a in load(db, meeting_id).attendances if a.user.email == "coord.ets@example.org")
-    assert coord.post(f"/incontri/{meeting_id}/presenze/{ets_row.id}", data={"mark": "ritardo", "at": "17:25"}).status_code == 302
-    assert coord.post(f"/incontri/{meeting_id}/presenze/{ets_row.id}", data={"mark": "uscita", "at": "18:40"}).status_code == 302
+    assert (
+        coord.post(
+            f"/incontri/{meeting_id}/presenze/{ets_row.id}", data={"mark": "ritardo", "at": "17:25"}
+        ).status_code
+        == 302
+    )
+    assert (
+        coord.post(
+            f"/incontri/{meeting_id}/presenze/{ets_row.id}", data={"mark": "uscita", "at": "18:40"}
+        ).status_code
+        == 302
+    )
     ets_row = next(a for a in load(db, meeting_id).attendances if a.user.email == "coord.ets@example.org")
     starts = load(db, meeting_id).starts_at
-    assert ets_row.arrived_at == starts + timedelta(minutes=25) and ets_row.left_at == starts + timedelta(minutes=100)
+    assert ets_row.arrived_at == starts + timedelta(minutes=25) and ets_row.left_at == starts + timedelta(
+        minutes=100
+    )
     assert "arrivo 17:25" in coord.get(f"/incontri/{meeting_id}/regia").get_data(as_text=True)
 
-    # Minutes: two writers on the same item, disjoint edits merge, overlapping ones conflict (409, both versions).
+    # Minutes: a paragraph added by the server (as a ballot's outcome is), one revision by its author.
+    from pdz.db import unit_of_work
+    from pdz.meetings import services
+    from pdz.meetings.models import MinutesRevision
+
     item = load(db, meeting_id).items[0]
-    url = f"/incontri/{meeting_id}/verbale/{item.id}"
-    first = coord.post(url, json={"text": "Si discute la mappa. Si decide di aggiornarla.", "base_rev": 0, "op_id": "a1"})
-    assert first.status_code == 200 and first.get_json()["rev"] == 1
-    again = coord.post(url, json={"text": "Si discute la mappa. Si decide di aggiornarla.", "base_rev": 0, "op_id": "a1"})
-    assert again.get_json()["rev"] == 1, "a retried save is answered, not applied twice"
-    mine = co_coord.post(url, json={"text": "Si discute a lungo la mappa. Si decide di aggiornarla.", "base_rev": 1, "op_id": "b1"})
-    assert mine.get_json()["rev"] == 2
-    merged = coord.post(url, json={"text": "Si discute la mappa. Si decide di aggiornarla entro marzo.", "base_rev": 1,
-                                   "op_id": "a2"})
-    assert merged.status_code == 200
-    assert merged.get_json()["merged"] is True
-    assert merged.get_json()["text"] == "Si discute a lungo la mappa. Si decide di aggiornarla entro marzo."
-    clash = co_coord.post(url, json={"text": "Si discute brevemente la mappa. Si decide di aggiornarla.", "base_rev": 1,
-                                     "op_id": "b2"}, headers={"Accept": "application/json"})
-    assert clash.status_code == 409
-    body = clash.get_json()
-    assert body["mine"] == "Si discute brevemente la mappa. Si decide di aggiornarla."
-    assert body["theirs"] == "Si discute a lungo la mappa. Si decide di aggiornarla entro marzo." and body["rev"] == 3
-    assert "stessa parte" in body["error"]
+    with unit_of_work():
+        services.append_minutes(
+            load(db, meeting_id),
+            item.id,
+            "Si decide di aggiornare la mappa entro marzo.",
+            actor=user("coord.pubblico@example.org"),
+        )
     item = load(db, meeting_id).items[0]
-    assert item.minutes_rev == 3 and "entro marzo" in item.minutes_html
-    # Members read but do not write the minutes.
-    assert member.post(url, json={"text": "x", "base_rev": 3, "op_id": "m1"}).status_code == 403
+    assert (
+        item.minutes_source == "Si decide di aggiornare la mappa entro marzo."
+        and "entro marzo" in item.minutes_html
+    )
+    assert [
+        (r.number, r.author_id)
+        for r in db.session.scalars(select(MinutesRevision).where(MinutesRevision.item_id == item.id))
+    ] == [(1, user("coord.pubblico@example.org").id)]
+    # Members read the minutes (rendered) but get no editor.
+    page = member.get(f"/incontri/{meeting_id}/verbale").get_data(as_text=True)
+    assert "entro marzo" in page and "data-coedit-doc" not in page
 
     # Decisions and action items.
-    assert coord.post(f"/incontri/{meeting_id}/decisioni", data={"item_id": str(item.id), "text": "Aggiornare la mappa"}).status_code == 302
+    assert (
+        coord.post(
+            f"/incontri/{meeting_id}/decisioni", data={"item_id": str(item.id), "text": "Aggiornare la mappa"}
+        ).status_code
+        == 302
+    )
     membro = user("membro@example.org")
-    assert coord.post(f"/incontri/{meeting_id}/azioni", data={
-        "title": "Raccogliere i dati di Soncino", "owner_id": str(membro.id), "organisation_id": "", "item_id": "",
-        "due_on": future_day(40)}).status_code == 302
+    assert (
+        coord.post(
+            f"/incontri/{meeting_id}/azioni",
+            data={
+                "title": "Raccogliere i dati di Soncino",
+                "owner_id": str(membro.id),
+                "organisation_id": "",
+                "item_id": "",
+                "due_on": future_day(40),
+            },
+        ).status_code
+        == 302
+    )
     action = load(db, meeting_id).actions[0]
     assert action.owner_id == membro.id and action.organisation.name == "Banco di Solidarietà Cremasco ODV"
-    assert "Raccogliere i dati di Soncino" in member.get("/incontri/").get_data(as_text=True)  # my open actions
-    assert "Raccogliere i dati di Soncino" in member.get(f"/tavoli/{tavolo.id}/incontri").get_data(as_text=True)
+    assert "Raccogliere i dati di Soncino" in member.get("/incontri/").get_data(
+        as_text=True
+    )  # my open actions
+    assert "Raccogliere i dati di Soncino" in member.get(f"/tavoli/{tavolo.id}/incontri").get_data(
+        as_text=True
+    )
 
     # Conclude; the code no longer works.
     assert coord.post(f"/incontri/{meeting_id}/chiudi").status_code == 302
@@ -134,19 +184,38 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
 
     # Approval happens at a later meeting of the same body; then minutes and attendance are frozen.
     later_id = started_meeting(coord, tavolo.id, day=future_day(40), title="Incontro successivo")
-    assert coord.post(f"/incontri/{meeting_id}/verbale/approva", data={"approving_meeting_id": str(later_id)}).status_code == 302
+    assert (
+        coord.post(
+            f"/incontri/{meeting_id}/verbale/approva", data={"approving_meeting_id": str(later_id)}
+        ).status_code
+        == 302
+    )
     meeting = load(db, meeting_id)
     assert meeting.minutes_status == MinutesStatus.APPROVED and meeting.minutes_approved_in_id == later_id
-    response = coord.post(url, json={"text": "cambio", "base_rev": 3, "op_id": "late"}, headers={"Accept": "application/json"})
-    assert response.status_code == 422 and "approvato" in response.get_json()["error"]
-    response = coord.post(f"/incontri/{meeting_id}/presenze/{ets_row.id}", data={"mark": "presente", "at": ""})
+    with pytest.raises(Invalid, match="approvato"), unit_of_work():
+        services.append_minutes(
+            load(db, meeting_id), item.id, "cambio", actor=user("coord.pubblico@example.org")
+        )
+    assert load(db, meeting_id).items[0].minutes_source == "Si decide di aggiornare la mappa entro marzo."
+    assert "data-coedit-doc" not in coord.get(f"/incontri/{meeting_id}/verbale").get_data(as_text=True)
+    response = coord.post(
+        f"/incontri/{meeting_id}/presenze/{ets_row.id}", data={"mark": "presente", "at": ""}
+    )
     assert response.status_code == 422 and "approvato" in response.get_data(as_text=True)
     response = coord.post(f"/incontri/{meeting_id}/decisioni", data={"item_id": "", "text": "Altro"})
     assert response.status_code == 422
-    assert load(db, meeting_id).minutes_status == MinutesStatus.APPROVED and len(load(db, meeting_id).decisions) == 1
+    assert (
+        load(db, meeting_id).minutes_status == MinutesStatus.APPROVED
+        and len(load(db, meeting_id).decisions) == 1
+    )
     assert "definitivi" in member.get(f"/incontri/{meeting_id}/verbale").get_data(as_text=True)
     # The owner still closes their action: follow-up goes on after approval.
-    assert member.post(f"/incontri/{meeting_id}/azioni/{action.id}/stato", data={"status": "completata"}).status_code == 302
+    assert (
+        member.post(
+            f"/incontri/{meeting_id}/azioni/{action.id}/stato", data={"status": "completata"}
+        ).status_code
+        == 302
+    )
     assert load(db, meeting_id).actions[0].status.value == "completata"
 
     # Printable page and PDF.
@@ -155,30 +224,18 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
     pdf = member.get(f"/incontri/{meeting_id}/verbale.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
 
-    actions = {e.action for e in db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "meetings",
-                                                                             AuditEntry.object_id == meeting_id))}
-    assert {"meeting.scheduled", "meeting.published", "meeting.started", "meeting.checked_in", "meeting.minutes_saved",
-            "meeting.concluded", "meeting.minutes_approved"} <= actions
-
-
-def test_minutes_without_javascript(app, db, client_as, tavolo):
-    """The plain form works too: the page carries the base revision and an operation id."""
-    import re
-
-    from meetings_support import text
-
-    coord = client_as("coord.pubblico@example.org")
-    secretary_like = client_as("coord.ets@example.org")
-    meeting_id = started_meeting(coord, tavolo.id)
-    item = load(db, meeting_id).items[0]
-    page = coord.get(f"/incontri/{meeting_id}/verbale").get_data(as_text=True)
-    op_id = re.search(rf'action="/incontri/{meeting_id}/verbale/{item.id}".*?name="op_id" value="([^"]+)"', page, re.S).group(1)
-    url = f"/incontri/{meeting_id}/verbale/{item.id}"
-    response = coord.post(url, data={"text": "Prima stesura del verbale.", "base_rev": "0", "op_id": op_id})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"#item-{item.id}")
-    # Someone else, still on revision 0, rewrote the same sentence: conflict page with both versions, nothing lost.
-    response = secretary_like.post(url, data={"text": "Stesura alternativa.", "base_rev": "0", "op_id": "other-op"})
-    assert response.status_code == 409
-    page = text(response)
-    assert "Stesura alternativa." in page and "Prima stesura del verbale." in page
-    assert load(db, meeting_id).items[0].minutes_source == "Prima stesura del verbale."
+    actions = {
+        e.action
+        for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "meetings", AuditEntry.object_id == meeting_id)
+        )
+    }
+    assert {
+        "meeting.scheduled",
+        "meeting.published",
+        "meeting.started",
+        "meeting.checked_in",
+        "meeting.minutes_saved",
+        "meeting.concluded",
+        "meeting.minutes_approved",
+    } <= actions

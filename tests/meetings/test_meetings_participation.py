@@ -33,18 +33,36 @@ def _fixture(db):
     start = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
 
     def meeting(target, days, status):
-        m = Meeting(body_id=target.id, title=f"M{days}", starts_at=start + timedelta(days=days),
-                    ends_at=start + timedelta(days=days, hours=2), status=status, created_by_id=people["a"].id)
+        m = Meeting(
+            body_id=target.id,
+            title=f"M{days}",
+            starts_at=start + timedelta(days=days),
+            ends_at=start + timedelta(days=days, hours=2),
+            status=status,
+            created_by_id=people["a"].id,
+        )
         db.session.add(m)
         db.session.flush()
         return m
 
     def rows(m, marks, stands_for=None):
         for n, status in marks.items():
-            db.session.add(Attendance(meeting_id=m.id, user_id=people[n].id, organisation_id=org_of[n].id,
-                                      status=status, stands_for_id=people[stands_for].id if stands_for else None))
+            db.session.add(
+                Attendance(
+                    meeting_id=m.id,
+                    user_id=people[n].id,
+                    organisation_id=org_of[n].id,
+                    status=status,
+                    stands_for_id=people[stands_for].id if stands_for else None,
+                )
+            )
 
-    P, A, E, R = (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED, AttendanceStatus.REPRESENTED)
+    P, A, E, R = (
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.ABSENT,
+        AttendanceStatus.EXCUSED,
+        AttendanceStatus.REPRESENTED,
+    )
     m1 = meeting(body, 0, MeetingStatus.CONCLUDED)
     rows(m1, {"a": P, "b": A, "c": P, "d": E})
     m2 = meeting(body, 30, MeetingStatus.CONCLUDED)
@@ -91,7 +109,9 @@ def test_meeting_pages_query_count_does_not_grow(app, db, client_as, tavolo, use
     from pdz.cards.models import Card
 
     coord = client_as("coord.pubblico@example.org")
-    card_ids = [str(i) for i in db.session.scalars(select(Card.id).where(Card.body_id == tavolo.id).order_by(Card.id))]
+    card_ids = [
+        str(i) for i in db.session.scalars(select(Card.id).where(Card.body_id == tavolo.id).order_by(Card.id))
+    ]
     assert len(card_ids) >= 2
 
     def linked_meeting(titles: list[str]) -> int:  # every item links the tavolo's cards
@@ -107,13 +127,28 @@ def test_meeting_pages_query_count_does_not_grow(app, db, client_as, tavolo, use
     plain_id = started_meeting(coord, tavolo.id, items=("Senza schede",))
     from meetings_support import load
 
+    from pdz.db import unit_of_work
+    from pdz.meetings import services
+
     for meeting_id in (few_id, many_id):
         meeting = load(db, meeting_id)
         for index, item in enumerate(meeting.items):
-            coord.post(f"/incontri/{meeting_id}/verbale/{item.id}", json={"text": f"Testo {index}", "base_rev": 0, "op_id": f"o{index}"})
-            coord.post(f"/incontri/{meeting_id}/decisioni", data={"item_id": str(item.id), "text": f"Decisione {index}"})
-            coord.post(f"/incontri/{meeting_id}/azioni", data={"title": f"Azione {index}", "item_id": str(item.id),
-                                                                  "owner_id": str(user("membro@example.org").id)})
+            with unit_of_work():
+                services.append_minutes(
+                    load(db, meeting_id), item.id, f"Testo {index}", actor=user("coord.pubblico@example.org")
+                )
+            coord.post(
+                f"/incontri/{meeting_id}/decisioni",
+                data={"item_id": str(item.id), "text": f"Decisione {index}"},
+            )
+            coord.post(
+                f"/incontri/{meeting_id}/azioni",
+                data={
+                    "title": f"Azione {index}",
+                    "item_id": str(item.id),
+                    "owner_id": str(user("membro@example.org").id),
+                },
+            )
     counts: dict[str, int] = {}
     for path in ("", "/regia", "/verbale", "/stampa"):
         with count_queries() as few:

@@ -17,15 +17,19 @@ def _quorum(client, meeting_id):
 
 
 def _register(client, meeting_id, person, stands_for=None):
-    return client.post(f"/incontri/{meeting_id}/presenze",
-                       data={"user_id": str(person.id), "stands_for_id": str(stands_for.id) if stands_for else ""})
+    return client.post(
+        f"/incontri/{meeting_id}/presenze",
+        data={"user_id": str(person.id), "stands_for_id": str(stands_for.id) if stands_for else ""},
+    )
 
 
 def _present(client, db, meeting_id, person):
     """Mark a member already on the attendance sheet as present."""
     from pdz.meetings.models import Attendance
 
-    row = db.session.scalar(select(Attendance.id).where(Attendance.meeting_id == meeting_id, Attendance.user_id == person.id))
+    row = db.session.scalar(
+        select(Attendance.id).where(Attendance.meeting_id == meeting_id, Attendance.user_id == person.id)
+    )
     response = client.post(f"/incontri/{meeting_id}/presenze/{row}", data={"mark": "presente", "at": ""})
     assert response.status_code == 302
     return response
@@ -49,9 +53,20 @@ def test_majority_quorum_with_a_delegation(app, db, client_as, body, user):
     udp = client_as("udp@example.org")
     meeting_id = started_meeting(udp, comitato.id, title="Seduta del Comitato")
     state = _quorum(udp, meeting_id)
-    assert state == {**state, "kind": "maggioranza", "weighted": False, "total": 6, "present": 0, "required": 4,
-                     "reached": False}
-    code = udp.get(f"/incontri/{meeting_id}/regia").get_data(as_text=True).split('data-testid="checkin-code">')[1][:6]
+    assert state == {
+        **state,
+        "kind": "maggioranza",
+        "weighted": False,
+        "total": 6,
+        "present": 0,
+        "required": 4,
+        "reached": False,
+    }
+    code = (
+        udp.get(f"/incontri/{meeting_id}/regia")
+        .get_data(as_text=True)
+        .split('data-testid="checkin-code">')[1][:6]
+    )
 
     # The mayor of Offanengo checks in herself; the UdP registers two more mayors.
     sindaco = client_as("sindaco@example.org")
@@ -65,14 +80,27 @@ def test_majority_quorum_with_a_delegation(app, db, client_as, body, user):
     assessora = _new_person(db, "assessora.soncino@example.org", "Comune di Soncino")
     soncino = client_as("sindaco.soncino@example.org")
     # ... not someone of another comune: refused, nothing recorded.
-    response = soncino.post(f"/incontri/{meeting_id}/risposta",
-                            data={"answer": "delega", "delegate_id": str(user("delegato@example.org").id)})
+    response = soncino.post(
+        f"/incontri/{meeting_id}/risposta",
+        data={"answer": "delega", "delegate_id": str(user("delegato@example.org").id)},
+    )
     assert response.status_code == 422 and "stesso ente" in response.get_data(as_text=True)
     from pdz.meetings.models import AttendanceStatus, Rsvp
 
-    assert db.session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting_id, Rsvp.user_id == user("sindaco.soncino@example.org").id)) is None
-    assert soncino.post(f"/incontri/{meeting_id}/risposta",
-                        data={"answer": "delega", "delegate_id": str(assessora.id)}).status_code == 302
+    assert (
+        db.session.scalar(
+            select(Rsvp).where(
+                Rsvp.meeting_id == meeting_id, Rsvp.user_id == user("sindaco.soncino@example.org").id
+            )
+        )
+        is None
+    )
+    assert (
+        soncino.post(
+            f"/incontri/{meeting_id}/risposta", data={"answer": "delega", "delegate_id": str(assessora.id)}
+        ).status_code
+        == 302
+    )
     from conftest import login
 
     delegate_client = app.test_client()
@@ -81,27 +109,41 @@ def test_majority_quorum_with_a_delegation(app, db, client_as, body, user):
     assessora.password_hash = hash_password("demo")
     db.session.commit()
     login(delegate_client, "assessora.soncino@example.org")
-    assert delegate_client.get(f"/incontri/{meeting_id}").status_code == 200  # a named delegate may follow the meeting
-    assert delegate_client.post(f"/incontri/{meeting_id}/registrazione", data={"code": code}).status_code == 302
+    assert (
+        delegate_client.get(f"/incontri/{meeting_id}").status_code == 200
+    )  # a named delegate may follow the meeting
+    assert (
+        delegate_client.post(f"/incontri/{meeting_id}/registrazione", data={"code": code}).status_code == 302
+    )
     state = _quorum(udp, meeting_id)
     assert state["present"] == 4 and state["reached"] is True and state["seats_present"] == 4
     db.session.expire_all()
     from pdz.meetings.models import Attendance
 
-    rows = {a.user_id: a for a in db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting_id))}
+    rows = {
+        a.user_id: a
+        for a in db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting_id))
+    }
     assert rows[assessora.id].stands_for_id == user("sindaco.soncino@example.org").id
     assert rows[assessora.id].organisation.name == "Comune di Soncino"
     assert rows[user("sindaco.soncino@example.org").id].status == AttendanceStatus.REPRESENTED
 
     # An early leave takes the seat away again.
     crema_row = rows[user("sindaco.crema@example.org").id]
-    assert udp.post(f"/incontri/{meeting_id}/presenze/{crema_row.id}", data={"mark": "uscita", "at": ""}).status_code == 302
+    assert (
+        udp.post(
+            f"/incontri/{meeting_id}/presenze/{crema_row.id}", data={"mark": "uscita", "at": ""}
+        ).status_code
+        == 302
+    )
     assert _quorum(udp, meeting_id)["present"] == 3 and not _quorum(udp, meeting_id)["reached"]
 
     # A delegate from another organisation is refused by the coordinator too; a person registered twice as well.
     response = _register(udp, meeting_id, assessora, stands_for=user("sindaco.soncino@example.org"))
     assert response.status_code == 422 and "già registrato" in response.get_data(as_text=True)
-    response = _register(udp, meeting_id, user("delegato@example.org"), stands_for=user("sindaco.sergnano@example.org"))
+    response = _register(
+        udp, meeting_id, user("delegato@example.org"), stands_for=user("sindaco.sergnano@example.org")
+    )
     assert response.status_code == 422 and "stesso ente" in response.get_data(as_text=True)
     response = _register(udp, meeting_id, user("sindaco.castelleone@example.org"))
     assert response.status_code == 422 and "già registrato" in response.get_data(as_text=True)
@@ -111,12 +153,22 @@ def test_majority_quorum_with_a_delegation(app, db, client_as, body, user):
 def test_fraction_rule_configured_by_the_udp(app, db, client_as, body, user):
     comitato = body(COMITATO)
     udp = client_as("udp@example.org")
-    assert client_as("sindaco@example.org").get(f"/tavoli/{comitato.id}/incontri/numero-legale").status_code == 403
-    response = udp.post(f"/tavoli/{comitato.id}/incontri/numero-legale",
-                        data={"kind": "frazione", "numerator": "3", "denominator": "2"})
+    assert (
+        client_as("sindaco@example.org").get(f"/tavoli/{comitato.id}/incontri/numero-legale").status_code
+        == 403
+    )
+    response = udp.post(
+        f"/tavoli/{comitato.id}/incontri/numero-legale",
+        data={"kind": "frazione", "numerator": "3", "denominator": "2"},
+    )
     assert response.status_code == 422 and "frazione" in response.get_data(as_text=True)
-    assert udp.post(f"/tavoli/{comitato.id}/incontri/numero-legale",
-                    data={"kind": "frazione", "numerator": "2", "denominator": "3"}).status_code == 302
+    assert (
+        udp.post(
+            f"/tavoli/{comitato.id}/incontri/numero-legale",
+            data={"kind": "frazione", "numerator": "2", "denominator": "3"},
+        ).status_code
+        == 302
+    )
     meeting_id = started_meeting(udp, comitato.id)
     assert _quorum(udp, meeting_id)["required"] == 4  # ceil(6 * 2/3)
     for comune in ("crema", "castelleone", "soncino"):
@@ -125,9 +177,17 @@ def test_fraction_rule_configured_by_the_udp(app, db, client_as, body, user):
     _present(udp, db, meeting_id, user("sindaco.sergnano@example.org"))
     assert _quorum(udp, meeting_id)["reached"]
     # No rule: nothing to show.
-    assert udp.post(f"/tavoli/{comitato.id}/incontri/numero-legale", data={"kind": "nessuno"}).status_code == 302
+    assert (
+        udp.post(f"/tavoli/{comitato.id}/incontri/numero-legale", data={"kind": "nessuno"}).status_code == 302
+    )
     assert _quorum(udp, meeting_id)["applies"] is False
-    assert "Numero legale" not in udp.get(f"/incontri/{meeting_id}").get_data(as_text=True).split("<main")[1].split("Calendario")[0]
+    assert (
+        "Numero legale"
+        not in udp.get(f"/incontri/{meeting_id}")
+        .get_data(as_text=True)
+        .split("<main")[1]
+        .split("Calendario")[0]
+    )
 
 
 def test_weighted_quorum_of_the_assemblea_with_the_pandino_delegate(app, db, client_as, body, user):
@@ -136,12 +196,14 @@ def test_weighted_quorum_of_the_assemblea_with_the_pandino_delegate(app, db, cli
     from pdz.territory.models import Comune
 
     assemblea = body(ASSEMBLEA)
-    populations = dict(db.session.execute(
-        select(Organisation.name, Comune.population)
-        .join(Comune, Comune.id == Organisation.represents_comune_id)
-        .join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Membership.body_id == assemblea.id, Membership.ended_at.is_(None))
-    ).all())
+    populations = dict(
+        db.session.execute(
+            select(Organisation.name, Comune.population)
+            .join(Comune, Comune.id == Organisation.represents_comune_id)
+            .join(Membership, Membership.organisation_id == Organisation.id)
+            .where(Membership.body_id == assemblea.id, Membership.ended_at.is_(None))
+        ).all()
+    )
     assert len(populations) == 48
     total = sum(populations.values())
     udp = client_as("udp@example.org")
@@ -154,8 +216,17 @@ def test_weighted_quorum_of_the_assemblea_with_the_pandino_delegate(app, db, cli
     _present(udp, db, meeting_id, user("sindaco.crema@example.org"))
     assert _quorum(udp, meeting_id)["present"] == populations["Comune di Crema"]
     # The Pandino delegate (a delegate member) checks in with the code: Pandino's inhabitants count.
-    code = udp.get(f"/incontri/{meeting_id}/regia").get_data(as_text=True).split('data-testid="checkin-code">')[1][:6]
-    assert client_as("delegato@example.org").post(f"/incontri/{meeting_id}/registrazione", data={"code": code}).status_code == 302
+    code = (
+        udp.get(f"/incontri/{meeting_id}/regia")
+        .get_data(as_text=True)
+        .split('data-testid="checkin-code">')[1][:6]
+    )
+    assert (
+        client_as("delegato@example.org")
+        .post(f"/incontri/{meeting_id}/registrazione", data={"code": code})
+        .status_code
+        == 302
+    )
     expected = populations["Comune di Crema"] + populations["Comune di Pandino"]
     assert _quorum(udp, meeting_id)["present"] == expected
     # Add the largest comuni until more than half of the inhabitants are represented.

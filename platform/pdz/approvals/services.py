@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
 from ..accounts.models import User
-from ..coedit import engine as coedit_engine
 from ..db import utcnow
 from ..errors import EditConflict, Invalid
 from ..extensions import db
@@ -521,8 +520,7 @@ def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
     _document_status(submission)
     item = ballot.item
     line = _minutes_line(result, submission.title)
-    text = (item.minutes_source.rstrip() + "\n\n" if item.minutes_source.strip() else "") + line
-    coedit_engine.write_in_transaction(f"minutes:{meeting.id}", f"item:{item.id}", text, actor=actor)
+    meetings.append_minutes(meeting, item.id, line, actor=actor)
     meetings.add_decision(meeting, item.id, line, actor=actor)
     audit.record(actor, "approval.vote_closed", ballot, {"submission_id": submission.id, "tally": result})
     publish_after_commit(_ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": "chiusa",

@@ -121,7 +121,7 @@ class LiveDoc:
         self.shadow.apply_update(data)
 
     def read_texts(self, doc: Doc[Any]) -> dict[str, str]:
-        return {key: str(doc.get(key, type=Text)) for key in doc.keys()}
+        return {key: str(doc.get(key, type=Text)) for key in doc}
 
     def rebuild_shadow(self) -> None:
         self.shadow = Doc()
@@ -208,6 +208,27 @@ def _lock_row(live: LiveDoc) -> None:
         _catch_up(live)
 
 
+def _seed_missing(live: LiveDoc, obj: Any) -> bytes:
+    """Texts that exist in the domain's rows but not yet in the document (an entry, a decision or an item
+    added after the document was first opened) are put into it, under the row lock: once, on one process.
+    Returns the stored update (empty if nothing was missing)."""
+    missing = {k: v for k, v in live.kind.initial_texts(obj).items() if v and k not in live.texts}
+    if not missing:
+        return b""
+    scratch: Doc[Any] = Doc()
+    scratch.apply_update(live.ydoc.get_update())
+    state = scratch.get_state()
+    for key, value in sorted(missing.items()):
+        scratch.get(key, type=Text).insert(0, value)
+    data = scratch.get_update(state)
+    live.apply(data)
+    live.texts.update(missing)
+    live.seq += 1
+    db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=None))
+    db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(seq=live.seq))
+    return data
+
+
 def open_doc(key: Any) -> tuple[LiveDoc, Any]:
     """The live document for `key` (loaded or created from the database) and the domain object."""
     kind, ref_id = parse_key(key)
@@ -244,9 +265,15 @@ def current_texts(key: str) -> dict[str, str]:
 
 def sync_step1(key: str, state_vector: bytes) -> tuple[bytes, bytes]:
     """Answer an editor's sync step 1: (step 2 with what it lacks, our own step 1)."""
-    live, _obj = open_doc(key)
+    live, obj = open_doc(key)
     with live.lock:
         _catch_up(live)
+        if any(v and k not in live.texts for k, v in live.kind.initial_texts(obj).items()):
+            with unit_of_work():
+                _lock_row(live)
+                seeded = _seed_missing(live, obj)
+            if seeded:
+                _queue_out(live, [seeded])
         try:
             missing = live.ydoc.get_update(state_vector)
         except Exception as error:  # noqa: BLE001 - pycrdt raises ValueError on a bad state vector
@@ -331,10 +358,12 @@ def _try(live: LiveDoc, obj: Any, data: bytes) -> dict[str, tuple[str, str]]:
 
 def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
     stored: list[_Pending] = []
+    seeded = b""
     try:
         with unit_of_work():
             _lock_row(live)  # one committer at a time on every process
             obj = live.kind.load(live.ref_id)
+            seeded = _seed_missing(live, obj) if obj is not None else b""
             refusal = _permission_checker(live.kind, obj)
             runs: list[FieldChange] = []
             datas: list[tuple[_Pending, bytes]] = []
@@ -379,8 +408,8 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
         raise
     for item in batch:
         item.done.set()
-    if stored:
-        _queue_out(live, [item.data for item in stored])
+    if stored or seeded:
+        _queue_out(live, ([seeded] if seeded else []) + [item.data for item in stored])
 
 
 # --- fan-out --------------------------------------------------------------------------------------------
@@ -434,7 +463,7 @@ def _edit_update(live: LiveDoc, field_key: str, new_text: str) -> bytes:
     return b"" if str(text) == old else scratch.get_update(state)
 
 
-def write_in_transaction(key: str, field_key: str, new_text: str, *, actor: Any) -> None:
+def write_in_transaction(key: str, field_key: str, change: str | Callable[[str], str], *, actor: Any) -> None:
     """Set one text inside the caller's transaction (a vote's outcome written into the minutes): the
     change is stored and materialised with the caller's other changes, and sent to the editors only if
     that transaction commits. It is not checked against the editing permission: the caller's service
@@ -447,19 +476,21 @@ def write_in_transaction(key: str, field_key: str, new_text: str, *, actor: Any)
         if obj is None:
             raise NotFound("Documento non trovato.")
         before = kind.initial_texts(obj).get(field_key, "")
+        new_text = change(before) if callable(change) else change
         if before != new_text:
             kind.materialise(obj, [FieldChange(field_key, getattr(actor, "id", None), before, new_text)], utcnow())
         return
     live, obj = open_doc(key)
     with live.lock:
         _lock_row(live)
+        before = live.texts.get(field_key, "")
+        new_text = change(before) if callable(change) else change
         limit = live.kind.accepts_key(obj, field_key)
         if limit is None or len(new_text) > limit:
             raise Invalid("Testo non valido per questo documento.")
         data = _edit_update(live, field_key, new_text)
         if not data:
             return
-        before = live.texts.get(field_key, "")
         live.apply(data)
         live.texts = live.read_texts(live.ydoc)
         live.seq += 1

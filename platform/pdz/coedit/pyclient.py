@@ -100,7 +100,7 @@ class Editor:
 
     def texts(self) -> dict[str, str]:
         with self.lock:
-            return {key: str(self.doc.get(key, type=Text)) for key in self.doc.keys()}
+            return {key: str(self.doc.get(key, type=Text)) for key in self.doc}
 
     def leave(self) -> None:
         self.sio.call("coedit.leave", {"doc": self.key}, timeout=5)

@@ -229,16 +229,26 @@ def recheck_after_commit(user_id: int) -> None:
     longer write are told they are read-only (and the server refuses their updates anyway)."""
     from ..db import on_commit
 
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
     def send() -> None:
-        url = current_app.config.get("PDZ_REDIS_URL")
+        url = app.config.get("PDZ_REDIS_URL")
         if url:
             import redis
 
             redis.Redis.from_url(url).publish(_CHANNEL, str(user_id))
-        else:
-            _recheck(user_id)
+        else:  # one process: re-check now, outside the committing session (no SQL inside after_commit)
+            threading.Thread(target=_recheck_in, args=(app, user_id), daemon=True).start()
 
     on_commit(db.session, send)
+
+
+def _recheck_in(app: Any, user_id: int) -> None:
+    with app.app_context():
+        try:
+            _recheck(user_id)
+        except Exception:  # noqa: BLE001 - a failed re-check must not kill the thread silently
+            app.logger.exception("coedit re-check failed")
 
 
 def _recheck(user_id: int) -> None:
@@ -284,10 +294,9 @@ def start_listener(app: Any) -> None:
         pubsub.subscribe(_CHANNEL)
         for message in pubsub.listen():
             try:
-                with app.app_context():
-                    _recheck(int(message["data"]))
-            except Exception:  # noqa: BLE001 - one bad message must not stop the listener
-                app.logger.exception("coedit re-check failed")
+                _recheck_in(app, int(message["data"]))
+            except ValueError:
+                continue
 
     thread = threading.Thread(target=listen, name="pdz-coedit-recheck", daemon=True)
     thread.start()

@@ -51,7 +51,9 @@ class MeetingForm(FlaskForm):
     start = StringField(_l("Inizio (ora italiana)"), render_kw={"type": "time"})
     end = StringField(_l("Fine (ora italiana)"), render_kw={"type": "time"})
     place = StringField(_l("Luogo"), validators=[Length(max=300, message=TOO_LONG)])
-    video_url = StringField(_l("Collegamento per la videochiamata"), validators=[Length(max=500, message=TOO_LONG)])
+    video_url = StringField(
+        _l("Collegamento per la videochiamata"), validators=[Length(max=500, message=TOO_LONG)]
+    )
 
     def values(self) -> dict[str, object]:
         return {
@@ -71,7 +73,9 @@ class AgendaItemForm(FlaskForm):
     presenter = StringField(_l("Chi lo presenta"), validators=[Length(max=200, message=TOO_LONG)])
     planned_minutes = StringField(_l("Minuti previsti"), render_kw={"inputmode": "numeric"})
     links = TextAreaField(_l("Documenti collegati"), validators=[Length(max=10000, message=TOO_LONG)])
-    cards = SelectMultipleField(_l("Schede collegate"), choices=[], validate_choice=False)  # choices set by the view
+    cards = SelectMultipleField(
+        _l("Schede collegate"), choices=[], validate_choice=False
+    )  # choices set by the view
 
     def values(self) -> dict[str, object]:
         return {
@@ -95,8 +99,11 @@ class RsvpForm(FlaskForm):
 
 
 class CheckinForm(FlaskForm):
-    code = StringField(_l("Codice dell'incontro"), validators=[Length(max=20, message=TOO_LONG)],
-                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    code = StringField(
+        _l("Codice dell'incontro"),
+        validators=[Length(max=20, message=TOO_LONG)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
 
 
 class RegisterForm(FlaskForm):

@@ -46,7 +46,9 @@ def event_for(meeting: Meeting) -> Event:
     return event
 
 
-def calendar(meetings: Iterable[Meeting], method: str | None = None, name: str = "PdZ Ambito Cremasco") -> bytes:
+def calendar(
+    meetings: Iterable[Meeting], method: str | None = None, name: str = "PdZ Ambito Cremasco"
+) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//PdZ Ambito Cremasco//Incontri//IT")
     cal.add("version", "2.0")

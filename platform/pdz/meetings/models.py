@@ -70,8 +70,9 @@ class QuorumRule(Base):
     numerator: Mapped[int] = mapped_column(default=1)
     denominator: Mapped[int] = mapped_column(default=2)
     weighted: Mapped[bool] = mapped_column(default=False)  # weight = population of the comune represented
-    majority: Mapped[MajorityKind] = mapped_column(StrEnumType(MajorityKind, 20), default=MajorityKind.PRESENT,
-                                                   server_default=MajorityKind.PRESENT.value)
+    majority: Mapped[MajorityKind] = mapped_column(
+        StrEnumType(MajorityKind, 20), default=MajorityKind.PRESENT, server_default=MajorityKind.PRESENT.value
+    )
 
 
 class Meeting(TimestampMixin, Base):
@@ -83,14 +84,18 @@ class Meeting(TimestampMixin, Base):
     ends_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(300), default="")
     video_url: Mapped[str] = mapped_column(String(500), default="")
-    status: Mapped[MeetingStatus] = mapped_column(StrEnumType(MeetingStatus, 20), default=MeetingStatus.DRAFT, index=True)
+    status: Mapped[MeetingStatus] = mapped_column(
+        StrEnumType(MeetingStatus, 20), default=MeetingStatus.DRAFT, index=True
+    )
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, bumped by every published change
     published_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     concluded_at: Mapped[datetime | None]
     checkin_code: Mapped[str | None] = mapped_column(String(12))
     current_item_id: Mapped[int | None]  # the agenda item under discussion (no FK: items point here)
-    minutes_status: Mapped[MinutesStatus] = mapped_column(StrEnumType(MinutesStatus, 20), default=MinutesStatus.DRAFT)
+    minutes_status: Mapped[MinutesStatus] = mapped_column(
+        StrEnumType(MinutesStatus, 20), default=MinutesStatus.DRAFT
+    )
     minutes_approved_at: Mapped[datetime | None]
     minutes_approved_in_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     minutes_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -104,7 +109,9 @@ class Meeting(TimestampMixin, Base):
     rsvps: Mapped[list[Rsvp]] = relationship(back_populates="meeting", order_by="Rsvp.id")
     decisions: Mapped[list[Decision]] = relationship(back_populates="meeting", order_by="Decision.id")
     actions: Mapped[list[ActionItem]] = relationship(back_populates="meeting", order_by="ActionItem.id")
-    approved_in: Mapped[Meeting | None] = relationship(remote_side=[id], foreign_keys=[minutes_approved_in_id])
+    approved_in: Mapped[Meeting | None] = relationship(
+        remote_side=[id], foreign_keys=[minutes_approved_in_id]
+    )
 
     @property
     def uid(self) -> str:
@@ -141,7 +148,7 @@ class AgendaItem(Base):
     version: Mapped[int] = mapped_column(default=1)  # optimistic lock for co-editing the item
     minutes_source: Mapped[str] = mapped_column(Text, default="")
     minutes_html: Mapped[str] = mapped_column(Text, default="")
-    minutes_rev: Mapped[int] = mapped_column(default=0)
+    minutes_rev: Mapped[int] = mapped_column(default=0)  # number of the item's last MinutesRevision
     meeting: Mapped[Meeting] = relationship(back_populates="items")
     # Loaded explicitly (queries.meeting_page, services); passive deletes leave the link rows to the database.
     cards: Mapped[list[Card]] = relationship(
@@ -150,7 +157,8 @@ class AgendaItem(Base):
 
 
 class MinutesRevision(Base):
-    """Every save of an item's minutes: the full text, who, when; `op_id` makes a retried save idempotent."""
+    """One author's run of writing in an item's minutes (co-written: `pdz.meetings.coedit`): the full text after
+    it, who, and when it last grew. A run ends when someone else writes or the author pauses."""
 
     __tablename__ = "minutes_revisions"
     __table_args__ = (UniqueConstraint("item_id", "number"), UniqueConstraint("item_id", "op_id"))
@@ -158,10 +166,12 @@ class MinutesRevision(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
     text: Mapped[str] = mapped_column(Text, default="")
-    op_id: Mapped[str] = mapped_column(String(64))
+    op_id: Mapped[str] = mapped_column(
+        String(64)
+    )  # a random id (unique per item, from the former HTTP saves)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    merged: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column("created_at", default=utcnow)  # when the revision last grew
+    merged: Mapped[bool] = mapped_column(default=False)  # only in revisions saved before co-writing
     author: Mapped[User] = relationship()
 
 
@@ -187,7 +197,9 @@ class Attendance(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    status: Mapped[AttendanceStatus] = mapped_column(StrEnumType(AttendanceStatus, 20), default=AttendanceStatus.ABSENT)
+    status: Mapped[AttendanceStatus] = mapped_column(
+        StrEnumType(AttendanceStatus, 20), default=AttendanceStatus.ABSENT
+    )
     stands_for_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # delegate for this member
     arrived_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]
@@ -228,7 +240,9 @@ class ActionItem(TimestampMixin, Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     due_on: Mapped[date | None]
-    status: Mapped[ActionStatus] = mapped_column(StrEnumType(ActionStatus, 20), default=ActionStatus.OPEN, index=True)
+    status: Mapped[ActionStatus] = mapped_column(
+        StrEnumType(ActionStatus, 20), default=ActionStatus.OPEN, index=True
+    )
     completed_at: Mapped[datetime | None]
     meeting: Mapped[Meeting] = relationship(back_populates="actions")
     owner: Mapped[User] = relationship()

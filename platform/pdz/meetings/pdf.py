@@ -29,10 +29,23 @@ def minutes_pdf(meeting: Meeting, quorum: Any) -> bytes:
     story: list[Any] = [
         _p(_("Verbale – %(b)s", b=meeting.body.name), title),
         _p(meeting.title, styles["Heading3"]),
-        _p(_("%(d)s, dalle %(s)s alle %(e)s – %(p)s", d=start.strftime("%d/%m/%Y"), s=start.strftime("%H:%M"),
-             e=end.strftime("%H:%M"), p=meeting.place or meeting.video_url), normal),
-        _p(labels.label(meeting.minutes_status)
-           + (f" ({meeting.approved_in.starts_at.astimezone(ROME):%d/%m/%Y})" if meeting.approved_in else ""), normal),
+        _p(
+            _(
+                "%(d)s, dalle %(s)s alle %(e)s – %(p)s",
+                d=start.strftime("%d/%m/%Y"),
+                s=start.strftime("%H:%M"),
+                e=end.strftime("%H:%M"),
+                p=meeting.place or meeting.video_url,
+            ),
+            normal,
+        ),
+        _p(
+            labels.label(meeting.minutes_status)
+            + (
+                f" ({meeting.approved_in.starts_at.astimezone(ROME):%d/%m/%Y})" if meeting.approved_in else ""
+            ),
+            normal,
+        ),
         Spacer(1, 0.4 * cm),
         _p(_("Presenze"), heading),
     ]
@@ -45,12 +58,28 @@ def minutes_pdf(meeting: Meeting, quorum: Any) -> bytes:
             state += " – " + _("uscito alle %(t)s", t=a.left_at.astimezone(ROME).strftime("%H:%M"))
         rows.append([_p(a.user.full_name, normal), _p(a.organisation.name, normal), _p(state, normal)])
     table = Table(rows, colWidths=[5 * cm, 6.5 * cm, 5.5 * cm], repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4"))]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4")),
+            ]
+        )
+    )
     story.append(table)
     if quorum is not None and quorum.applies:
-        story.append(_p(_("Numero legale: %(p)s su %(t)s (richiesto %(r)s)", p=quorum.present, t=quorum.total,
-                          r=quorum.required), normal))
+        story.append(
+            _p(
+                _(
+                    "Numero legale: %(p)s su %(t)s (richiesto %(r)s)",
+                    p=quorum.present,
+                    t=quorum.total,
+                    r=quorum.required,
+                ),
+                normal,
+            )
+        )
     for item in meeting.items:
         story.append(_p(f"{item.position}. {item.title}", heading))
         story.append(_p(item.minutes_source or "—", normal))
@@ -65,13 +94,29 @@ def minutes_pdf(meeting: Meeting, quorum: Any) -> bytes:
         story.append(_p(_("Azioni"), heading))
         action_rows = [[_("Azione"), _("Responsabile"), _("Scadenza"), _("Stato")]]
         for action in meeting.actions:
-            action_rows.append([_p(action.title, normal), _p(f"{action.owner.full_name} ({action.organisation.name})", normal),
-                                action.due_on.strftime("%d/%m/%Y") if action.due_on else "—", labels.label(action.status)])
+            action_rows.append(
+                [
+                    _p(action.title, normal),
+                    _p(f"{action.owner.full_name} ({action.organisation.name})", normal),
+                    action.due_on.strftime("%d/%m/%Y") if action.due_on else "—",
+                    labels.label(action.status),
+                ]
+            )
         actions = Table(action_rows, colWidths=[6.5 * cm, 5.5 * cm, 2.5 * cm, 2.5 * cm], repeatRows=1)
-        actions.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        actions.setStyle(
+            TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+        )
         story.append(actions)
     buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"Verbale {meeting.title}", author="PdZ Ambito Cremasco",
-                            leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm, bottomMargin=2 * cm)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=f"Verbale {meeting.title}",
+        author="PdZ Ambito Cremasco",
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=2 * cm,
+        bottomMargin=2 * cm,
+    )
     doc.build(story)
     return buffer.getvalue()

@@ -53,7 +53,10 @@ def body_meetings(body: Body) -> tuple[list[Meeting], list[Meeting]]:
     now = utcnow()
     rows = list(
         db.session.scalars(
-            select(Meeting).where(Meeting.body_id == body.id).options(selectinload(Meeting.items)).order_by(Meeting.starts_at)
+            select(Meeting)
+            .where(Meeting.body_id == body.id)
+            .options(selectinload(Meeting.items))
+            .order_by(Meeting.starts_at)
         )
     )
     upcoming = [m for m in rows if m.ends_at >= now and m.status != MeetingStatus.CONCLUDED]
@@ -80,7 +83,8 @@ def my_meetings(user: User, *, upcoming_only: bool = False, limit: int | None = 
     )
     if upcoming_only:
         stmt = stmt.where(
-            Meeting.ends_at >= utcnow(), Meeting.status.in_([MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS])
+            Meeting.ends_at >= utcnow(),
+            Meeting.status.in_([MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS]),
         ).order_by(Meeting.starts_at)
     else:
         stmt = stmt.order_by(Meeting.starts_at.desc())
@@ -174,7 +178,11 @@ def rates_by_meeting(body_id: int) -> list[Rate]:
     stmt = (
         select(Meeting.id, Meeting.title, _attended_sum(), func.count(Attendance.id))
         .join(Attendance, Attendance.meeting_id == Meeting.id)
-        .where(Meeting.status == MeetingStatus.CONCLUDED, Meeting.body_id == body_id, Attendance.stands_for_id.is_(None))
+        .where(
+            Meeting.status == MeetingStatus.CONCLUDED,
+            Meeting.body_id == body_id,
+            Attendance.stands_for_id.is_(None),
+        )
         .group_by(Meeting.id, Meeting.title, Meeting.starts_at)
         .order_by(Meeting.starts_at)
     )
@@ -236,9 +244,9 @@ def rates_by_sub_ambito(body_id: int | None = None) -> list[Rate]:
 
 def meetings_held(since: datetime | None = None) -> dict[int, int]:
     """Concluded meetings per body id."""
-    stmt = select(Meeting.body_id, func.count(distinct(Meeting.id))).where(Meeting.status == MeetingStatus.CONCLUDED)
+    stmt = select(Meeting.body_id, func.count(distinct(Meeting.id))).where(
+        Meeting.status == MeetingStatus.CONCLUDED
+    )
     if since is not None:
         stmt = stmt.where(Meeting.starts_at >= since)
     return {b: int(n) for b, n in db.session.execute(stmt.group_by(Meeting.body_id))}
-
-

@@ -7,6 +7,7 @@ writes one audit entry, queues live events, and never commits.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -25,11 +26,9 @@ from ..errors import EditConflict, Invalid, NotFound
 from ..extensions import db
 from ..formatting import ROME
 from ..mail import send_mail
-from ..merge import merge3
 from ..orgs.models import Organisation
 from ..realtime import publish_after_commit
 from ..tavoli.models import Body, Membership, MembershipRole
-from ..text import render_markdown
 from . import ics
 from .models import (
     ActionItem,
@@ -42,7 +41,6 @@ from .models import (
     MajorityKind,
     Meeting,
     MeetingStatus,
-    MinutesRevision,
     MinutesStatus,
     QuorumKind,
     QuorumRule,
@@ -52,10 +50,13 @@ from .models import (
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a room
 CODE_LENGTH = 6
-MAX_MINUTES_CHARS = 50_000
+MAX_MINUTES_CHARS = 50_000  # one agenda item's minutes (co-written)
+MAX_DECISION_CHARS = 5_000
 MAX_CARDS_PER_ITEM = 20
 # Who holds a seat for the quorum: observers and the secretary do not.
-SEAT_ROLES = frozenset({MembershipRole.MEMBER, MembershipRole.COORD_PUBLIC, MembershipRole.COORD_ETS, MembershipRole.DELEGATE})
+SEAT_ROLES = frozenset(
+    {MembershipRole.MEMBER, MembershipRole.COORD_PUBLIC, MembershipRole.COORD_ETS, MembershipRole.DELEGATE}
+)
 
 
 def room(meeting: Meeting) -> str:
@@ -70,7 +71,9 @@ def local_to_utc(day: date, at: time) -> datetime:
     naive = datetime.combine(day, at.replace(tzinfo=None, fold=0))
     aware = naive.replace(tzinfo=ROME)
     if aware.astimezone(UTC).astimezone(ROME).replace(tzinfo=None) != naive:
-        raise Invalid(errors={"start": _("Quest'ora non esiste in quel giorno per il passaggio all'ora legale.")})
+        raise Invalid(
+            errors={"start": _("Quest'ora non esiste in quel giorno per il passaggio all'ora legale.")}
+        )
     return aware.astimezone(UTC)
 
 
@@ -84,7 +87,9 @@ def _check_url(url: str, field_name: str) -> str:
     return url
 
 
-def _details(title: str, day: date | None, start: time | None, end: time | None, place: str, video_url: str) -> dict[str, Any]:
+def _details(
+    title: str, day: date | None, start: time | None, end: time | None, place: str, video_url: str
+) -> dict[str, Any]:
     errors: dict[str, str] = {}
     title = (title or "").strip()
     if not title:
@@ -105,12 +110,22 @@ def _details(title: str, day: date | None, start: time | None, end: time | None,
     starts_at, ends_at = local_to_utc(day, start), local_to_utc(day, end)
     if ends_at <= starts_at:
         raise Invalid(errors={"end": _("L'ora di fine deve essere successiva all'ora di inizio.")})
-    return {"title": title[:200], "starts_at": starts_at, "ends_at": ends_at, "place": place[:300], "video_url": video_url}
+    return {
+        "title": title[:200],
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "place": place[:300],
+        "video_url": video_url,
+    }
 
 
 def _not_frozen(meeting: Meeting) -> None:
     if meeting.is_frozen:
-        raise Invalid(_("Il verbale di questo incontro è stato approvato: presenze e verbale non si possono più modificare."))
+        raise Invalid(
+            _(
+                "Il verbale di questo incontro è stato approvato: presenze e verbale non si possono più modificare."
+            )
+        )
 
 
 def _status_in(meeting: Meeting, *allowed: MeetingStatus, message: str) -> None:
@@ -127,7 +142,8 @@ def _members(body: Body) -> list[Membership]:
             select(Membership)
             .where(Membership.body_id == body.id, Membership.ended_at.is_(None))
             .options(
-                selectinload(Membership.user), selectinload(Membership.organisation).selectinload(Organisation.comune)
+                selectinload(Membership.user),
+                selectinload(Membership.organisation).selectinload(Organisation.comune),
             )
             .order_by(Membership.id)
         )
@@ -141,8 +157,12 @@ def _notify_members(meeting: Meeting, subject: str, intro: str, event: str) -> N
         intro,
         "",
         f"{meeting.body.name}: {meeting.title}",
-        _("Quando: %(day)s, dalle %(start)s alle %(end)s (ora italiana)", day=when.strftime("%d/%m/%Y"),
-          start=when.strftime("%H:%M"), end=meeting.ends_at.astimezone(ROME).strftime("%H:%M")),
+        _(
+            "Quando: %(day)s, dalle %(start)s alle %(end)s (ora italiana)",
+            day=when.strftime("%d/%m/%Y"),
+            start=when.strftime("%H:%M"),
+            end=meeting.ends_at.astimezone(ROME).strftime("%H:%M"),
+        ),
         _("Dove: %(place)s", place=meeting.place or meeting.video_url),
         "",
         _("Ordine del giorno:"),
@@ -158,29 +178,58 @@ def _notify_members(meeting: Meeting, subject: str, intro: str, event: str) -> N
     for user in recipients.values():
         send_mail(user.email, subject, body, attachments=[attachment])
         publish_after_commit(
-            f"user:{user.id}", event, {"meeting_id": meeting.id, "title": meeting.title, "body": meeting.body.display_name}
+            f"user:{user.id}",
+            event,
+            {"meeting_id": meeting.id, "title": meeting.title, "body": meeting.body.display_name},
         )
 
 
 # --- scheduling ------------------------------------------------------------------------------------
 
 
-def schedule_meeting(body: Body, *, title: str, day: date | None, start: time | None, end: time | None,
-                     place: str = "", video_url: str = "", actor: User) -> Meeting:
+def schedule_meeting(
+    body: Body,
+    *,
+    title: str,
+    day: date | None,
+    start: time | None,
+    end: time | None,
+    place: str = "",
+    video_url: str = "",
+    actor: User,
+) -> Meeting:
     policy.require(actor, "meeting.schedule", body)
-    meeting = Meeting(body_id=body.id, body=body, created_by_id=actor.id, status=MeetingStatus.DRAFT,
-                      **_details(title, day, start, end, place, video_url))
+    meeting = Meeting(
+        body_id=body.id,
+        body=body,
+        created_by_id=actor.id,
+        status=MeetingStatus.DRAFT,
+        **_details(title, day, start, end, place, video_url),
+    )
     db.session.add(meeting)
     db.session.flush()
     audit.record(actor, "meeting.scheduled", meeting, {"body_id": body.id})
     return meeting
 
 
-def update_meeting(meeting: Meeting, *, title: str, day: date | None, start: time | None, end: time | None,
-                   place: str = "", video_url: str = "", actor: User) -> Meeting:
+def update_meeting(
+    meeting: Meeting,
+    *,
+    title: str,
+    day: date | None,
+    start: time | None,
+    end: time | None,
+    place: str = "",
+    video_url: str = "",
+    actor: User,
+) -> Meeting:
     policy.require(actor, "meeting.manage", meeting)
-    _status_in(meeting, MeetingStatus.DRAFT, MeetingStatus.CONVENED,
-               message=_("Si possono modificare solo gli incontri in bozza o convocati."))
+    _status_in(
+        meeting,
+        MeetingStatus.DRAFT,
+        MeetingStatus.CONVENED,
+        message=_("Si possono modificare solo gli incontri in bozza o convocati."),
+    )
     values = _details(title, day, start, end, place, video_url)
     if meeting.status == MeetingStatus.CONVENED and values["starts_at"] <= utcnow() < meeting.starts_at:
         raise Invalid(errors={"day": _("Non puoi spostare nel passato un incontro già convocato.")})
@@ -193,17 +242,24 @@ def update_meeting(meeting: Meeting, *, title: str, day: date | None, start: tim
     audit.record(actor, "meeting.updated", meeting, {"fields": changed})
     if meeting.status == MeetingStatus.CONVENED:
         meeting.sequence += 1
-        _notify_members(meeting, _("Incontro modificato: %(t)s", t=meeting.title),
-                        _("L'incontro a cui sei convocato è cambiato. Il calendario allegato sostituisce il precedente."),
-                        "meeting.changed")
-        publish_after_commit(room(meeting), "meeting.updated", {"meeting_id": meeting.id, "sequence": meeting.sequence})
+        _notify_members(
+            meeting,
+            _("Incontro modificato: %(t)s", t=meeting.title),
+            _("L'incontro a cui sei convocato è cambiato. Il calendario allegato sostituisce il precedente."),
+            "meeting.changed",
+        )
+        publish_after_commit(
+            room(meeting), "meeting.updated", {"meeting_id": meeting.id, "sequence": meeting.sequence}
+        )
     return meeting
 
 
 def publish_meeting(meeting: Meeting, *, actor: User) -> Meeting:
     """Publishing the agenda is the convocation: every member is notified (in-app and e-mail with .ics)."""
     policy.require(actor, "meeting.manage", meeting)
-    _status_in(meeting, MeetingStatus.DRAFT, message=_("Questo incontro è già stato convocato o non è più in bozza."))
+    _status_in(
+        meeting, MeetingStatus.DRAFT, message=_("Questo incontro è già stato convocato o non è più in bozza.")
+    )
     if meeting.starts_at <= utcnow():
         raise Invalid(_("L'incontro è nel passato: non si può convocare. Correggi data e ora."))
     if not meeting.items:
@@ -212,25 +268,41 @@ def publish_meeting(meeting: Meeting, *, actor: User) -> Meeting:
     meeting.published_at = utcnow()
     meeting.updated_at = utcnow()
     audit.record(actor, "meeting.published", meeting, {"items": len(meeting.items)})
-    _notify_members(meeting, _("Convocazione: %(t)s", t=meeting.title),
-                    _("Sei convocato al prossimo incontro. In allegato l'invito per il tuo calendario."), "meeting.convened")
-    publish_after_commit(room(meeting), "meeting.status_changed", {"meeting_id": meeting.id, "status": meeting.status.value})
+    _notify_members(
+        meeting,
+        _("Convocazione: %(t)s", t=meeting.title),
+        _("Sei convocato al prossimo incontro. In allegato l'invito per il tuo calendario."),
+        "meeting.convened",
+    )
+    publish_after_commit(
+        room(meeting), "meeting.status_changed", {"meeting_id": meeting.id, "status": meeting.status.value}
+    )
     return meeting
 
 
 def cancel_meeting(meeting: Meeting, *, actor: User) -> Meeting:
     policy.require(actor, "meeting.manage", meeting)
-    _status_in(meeting, MeetingStatus.DRAFT, MeetingStatus.CONVENED,
-               message=_("Si possono annullare solo incontri in bozza o convocati."))
+    _status_in(
+        meeting,
+        MeetingStatus.DRAFT,
+        MeetingStatus.CONVENED,
+        message=_("Si possono annullare solo incontri in bozza o convocati."),
+    )
     was_convened = meeting.status == MeetingStatus.CONVENED
     meeting.status = MeetingStatus.CANCELLED
     meeting.updated_at = utcnow()
     audit.record(actor, "meeting.cancelled", meeting)
     if was_convened:
         meeting.sequence += 1
-        _notify_members(meeting, _("Incontro annullato: %(t)s", t=meeting.title),
-                        _("L'incontro è stato annullato. Il file allegato lo toglie dal tuo calendario."), "meeting.cancelled")
-    publish_after_commit(room(meeting), "meeting.status_changed", {"meeting_id": meeting.id, "status": meeting.status.value})
+        _notify_members(
+            meeting,
+            _("Incontro annullato: %(t)s", t=meeting.title),
+            _("L'incontro è stato annullato. Il file allegato lo toglie dal tuo calendario."),
+            "meeting.cancelled",
+        )
+    publish_after_commit(
+        room(meeting), "meeting.status_changed", {"meeting_id": meeting.id, "status": meeting.status.value}
+    )
     return meeting
 
 
@@ -252,7 +324,9 @@ def parse_links(text: str) -> list[dict[str, str]]:
     return links
 
 
-def _item_values(title: str, description: str, presenter: str, planned_minutes: int | None, links: str) -> dict[str, Any]:
+def _item_values(
+    title: str, description: str, presenter: str, planned_minutes: int | None, links: str
+) -> dict[str, Any]:
     title = (title or "").strip()
     if not title:
         raise Invalid(errors={"title": _("Indica il titolo del punto.")})
@@ -268,8 +342,12 @@ def _item_values(title: str, description: str, presenter: str, planned_minutes: 
 
 
 def _agenda_editable(meeting: Meeting) -> None:
-    _status_in(meeting, MeetingStatus.DRAFT, MeetingStatus.CONVENED,
-               message=_("L'ordine del giorno si modifica solo prima dell'inizio dell'incontro."))
+    _status_in(
+        meeting,
+        MeetingStatus.DRAFT,
+        MeetingStatus.CONVENED,
+        message=_("L'ordine del giorno si modifica solo prima dell'inizio dell'incontro."),
+    )
 
 
 def _item(meeting: Meeting, item_id: int) -> AgendaItem:
@@ -293,7 +371,11 @@ def card_linkable(meeting: Meeting, card: Card, actor: User) -> bool:
 
 def linkable_cards(meeting: Meeting, *, actor: User) -> list[Card]:
     """The cards offered by the agenda form, in one query (plus areas and bodies for the labels)."""
-    stmt = select(Card).options(selectinload(Card.area), selectinload(Card.body)).order_by(Card.key.is_(None), Card.key, Card.title)
+    stmt = (
+        select(Card)
+        .options(selectinload(Card.area), selectinload(Card.body))
+        .order_by(Card.key.is_(None), Card.key, Card.title)
+    )
     if meeting.body.is_thematic:
         stmt = stmt.where(Card.body_id == meeting.body_id)
     return [card for card in db.session.scalars(stmt) if card_linkable(meeting, card, actor)]
@@ -301,7 +383,9 @@ def linkable_cards(meeting: Meeting, *, actor: User) -> list[Card]:
 
 def load_item_cards(item: AgendaItem) -> list[Card]:
     """Loads the (lazy="raise") cards of an item already in the session."""
-    db.session.scalars(select(AgendaItem).where(AgendaItem.id == item.id).options(selectinload(AgendaItem.cards))).one()
+    db.session.scalars(
+        select(AgendaItem).where(AgendaItem.id == item.id).options(selectinload(AgendaItem.cards))
+    ).one()
     return item.cards
 
 
@@ -315,9 +399,17 @@ def _linked_cards(meeting: Meeting, card_ids: list[int], actor: User) -> list[Ca
     return cards
 
 
-def add_agenda_item(meeting: Meeting, *, title: str, description: str = "", presenter: str = "",
-                    planned_minutes: int | None = None, links: str = "", card_ids: list[int] | None = None,
-                    actor: User) -> AgendaItem:
+def add_agenda_item(
+    meeting: Meeting,
+    *,
+    title: str,
+    description: str = "",
+    presenter: str = "",
+    planned_minutes: int | None = None,
+    links: str = "",
+    card_ids: list[int] | None = None,
+    actor: User,
+) -> AgendaItem:
     policy.require(actor, "meeting.manage", meeting)
     _agenda_editable(meeting)
     values = _item_values(title, description, presenter, planned_minutes, links)
@@ -325,14 +417,26 @@ def add_agenda_item(meeting: Meeting, *, title: str, description: str = "", pres
     item = AgendaItem(meeting=meeting, position=len(meeting.items) + 1, cards=cards, **values)
     db.session.add(item)
     db.session.flush()
-    audit.record(actor, "meeting.item_added", meeting, {"item_id": item.id, "card_ids": [c.id for c in cards]})
+    audit.record(
+        actor, "meeting.item_added", meeting, {"item_id": item.id, "card_ids": [c.id for c in cards]}
+    )
     _agenda_changed(meeting)
     return item
 
 
-def update_agenda_item(meeting: Meeting, item_id: int, *, version: int, title: str, description: str = "",
-                       presenter: str = "", planned_minutes: int | None = None, links: str = "",
-                       card_ids: list[int] | None = None, actor: User) -> AgendaItem:
+def update_agenda_item(
+    meeting: Meeting,
+    item_id: int,
+    *,
+    version: int,
+    title: str,
+    description: str = "",
+    presenter: str = "",
+    planned_minutes: int | None = None,
+    links: str = "",
+    card_ids: list[int] | None = None,
+    actor: User,
+) -> AgendaItem:
     """Both co-coordinators edit the agenda: a save based on an old version is refused, nothing lost.
     `card_ids=None` leaves the linked cards as they are."""
     policy.require(actor, "meeting.manage", meeting)
@@ -342,8 +446,11 @@ def update_agenda_item(meeting: Meeting, item_id: int, *, version: int, title: s
     cards = _linked_cards(meeting, card_ids, actor) if card_ids is not None else None
     if version != item.version:
         raise EditConflict(
-            _("Nel frattempo qualcun altro ha modificato questo punto: rileggi la versione attuale e riapplica le tue modifiche."),
-            current={k: getattr(item, k) for k in values}, mine=values,
+            _(
+                "Nel frattempo qualcun altro ha modificato questo punto: rileggi la versione attuale e riapplica le tue modifiche."
+            ),
+            current={k: getattr(item, k) for k in values},
+            mine=values,
         )
     for key, value in values.items():
         setattr(item, key, value)
@@ -388,10 +495,16 @@ def move_agenda_item(meeting: Meeting, item_id: int, direction: int, *, actor: U
 # --- answers (RSVP) --------------------------------------------------------------------------------
 
 
-def answer_invitation(meeting: Meeting, answer: RsvpAnswer, delegate_id: int | None = None, *, actor: User) -> Rsvp:
+def answer_invitation(
+    meeting: Meeting, answer: RsvpAnswer, delegate_id: int | None = None, *, actor: User
+) -> Rsvp:
     policy.require(actor, "meeting.respond", meeting)
-    _status_in(meeting, MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS,
-               message=_("Si può rispondere solo a un incontro convocato."))
+    _status_in(
+        meeting,
+        MeetingStatus.CONVENED,
+        MeetingStatus.IN_PROGRESS,
+        message=_("Si può rispondere solo a un incontro convocato."),
+    )
     membership = policy.membership(actor, meeting.body)
     assert membership is not None
     delegate = None
@@ -407,16 +520,26 @@ def answer_invitation(meeting: Meeting, answer: RsvpAnswer, delegate_id: int | N
             )
         )
         if not same_org:
-            raise Invalid(errors={"delegate_id": _(
-                "Puoi delegare solo una persona del tuo stesso ente (%(org)s).", org=membership.organisation.name)})
+            raise Invalid(
+                errors={
+                    "delegate_id": _(
+                        "Puoi delegare solo una persona del tuo stesso ente (%(org)s).",
+                        org=membership.organisation.name,
+                    )
+                }
+            )
     rsvp = db.session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.user_id == actor.id))
     if rsvp is None:
         rsvp = Rsvp(meeting_id=meeting.id, user_id=actor.id, answer=answer)
         db.session.add(rsvp)
     rsvp.answer, rsvp.delegate_id = answer, delegate.id if delegate else None
     db.session.flush()
-    audit.record(actor, "meeting.answered", meeting, {"answer": answer.value, "delegate_id": rsvp.delegate_id})
-    publish_after_commit(room(meeting), "meeting.rsvp_changed", {"meeting_id": meeting.id, "user_id": actor.id})
+    audit.record(
+        actor, "meeting.answered", meeting, {"answer": answer.value, "delegate_id": rsvp.delegate_id}
+    )
+    publish_after_commit(
+        room(meeting), "meeting.rsvp_changed", {"meeting_id": meeting.id, "user_id": actor.id}
+    )
     return rsvp
 
 
@@ -429,7 +552,11 @@ def delegates_for(user: User, meeting: Meeting) -> list[User]:
         db.session.scalars(
             select(User)
             .join(Affiliation, Affiliation.user_id == User.id)
-            .where(Affiliation.organisation_id == membership.organisation_id, User.id != user.id, User.active.is_(True))
+            .where(
+                Affiliation.organisation_id == membership.organisation_id,
+                User.id != user.id,
+                User.active.is_(True),
+            )
             .order_by(User.full_name)
         )
     )
@@ -455,14 +582,31 @@ def start_meeting(meeting: Meeting, *, actor: User) -> Meeting:
     for membership in _members(meeting.body):
         if membership.user_id in registered:
             continue
-        status = AttendanceStatus.EXCUSED if answers.get(membership.user_id) == RsvpAnswer.NO else AttendanceStatus.ABSENT
-        db.session.add(Attendance(meeting_id=meeting.id, user_id=membership.user_id,
-                                  organisation_id=membership.organisation_id, status=status))
+        status = (
+            AttendanceStatus.EXCUSED
+            if answers.get(membership.user_id) == RsvpAnswer.NO
+            else AttendanceStatus.ABSENT
+        )
+        db.session.add(
+            Attendance(
+                meeting_id=meeting.id,
+                user_id=membership.user_id,
+                organisation_id=membership.organisation_id,
+                status=status,
+            )
+        )
     db.session.flush()
     db.session.expire(meeting, ["attendances"])
     audit.record(actor, "meeting.started", meeting)
-    publish_after_commit(room(meeting), "meeting.status_changed", {
-        "meeting_id": meeting.id, "status": meeting.status.value, "current_item_id": meeting.current_item_id})
+    publish_after_commit(
+        room(meeting),
+        "meeting.status_changed",
+        {
+            "meeting_id": meeting.id,
+            "status": meeting.status.value,
+            "current_item_id": meeting.current_item_id,
+        },
+    )
     return meeting
 
 
@@ -471,26 +615,41 @@ def conclude_meeting(meeting: Meeting, *, actor: User) -> Meeting:
     _status_in(meeting, MeetingStatus.IN_PROGRESS, message=_("Si può chiudere solo un incontro in corso."))
     from ..approvals.models import Ballot, BallotStatus  # votes held in the meeting (the approval chain)
 
-    if db.session.scalar(select(Ballot.id).where(Ballot.meeting_id == meeting.id, Ballot.status == BallotStatus.OPEN)
-                         .limit(1)) is not None:
+    if (
+        db.session.scalar(
+            select(Ballot.id)
+            .where(Ballot.meeting_id == meeting.id, Ballot.status == BallotStatus.OPEN)
+            .limit(1)
+        )
+        is not None
+    ):
         raise Invalid(_("C'è una votazione ancora aperta: chiudila prima di concludere l'incontro."))
     meeting.status = MeetingStatus.CONCLUDED
     meeting.concluded_at = utcnow()
     meeting.checkin_code = None
     meeting.current_item_id = None
     audit.record(actor, "meeting.concluded", meeting)
-    publish_after_commit(room(meeting), "meeting.status_changed", {"meeting_id": meeting.id, "status": meeting.status.value})
+    publish_after_commit(
+        room(meeting), "meeting.status_changed", {"meeting_id": meeting.id, "status": meeting.status.value}
+    )
     return meeting
 
 
 def set_current_item(meeting: Meeting, item_id: int, *, actor: User) -> AgendaItem:
     policy.require(actor, "meeting.manage", meeting)
-    _status_in(meeting, MeetingStatus.IN_PROGRESS, message=_("Il punto in discussione si indica solo a incontro in corso."))
+    _status_in(
+        meeting,
+        MeetingStatus.IN_PROGRESS,
+        message=_("Il punto in discussione si indica solo a incontro in corso."),
+    )
     item = _item(meeting, item_id)
     meeting.current_item_id = item.id
     audit.record(actor, "meeting.item_current", meeting, {"item_id": item.id})
-    publish_after_commit(room(meeting), "meeting.item_changed", {
-        "meeting_id": meeting.id, "item_id": item.id, "position": item.position, "title": item.title})
+    publish_after_commit(
+        room(meeting),
+        "meeting.item_changed",
+        {"meeting_id": meeting.id, "item_id": item.id, "position": item.position, "title": item.title},
+    )
     return item
 
 
@@ -498,33 +657,59 @@ def _attendance_changed(meeting: Meeting) -> None:
     db.session.flush()
     db.session.expire(meeting, ["attendances"])
     state = quorum(meeting)
-    publish_after_commit(room(meeting), "meeting.attendance_changed", {"meeting_id": meeting.id, "quorum": state.as_dict()})
+    publish_after_commit(
+        room(meeting), "meeting.attendance_changed", {"meeting_id": meeting.id, "quorum": state.as_dict()}
+    )
 
 
 def _row(meeting: Meeting, user_id: int) -> Attendance | None:
-    return db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.user_id == user_id))
+    return db.session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.user_id == user_id)
+    )
 
 
 def _check_delegate(meeting: Meeting, delegate: User, member_id: int) -> Membership:
     member = db.session.scalar(
-        select(Membership).where(Membership.body_id == meeting.body_id, Membership.user_id == member_id,
-                                 Membership.ended_at.is_(None))
+        select(Membership).where(
+            Membership.body_id == meeting.body_id,
+            Membership.user_id == member_id,
+            Membership.ended_at.is_(None),
+        )
     )
     if member is None:
-        raise Invalid(errors={"stands_for_id": _("La persona rappresentata non è componente di questo organismo.")})
+        raise Invalid(
+            errors={"stands_for_id": _("La persona rappresentata non è componente di questo organismo.")}
+        )
     same_org = db.session.scalar(
-        select(Affiliation.id).where(Affiliation.user_id == delegate.id, Affiliation.organisation_id == member.organisation_id)
+        select(Affiliation.id).where(
+            Affiliation.user_id == delegate.id, Affiliation.organisation_id == member.organisation_id
+        )
     )
     if not same_org:
         org = db.session.get(Organisation, member.organisation_id)
-        raise Invalid(errors={"stands_for_id": _(
-            "Un delegato deve appartenere allo stesso ente della persona che rappresenta (%(org)s).", org=org.name if org else "")})
+        raise Invalid(
+            errors={
+                "stands_for_id": _(
+                    "Un delegato deve appartenere allo stesso ente della persona che rappresenta (%(org)s).",
+                    org=org.name if org else "",
+                )
+            }
+        )
     return member
 
 
-def _represent(meeting: Meeting, delegate: User, member: Membership, now: datetime, *, self_checkin: bool) -> Attendance:
-    row = Attendance(meeting_id=meeting.id, user_id=delegate.id, organisation_id=member.organisation_id,
-                     status=AttendanceStatus.PRESENT, stands_for_id=member.user_id, arrived_at=now, self_checkin=self_checkin)
+def _represent(
+    meeting: Meeting, delegate: User, member: Membership, now: datetime, *, self_checkin: bool
+) -> Attendance:
+    row = Attendance(
+        meeting_id=meeting.id,
+        user_id=delegate.id,
+        organisation_id=member.organisation_id,
+        status=AttendanceStatus.PRESENT,
+        stands_for_id=member.user_id,
+        arrived_at=now,
+        self_checkin=self_checkin,
+    )
     db.session.add(row)
     member_row = _row(meeting, member.user_id)
     if member_row is not None and member_row.status != AttendanceStatus.PRESENT:
@@ -537,7 +722,9 @@ def check_in(meeting: Meeting, code: str, *, actor: User, now: datetime | None =
     policy.require(actor, "meeting.checkin", meeting)
     _not_frozen(meeting)
     if meeting.status != MeetingStatus.IN_PROGRESS or not meeting.checkin_code:
-        raise Invalid(errors={"code": _("Il codice è scaduto: la registrazione è possibile solo durante l'incontro.")})
+        raise Invalid(
+            errors={"code": _("Il codice è scaduto: la registrazione è possibile solo durante l'incontro.")}
+        )
     if (code or "").strip().upper().replace(" ", "") != meeting.checkin_code:
         raise Invalid(errors={"code": _("Codice non valido: controlla il codice mostrato in sala.")})
     now = now or utcnow()
@@ -547,10 +734,14 @@ def check_in(meeting: Meeting, code: str, *, actor: User, now: datetime | None =
     if row is None:
         membership = policy.membership(actor, meeting.body)
         if membership is not None:
-            row = Attendance(meeting_id=meeting.id, user_id=actor.id, organisation_id=membership.organisation_id)
+            row = Attendance(
+                meeting_id=meeting.id, user_id=actor.id, organisation_id=membership.organisation_id
+            )
             db.session.add(row)
         else:
-            rsvp = db.session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.delegate_id == actor.id))
+            rsvp = db.session.scalar(
+                select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.delegate_id == actor.id)
+            )
             if rsvp is None:
                 raise Invalid(errors={"code": _("Non risulti tra i convocati di questo incontro.")})
             member = _check_delegate(meeting, actor, rsvp.user_id)
@@ -570,18 +761,30 @@ def check_in(meeting: Meeting, code: str, *, actor: User, now: datetime | None =
 MARKS = ("presente", "assente", "giustificato", "ritardo", "uscita")
 
 
-def register_attendance(meeting: Meeting, user_id: int, *, stands_for_id: int | None = None, actor: User,
-                        now: datetime | None = None) -> Attendance:
+def register_attendance(
+    meeting: Meeting,
+    user_id: int,
+    *,
+    stands_for_id: int | None = None,
+    actor: User,
+    now: datetime | None = None,
+) -> Attendance:
     """Adds a person to the sheet as present: a member, or a delegate standing for a member of their organisation."""
     policy.require(actor, "meeting.manage", meeting)
     _not_frozen(meeting)
-    _status_in(meeting, MeetingStatus.IN_PROGRESS, MeetingStatus.CONCLUDED,
-               message=_("Le presenze si registrano a incontro avviato."))
+    _status_in(
+        meeting,
+        MeetingStatus.IN_PROGRESS,
+        MeetingStatus.CONCLUDED,
+        message=_("Le presenze si registrano a incontro avviato."),
+    )
     person = db.session.get(User, user_id) if user_id else None
     if person is None:
         raise Invalid(errors={"user_id": _("Scegli la persona da registrare.")})
     if _row(meeting, person.id) is not None:
-        raise Invalid(errors={"user_id": _("%(name)s è già registrato in questo incontro.", name=person.full_name)})
+        raise Invalid(
+            errors={"user_id": _("%(name)s è già registrato in questo incontro.", name=person.full_name)}
+        )
     now = now or utcnow()
     if stands_for_id:
         member = _check_delegate(meeting, person, stands_for_id)
@@ -589,23 +792,50 @@ def register_attendance(meeting: Meeting, user_id: int, *, stands_for_id: int | 
     else:
         membership = policy.membership(person, meeting.body)
         if membership is None:
-            raise Invalid(errors={"user_id": _(
-                "%(name)s non è componente: registralo come delegato di un componente del suo ente.", name=person.full_name)})
-        row = Attendance(meeting_id=meeting.id, user_id=person.id, organisation_id=membership.organisation_id,
-                         status=AttendanceStatus.PRESENT, arrived_at=now)
+            raise Invalid(
+                errors={
+                    "user_id": _(
+                        "%(name)s non è componente: registralo come delegato di un componente del suo ente.",
+                        name=person.full_name,
+                    )
+                }
+            )
+        row = Attendance(
+            meeting_id=meeting.id,
+            user_id=person.id,
+            organisation_id=membership.organisation_id,
+            status=AttendanceStatus.PRESENT,
+            arrived_at=now,
+        )
         db.session.add(row)
-    audit.record(actor, "meeting.attendance_registered", meeting, {"user_id": person.id, "stands_for_id": stands_for_id})
+    audit.record(
+        actor,
+        "meeting.attendance_registered",
+        meeting,
+        {"user_id": person.id, "stands_for_id": stands_for_id},
+    )
     _attendance_changed(meeting)
     return row
 
 
-def mark_attendance(meeting: Meeting, attendance_id: int, mark: str, at: time | None = None, *, actor: User,
-                    now: datetime | None = None) -> Attendance:
+def mark_attendance(
+    meeting: Meeting,
+    attendance_id: int,
+    mark: str,
+    at: time | None = None,
+    *,
+    actor: User,
+    now: datetime | None = None,
+) -> Attendance:
     """present / absent / excused / late arrival (time) / early leave (time), entered in Europe/Rome."""
     policy.require(actor, "meeting.manage", meeting)
     _not_frozen(meeting)
-    _status_in(meeting, MeetingStatus.IN_PROGRESS, MeetingStatus.CONCLUDED,
-               message=_("Le presenze si registrano a incontro avviato."))
+    _status_in(
+        meeting,
+        MeetingStatus.IN_PROGRESS,
+        MeetingStatus.CONCLUDED,
+        message=_("Le presenze si registrano a incontro avviato."),
+    )
     row = db.session.get(Attendance, attendance_id)
     if row is None or row.meeting_id != meeting.id:
         raise NotFound(_("Questa presenza non appartiene all'incontro."))
@@ -651,14 +881,29 @@ class QuorumState:
         return self.applies and self.present >= self.required
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "weighted": self.weighted, "total": self.total, "present": self.present,
-                "required": self.required, "reached": self.reached, "applies": self.applies,
-                "seats_total": self.seats_total, "seats_present": self.seats_present}
+        return {
+            "kind": self.kind.value,
+            "weighted": self.weighted,
+            "total": self.total,
+            "present": self.present,
+            "required": self.required,
+            "reached": self.reached,
+            "applies": self.applies,
+            "seats_total": self.seats_total,
+            "seats_present": self.seats_present,
+        }
 
 
 def rule_for(body: Body) -> QuorumRule:
     found = db.session.scalar(select(QuorumRule).where(QuorumRule.body_id == body.id))
-    return found or QuorumRule(body_id=body.id, kind=QuorumKind.NONE, numerator=1, denominator=2, weighted=False, majority=MajorityKind.PRESENT)
+    return found or QuorumRule(
+        body_id=body.id,
+        kind=QuorumKind.NONE,
+        numerator=1,
+        denominator=2,
+        weighted=False,
+        majority=MajorityKind.PRESENT,
+    )
 
 
 def seat_weight(rule: QuorumRule, org: Organisation) -> int:
@@ -683,11 +928,23 @@ def quorum(meeting: Meeting) -> QuorumState:
         seats[org.id] = seat_weight(rule, org)
         names[org.id] = org.name
     attendances = db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
-    present = {a.organisation_id for a in attendances if a.counts_now and a.organisation_id in seats
-               and (a.user_id in holders or a.stands_for_id in holders)}
+    present = {
+        a.organisation_id
+        for a in attendances
+        if a.counts_now
+        and a.organisation_id in seats
+        and (a.user_id in holders or a.stands_for_id in holders)
+    }
     total = sum(seats.values())
-    state = QuorumState(kind=rule.kind, weighted=rule.weighted, total=total, present=sum(seats[o] for o in present),
-                        seats_total=len(seats), seats_present=len(present), present_orgs=sorted(names[o] for o in present))
+    state = QuorumState(
+        kind=rule.kind,
+        weighted=rule.weighted,
+        total=total,
+        present=sum(seats[o] for o in present),
+        seats_total=len(seats),
+        seats_present=len(present),
+        present_orgs=sorted(names[o] for o in present),
+    )
     if rule.kind == QuorumKind.MAJORITY:
         state.required = total // 2 + 1
     elif rule.kind == QuorumKind.FRACTION:
@@ -695,8 +952,16 @@ def quorum(meeting: Meeting) -> QuorumState:
     return state
 
 
-def configure_quorum(body: Body, kind: QuorumKind, numerator: int, denominator: int, weighted: bool, *,
-                     majority: MajorityKind = MajorityKind.PRESENT, actor: User) -> QuorumRule:
+def configure_quorum(
+    body: Body,
+    kind: QuorumKind,
+    numerator: int,
+    denominator: int,
+    weighted: bool,
+    *,
+    majority: MajorityKind = MajorityKind.PRESENT,
+    actor: User,
+) -> QuorumRule:
     policy.require(actor, "meeting.quorum.configure", body)
     if kind == QuorumKind.FRACTION and not (1 <= numerator <= denominator and denominator <= 100):
         raise Invalid(errors={"numerator": _("La frazione deve essere tra 1/100 e 1 (ad esempio 2/3).")})
@@ -707,8 +972,17 @@ def configure_quorum(body: Body, kind: QuorumKind, numerator: int, denominator: 
     rule.kind, rule.numerator, rule.denominator, rule.weighted = kind, numerator, denominator, weighted
     rule.majority = majority
     db.session.flush()
-    audit.record(actor, "meeting.quorum_configured", body, {"kind": kind.value, "fraction": f"{numerator}/{denominator}",
-                                                             "weighted": weighted, "majority": majority.value})
+    audit.record(
+        actor,
+        "meeting.quorum_configured",
+        body,
+        {
+            "kind": kind.value,
+            "fraction": f"{numerator}/{denominator}",
+            "weighted": weighted,
+            "majority": majority.value,
+        },
+    )
     return rule
 
 
@@ -717,65 +991,50 @@ def configure_quorum(body: Body, kind: QuorumKind, numerator: int, denominator: 
 
 def _minutes_open(meeting: Meeting) -> None:
     _not_frozen(meeting)
-    _status_in(meeting, MeetingStatus.IN_PROGRESS, MeetingStatus.CONCLUDED,
-               message=_("Il verbale si scrive durante o dopo l'incontro."))
+    _status_in(
+        meeting,
+        MeetingStatus.IN_PROGRESS,
+        MeetingStatus.CONCLUDED,
+        message=_("Il verbale si scrive durante o dopo l'incontro."),
+    )
 
 
-def _revision_text(item: AgendaItem, number: int) -> str:
-    if number == 0:
-        return ""
-    text = db.session.scalar(select(MinutesRevision.text).where(MinutesRevision.item_id == item.id,
-                                                                 MinutesRevision.number == number))
-    if text is None:
-        raise Invalid(_("Versione di partenza sconosciuta: ricarica la pagina."))
-    return text
+def minutes_writable(meeting: Meeting) -> bool:
+    """Whether the minutes may be written now (by whoever the policy allows): during or after the meeting,
+    until they are approved. The same moment `_minutes_open` guards."""
+    return not meeting.is_frozen and meeting.status in (MeetingStatus.IN_PROGRESS, MeetingStatus.CONCLUDED)
 
 
-@dataclass
-class MinutesSave:
-    item: AgendaItem
-    revision: MinutesRevision
-    merged: bool
+def minutes_doc(meeting: Meeting) -> str:
+    """The co-written document of the meeting's minutes (see `meetings.coedit`)."""
+    return f"minutes:{meeting.id}"
 
 
-def save_minutes(meeting: Meeting, item_id: int, text: str, *, base_rev: int, op_id: str, actor: User) -> MinutesSave:
-    """Save an item's minutes made from revision `base_rev`. Edits made meanwhile by others are merged word by
-    word; overlapping edits raise EditConflict with both versions. A retried save (same op_id) is answered again."""
+def _write_text(meeting: Meeting, key: str, change: Callable[[str], str], *, actor: User) -> None:
+    """Change one text of the minutes inside the caller's transaction, through the co-writing engine: it is
+    stored with the caller's other changes and reaches the open editors only if the transaction commits."""
+    from ..coedit import engine
+
+    engine.write_in_transaction(minutes_doc(meeting), key, change, actor=actor)
+
+
+def append_minutes(meeting: Meeting, item_id: int, text: str, *, actor: User) -> AgendaItem:
+    """Add a paragraph at the end of an item's minutes (e.g. a ballot's outcome) as co-written text by `actor`,
+    in the caller's transaction (see `_write_text`)."""
     policy.require(actor, "meeting.minutes.write", meeting)
     _minutes_open(meeting)
     item = _item(meeting, item_id)
-    op_id = (op_id or "").strip()[:64]
-    if not op_id:
-        raise Invalid(_("Operazione senza identificativo: ricarica la pagina."))
-    done = db.session.scalar(select(MinutesRevision).where(MinutesRevision.item_id == item.id, MinutesRevision.op_id == op_id))
-    if done is not None:
-        return MinutesSave(item, done, done.merged)
-    text = (text or "").replace("\r\n", "\n")
-    if len(text) > MAX_MINUTES_CHARS:
-        raise Invalid(_("Il testo è troppo lungo."))
-    if base_rev < 0 or base_rev > item.minutes_rev:
-        raise Invalid(_("Versione di partenza sconosciuta: ricarica la pagina."))
-    merged = False
-    if base_rev != item.minutes_rev:
-        result = merge3(_revision_text(item, base_rev), text, item.minutes_source)
-        if result.conflicts:
-            raise EditConflict(
-                _("Qualcun altro ha modificato la stessa parte del verbale: confronta le due versioni."),
-                mine=text, theirs=item.minutes_source, rev=item.minutes_rev,
-                conflicts=[{"base": c.base, "mine": c.mine, "theirs": c.theirs} for c in result.conflicts],
-            )
-        text, merged = result.text, True
-    item.minutes_rev += 1
-    item.minutes_source = text
-    item.minutes_html = str(render_markdown(text))
-    revision = MinutesRevision(item_id=item.id, number=item.minutes_rev, text=text, op_id=op_id, author_id=actor.id,
-                               merged=merged)
-    db.session.add(revision)
-    db.session.flush()
-    audit.record(actor, "meeting.minutes_saved", meeting, {"item_id": item.id, "rev": item.minutes_rev, "merged": merged})
-    publish_after_commit(room(meeting), "meeting.minutes_saved", {
-        "meeting_id": meeting.id, "item_id": item.id, "rev": item.minutes_rev, "text": text, "author_id": actor.id})
-    return MinutesSave(item, revision, merged)
+    paragraph = (text or "").strip()
+    if not paragraph:
+        return item
+
+    def append(current: str) -> str:
+        if paragraph in current:
+            return current  # already there (written in the transaction, then the document started from it)
+        return (current.rstrip() + "\n\n" if current.strip() else "") + paragraph
+
+    _write_text(meeting, f"item:{item.id}", append, actor=actor)
+    return item
 
 
 def add_decision(meeting: Meeting, item_id: int | None, text: str, *, actor: User) -> Decision:
@@ -785,16 +1044,32 @@ def add_decision(meeting: Meeting, item_id: int | None, text: str, *, actor: Use
     if not text:
         raise Invalid(errors={"text": _("Scrivi il testo della decisione.")})
     item = _item(meeting, item_id) if item_id else None
-    decision = Decision(meeting_id=meeting.id, item_id=item.id if item else None, text=text[:5000], author_id=actor.id)
+    decision = Decision(
+        meeting_id=meeting.id,
+        item_id=item.id if item else None,
+        text=text[:MAX_DECISION_CHARS],
+        author_id=actor.id,
+    )
     db.session.add(decision)
     db.session.flush()
     audit.record(actor, "meeting.decision_added", meeting, {"decision_id": decision.id})
+    # From now on the text is co-written: put it in the minutes' document unless that already holds it.
+    first = decision.text
+    _write_text(meeting, f"decision:{decision.id}", lambda current: current or first, actor=actor)
     publish_after_commit(room(meeting), "meeting.minutes_changed", {"meeting_id": meeting.id})
     return decision
 
 
-def add_action(meeting: Meeting, item_id: int | None, title: str, owner_id: int | None, organisation_id: int | None,
-               due_on: date | None, *, actor: User) -> ActionItem:
+def add_action(
+    meeting: Meeting,
+    item_id: int | None,
+    title: str,
+    owner_id: int | None,
+    organisation_id: int | None,
+    due_on: date | None,
+    *,
+    actor: User,
+) -> ActionItem:
     policy.require(actor, "meeting.minutes.write", meeting)
     _minutes_open(meeting)
     title = (title or "").strip()
@@ -812,12 +1087,20 @@ def add_action(meeting: Meeting, item_id: int | None, title: str, owner_id: int 
     if membership is not None:
         orgs.add(membership.organisation_id)
     if organisation_id is None:
-        organisation_id = membership.organisation_id if membership is not None else next(iter(sorted(orgs)), None)
+        organisation_id = (
+            membership.organisation_id if membership is not None else next(iter(sorted(orgs)), None)
+        )
     if organisation_id not in orgs:
         raise Invalid(errors={"organisation_id": _("Il responsabile non appartiene a questo ente.")})
     item = _item(meeting, item_id) if item_id else None
-    action = ActionItem(meeting_id=meeting.id, item_id=item.id if item else None, title=title[:300], owner_id=owner.id,
-                        organisation_id=organisation_id, due_on=due_on)
+    action = ActionItem(
+        meeting_id=meeting.id,
+        item_id=item.id if item else None,
+        title=title[:300],
+        owner_id=owner.id,
+        organisation_id=organisation_id,
+        due_on=due_on,
+    )
     db.session.add(action)
     db.session.flush()
     audit.record(actor, "meeting.action_added", meeting, {"action_id": action.id, "owner_id": owner.id})
@@ -846,17 +1129,26 @@ def approve_minutes(meeting: Meeting, approving_meeting_id: int | None, *, actor
     _status_in(meeting, MeetingStatus.CONCLUDED, message=_("Si approva il verbale di un incontro concluso."))
     later = db.session.get(Meeting, approving_meeting_id) if approving_meeting_id else None
     if later is None or later.body_id != meeting.body_id or later.starts_at <= meeting.starts_at:
-        raise Invalid(errors={"approving_meeting_id": _("Scegli un incontro successivo dello stesso organismo.")})
+        raise Invalid(
+            errors={"approving_meeting_id": _("Scegli un incontro successivo dello stesso organismo.")}
+        )
     if later.status not in (MeetingStatus.IN_PROGRESS, MeetingStatus.CONCLUDED):
-        raise Invalid(errors={"approving_meeting_id": _(
-            "Il verbale si approva durante un incontro successivo già iniziato o concluso.")})
+        raise Invalid(
+            errors={
+                "approving_meeting_id": _(
+                    "Il verbale si approva durante un incontro successivo già iniziato o concluso."
+                )
+            }
+        )
     meeting.minutes_status = MinutesStatus.APPROVED
     meeting.minutes_approved_at = utcnow()
     meeting.minutes_approved_in_id = later.id
     meeting.minutes_approved_by_id = actor.id
     meeting.checkin_code = None
     audit.record(actor, "meeting.minutes_approved", meeting, {"approved_in": later.id})
-    publish_after_commit(room(meeting), "meeting.minutes_approved", {"meeting_id": meeting.id, "approved_in": later.id})
+    publish_after_commit(
+        room(meeting), "meeting.minutes_approved", {"meeting_id": meeting.id, "approved_in": later.id}
+    )
     return meeting
 
 
@@ -864,8 +1156,11 @@ def approving_candidates(meeting: Meeting) -> list[Meeting]:
     return list(
         db.session.scalars(
             select(Meeting)
-            .where(Meeting.body_id == meeting.body_id, Meeting.starts_at > meeting.starts_at,
-                   Meeting.status.in_([MeetingStatus.IN_PROGRESS, MeetingStatus.CONCLUDED]))
+            .where(
+                Meeting.body_id == meeting.body_id,
+                Meeting.starts_at > meeting.starts_at,
+                Meeting.status.in_([MeetingStatus.IN_PROGRESS, MeetingStatus.CONCLUDED]),
+            )
             .order_by(Meeting.starts_at)
         )
     )

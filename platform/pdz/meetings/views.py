@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -93,10 +92,16 @@ def revoke_feed() -> Any:
 @bp.get("/calendario/<token>.ics")
 @public
 def feed(token: str) -> Any:
-    found = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token)) if len(token) >= 32 else None
+    found = (
+        db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token))
+        if len(token) >= 32
+        else None
+    )
     if found is None or not found.user.active:
         abort(404)
-    body = ics.calendar(queries.feed_meetings(found.user), name=_("Incontri PdZ – %(n)s", n=found.user.full_name))
+    body = ics.calendar(
+        queries.feed_meetings(found.user), name=_("Incontri PdZ – %(n)s", n=found.user.full_name)
+    )
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, no-store"})
 
 
@@ -138,14 +143,25 @@ def create(body: Body) -> Any:
 @guard("meeting.quorum.configure", Body, "body_id", "body")
 def quorum_rule(body: Body) -> Any:
     rule = services.rule_for(body)
-    form = QuorumForm(kind=rule.kind.value, numerator=str(rule.numerator), denominator=str(rule.denominator),
-                      weighted=rule.weighted, majority=rule.majority.value)
+    form = QuorumForm(
+        kind=rule.kind.value,
+        numerator=str(rule.numerator),
+        denominator=str(rule.denominator),
+        weighted=rule.weighted,
+        majority=rule.majority.value,
+    )
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.configure_quorum(body, QuorumKind(form.kind.data), parse_int(form.numerator.data) or 0,
-                                          parse_int(form.denominator.data) or 0, bool(form.weighted.data),
-                                          majority=MajorityKind(form.majority.data), actor=current_user)
+                services.configure_quorum(
+                    body,
+                    QuorumKind(form.kind.data),
+                    parse_int(form.numerator.data) or 0,
+                    parse_int(form.denominator.data) or 0,
+                    bool(form.weighted.data),
+                    majority=MajorityKind(form.majority.data),
+                    actor=current_user,
+                )
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -160,7 +176,9 @@ def quorum_rule(body: Body) -> Any:
 
 def _with_cards(form: AgendaItemForm, meeting: Meeting) -> AgendaItemForm:
     """Offer the cards this agenda may link (only where the agenda form is shown)."""
-    if meeting.status in (MeetingStatus.DRAFT, MeetingStatus.CONVENED) and can(current_user, "meeting.manage", meeting):
+    if meeting.status in (MeetingStatus.DRAFT, MeetingStatus.CONVENED) and can(
+        current_user, "meeting.manage", meeting
+    ):
         form.cards.choices = [
             (str(card.id), f"{card.key or '—'} · {card.title} ({card.body.display_name})")
             for card in services.linkable_cards(meeting, actor=current_user)
@@ -171,14 +189,21 @@ def _with_cards(form: AgendaItemForm, meeting: Meeting) -> AgendaItemForm:
 def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     meeting = _page(meeting)
     rsvp = next((r for r in meeting.rsvps if r.user_id == current_user.id), None)
-    rsvp_form = forms.get("rsvp_form") or RsvpForm(answer=rsvp.answer.value if rsvp else None,
-                                                    delegate_id=str(rsvp.delegate_id or "") if rsvp else "")
-    rsvp_form.delegate_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in services.delegates_for(current_user, meeting)])
+    rsvp_form = forms.get("rsvp_form") or RsvpForm(
+        answer=rsvp.answer.value if rsvp else None, delegate_id=str(rsvp.delegate_id or "") if rsvp else ""
+    )
+    rsvp_form.delegate_id.choices = options(
+        [("", "—")] + [(str(u.id), u.full_name) for u in services.delegates_for(current_user, meeting)]
+    )
     mine = next((a for a in meeting.attendances if a.user_id == current_user.id), None)
     # Agenda item threads are read by the body's readers (a named delegate sees the meeting, not them).
     threads = policy.can(current_user, "tavolo.view", meeting.body)
     item_ids = [i.id for i in meeting.items]
-    item_unread = comment_queries.unread_by_target(current_user, "meeting_item", item_ids) if threads and item_ids else {}
+    item_unread = (
+        comment_queries.unread_by_target(current_user, "meeting_item", item_ids)
+        if threads and item_ids
+        else {}
+    )
     return render_template(
         "meetings/detail.html",
         threads=threads,
@@ -207,16 +232,25 @@ def detail(meeting: Meeting) -> Any:
 def event_ics(meeting: Meeting) -> Any:
     if meeting.status == MeetingStatus.DRAFT:
         abort(404)
-    return Response(ics.calendar([_page(meeting)], method="PUBLISH"), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="incontro-{meeting.id}.ics"'})
+    return Response(
+        ics.calendar([_page(meeting)], method="PUBLISH"),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="incontro-{meeting.id}.ics"'},
+    )
 
 
 @bp.route("/incontri/<int:meeting_id>/modifica", methods=["GET", "POST"])
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def edit(meeting: Meeting) -> Any:
     when, until = meeting.starts_at.astimezone(services.ROME), meeting.ends_at.astimezone(services.ROME)
-    form = MeetingForm(title=meeting.title, day=when.date().isoformat(), start=when.strftime("%H:%M"),
-                       end=until.strftime("%H:%M"), place=meeting.place, video_url=meeting.video_url)
+    form = MeetingForm(
+        title=meeting.title,
+        day=when.date().isoformat(),
+        start=when.strftime("%H:%M"),
+        end=until.strftime("%H:%M"),
+        place=meeting.place,
+        video_url=meeting.video_url,
+    )
     if form.validate_on_submit():
         try:
             with unit_of_work():
@@ -250,7 +284,9 @@ def _simple(meeting: Meeting, action: Any, message: str, target: str = "meetings
 @bp.post("/incontri/<int:meeting_id>/convoca")
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def publish(meeting: Meeting) -> Any:
-    return _simple(meeting, services.publish_meeting, _("Incontro convocato: i componenti hanno ricevuto l'invito."))
+    return _simple(
+        meeting, services.publish_meeting, _("Incontro convocato: i componenti hanno ricevuto l'invito.")
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/annulla")
@@ -262,8 +298,12 @@ def cancel(meeting: Meeting) -> Any:
 @bp.post("/incontri/<int:meeting_id>/avvia")
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def start(meeting: Meeting) -> Any:
-    return _simple(meeting, services.start_meeting, _("Incontro avviato: mostra il codice per registrare le presenze."),
-                   "meetings.run")
+    return _simple(
+        meeting,
+        services.start_meeting,
+        _("Incontro avviato: mostra il codice per registrare le presenze."),
+        "meetings.run",
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/chiudi")
@@ -297,20 +337,36 @@ def edit_item(meeting: Meeting, item_id: int) -> Any:
     item = services._item(meeting, item_id)
     links = "\n".join(f"{link['title']} | {link['url']}" for link in item.links)
     cards = [str(card.id) for card in services.load_item_cards(item)]
-    form = _with_cards(AgendaItemForm(version=str(item.version), title=item.title, description=item.description,
-                                      presenter=item.presenter, planned_minutes=str(item.planned_minutes or ""),
-                                      links=links, cards=cards), meeting)
+    form = _with_cards(
+        AgendaItemForm(
+            version=str(item.version),
+            title=item.title,
+            description=item.description,
+            presenter=item.presenter,
+            planned_minutes=str(item.planned_minutes or ""),
+            links=links,
+            cards=cards,
+        ),
+        meeting,
+    )
     status = 200
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_agenda_item(meeting, item_id, version=parse_int(form.version.data) or 0,
-                                            **form.values(), actor=current_user)  # type: ignore[arg-type]
+                services.update_agenda_item(
+                    meeting,
+                    item_id,
+                    version=parse_int(form.version.data) or 0,
+                    **form.values(),  # type: ignore[arg-type]
+                    actor=current_user,
+                )
         except EditConflict as conflict:
             db.session.refresh(item)
             form.version.data = str(item.version)
             form.form_errors.append(conflict.message)
-            return render_template("meetings/item.html", form=form, meeting=meeting, item=item, conflict=conflict), 409
+            return render_template(
+                "meetings/item.html", form=form, meeting=meeting, item=item, conflict=conflict
+            ), 409
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -323,15 +379,20 @@ def edit_item(meeting: Meeting, item_id: int) -> Any:
 @bp.post("/incontri/<int:meeting_id>/ordine-del-giorno/<int:item_id>/elimina")
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def delete_item(meeting: Meeting, item_id: int) -> Any:
-    return _simple(meeting, lambda m, actor: services.delete_agenda_item(m, item_id, actor=actor), _("Punto eliminato."))
+    return _simple(
+        meeting, lambda m, actor: services.delete_agenda_item(m, item_id, actor=actor), _("Punto eliminato.")
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/ordine-del-giorno/<int:item_id>/sposta")
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def move_item(meeting: Meeting, item_id: int) -> Any:
     direction = -1 if request.form.get("direction") == "up" else 1
-    return _simple(meeting, lambda m, actor: services.move_agenda_item(m, item_id, direction, actor=actor),
-                   _("Ordine aggiornato."))
+    return _simple(
+        meeting,
+        lambda m, actor: services.move_agenda_item(m, item_id, direction, actor=actor),
+        _("Ordine aggiornato."),
+    )
 
 
 # --- answers and check-in ----------------------------------------------------------------------------
@@ -345,8 +406,12 @@ def answer(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.answer_invitation(meeting, RsvpAnswer(form.answer.data), parse_int(form.delegate_id.data),
-                                           actor=current_user)
+                services.answer_invitation(
+                    meeting,
+                    RsvpAnswer(form.answer.data),
+                    parse_int(form.delegate_id.data),
+                    actor=current_user,
+                )
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -385,21 +450,33 @@ def _run_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     meeting = _page(meeting)
     register_form = forms.get("register_form") or RegisterForm()
     registered = {a.user_id for a in meeting.attendances}
-    members = list(db.session.scalars(
-        select(Membership).where(Membership.body_id == meeting.body_id, Membership.ended_at.is_(None))
-    ))
+    members = list(
+        db.session.scalars(
+            select(Membership).where(Membership.body_id == meeting.body_id, Membership.ended_at.is_(None))
+        )
+    )
     member_ids = [m.user_id for m in members]
     org_ids = {m.organisation_id for m in members}
-    people = list(db.session.scalars(  # members, and whoever may stand in for them (same organisation)
-        select(User)
-        .where(User.active.is_(True),
-               or_(User.id.in_(member_ids), User.id.in_(select(Affiliation.user_id).where(Affiliation.organisation_id.in_(org_ids)))))
-        .order_by(User.full_name)
-    ))
+    people = list(
+        db.session.scalars(  # members, and whoever may stand in for them (same organisation)
+            select(User)
+            .where(
+                User.active.is_(True),
+                or_(
+                    User.id.in_(member_ids),
+                    User.id.in_(select(Affiliation.user_id).where(Affiliation.organisation_id.in_(org_ids))),
+                ),
+            )
+            .order_by(User.full_name)
+        )
+    )
     names = {u.id: u.full_name for u in people}
-    register_form.user_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in people if u.id not in registered])
-    register_form.stands_for_id.choices = options([("", _("nessuna: è componente"))] + [
-        (str(i), names.get(i, "?")) for i in member_ids if i in names])
+    register_form.user_id.choices = options(
+        [("", "—")] + [(str(u.id), u.full_name) for u in people if u.id not in registered]
+    )
+    register_form.stands_for_id.choices = options(
+        [("", _("nessuna: è componente"))] + [(str(i), names.get(i, "?")) for i in member_ids if i in names]
+    )
     return render_template(
         "meetings/run.html",
         meeting=meeting,
@@ -407,8 +484,13 @@ def _run_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         quorum=services.quorum(meeting),
         register_form=register_form,
         mark_form=MarkForm(),
-        marks=[("presente", _("Presente")), ("assente", _("Assente")), ("giustificato", _("Assente giustificato")),
-               ("ritardo", _("Arrivato in ritardo")), ("uscita", _("Uscito in anticipo"))],
+        marks=[
+            ("presente", _("Presente")),
+            ("assente", _("Assente")),
+            ("giustificato", _("Assente giustificato")),
+            ("ritardo", _("Arrivato in ritardo")),
+            ("uscita", _("Uscito in anticipo")),
+        ],
         empty_form=EmptyForm(),
     ), status
 
@@ -426,7 +508,9 @@ def current_item(meeting: Meeting) -> Any:
         raise Invalid(_("Richiesta non valida."))
     data = request.get_json(silent=True) or request.form
     with unit_of_work():
-        item = services.set_current_item(meeting, parse_int(str(data.get("item_id", ""))) or 0, actor=current_user)
+        item = services.set_current_item(
+            meeting, parse_int(str(data.get("item_id", ""))) or 0, actor=current_user
+        )
         payload = {"ok": True, "item_id": item.id, "title": item.title}
     if _wants_json():
         return jsonify(payload)
@@ -440,8 +524,12 @@ def register(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.register_attendance(meeting, parse_int(form.user_id.data) or 0,
-                                             stands_for_id=parse_int(form.stands_for_id.data), actor=current_user)
+                services.register_attendance(
+                    meeting,
+                    parse_int(form.user_id.data) or 0,
+                    stands_for_id=parse_int(form.stands_for_id.data),
+                    actor=current_user,
+                )
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -458,8 +546,9 @@ def mark(meeting: Meeting, attendance_id: int) -> Any:
         raise Invalid(_("Richiesta non valida."))
     try:
         with unit_of_work():
-            services.mark_attendance(meeting, attendance_id, form.mark.data or "", parse_time(form.at.data),
-                                     actor=current_user)
+            services.mark_attendance(
+                meeting, attendance_id, form.mark.data or "", parse_time(form.at.data), actor=current_user
+            )
     except Invalid as error:
         flash(error.message, "error")
         return _run_page(meeting, 422)
@@ -477,7 +566,9 @@ def quorum(meeting: Meeting) -> Any:
 
 def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     meeting = _page(meeting)
-    item_choices = [("", _("Incontro in generale"))] + [(str(i.id), f"{i.position}. {i.title}") for i in meeting.items]
+    item_choices = [("", _("Incontro in generale"))] + [
+        (str(i.id), f"{i.position}. {i.title}") for i in meeting.items
+    ]
     decision_form = forms.get("decision_form") or DecisionForm()
     decision_form.item_id.choices = options(item_choices)
     action_form = forms.get("action_form") or ActionForm()
@@ -485,11 +576,14 @@ def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     people = sorted({a.user for a in meeting.attendances}, key=lambda u: u.full_name)
     action_form.owner_id.choices = options([("", "—")] + [(str(u.id), u.full_name) for u in people])
     orgs = sorted({a.organisation for a in meeting.attendances}, key=lambda o: o.name)
-    action_form.organisation_id.choices = options([("", _("l'ente che rappresenta"))] + [(str(o.id), o.name) for o in orgs])
+    action_form.organisation_id.choices = options(
+        [("", _("l'ente che rappresenta"))] + [(str(o.id), o.name) for o in orgs]
+    )
     approve_form = forms.get("approve_form") or ApproveForm()
     candidates = services.approving_candidates(meeting)
-    approve_form.approving_meeting_id.choices = options([
-        (str(m.id), f"{m.starts_at.astimezone(services.ROME):%d/%m/%Y} – {m.title}") for m in candidates])
+    approve_form.approving_meeting_id.choices = options(
+        [(str(m.id), f"{m.starts_at.astimezone(services.ROME):%d/%m/%Y} – {m.title}") for m in candidates]
+    )
     return render_template(
         "meetings/minutes.html",
         meeting=meeting,
@@ -500,7 +594,8 @@ def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         candidates=candidates,
         empty_form=EmptyForm(),
         items=queries.item_titles(meeting),
-        op_seed=secrets.token_hex(8),
+        write=can(current_user, "meeting.minutes.write", meeting) and services.minutes_writable(meeting),
+        limits={"item": services.MAX_MINUTES_CHARS, "decision": services.MAX_DECISION_CHARS},
     ), status
 
 
@@ -508,38 +603,6 @@ def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
 @guard("meeting.view", Meeting, "meeting_id", "meeting")
 def minutes(meeting: Meeting) -> Any:
     return _minutes_page(meeting)
-
-
-@bp.post("/incontri/<int:meeting_id>/verbale/<int:item_id>")
-@guard("meeting.minutes.write", Meeting, "meeting_id", "meeting")
-def save_minutes(meeting: Meeting, item_id: int) -> Any:
-    """JSON (from meetings.js) or a plain form post: text, base_rev, op_id."""
-    data = request.get_json(silent=True) if request.is_json else request.form
-    if not request.is_json and not EmptyForm().validate_on_submit():
-        raise Invalid(_("Richiesta non valida."))
-    data = data or {}
-    try:
-        with unit_of_work():
-            saved = services.save_minutes(meeting, item_id, str(data.get("text", "")),
-                                          base_rev=parse_int(str(data.get("base_rev", ""))) or 0,
-                                          op_id=str(data.get("op_id", "")), actor=current_user)
-            answer = {"ok": True, "item_id": saved.item.id, "rev": saved.revision.number, "text": saved.revision.text,
-                      "merged": saved.merged}
-    except EditConflict as conflict:
-        answer = {"ok": False, "error": conflict.message, **conflict.details}
-        if _wants_json():
-            return jsonify(answer), 409
-        flash(conflict.message, "error")
-        return render_template("meetings/conflict.html", meeting=_page(meeting), item_id=item_id, conflict=answer), 409
-    except Invalid as error:
-        if _wants_json():
-            return jsonify(ok=False, error=error.message), 422
-        flash(error.message, "error")
-        return _minutes_page(meeting, 422)
-    if _wants_json():
-        return jsonify(answer)
-    flash(_("Verbale salvato."), "success")
-    return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + f"#item-{item_id}")
 
 
 @bp.post("/incontri/<int:meeting_id>/decisioni")
@@ -550,7 +613,9 @@ def add_decision(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.add_decision(meeting, parse_int(form.item_id.data), form.text.data or "", actor=current_user)
+                services.add_decision(
+                    meeting, parse_int(form.item_id.data), form.text.data or "", actor=current_user
+                )
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -569,9 +634,15 @@ def add_action(meeting: Meeting) -> Any:
             if form.due_on.data and due is None:
                 raise Invalid(errors={"due_on": _("Data di scadenza non valida.")})
             with unit_of_work():
-                services.add_action(meeting, parse_int(form.item_id.data), form.title.data or "",
-                                    parse_int(form.owner_id.data), parse_int(form.organisation_id.data), due,
-                                    actor=current_user)
+                services.add_action(
+                    meeting,
+                    parse_int(form.item_id.data),
+                    form.title.data or "",
+                    parse_int(form.owner_id.data),
+                    parse_int(form.organisation_id.data),
+                    due,
+                    actor=current_user,
+                )
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -601,7 +672,9 @@ def approve(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.approve_minutes(meeting, parse_int(form.approving_meeting_id.data), actor=current_user)
+                services.approve_minutes(
+                    meeting, parse_int(form.approving_meeting_id.data), actor=current_user
+                )
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -620,5 +693,8 @@ def printable(meeting: Meeting) -> Any:
 @guard("meeting.view", Meeting, "meeting_id", "meeting")
 def minutes_pdf(meeting: Meeting) -> Any:
     data = pdf.minutes_pdf(_page(meeting), services.quorum(meeting))
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="verbale-incontro-{meeting.id}.pdf"'})
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="verbale-incontro-{meeting.id}.pdf"'},
+    )

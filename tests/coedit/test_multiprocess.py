@@ -1,0 +1,89 @@
+"""Co-writing across two server processes (PostgreSQL + Redis): text, presence and revocation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import requests
+from pdz.coedit.pyclient import Editor
+from pdz.coedit.sockets import decode_awareness, encode_awareness
+from tests.comments.test_comments_live import quick_websocket_close, scalar  # noqa: F401 - autouse fixture
+from tests.comments.test_comments_redis import connect, two_processes, wait_for  # noqa: F401 - fixture
+
+
+def _awareness_from(client: Any, doc: str) -> list[Any]:
+    states = []
+    for event, data in list(client.received):
+        if event == "coedit.awareness" and data.get("doc") == doc:
+            states.extend(decode_awareness(bytes(data["msg"])))
+    return states
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_editors_on_two_processes_write_one_card_and_a_removed_member_is_cut_off(two_processes):  # noqa: F811
+    a, b, database_url, logs = two_processes
+    card_id = int(scalar(database_url, "SELECT id FROM cards WHERE key = 'A'"))
+    body_id = int(scalar(database_url, "SELECT body_id FROM cards WHERE key = 'A'"))
+    key = f"card:{card_id}"
+    coord_on_a, member_on_b = connect(a, "coord.ets@example.org"), connect(b, "membro@example.org")
+    other_on_b = connect(b, "coord.pubblico@example.org")
+    try:
+        ed_a, ed_b, ed_other = Editor(coord_on_a, key), Editor(member_on_b, key), Editor(other_on_b, key)
+        for editor in (ed_a, ed_b, ed_other):
+            assert editor.join()["ok"]
+        start = ed_a.text("context")
+        assert start and start == ed_b.text("context")
+
+        # Text typed on each process reaches the other, and the database holds both.
+        assert ed_a.insert("context", 0, "[A] ", wait=True)["ok"]
+        assert ed_b.append("context", " [B]", wait=True)["ok"]
+        for editor in (ed_a, ed_b, ed_other):
+            wait_for(lambda e=editor: e.text("context") == f"[A] {start} [B]", message="converged text")
+        stored = scalar(database_url, "SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'",
+                        c=card_id)
+        assert stored == f"[A] {start} [B]"
+
+        # Presence is shared across processes, with the sender's real name (set by the server).
+        coord_on_a.emit("coedit.awareness", {"doc": key, "msg": encode_awareness(
+            [(4242, 1, {"field": "context", "user": {"name": "Qualcun altro"}})])})
+        found = wait_for(lambda: [s for s in _awareness_from(member_on_b, key) if s[0] == 4242 and s[2]],
+                         message="presence from A on B")
+        assert found[0][2]["field"] == "context"
+        full_name = scalar(database_url, "SELECT full_name FROM users WHERE email = 'coord.ets@example.org'")
+        assert found[0][2]["user"]["name"] == full_name
+
+        # The member is removed on process A: their socket on process B is told at once and can write no more.
+        membership_id = scalar(
+            database_url,
+            "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
+            "WHERE u.email = 'membro@example.org' AND m.body_id = :b AND m.ended_at IS NULL",
+            b=body_id,
+        )
+        session: requests.Session = coord_on_a.http
+        members_page = session.get(f"{a.url}/tavoli/{body_id}/componenti")
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', members_page.text).group(1)
+        removed = session.post(f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
+                               data={"csrf_token": token}, allow_redirects=False)
+        assert removed.status_code == 302
+        wait_for(lambda: any(e == "coedit.revoked" and d.get("doc") == key for e, d in list(member_on_b.received)),
+                 message="coedit.revoked on B")
+        refused = ed_b.append("context", " dopo", wait=True)
+        assert refused["ok"] is False and refused["error"] in {"forbidden", "not_joined"}
+        # The others keep writing, and the removed member receives none of it.
+        seen_before = ed_b.remote_updates
+        assert ed_other.append("context", " [C]", wait=True)["ok"]
+        wait_for(lambda: ed_a.text("context").endswith(" [C]"), message="update after removal on A")
+        assert ed_b.remote_updates == seen_before
+        assert " dopo" not in scalar(
+            database_url, "SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'", c=card_id
+        )
+    except BaseException:
+        for log in logs:
+            print(f"--- {log.name} ---\n" + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"))
+        raise
+    finally:
+        for client in (coord_on_a, member_on_b, other_on_b):
+            client.disconnect()
