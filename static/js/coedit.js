@@ -27,7 +27,7 @@ function syncMessage(kind, payload) {
   const enc = encoding.createEncoder();
   encoding.writeVarUint(enc, kind);
   encoding.writeVarUint8Array(enc, payload);
-  return encoding.toUint8Array(enc);
+  return wire(encoding.toUint8Array(enc));
 }
 
 function readPayload(msg) {
@@ -36,8 +36,19 @@ function readPayload(msg) {
   return [kind, decoding.readVarUint8Array(dec)];
 }
 
-function bytes(value) {
-  return value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer || value);
+// Messages travel as base64 text (see coedit/engine.py `wire`: binary attachments can be reassembled out
+// of order by the threaded Python server).
+function wire(u8) {
+  let text = "";
+  for (let i = 0; i < u8.length; i += 0x8000) text += String.fromCharCode.apply(null, u8.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function bytes(b64) {
+  const text = atob(b64);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i += 1) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 export class CoDoc {
@@ -73,7 +84,8 @@ export class CoDoc {
       if (data.doc === this.key && this.synced) this.sendAwareness([this.doc.clientID]);
     });
     socket.on("coedit.revoked", (data) => { if (data.doc === this.key) this.revoke(data.gone); });
-    socket.on("connect", () => this.join());
+    this.ready = new Promise((resolve) => { this.markReady = resolve; });
+    socket.on("connect", () => this.ready.then(() => this.join()));
     socket.on("disconnect", () => {
       // Unacknowledged updates may not be stored: the next sync sends whatever the server lacks.
       this.unsent = this.unsent || this.pending > 0;
@@ -92,13 +104,14 @@ export class CoDoc {
     } catch (error) { this.store = null; }
     this.bindAll();
     new MutationObserver(() => this.bindAll()).observe(this.root, { childList: true, subtree: true });
+    this.markReady();  // the local copy is loaded: joining now sends whatever it holds that the server lacks
     if (this.socket.connected) this.join();
   }
 
   hasUnsaved() { return this.pending > 0 || this.unsent; }
 
   onLocalUpdate(update, origin) {
-    if (origin === "remote" || origin === this.store) return;
+    if (origin === "remote") return;
     if (!this.synced) { this.unsent = true; this.render(); return; }
     this.send(update);
   }
@@ -108,8 +121,10 @@ export class CoDoc {
     this.render();
     this.socket.timeout(20000).emit("coedit.update", { doc: this.key, msg: syncMessage(UPDATE, update) }, (err, ack) => {
       this.pending = Math.max(0, this.pending - 1);
-      if (err) { this.unsent = true; this.resyncSoon(); }
-      else if (!ack.ok) this.refused(ack);
+      if (err || ack.error === "retry" || ack.error === "timeout" || ack.error === "not_joined") {
+        // Not stored (yet): the next sync sends whatever the server lacks, nothing is lost.
+        this.unsent = true; this.resyncSoon();
+      } else if (!ack.ok) this.refused(ack);
       this.render();
     });
   }
@@ -142,7 +157,7 @@ export class CoDoc {
 
   sendAwareness(clients) {
     if (!this.socket.connected) return;
-    const msg = awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients);
+    const msg = wire(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients));
     this.socket.emit("coedit.awareness", { doc: this.key, msg });
   }
 

@@ -1,4 +1,4 @@
-"""Two real clients (HTTP + Socket.IO) on one card: live updates, presence, merges and conflicts."""
+"""Real clients (HTTP + Socket.IO) co-writing one card through the engine: live text, presence, permissions."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from tests.conftest import http_session
 
+from pdz.coedit.engine import unwire, wire
+from pdz.coedit.pyclient import Editor
+from pdz.coedit.sockets import decode_awareness, encode_awareness
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 3.0) -> Any:
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = predicate()
@@ -26,237 +30,130 @@ def events(client: Any, name: str) -> list[Any]:
     return [data for event, data in list(client.received) if event == name]
 
 
+def query(server: Any, sql: str, **params: Any) -> list[Any]:
+    engine = create_engine(server.app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as connection:
+        rows = list(connection.execute(text(sql), params))
+    engine.dispose()
+    return rows
+
+
 @pytest.fixture
 def card_a(live_server: Any) -> dict[str, Any]:
-    engine = create_engine(live_server.app.config["SQLALCHEMY_DATABASE_URI"])
-    with engine.connect() as connection:
-        row = connection.execute(text("SELECT id, revision_no, body_id FROM cards WHERE key = 'A'")).one()
-        context = connection.execute(
-            text("SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'"), {"c": row[0]}
-        ).scalar_one()
-    engine.dispose()
-    return {"id": row[0], "revision": row[1], "body_id": row[2], "context": context}
+    row = query(live_server, "SELECT id, revision_no, body_id FROM cards WHERE key = 'A'")[0]
+    context = query(
+        live_server, "SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'", c=row[0]
+    )[0][0]
+    return {"id": row[0], "revision": row[1], "body_id": row[2], "context": context, "doc": f"card:{row[0]}"}
 
 
-def csrf_for(session: Any, server: Any, card_id: int) -> str:
-    page = session.get(f"{server.url}/schede/{card_id}")
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
-    assert match, page.text[:300]
-    return match.group(1)
-
-
-def post_save(session: Any, server: Any, card_id: int, token: str, **payload: Any) -> Any:
-    return session.post(
-        f"{server.url}/schede/{card_id}/campi",
-        json=payload,
-        headers={"X-CSRFToken": token, "Accept": "application/json"},
-        timeout=5,
+def stored(server: Any, card_id: int, key: str) -> str:
+    rows = query(
+        server, "SELECT value_source FROM card_values WHERE card_id = :c AND key = :k", c=card_id, k=key
     )
+    return rows[0][0] if rows else ""
 
 
-def test_two_clients_edit_the_same_field_live(
+def test_two_editors_in_one_field_see_each_others_text(
     live_server: Any, socket_client: Any, card_a: dict[str, Any]
 ) -> None:
-    card_id, room = card_a["id"], f"card:{card_a['id']}"
-    one = socket_client("coord.pubblico@example.org")
-    two = socket_client("membro@example.org")
-    for client in (one, two):
-        assert client.call("room.join", {"room": room}, timeout=5)["ok"] is True
-    token_one, token_two = csrf_for(one.http, live_server, card_id), csrf_for(two.http, live_server, card_id)
-
-    # Presence: two starts editing the context, one sees who.
-    assert two.call("field.focus", {"card_id": card_id, "field": "context"}, timeout=5)["ok"] is True
-    focus = wait_for(lambda: events(one, "field.focus"))
-    assert focus[0]["field"] == "context" and focus[0]["name"]
-
-    # One saves: two sees the new text within a second, without reloading.
-    base, base_rev = card_a["context"], card_a["revision"]
+    one = Editor(socket_client("coord.pubblico@example.org"), card_a["doc"])
+    two = Editor(socket_client("membro@example.org"), card_a["doc"])
+    for editor in (one, two):
+        joined = editor.join()
+        assert joined["ok"] is True and joined["readonly"] is False, joined
+        assert joined["limits"]["context"] == 20_000 and joined["limits"]["title"] == 300
+        assert editor.text("context") == card_a["context"]
     started = time.monotonic()
-    saved = post_save(
-        one.http,
-        live_server,
-        card_id,
-        token_one,
-        field="context",
-        value="INIZIO " + base,
-        base_revision=base_rev,
-        client_op_id="op-one-0001",
-    )
-    assert saved.status_code == 200, saved.text
-    update = wait_for(
-        lambda: [e for e in events(two, "card.updated") if e["rev"] == saved.json()["revision"]], timeout=1.0
-    )
-    assert time.monotonic() - started < 1.0
-    assert update[0]["changes"][0]["value"] == "INIZIO " + base
-    assert update[0]["author"]
-
-    # Two saved from the old base, at the other end of the text: merged, both edits kept, one sees it.
-    merged = post_save(
-        two.http,
-        live_server,
-        card_id,
-        token_two,
-        field="context",
-        value=base + " FINE",
-        base_revision=base_rev,
-        client_op_id="op-two-0001",
-    )
-    assert merged.status_code == 200 and merged.json()["status"] == "merged"
-    assert merged.json()["value"] == "INIZIO " + base + " FINE"
-    wait_for(
-        lambda: [
-            e for e in events(one, "card.updated") if e["changes"][0]["value"] == "INIZIO " + base + " FINE"
-        ],
-        timeout=1.0,
-    )
-
-    # Both change the same word from the same base: the later saver gets both versions, nothing overwritten.
-    rev = merged.json()["revision"]
-    current = merged.json()["value"]
-    first = post_save(
-        one.http,
-        live_server,
-        card_id,
-        token_one,
-        field="context",
-        value=current.replace("INIZIO", "AVVIO"),
-        base_revision=rev,
-        client_op_id="op-one-0002",
-    )
-    assert first.status_code == 200
-    clash = post_save(
-        two.http,
-        live_server,
-        card_id,
-        token_two,
-        field="context",
-        value=current.replace("INIZIO", "PARTENZA"),
-        base_revision=rev,
-        client_op_id="op-two-0002",
-    )
-    assert clash.status_code == 409
-    assert "PARTENZA" in clash.json()["mine"] and "AVVIO" in clash.json()["theirs"]
-    # A retried save (same op id, e.g. after a network error) is answered, not applied twice.
-    retry = post_save(
-        one.http,
-        live_server,
-        card_id,
-        token_one,
-        field="context",
-        value=current.replace("INIZIO", "AVVIO"),
-        base_revision=rev,
-        client_op_id="op-one-0002",
-    )
-    assert retry.json()["status"] == "duplicate" and retry.json()["revision"] == first.json()["revision"]
-
-    # Blur clears the presence mark; a reconnecting page replays what it missed.
-    assert two.call("field.blur", {"card_id": card_id}, timeout=5)["ok"] is True
-    wait_for(lambda: events(one, "field.blur"))
-    replay = two.call("events.since", {"rooms": [room], "after": 0}, timeout=5)
-    revisions = [e["rev"] for e in replay["events"] if e["name"] == "card.updated"]
-    assert saved.json()["revision"] in revisions and first.json()["revision"] in revisions
+    assert one.insert("context", 0, "INIZIO ", wait=True)["ok"] is True
+    assert two.append("context", " FINE", wait=True)["ok"] is True
+    expected = "INIZIO " + card_a["context"] + " FINE"
+    wait_for(lambda: one.text("context") == expected and two.text("context") == expected)
+    assert time.monotonic() - started < 2.0
+    assert stored(live_server, card_a["id"], "context") == expected
 
 
-def test_room_and_presence_are_permission_checked(
+def test_presence_carries_the_senders_real_name(
     live_server: Any, socket_client: Any, card_a: dict[str, Any]
 ) -> None:
-    card_id, room = card_a["id"], f"card:{card_a['id']}"
-    outsider = socket_client("disabilita@example.org")
-    assert outsider.call("room.join", {"room": room}, timeout=5)["ok"] is False
-    assert outsider.call("field.focus", {"card_id": card_id, "field": "context"}, timeout=5)["ok"] is False
-    observer = socket_client("osservatore@example.org")
-    assert observer.call("room.join", {"room": room}, timeout=5)["ok"] is True
-    assert observer.call("field.focus", {"card_id": card_id, "field": "context"}, timeout=5)["ok"] is False
+    one = Editor(socket_client("coord.pubblico@example.org"), card_a["doc"])
+    two = Editor(socket_client("membro@example.org"), card_a["doc"])
+    assert one.join()["ok"] and two.join()["ok"]
+    real = query(live_server, "SELECT id, full_name FROM users WHERE email = 'membro@example.org'")[0]
+    spoofed = {"field": "context", "user": {"id": 1, "name": "Qualcun Altro", "color": "#000"}}
+    msg = wire(encode_awareness([(4242, 1, spoofed)]))
+    assert two.sio.call("coedit.awareness", {"doc": card_a["doc"], "msg": msg}, timeout=5)["ok"] is True
+
+    def seen() -> Any:
+        for data in events(one.sio, "coedit.awareness"):
+            if data["doc"] == card_a["doc"]:
+                for client, _clock, state in decode_awareness(unwire(data["msg"])):
+                    if client == 4242 and state:
+                        return state
+        return None
+
+    state = wait_for(seen)
+    assert state["field"] == "context"
+    assert state["user"]["name"] == real[1] != "Qualcun Altro"
+    assert state["user"]["id"] == real[0]
+    # The sender does not get its own presence back.
+    assert not [d for d in events(two.sio, "coedit.awareness") if d["doc"] == card_a["doc"]]
 
 
-def test_csrf_is_required_for_saves(live_server: Any, card_a: dict[str, Any]) -> None:
-    session = http_session(live_server, "membro@example.org")
-    response = session.post(
-        f"{live_server.url}/schede/{card_a['id']}/campi",
-        json={"field": "context", "value": "x", "base_revision": card_a["revision"]},
-        headers={"Accept": "application/json"},
+def test_observer_joins_read_only_and_its_update_is_refused(
+    live_server: Any, socket_client: Any, card_a: dict[str, Any]
+) -> None:
+    observer = Editor(socket_client("osservatore@example.org"), card_a["doc"])
+    joined = observer.join()
+    assert joined["ok"] is True and joined["readonly"] is True
+    assert observer.text("context") == card_a["context"]
+    answer = observer.insert("context", 0, "NON AMMESSO ", wait=True)
+    assert answer["ok"] is False and answer["error"] == "forbidden", answer
+    assert stored(live_server, card_a["id"], "context") == card_a["context"]
+    assert (
+        query(live_server, "SELECT revision_no FROM cards WHERE id = :c", c=card_a["id"])[0][0]
+        == card_a["revision"]
+    )
+
+
+def test_outsider_cannot_join_nor_send(live_server: Any, socket_client: Any, card_a: dict[str, Any]) -> None:
+    outsider = Editor(socket_client("disabilita@example.org"), card_a["doc"])
+    joined = outsider.join()
+    assert joined["ok"] is False and joined["error"] == "forbidden", joined
+    assert outsider.text("context") == ""  # nothing of the card was sent
+    answer = outsider.insert("context", 0, "X", wait=True)
+    assert answer["ok"] is False
+    assert stored(live_server, card_a["id"], "context") == card_a["context"]
+
+
+def test_member_removed_from_the_tavolo_is_refused_and_told(
+    live_server: Any, socket_client: Any, card_a: dict[str, Any]
+) -> None:
+    member = Editor(socket_client("membro@example.org"), card_a["doc"])
+    assert member.join()["ok"] is True
+    assert member.append("context", " prima", wait=True)["ok"] is True
+    membership_id = query(
+        live_server,
+        "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
+        "WHERE u.email = 'membro@example.org' AND m.body_id = :b AND m.ended_at IS NULL",
+        b=card_a["body_id"],
+    )[0][0]
+    # A co-coordinator removes the member through the members page's form (CSRF on).
+    coordinator = http_session(live_server, "coord.pubblico@example.org")
+    page = coordinator.get(f"{live_server.url}/tavoli/{card_a['body_id']}/componenti")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', page.text
+    )
+    assert token, page.text[:300]
+    removed = coordinator.post(
+        f"{live_server.url}/tavoli/{card_a['body_id']}/componenti/{membership_id}/rimuovi",
+        data={"csrf_token": token.group(1)},
+        allow_redirects=False,
         timeout=5,
     )
-    assert response.status_code == 400
-
-
-def test_concurrent_saves_of_one_field_lose_nothing(live_server: Any, card_a: dict[str, Any]) -> None:
-    """Six people save to the same field at the same moment, from stale bases, again and again."""
-    import threading
-
-    card_id = card_a["id"]
-    emails = [
-        "coord.pubblico@example.org",
-        "coord.ets@example.org",
-        "membro@example.org",
-        "udp@example.org",
-        "admin@example.org",
-        "membro@example.org",
-    ]
-    sessions = [http_session(live_server, email) for email in emails]
-    tokens = [csrf_for(session, live_server, card_id) for session in sessions]
-    accepted: list[str] = []
-    conflicted: list[str] = []
-    start = threading.Barrier(len(sessions))
-
-    def editor(index: int) -> None:
-        base_rev, base = card_a["revision"], card_a["context"]
-        start.wait()
-        for round_ in range(4):
-            marker = f"C{index}R{round_}X"
-            words = base.split(" ")
-            position = (index * 7 + round_ * 3) % (len(words) + 1)
-            mine = " ".join([*words[:position], marker, *words[position:]])
-            response = post_save(
-                sessions[index],
-                live_server,
-                card_id,
-                tokens[index],
-                field="context",
-                value=mine,
-                base_revision=base_rev,
-                base_value=base,
-            )
-            data = response.json()
-            if response.status_code == 200:
-                accepted.append(marker)
-                base_rev, base = data["revision"], data["value"]
-            else:
-                assert response.status_code == 409 and data["status"] == "conflict", data
-                assert marker in data["mine"]
-                conflicted.append(marker)
-                base_rev, base = data["revision"], data["theirs"]
-
-    threads = [threading.Thread(target=editor, args=(i,)) for i in range(len(sessions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(accepted) + len(conflicted) == 24
-    engine = create_engine(live_server.app.config["SQLALCHEMY_DATABASE_URI"])
-    with engine.connect() as connection:
-        final = connection.execute(
-            text("SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'"),
-            {"c": card_id},
-        ).scalar_one()
-        recorded = [
-            row[0]
-            for row in connection.execute(
-                text("SELECT mine FROM card_conflicts WHERE card_id = :c"), {"c": card_id}
-            )
-        ]
-        chain = connection.execute(
-            text(
-                "SELECT before, after FROM card_revisions WHERE card_id = :c AND field = 'context' ORDER BY number"
-            ),
-            {"c": card_id},
-        ).all()
-    engine.dispose()
-    for marker in accepted:
-        assert marker in final, marker
-    for marker in conflicted:
-        assert any(marker in mine for mine in recorded), marker
-    for earlier, later in zip(chain, chain[1:], strict=False):
-        assert (
-            earlier[1] == later[0]
-        )  # every save started from the text the previous one left: none overwritten
+    assert removed.status_code in (302, 303), removed.text[:500]
+    answer = member.append("context", " dopo", wait=True)
+    assert answer["ok"] is False and answer["error"] == "forbidden", answer
+    assert stored(live_server, card_a["id"], "context") == card_a["context"] + " prima"
+    revoked = wait_for(lambda: [d for d in events(member.sio, "coedit.revoked") if d["doc"] == card_a["doc"]])
+    assert revoked[0]["readonly"] is True

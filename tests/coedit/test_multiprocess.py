@@ -7,17 +7,19 @@ from typing import Any
 
 import pytest
 import requests
-from pdz.coedit.pyclient import Editor
-from pdz.coedit.sockets import decode_awareness, encode_awareness
 from tests.comments.test_comments_live import quick_websocket_close, scalar  # noqa: F401 - autouse fixture
 from tests.comments.test_comments_redis import connect, two_processes, wait_for  # noqa: F401 - fixture
+
+from pdz.coedit.engine import unwire, wire
+from pdz.coedit.pyclient import Editor
+from pdz.coedit.sockets import decode_awareness, encode_awareness
 
 
 def _awareness_from(client: Any, doc: str) -> list[Any]:
     states = []
     for event, data in list(client.received):
         if event == "coedit.awareness" and data.get("doc") == doc:
-            states.extend(decode_awareness(bytes(data["msg"])))
+            states.extend(decode_awareness(unwire(data["msg"])))
     return states
 
 
@@ -47,8 +49,8 @@ def test_editors_on_two_processes_write_one_card_and_a_removed_member_is_cut_off
         assert stored == f"[A] {start} [B]"
 
         # Presence is shared across processes, with the sender's real name (set by the server).
-        coord_on_a.emit("coedit.awareness", {"doc": key, "msg": encode_awareness(
-            [(4242, 1, {"field": "context", "user": {"name": "Qualcun altro"}})])})
+        coord_on_a.emit("coedit.awareness", {"doc": key, "msg": wire(encode_awareness(
+            [(4242, 1, {"field": "context", "user": {"name": "Qualcun altro"}})]))})
         found = wait_for(lambda: [s for s in _awareness_from(member_on_b, key) if s[0] == 4242 and s[2]],
                          message="presence from A on B")
         assert found[0][2]["field"] == "context"

@@ -11,6 +11,8 @@ only then acknowledge. Accepted updates are merged and sent to the document's ro
 
 from __future__ import annotations
 
+import base64
+import binascii
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from flask import current_app
-from pycrdt import Doc, Text, merge_updates
+from pycrdt import Doc, Text, get_state, merge_updates
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -68,9 +70,26 @@ def encode_sync(kind: int, payload: bytes) -> bytes:
     return bytes([kind]) + _var_uint(len(payload)) + payload
 
 
+def wire(message: bytes) -> str:
+    """Messages travel as base64 text, not as Socket.IO binary attachments: the python-socketio and
+    python-engineio servers and clients handle each frame in its own thread, so a binary event's attachment
+    frames could be reassembled out of order. Base64 costs a third more bytes and removes that race."""
+    return base64.b64encode(message).decode("ascii")
+
+
+def unwire(message: Any) -> bytes:
+    if isinstance(message, str) and len(message) <= MAX_UPDATE_BYTES * 4 // 3 + 4:
+        try:
+            return base64.b64decode(message, validate=True)
+        except (ValueError, binascii.Error):
+            pass
+    raise Invalid("Aggiornamento non valido.")
+
+
 def decode_sync(message: Any) -> tuple[int, bytes]:
-    """Read one y-protocols sync message; raise Invalid if it is not one."""
-    if not isinstance(message, bytes | bytearray) or len(message) < 2 or len(message) > MAX_UPDATE_BYTES:
+    """Read one y-protocols sync message (base64 text); raise Invalid if it is not one."""
+    message = unwire(message)
+    if len(message) < 2 or len(message) > MAX_UPDATE_BYTES:
         raise Invalid("Aggiornamento non valido.")
     kind, pos, length, shift = message[0], 1, 0, 0
     while True:
@@ -121,7 +140,7 @@ class LiveDoc:
         self.shadow.apply_update(data)
 
     def read_texts(self, doc: Doc[Any]) -> dict[str, str]:
-        return {key: str(doc.get(key, type=Text)) for key in doc}
+        return {key: str(doc.get(key, type=Text)) for key in doc.keys()}  # noqa: SIM118 - a Doc is not a Mapping
 
     def rebuild_shadow(self) -> None:
         self.shadow = Doc()
@@ -194,7 +213,7 @@ def _reload(live: LiveDoc) -> None:
     live.ydoc, live.shadow = Doc(), Doc()
     live.apply(stored.snapshot)
     live.seq = stored.snapshot_seq
-    live.texts = {}
+    live.texts = live.read_texts(live.ydoc)
     live.broken = False
     _catch_up(live)
 
@@ -250,6 +269,7 @@ def open_doc(key: Any) -> tuple[LiveDoc, Any]:
     fresh = LiveDoc(key, kind, ref_id, stored.id)
     fresh.apply(stored.snapshot)
     fresh.seq = stored.snapshot_seq
+    fresh.texts = fresh.read_texts(fresh.ydoc)
     _catch_up(fresh)
     with _LIVE_LOCK:
         live = docs.setdefault(key, fresh)
@@ -263,7 +283,7 @@ def current_texts(key: str) -> dict[str, str]:
         return dict(live.texts)
 
 
-def sync_step1(key: str, state_vector: bytes) -> tuple[bytes, bytes]:
+def sync_step1(key: str, state_vector: bytes) -> tuple[str, str]:
     """Answer an editor's sync step 1: (step 2 with what it lacks, our own step 1)."""
     live, obj = open_doc(key)
     with live.lock:
@@ -278,7 +298,7 @@ def sync_step1(key: str, state_vector: bytes) -> tuple[bytes, bytes]:
             missing = live.ydoc.get_update(state_vector)
         except Exception as error:  # noqa: BLE001 - pycrdt raises ValueError on a bad state vector
             raise Invalid("Stato del documento non valido.") from error
-        return encode_sync(STEP2, missing), encode_sync(STEP1, live.ydoc.get_state())
+        return wire(encode_sync(STEP2, missing)), wire(encode_sync(STEP1, live.ydoc.get_state()))
 
 
 # --- write path -----------------------------------------------------------------------------------------
@@ -289,6 +309,8 @@ def submit(key: str, data: bytes, user_id: int | None, *, restore: bool = False)
     if not data or len(data) > MAX_UPDATE_BYTES:
         return {"ok": False, "error": "invalid", "message": "Aggiornamento non valido o troppo grande."}
     live, _obj = open_doc(key)
+    if not db.session.new and not db.session.dirty and not db.session.deleted:
+        db.session.rollback()  # give the connection back to the pool while waiting for the lock
     item = _Pending(bytes(data), user_id, restore)
     with live.qlock:
         live.queue.append(item)
@@ -296,7 +318,10 @@ def submit(key: str, data: bytes, user_id: int | None, *, restore: bool = False)
         if not item.done.is_set():
             with live.qlock:
                 batch, live.queue = live.queue, []
-            _commit(live, batch)
+            try:
+                _commit(live, batch)
+            except Exception:  # noqa: BLE001 - every editor of the batch was answered "retry"
+                current_app.logger.exception("co-writing commit failed for %s", key)
     if not item.done.wait(ACK_TIMEOUT):
         return {"ok": False, "error": "timeout", "message": "Il server non ha risposto: nuovo tentativo."}
     return item.result
@@ -319,9 +344,40 @@ def _permission_checker(kind: DocKind, obj: Any) -> Callable[[int | None], str |
     return refusal
 
 
-def _try(live: LiveDoc, obj: Any, data: bytes) -> dict[str, tuple[str, str]]:
+def _state_vector(data: bytes) -> dict[int, int]:
+    out: dict[int, int] = {}
+    pos = 0
+
+    def var() -> int:
+        nonlocal pos
+        value, shift = 0, 0
+        while True:
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 127) << shift
+            shift += 7
+            if byte < 128:
+                return value
+
+    for _ in range(var()):
+        client = var()
+        out[client] = var()
+    return out
+
+
+def _covers(state: bytes, update_state: bytes) -> bool:
+    """Whether a document at `state` surely holds every insertion of an update whose state is `update_state`.
+    An update that does not start at its clients' first clock reports an empty state: never "covered" (it is
+    stored again rather than risk dropping an update that is still pending)."""
+    wanted = _state_vector(update_state)
+    have = _state_vector(state)
+    return bool(wanted) and all(have.get(client, 0) >= clock for client, clock in wanted.items())
+
+
+def _try(live: LiveDoc, obj: Any, data: bytes) -> dict[str, tuple[str, str]] | None:
     """Apply `data` to the shadow and check it; on success apply it to the document too.
-    Returns {key: (before, after)} of the texts it changed; raises Invalid (document untouched)."""
+    Returns {key: (before, after)} of the texts it changed (None: a resend, nothing to store); raises
+    Invalid (document untouched)."""
     kind = live.kind
     before_state = live.shadow.get_state()
     try:
@@ -347,8 +403,10 @@ def _try(live: LiveDoc, obj: Any, data: bytes) -> dict[str, tuple[str, str]]:
             )
         if text != previous:
             changed[key] = (previous, text)
-    if not changed and live.shadow.get_state() == before_state:
-        return {}  # already integrated (a resend): nothing to store
+    if not changed and _covers(before_state, get_state(data)):
+        return None  # everything in it was integrated already (a resend): nothing to store
+    # Otherwise it is stored, even if nothing changed yet: an update that arrived before the one it builds
+    # on stays pending inside the document and is integrated when that one arrives.
     live.ydoc.apply_update(data)
     live.texts.update({key: texts[1] for key, texts in changed.items()})
     for key in after:
@@ -362,6 +420,7 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
     try:
         with unit_of_work():
             _lock_row(live)  # one committer at a time on every process
+            db.session.expire_all()  # read the domain's rows as they are now, under the lock
             obj = live.kind.load(live.ref_id)
             seeded = _seed_missing(live, obj) if obj is not None else b""
             refusal = _permission_checker(live.kind, obj)
@@ -378,7 +437,7 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
                     item.result = {"ok": False, "error": "invalid", "message": error.message}
                     continue
                 item.result = {"ok": True, "seq": live.seq}
-                if not changed and item.data == b"":
+                if changed is None:
                     continue
                 datas.append((item, item.data))
                 for key, (before, after) in changed.items():
@@ -438,10 +497,14 @@ def _flush(live: LiveDoc) -> None:
     if not datas:
         return
     merged = datas[0] if len(datas) == 1 else merge_updates(*datas)
-    socketio.emit("coedit.update", {"doc": live.key, "msg": encode_sync(UPDATE, merged)}, to=room(live.key))
+    socketio.emit("coedit.update", {"doc": live.key, "msg": wire(encode_sync(UPDATE, merged))}, to=room(live.key))
 
 
 # --- server-made changes (restore, import) --------------------------------------------------------------
+
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8"))
 
 
 def _edit_update(live: LiveDoc, field_key: str, new_text: str) -> bytes:
@@ -452,14 +515,16 @@ def _edit_update(live: LiveDoc, field_key: str, new_text: str) -> bytes:
     text = scratch.get(field_key, type=Text)
     old = str(text)
     with scratch.transaction():
-        offset = 0
-        for op, i1, i2, j1, j2 in SequenceMatcher(None, old, new_text, autojunk=False).get_opcodes():
-            if op in ("replace", "delete"):
-                del text[i1 + offset : i2 + offset]
-                offset -= i2 - i1
-            if op in ("replace", "insert"):
-                text.insert(i1 + offset, new_text[j1:j2])
-                offset += j2 - j1
+        # pycrdt counts positions in UTF-8 bytes, not Python characters: work from the end, so that
+        # earlier positions stay valid, converting each one.
+        for op, i1, i2, j1, j2 in reversed(SequenceMatcher(None, old, new_text, autojunk=False).get_opcodes()):
+            if op == "equal":
+                continue
+            at, length = _utf8(old[:i1]), _utf8(old[i1:i2])
+            if length:
+                del text[at : at + length]
+            if j2 > j1:
+                text.insert(at, new_text[j1:j2])
     return b"" if str(text) == old else scratch.get_update(state)
 
 

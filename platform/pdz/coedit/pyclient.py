@@ -13,7 +13,11 @@ from typing import Any
 
 from pycrdt import Doc, Text
 
-from .engine import STEP1, STEP2, UPDATE, decode_sync, encode_sync
+from .engine import STEP1, STEP2, UPDATE, decode_sync, encode_sync, wire
+
+
+def _bytes_at(text: str, index: int) -> int:
+    return len(text[: max(0, index)].encode("utf-8"))
 
 
 class Editor:
@@ -33,7 +37,7 @@ class Editor:
     def _on_update(self, data: Any) -> None:
         if not isinstance(data, dict) or data.get("doc") != self.key:
             return
-        kind, payload = decode_sync(bytes(data["msg"]))
+        kind, payload = decode_sync(data["msg"])
         with self.lock:
             self.doc.apply_update(payload)
             self.remote_updates += 1
@@ -42,13 +46,13 @@ class Editor:
 
     def join(self, timeout: float = 10) -> dict[str, Any]:
         with self.lock:
-            step1 = encode_sync(STEP1, self.doc.get_state())
+            step1 = wire(encode_sync(STEP1, self.doc.get_state()))
         ack = self.sio.call("coedit.join", {"doc": self.key, "msg": step1}, timeout=timeout)
         self.joined = ack
         if not ack.get("ok"):
             return ack
-        _kind, missing = decode_sync(bytes(ack["step2"]))
-        _kind, server_state = decode_sync(bytes(ack["step1"]))
+        _kind, missing = decode_sync(ack["step2"])
+        _kind, server_state = decode_sync(ack["step1"])
         with self.lock:
             self.doc.apply_update(missing)
             ours = self.doc.get_update(server_state)
@@ -64,7 +68,7 @@ class Editor:
                 self.refused.append(answer if isinstance(answer, dict) else {"answer": answer})
 
     def send(self, update: bytes, *, kind: int = UPDATE, wait: bool = False, timeout: float = 10) -> Any:
-        message = {"doc": self.key, "msg": encode_sync(kind, update)}
+        message = {"doc": self.key, "msg": wire(encode_sync(kind, update))}
         with self.lock:
             self.pending += 1
         if wait:
@@ -82,15 +86,17 @@ class Editor:
             update = self.doc.get_update(state)
         return self.send(update, wait=wait)
 
+    # Positions are Python characters; pycrdt counts UTF-8 bytes, so they are converted.
     def insert(self, field: str, index: int, text: str, *, wait: bool = False) -> Any:
-        return self._edit(field, lambda t: t.insert(min(index, len(t)), text), wait)
+        return self._edit(field, lambda t: t.insert(_bytes_at(str(t), index), text), wait)
 
     def append(self, field: str, text: str, *, wait: bool = False) -> Any:
         return self._edit(field, lambda t: t.insert(len(t), text), wait)
 
     def delete(self, field: str, start: int, end: int, *, wait: bool = False) -> Any:
         def remove(t: Text) -> None:
-            del t[start:end]
+            current = str(t)
+            del t[_bytes_at(current, start) : _bytes_at(current, end)]
 
         return self._edit(field, remove, wait)
 
@@ -100,7 +106,7 @@ class Editor:
 
     def texts(self) -> dict[str, str]:
         with self.lock:
-            return {key: str(self.doc.get(key, type=Text)) for key in self.doc}
+            return {key: str(self.doc.get(key, type=Text)) for key in self.doc.keys()}  # noqa: SIM118 - a Doc is not a Mapping
 
     def leave(self) -> None:
         self.sio.call("coedit.leave", {"doc": self.key}, timeout=5)

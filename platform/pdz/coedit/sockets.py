@@ -1,6 +1,6 @@
 """Socket.IO events of co-writing: the Yjs sync protocol (steps 1 and 2, updates) and awareness.
 
-Events (payloads are objects; `msg` is binary, in the y-protocols encoding):
+Events (payloads are objects; `msg` is base64 text of a message in the y-protocols encoding):
 - `coedit.join {doc, msg: step1}` -> ack `{ok, readonly, limits, step2, step1}`: joins `doc:<doc>`.
 - `coedit.update {doc, msg: step2|update}` -> ack after commit `{ok, seq}` or `{ok: false, error, message}`.
 - `coedit.awareness {doc, msg}`: presence and cursors, relayed (never stored) with the sender's real name.
@@ -168,11 +168,11 @@ def on_awareness(data: Any) -> dict[str, Any]:
     raw = payload.get("msg")
     with _LOCK:
         clients = _JOINED.get(_sid(), {}).get(key)
-    if clients is None or not isinstance(raw, bytes | bytearray) or len(raw) > 16_384:
+    if clients is None or not isinstance(raw, str) or len(raw) > 22_000:
         return {"ok": False, "error": "invalid"}
     try:
-        states = decode_awareness(bytes(raw))
-    except (ValueError, UnicodeDecodeError):
+        states = decode_awareness(engine.unwire(raw))
+    except (PdzError, ValueError, UnicodeDecodeError, IndexError):
         return {"ok": False, "error": "invalid"}
     me = {"id": current_user.id, "name": current_user.full_name, "color": colour(current_user.id)}
     clean = []
@@ -185,14 +185,16 @@ def on_awareness(data: Any) -> dict[str, Any]:
         with _LOCK:
             clients[client] = clock
     if clean:
-        emit("coedit.awareness", {"doc": key, "msg": encode_awareness(clean)}, to=engine.room(key), include_self=False)
+        emit("coedit.awareness", {"doc": key, "msg": engine.wire(encode_awareness(clean))}, to=engine.room(key),
+             include_self=False)
     return {"ok": True}
 
 
 def _drop_presence(sid: str, key: str, clients: dict[int, int]) -> None:
     if clients:
         gone = [(client, clock + 1, None) for client, clock in clients.items()]
-        socketio.emit("coedit.awareness", {"doc": key, "msg": encode_awareness(gone)}, to=engine.room(key), skip_sid=sid)
+        socketio.emit("coedit.awareness", {"doc": key, "msg": engine.wire(encode_awareness(gone))},
+                      to=engine.room(key), skip_sid=sid)
 
 
 @socketio.on("coedit.leave")
