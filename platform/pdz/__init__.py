@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, has_request_context, jsonify, render_template, request
@@ -27,10 +28,32 @@ BLUEPRINTS = [
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """Cookies are Secure whenever the request came over HTTPS (directly or through a trusted proxy)."""
+    """Cookies are Secure whenever the request came over HTTPS (directly or through a trusted proxy).
+
+    Every Socket.IO event runs in a request context built from the connection's handshake, so Flask opens
+    (verifies and decompresses) the same cookie again for each keystroke. For those events the verified
+    session is remembered for a short while, per cookie value; ordinary HTTP requests are not affected."""
+
+    SOCKET_CACHE_SECONDS = 30.0
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if not request.path.startswith("/socket.io"):
+            return super().open_session(app, request)
+        raw = request.cookies.get(self.get_cookie_name(app), "")
+        now = time.monotonic()
+        cache = app.extensions.setdefault("pdz_socket_sessions", {})
+        hit = cache.get(raw)
+        if hit is not None and hit[0] > now:
+            return self.session_class(dict(hit[1]))
+        session = super().open_session(app, request)
+        if session is not None and raw:
+            if len(cache) > 2000:
+                cache.clear()
+            cache[raw] = (now + self.SOCKET_CACHE_SECONDS, dict(session))
+        return session
 
 
 def _select_locale() -> str:

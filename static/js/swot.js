@@ -1,4 +1,6 @@
-/* SWOT co-writing: live updates, inline edits against a base version, saves kept and retried until they land. */
+/* SWOT page: the list of entries kept live (added, removed, closed), adds kept and retried until they land.
+   The text of every entry is co-written through coedit.js: an entry added here or by someone else gets its
+   editor as soon as its markup (data-coedit-field="entry:<id>") is in the page. */
 (function () {
   "use strict";
   var root = document.getElementById("swot");
@@ -7,6 +9,7 @@
   var room = root.dataset.room;
   var lastEvent = parseInt(root.dataset.lastEvent || "0", 10);
   var writable = root.dataset.writable === "true";
+  var limit = root.dataset.limit || "2000";
   var status = document.getElementById("live-status");
   var pendingKey = "pdz-swot-pending-" + root.dataset.assessment;
 
@@ -21,40 +24,64 @@
       body: JSON.stringify(body)
     }).then(function (r) { return r.json().catch(function () { return {}; }).then(function (d) { d.status = r.status; return d; }); });
   }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text) node.textContent = text;
+    return node;
+  }
   function cell(dimension, quadrant) {
     return root.querySelector('.swot-cell[data-dimension="' + dimension + '"][data-quadrant="' + quadrant + '"] .swot-entries');
   }
+
+  // An entry added by anyone: the same markup as the page's coedit_text macro, so coedit.js binds its editor.
   function render(entry) {
-    var li = document.getElementById("voce-" + entry.entry_id) || document.getElementById("voce-" + entry.id);
     var id = entry.entry_id || entry.id;
-    if (!li) {
-      li = document.createElement("li");
-      li.id = "voce-" + id;
-      li.dataset.entry = id;
-      li.dataset.editUrl = root.dataset.addUrl + "/" + id;
-      li.dataset.removeUrl = root.dataset.addUrl + "/" + id + "/rimuovi";
-      cell(entry.dimension, entry.quadrant).appendChild(li);
+    if (document.getElementById("voce-" + id)) return;
+    var key = "entry:" + id, inputId = "ed-entry-" + id;
+    var li = el("li", {id: "voce-" + id, "data-entry": id, "data-remove-url": root.dataset.addUrl + "/" + id + "/rimuovi"});
+    var field = el("div", {"class": "coedit-field"});
+    var head = el("div", {"class": "field-head"});
+    var label = entry.author ? "Voce aggiunta da " + entry.author : "Voce";
+    head.appendChild(el("label", {id: inputId + "-label", "for": inputId}, label));
+    head.appendChild(el("span", {"class": "presence", "data-coedit-presence": key, "aria-live": "polite"}));
+    field.appendChild(head);
+    var editor = el("div", {"class": "coedit-editor", "data-coedit-field": key, "data-label": label, "data-input-id": inputId,
+                            "data-limit": limit, "data-multiline": "1", "data-markdown": "1"});
+    var shown = el("div", {"class": "coedit-editor"});
+    shown.appendChild(el("div", {"class": "prose rendered pre"}, entry.text || ""));
+    field.appendChild(shown);
+    field.appendChild(el("p", {"class": "hint counter", "data-coedit-count": key, "aria-live": "off"}));
+    whenTextArrives(key, function () { shown.replaceWith(editor); });  // then coedit.js binds it
+    li.appendChild(field);
+    var meta = el("p", {"class": "entry-meta muted"});
+    (entry.tags || []).forEach(function (t) { meta.appendChild(el("span", {"class": "tag"}, t)); meta.appendChild(document.createTextNode(" ")); });
+    if (writable) {
+      var remove = el("button", {type: "button", "class": "link-button", "data-remove": ""}, "Rimuovi");
+      meta.appendChild(remove);
     }
-    if (li.classList.contains("editing") && parseInt(li.dataset.version, 10) < entry.version) {
-      li.dataset.remoteText = entry.text;  // someone else saved while this person edits: merged on save
+    li.appendChild(meta);
+    cell(entry.dimension, entry.quadrant).appendChild(li);
+  }
+  // The server puts a new entry's text into the shared document just after adding it: the editor is shown
+  // once that text is here, so nobody types into an empty copy of it (their words would land before it).
+  function whenTextArrives(key, ready, tries) {
+    var co = window.PdzCoedit && window.PdzCoedit.docs.find(function (d) { return d.root === root; });
+    if (!co) {
+      if ((tries || 0) < 50) setTimeout(function () { whenTextArrives(key, ready, (tries || 0) + 1); }, 100);
       return;
     }
-    li.dataset.version = entry.version;
-    li.dataset.text = entry.text;
-    var tags = (entry.tags || []).map(function (t) { var s = document.createElement("span"); s.className = "tag"; s.textContent = t; return s.outerHTML; }).join(" ");
-    var text = li.querySelector(".entry-text"), meta = li.querySelector(".entry-meta");
-    if (text && meta) {  // keep the entry's comment thread (a sibling) as it is
-      text.innerHTML = entry.html;
-      meta.innerHTML = tags + ' <span class="entry-author"></span>';
-    } else {
-      li.innerHTML = '<div class="entry-text">' + entry.html + '</div><p class="entry-meta muted">' + tags + ' <span class="entry-author"></span></p>';
-    }
-    if (entry.author) li.querySelector(".entry-author").textContent = entry.author;
+    var done = false;
+    function finish() { if (done) return; done = true; co.doc.off("update", check); ready(); }
+    function check() { if (co.textOf(key) !== "") finish(); }
+    co.doc.on("update", check);
+    check();
+    setTimeout(finish, 5000);
   }
   function apply(name, data) {
     if (data.id && data.id <= lastEvent) return;
     if (data.id) lastEvent = data.id;
-    if (name === "swot.entry_saved") render(data);
+    if (name === "swot.entry_added") render(data);
     if (name === "swot.entry_removed") { var li = document.getElementById("voce-" + data.entry_id); if (li) li.remove(); }
     if (name === "swot.closed" && writable) { say("L'autovalutazione è stata chiusa."); window.location.reload(); }
   }
@@ -71,22 +98,21 @@
       say("");
       flushPending();
     });
-    socket.on("disconnect", function () { say("Connessione persa: le modifiche restano qui e verranno inviate al ritorno della rete."); });
-    ["swot.entry_saved", "swot.entry_removed", "swot.closed"].forEach(function (n) { socket.on(n, function (d) { apply(n, d); }); });
+    socket.on("disconnect", function () { say("Connessione persa: le voci aggiunte restano qui e verranno inviate al ritorno della rete."); });
+    ["swot.entry_added", "swot.entry_removed", "swot.closed"].forEach(function (n) { socket.on(n, function (d) { apply(n, d); }); });
   }
 
-  // --- saves that survive failures ----------------------------------------------------------
+  // --- adds that survive failures (the server stores a retried add once, by client_op_id) ----
   function pending() { try { return JSON.parse(localStorage.getItem(pendingKey) || "[]"); } catch (e) { return []; } }
   function setPending(list) { localStorage.setItem(pendingKey, JSON.stringify(list)); }
+  function drop(op) { setPending(pending().filter(function (p) { return p.body.client_op_id !== op.body.client_op_id; })); }
   function send(op) {
     return post(op.url, op.body).then(function (reply) {
       if (reply.status === 200) {
-        setPending(pending().filter(function (p) { return p.body.client_op_id !== op.body.client_op_id; }));
-        if (reply.entry) render(Object.assign({}, reply.entry, {entry_id: reply.entry.id}));
-        return reply;
-      }
-      if (reply.status >= 400 && reply.status < 500) {
-        setPending(pending().filter(function (p) { return p.body.client_op_id !== op.body.client_op_id; }));
+        drop(op);
+        if (reply.entry) render(Object.assign({author: root.dataset.me}, reply.entry, {entry_id: reply.entry.id}));
+      } else if (reply.status >= 400 && reply.status < 500) {
+        drop(op);
       }
       return reply;
     });
@@ -95,14 +121,14 @@
   function flushPending() {
     var list = pending();
     if (!list.length) return;
-    say("Invio delle modifiche in attesa…");
+    say("Invio delle voci in attesa…");
     list.reduce(function (chain, op) { return chain.then(function () { return send(op); }); }, Promise.resolve())
-      .then(function () { if (!pending().length) say("Modifiche in attesa inviate."); })
+      .then(function () { if (!pending().length) say("Voci in attesa inviate."); })
       .catch(function () { scheduleRetry(); });
   }
   function scheduleRetry() {
     if (retryTimer) return;
-    say("Salvataggio non riuscito, riprovo tra poco… (il testo resta qui)");
+    say("Invio non riuscito, riprovo tra poco… (la voce resta qui)");
     retryTimer = setTimeout(function () { retryTimer = null; flushPending(); }, 3000);
   }
   function save(url, body) {
@@ -119,49 +145,28 @@
       if (!text) { say("Scrivi il testo della voce."); return; }
       var body = {dimension: form.dimension.value, quadrant: form.quadrant.value, text: text, tags: form.tags.value, client_op_id: uuid()};
       save(form.action, body).then(function (reply) {
-        if (reply.status === 200) { form.reset(); say("Voce aggiunta."); }
+        if (reply.status === 200) { form.reset(); say("Voce aggiunta: il suo testo ora si scrive insieme."); }
         else if (reply.status === 422) { say(reply.error || "Voce non valida."); }
       });
     });
   });
 
-  // --- inline editing -----------------------------------------------------------------------
+  // --- removing an entry (structured: the text stays in the history) --------------------------
+  function removeEntry(li) {
+    if (!window.confirm("Rimuovere questa voce?")) return;
+    post(li.dataset.removeUrl, {}).then(function (reply) {
+      if (reply.status === 200) { li.remove(); say("Voce rimossa."); }
+      else { say(reply.error || "Rimozione non riuscita."); }
+    }).catch(function () { say("Rimozione non riuscita: controlla la connessione."); });
+  }
+  root.addEventListener("submit", function (event) {
+    var form = event.target.closest("form.entry-remove");
+    if (!form) return;
+    event.preventDefault();
+    removeEntry(form.closest("li"));
+  });
   root.addEventListener("click", function (event) {
-    var li = event.target.closest(".swot-entries li");
-    if (!li || li.classList.contains("editing") || event.target.closest("a") || event.target.closest(".entry-thread")) return;
-    li.classList.add("editing");
-    var base = parseInt(li.dataset.version, 10);
-    var editor = document.createElement("div");
-    editor.innerHTML = '<label class="sr-only">Modifica la voce</label><textarea rows="3" maxlength="2000"></textarea>' +
-      '<button type="button" class="button small primary" data-act="save">Salva</button> ' +
-      '<button type="button" class="button small" data-act="cancel">Annulla</button> ' +
-      '<button type="button" class="button small danger" data-act="remove">Rimuovi</button>';
-    editor.querySelector("textarea").value = li.dataset.text;
-    li.appendChild(editor);
-    editor.querySelector("textarea").focus();
-    editor.addEventListener("click", function (e) {
-      var act = e.target.dataset.act;
-      if (!act) return;
-      e.stopPropagation();
-      if (act === "cancel") { li.classList.remove("editing"); editor.remove(); return; }
-      if (act === "remove") {
-        post(li.dataset.removeUrl, {}).then(function () { li.remove(); });
-        return;
-      }
-      var text = editor.querySelector("textarea").value;
-      save(li.dataset.editUrl, {text: text, base_version: base, client_op_id: uuid()}).then(function (reply) {
-        if (reply.status === 200) { li.classList.remove("editing"); editor.remove(); render(Object.assign({}, reply.entry, {entry_id: reply.entry.id})); say("Voce salvata."); }
-        else if (reply.status === 409) {
-          base = reply.version;
-          var box = document.createElement("div");
-          box.className = "notice";
-          box.innerHTML = '<p></p><p><strong>Il testo salvato da altri:</strong></p><pre class="version"></pre><p>Modifica il tuo testo e salva di nuovo: nulla è andato perso.</p>';
-          box.querySelector("p").textContent = reply.error;
-          box.querySelector("pre").textContent = reply.theirs;
-          editor.insertBefore(box, editor.firstChild);
-          say(reply.error);
-        } else if (reply.status === 422) { say(reply.error || "Voce non valida."); }
-      });
-    });
+    var button = event.target.closest("[data-remove]");
+    if (button) removeEntry(button.closest("li"));
   });
 })();

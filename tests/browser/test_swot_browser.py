@@ -1,4 +1,5 @@
-"""In the browser: two people fill the same SWOT at once and see each other live; the synthesis charts render."""
+"""In the browser: two people fill the same SWOT at once, see each other's entries live and co-write an entry's
+text; the synthesis charts render."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def test_two_people_fill_a_swot_at_once_and_the_udp_reads_the_synthesis(page_as: Any, live_server: Any, run_dir: Any) -> None:
+def test_two_people_fill_a_swot_at_once_and_the_udp_reads_the_synthesis(
+    page_as: Any, live_server: Any, run_dir: Any
+) -> None:
     from pdz.extensions import db
     from pdz.tavoli.models import Body
 
@@ -61,9 +64,36 @@ def test_two_people_fill_a_swot_at_once_and_the_udp_reads_the_synthesis(page_as:
     member.get_by_label("Temi").nth(19).fill("comunicazione")
     member.locator(".swot-cell[data-dimension=governance][data-quadrant=T] button").click()
 
-    # each sees the other's entry live, without reloading
-    member.locator(".swot-cell[data-dimension=mandato][data-quadrant=S] li", has_text="Co-coordinamento che funziona").wait_for()
-    coordinator.locator(".swot-cell[data-dimension=governance][data-quadrant=T] li", has_text="Comunicazione debole verso i sindaci").wait_for()
+    # each sees the other's entry live, without reloading, with its text in a co-writing editor
+    strength = ".swot-cell[data-dimension=mandato][data-quadrant=S] li"
+    threat = ".swot-cell[data-dimension=governance][data-quadrant=T] li"
+    member.locator(f"{strength} .cm-content", has_text="Co-coordinamento che funziona").wait_for()
+    coordinator.locator(f"{threat} .cm-content", has_text="Comunicazione debole verso i sindaci").wait_for()
+
+    # both write in the coordinator's entry at once: both texts end up in both pages and in the database
+    member.locator(f"{strength} .cm-content").click()
+    member.keyboard.press("End")
+    coordinator.locator(f"{strength} .cm-content").click()
+    coordinator.keyboard.press("Home")
+    coordinator.keyboard.type("Davvero: ")
+    member.keyboard.type(" da mantenere")
+    final = "Davvero: Co-coordinamento che funziona da mantenere"
+    key = "entry:" + (coordinator.locator(strength).get_attribute("data-entry") or "")
+    for page in (
+        coordinator,
+        member,
+    ):  # the shared text (the editor also shows the others' cursors and names)
+        page.wait_for_function(
+            "([key, text]) => window.PdzCoedit.docs[0].textOf(key) === text", arg=[key, final], polling=100
+        )
+        page.locator("[data-coedit-status][data-state=saved]").wait_for()
+    with live_server.app.app_context():
+        from pdz.evaluation.models import SwotEntry
+
+        texts = db.session.scalars(
+            select(SwotEntry.text_source).where(SwotEntry.text_source.like("Davvero%"))
+        ).all()
+        assert texts == [final]
     coordinator.screenshot(path=str(run_dir / "swot.png"), full_page=True)
 
     coordinator.once("dialog", lambda dialog: dialog.accept())
@@ -73,10 +103,17 @@ def test_two_people_fill_a_swot_at_once_and_the_udp_reads_the_synthesis(page_as:
     udp = page_as("udp@example.org")
     udp.goto(f"{live_server.url}/valutazione/?anno=2026")
     themes = udp.locator("#themes-table").inner_text()
-    assert "comunicazione" in themes and "Comunicazione debole verso i sindaci" in udp.locator("main").inner_text()
+    assert (
+        "comunicazione" in themes
+        and "Comunicazione debole verso i sindaci" in udp.locator("main").inner_text()
+    )
     for chart in ("chart-achievement", "chart-resources"):
         painted = udp.evaluate(PAINTED_PIXELS, chart)
         assert painted["width"] > 300 and painted["height"] > 100 and painted["blue"] > 2000, painted
         rows = udp.locator(f"#{chart} ~ table tbody tr").count()
-        assert rows == udp.locator(f"#{chart} rect.bar").count() + udp.locator(f"#{chart} ~ table td", has_text="dato mancante").count()
+        assert (
+            rows
+            == udp.locator(f"#{chart} rect.bar").count()
+            + udp.locator(f"#{chart} ~ table td", has_text="dato mancante").count()
+        )
     udp.screenshot(path=str(run_dir / "synthesis.png"), full_page=True)

@@ -1,4 +1,5 @@
-"""SWOT self-evaluation through HTTP: open, co-write without losing edits, close; bad input changes nothing."""
+"""SWOT self-evaluation through HTTP: open, add and remove entries, close; bad input changes nothing.
+(The entries' text is co-written: tests/evaluation/test_swot_coedit.py.)"""
 
 from __future__ import annotations
 
@@ -12,13 +13,21 @@ from sqlalchemy import func, select
 def swot(client_as: Any, tavolo: Any, db: Any) -> Any:
     from pdz.evaluation.models import SwotAssessment
 
-    response = client_as("coord.pubblico@example.org").post(f"/tavoli/{tavolo.id}/swot", data={"year": "2026", "kind": "annuale"})
+    response = client_as("coord.pubblico@example.org").post(
+        f"/tavoli/{tavolo.id}/swot", data={"year": "2026", "kind": "annuale"}
+    )
     assert response.status_code == 302
-    return db.session.scalar(select(SwotAssessment).where(SwotAssessment.body_id == tavolo.id, SwotAssessment.year == 2026))
+    return db.session.scalar(
+        select(SwotAssessment).where(SwotAssessment.body_id == tavolo.id, SwotAssessment.year == 2026)
+    )
 
 
-def add(client: Any, swot: Any, text: str, dimension: str = "mandato", quadrant: str = "S", **extra: Any) -> Any:
-    return client.post(f"/swot/{swot.id}/voci", json={"dimension": dimension, "quadrant": quadrant, "text": text, **extra})
+def add(
+    client: Any, swot: Any, text: str, dimension: str = "mandato", quadrant: str = "S", **extra: Any
+) -> Any:
+    return client.post(
+        f"/swot/{swot.id}/voci", json={"dimension": dimension, "quadrant": quadrant, "text": text, **extra}
+    )
 
 
 def test_members_write_entries_that_appear_in_the_grid(client_as: Any, swot: Any) -> None:
@@ -47,28 +56,35 @@ def test_retried_add_is_stored_once(client_as: Any, swot: Any, db: Any) -> None:
     assert db.session.scalar(select(func.count(SwotEntry.id)).where(SwotEntry.assessment_id == swot.id)) == 1
 
 
-def test_concurrent_edits_to_different_parts_merge_and_overlaps_conflict(client_as: Any, swot: Any, db: Any) -> None:
-    from pdz.evaluation.models import SwotEntryRevision
+def test_adding_records_the_first_revision_and_removing_hides_the_entry(
+    client_as: Any, swot: Any, db: Any
+) -> None:
+    from pdz.evaluation.models import SwotEntry, SwotEntryRevision
 
-    alice, bob = client_as("membro@example.org"), client_as("coord.ets@example.org")
-    entry = add(alice, swot, "Il tavolo si riunisce ogni mese. Le attività sono tre.").get_json()["entry"]
-    url = f"/swot/{swot.id}/voci/{entry['id']}"
-    a = alice.post(url, json={"text": "Il tavolo si riunisce ogni due settimane. Le attività sono tre.", "base_version": 1})
-    b = bob.post(url, json={"text": "Il tavolo si riunisce ogni mese. Le attività sono quattro.", "base_version": 1})
-    assert a.status_code == 200 and b.status_code == 200
-    assert b.get_json()["entry"]["text"] == "Il tavolo si riunisce ogni due settimane. Le attività sono quattro."
-    d = bob.post(url, json={"text": "Il tavolo si riunisce ogni tre settimane. Le attività sono quattro.", "base_version": 3})
-    assert d.status_code == 200
-    c = alice.post(url, json={"text": "Il tavolo si riunisce ogni settimana. Le attività sono quattro.", "base_version": 3})
-    assert c.status_code == 409
-    conflict = c.get_json()
-    assert conflict["mine"] == "Il tavolo si riunisce ogni settimana. Le attività sono quattro."
-    assert conflict["theirs"] == "Il tavolo si riunisce ogni tre settimane. Le attività sono quattro."
-    assert conflict["version"] == 4
-    texts = list(db.session.scalars(select(SwotEntryRevision.text).where(SwotEntryRevision.entry_id == entry["id"]).order_by(SwotEntryRevision.version)))
-    assert len(texts) == 4 and texts[-1] == conflict["theirs"]  # the refused save changed nothing
-    resolved = alice.post(url, json={"text": "Il tavolo si riunisce ogni settimana. Le attività sono quattro.", "base_version": 4})
-    assert resolved.status_code == 200 and resolved.get_json()["entry"]["version"] == 5
+    member = client_as("membro@example.org")
+    entry = add(member, swot, "Il tavolo si riunisce ogni mese.").get_json()["entry"]
+    revisions = db.session.execute(
+        select(SwotEntryRevision.version, SwotEntryRevision.text).where(
+            SwotEntryRevision.entry_id == entry["id"]
+        )
+    ).all()
+    assert [tuple(r) for r in revisions] == [(1, "Il tavolo si riunisce ogni mese.")]
+    page = member.get(f"/swot/{swot.id}").get_data(as_text=True)
+    assert f'data-coedit-field="entry:{entry["id"]}"' in page and f'data-coedit-doc="swot:{swot.id}"' in page
+    assert member.post(f"/swot/{swot.id}/voci/{entry['id']}/rimuovi", json={}).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(SwotEntry, entry["id"]).removed_at is not None
+    assert f'data-coedit-field="entry:{entry["id"]}"' not in member.get(f"/swot/{swot.id}").get_data(
+        as_text=True
+    )
+
+
+def test_the_old_edit_route_is_gone(client_as: Any, swot: Any) -> None:
+    member = client_as("membro@example.org")
+    entry = add(member, swot, "Una voce").get_json()["entry"]
+    assert member.post(
+        f"/swot/{swot.id}/voci/{entry['id']}", json={"text": "x", "base_version": 1}
+    ).status_code in (404, 405)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +111,10 @@ def test_a_year_outside_the_cycle_or_twice_is_refused(client_as: Any, tavolo: An
     assert outside.status_code == 422 and "nel ciclo 2025-2027" in outside.get_data(as_text=True)
     twice = coordinator.post(f"/tavoli/{tavolo.id}/swot", data={"year": "2026", "kind": "annuale"})
     assert twice.status_code == 422 and "esiste già" in twice.get_data(as_text=True)
-    assert client_as("membro@example.org").post(f"/tavoli/{tavolo.id}/swot", data={"year": "2027"}).status_code == 403
+    assert (
+        client_as("membro@example.org").post(f"/tavoli/{tavolo.id}/swot", data={"year": "2027"}).status_code
+        == 403
+    )
 
 
 def test_closing_freezes_the_swot(client_as: Any, swot: Any, db: Any) -> None:
@@ -108,17 +127,21 @@ def test_closing_freezes_the_swot(client_as: Any, swot: Any, db: Any) -> None:
     assert member.post(f"/swot/{swot.id}/chiudi").status_code == 403
     assert coordinator.post(f"/swot/{swot.id}/chiudi").status_code == 302
     assert add(member, swot, "Dopo la chiusura").status_code == 422
-    edit = member.post(f"/swot/{swot.id}/voci/{entry['id']}", json={"text": "cambiata", "base_version": 1})
-    assert edit.status_code == 422 and "chiusa" in edit.get_json()["error"]
-    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "swot.closed", AuditEntry.object_id == swot.id))
+    removal = member.post(f"/swot/{swot.id}/voci/{entry['id']}/rimuovi", json={})
+    assert removal.status_code == 422 and "chiusa" in removal.get_json()["error"]
+    assert db.session.scalar(
+        select(AuditEntry.id).where(AuditEntry.action == "swot.closed", AuditEntry.object_id == swot.id)
+    )
 
 
 def test_entry_of_another_swot_is_not_found(client_as: Any, swot: Any, db: Any) -> None:
     from pdz.evaluation.models import SwotEntry
 
     other = db.session.scalar(select(SwotEntry).where(SwotEntry.assessment_id != swot.id))
-    reply = client_as("membro@example.org").post(f"/swot/{swot.id}/voci/{other.id}", json={"text": "x", "base_version": 1})
+    reply = client_as("membro@example.org").post(f"/swot/{swot.id}/voci/{other.id}/rimuovi", json={})
     assert reply.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(SwotEntry, other.id).removed_at is None
 
 
 def test_swot_page_queries_do_not_grow_with_entries(client_as: Any, swot: Any, count_queries: Any) -> None:
@@ -127,7 +150,14 @@ def test_swot_page_queries_do_not_grow_with_entries(client_as: Any, swot: Any, c
     with count_queries() as few:
         member.get(f"/swot/{swot.id}")
     for i in range(25):
-        add(member, swot, f"voce {i}", dimension=["mandato", "budget", "esiti", "organizzazione", "governance"][i % 5], quadrant="SWOT"[i % 4], tags=f"tema{i % 3}")
+        add(
+            member,
+            swot,
+            f"voce {i}",
+            dimension=["mandato", "budget", "esiti", "organizzazione", "governance"][i % 5],
+            quadrant="SWOT"[i % 4],
+            tags=f"tema{i % 3}",
+        )
     with count_queries() as many:
         member.get(f"/swot/{swot.id}")
     assert many() == few()

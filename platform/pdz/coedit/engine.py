@@ -227,11 +227,15 @@ def _lock_row(live: LiveDoc) -> None:
         _catch_up(live)
 
 
-def _seed_missing(live: LiveDoc, obj: Any) -> bytes:
+def _seed_missing(live: LiveDoc, obj: Any, only: set[str] | None = None) -> bytes:
     """Texts that exist in the domain's rows but not yet in the document (an entry, a decision or an item
     added after the document was first opened) are put into it, under the row lock: once, on one process.
     Returns the stored update (empty if nothing was missing)."""
-    missing = {k: v for k, v in live.kind.initial_texts(obj).items() if v and k not in live.texts}
+    rows = live.kind.initial_texts(obj)
+    if only is None:
+        missing = {k: v for k, v in rows.items() if v and k not in live.texts}
+    else:
+        missing = {k: v for k, v in rows.items() if v and k in only}
     if not missing:
         return b""
     scratch: Doc[Any] = Doc()
@@ -241,23 +245,26 @@ def _seed_missing(live: LiveDoc, obj: Any) -> bytes:
         scratch.get(key, type=Text).insert(0, value)
     data = scratch.get_update(state)
     live.apply(data)
-    live.texts.update(missing)
+    live.texts.update({key: str(live.ydoc.get(key, type=Text)) for key in missing})
     live.seq += 1
     db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=None))
     db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(seq=live.seq))
     return data
 
 
-def open_doc(key: Any) -> tuple[LiveDoc, Any]:
-    """The live document for `key` (loaded or created from the database) and the domain object."""
+def open_doc(key: Any, *, load: bool = True) -> tuple[LiveDoc, Any]:
+    """The live document for `key` (loaded or created from the database) and the domain object (None with
+    `load=False` when the document is already live: the write path re-reads it under the lock anyway)."""
     kind, ref_id = parse_key(key)
     key = f"{kind.name}:{ref_id}"
-    obj = kind.load(ref_id)
-    if obj is None:
-        raise NotFound("Documento non trovato.")
     docs = _live_docs()
     with _LIVE_LOCK:
         live = docs.get(key)
+    if live is not None and not load:
+        return live, None
+    obj = kind.load(ref_id)
+    if obj is None:
+        raise NotFound("Documento non trovato.")
     if live is not None:
         return live, obj
     stored = db.session.scalar(select(CoDoc).where(CoDoc.kind == kind.name, CoDoc.ref_id == ref_id))
@@ -308,7 +315,7 @@ def submit(key: str, data: bytes, user_id: int | None, *, restore: bool = False)
     """Store one update (group commit) and answer once it is committed: {"ok": True, "seq": n} or a refusal."""
     if not data or len(data) > MAX_UPDATE_BYTES:
         return {"ok": False, "error": "invalid", "message": "Aggiornamento non valido o troppo grande."}
-    live, _obj = open_doc(key)
+    live, _obj = open_doc(key, load=False)
     if not db.session.new and not db.session.dirty and not db.session.deleted:
         db.session.rollback()  # give the connection back to the pool while waiting for the lock
     item = _Pending(bytes(data), user_id, restore)
@@ -327,19 +334,47 @@ def submit(key: str, data: bytes, user_id: int | None, *, restore: bool = False)
     return item.result
 
 
-def _permission_checker(kind: DocKind, obj: Any) -> Callable[[int | None], str | None]:
+PERMISSION_TTL = 2.0  # seconds a "may write" answer is reused; any change of rights forgets it at once
+
+
+def forget_permissions(user_id: int | None = None) -> None:
+    """Forget cached answers (of one person, or everyone) in this process: called when rights change."""
+    with _PERMISSIONS_LOCK:
+        if user_id is None:
+            _PERMISSIONS.clear()
+        else:
+            for key in [k for k in _PERMISSIONS if k[1] == user_id]:
+                del _PERMISSIONS[key]
+
+
+_PERMISSIONS: dict[tuple[str, int | None], tuple[float, str | None]] = {}
+_PERMISSIONS_LOCK = threading.Lock()
+
+
+def _permission_checker(live: LiveDoc, obj: Any) -> Callable[[int | None], str | None]:
+    """Whether each author may write now (policy and the document's state), read from the database at most
+    once every PERMISSION_TTL seconds per person and document, and at once after `forget_permissions`."""
     from .. import policy
     from ..accounts.models import User
 
     policy.forget_memberships()
-    cache: dict[int | None, str | None] = {}
+    now = time.monotonic()
+    closed = obj is None or not live.kind.writable(obj)
 
     def refusal(user_id: int | None) -> str | None:
-        if user_id not in cache:
-            user = db.session.get(User, user_id) if user_id is not None else None
-            ok = user is not None and user.is_active and kind.can_edit(user, obj)
-            cache[user_id] = None if ok else "Non puoi modificare questo documento: il testo non è stato salvato."
-        return cache[user_id]
+        if closed:
+            return "Questo documento non si può più modificare: il testo non è stato salvato."
+        key = (live.key, user_id)
+        with _PERMISSIONS_LOCK:
+            cached = _PERMISSIONS.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        user = db.session.get(User, user_id) if user_id is not None else None
+        ok = user is not None and user.is_active and live.kind.can_edit(user, obj)
+        answer = None if ok else "Non puoi modificare questo documento: il testo non è stato salvato."
+        with _PERMISSIONS_LOCK:
+            _PERMISSIONS[key] = (now + PERMISSION_TTL, answer)
+        return answer
 
     return refusal
 
@@ -422,8 +457,8 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
             _lock_row(live)  # one committer at a time on every process
             db.session.expire_all()  # read the domain's rows as they are now, under the lock
             obj = live.kind.load(live.ref_id)
-            seeded = _seed_missing(live, obj) if obj is not None else b""
-            refusal = _permission_checker(live.kind, obj)
+            known = set(live.texts)
+            refusal = _permission_checker(live, obj)
             runs: list[FieldChange] = []
             datas: list[tuple[_Pending, bytes]] = []
             for item in batch:
@@ -446,6 +481,12 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
                         runs[-1] = FieldChange(key, item.user_id, last.before, after, item.restore)
                     else:
                         runs.append(FieldChange(key, item.user_id, before, after, item.restore))
+            fresh = {run.key for run in runs} - known
+            if fresh and obj is not None:  # an editor typed in a text the document did not hold yet
+                seeded = _seed_missing(live, obj, fresh)  # the rows' text of it goes in too, merged
+                for index, run in enumerate(runs):
+                    if run.key in fresh:
+                        runs[index] = FieldChange(run.key, run.author_id, run.before, live.texts[run.key], run.restore)
             for item, data in datas:
                 live.seq += 1
                 db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=item.user_id))

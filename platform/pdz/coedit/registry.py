@@ -34,8 +34,14 @@ class DocKind:
         raise NotImplementedError
 
     def can_edit(self, user: Any, obj: Any) -> bool:
-        """Who may send updates now (membership, role and the document's state)."""
+        """Who may send updates (membership and role; may include the state too). The write path reuses a
+        "yes" for a couple of seconds, and forgets it at once when that person's rights change."""
         raise NotImplementedError
+
+    def writable(self, obj: Any) -> bool:
+        """Whether the document may change at all right now (minutes not approved, SWOT open): checked for
+        every batch of updates, never cached."""
+        return True
 
     def limits(self, obj: Any) -> dict[str, int]:
         """Every text key the document may hold, with its maximum length in characters."""

@@ -94,15 +94,17 @@ def on_join(data: Any) -> dict[str, Any]:
 
 
 @socketio.on("coedit.update")
-@socket_login_required
 def on_update(data: Any) -> dict[str, Any]:
+    """The hot path: no query before the commit. The socket joined the document after signing in and a
+    permission check; who may write is checked again in the commit, for every update."""
     payload = _payload(data)
     if payload is None:
         return {"ok": False, "error": "invalid", "message": "Richiesta non valida."}
     key = str(payload.get("doc", ""))
     with _LOCK:
         joined = key in _JOINED.get(_sid(), {})
-    if not joined:
+        user_id = _SID_USER.get(_sid())
+    if not joined or user_id is None:
         return {"ok": False, "error": "not_joined", "message": "Apri prima il documento."}
     try:
         kind, update = engine.decode_sync(payload.get("msg"))
@@ -111,9 +113,11 @@ def on_update(data: Any) -> dict[str, Any]:
     if kind == engine.STEP1:
         return {"ok": False, "error": "invalid", "message": "Messaggio non previsto."}
     try:
-        return engine.submit(key, update, current_user.id)
+        return engine.submit(key, update, user_id)
     except PdzError as error:
         return {"ok": False, "error": "invalid", "message": error.message}
+    finally:
+        db.session.remove()
 
 
 def _read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
@@ -257,6 +261,7 @@ def _recheck(user_id: int) -> None:
     from .. import policy
     from ..accounts.models import User
 
+    engine.forget_permissions(user_id)
     with _LOCK:
         sids = [sid for sid, uid in _SID_USER.items() if uid == user_id]
         opened = {sid: list(_JOINED.get(sid, {})) for sid in sids}

@@ -1,4 +1,5 @@
-"""SWOT self-evaluation (co-written, no lost edits) and objective evaluation cards."""
+"""SWOT self-evaluation (entries added and removed here, their text co-written: see `coedit`) and objective
+evaluation cards."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from sqlalchemy import select
 from .. import audit, policy, realtime
 from ..accounts.models import User
 from ..cards.models import Card, CardIndicator, IndicatorKind
+from ..coedit import engine
 from ..cycles.models import CycleStatus, PlanningCycle, PolicyArea
 from ..db import utcnow
-from ..errors import EditConflict, Invalid
+from ..errors import Invalid
 from ..extensions import db
-from ..merge import merge3
 from ..tavoli.models import Body
 from ..text import render_markdown
 from .models import (
@@ -62,7 +63,9 @@ def open_swot(body: Body, year: int | None, kind: SwotKind, *, actor: User) -> S
     )
     if exists:
         raise Invalid(errors={"year": _("Questa autovalutazione esiste già.")})
-    assessment = SwotAssessment(body_id=body.id, cycle_id=cycle.id, year=year, kind=kind, created_by_id=actor.id)
+    assessment = SwotAssessment(
+        body_id=body.id, cycle_id=cycle.id, year=year, kind=kind, created_by_id=actor.id
+    )
     db.session.add(assessment)
     db.session.flush()
     audit.record(actor, "swot.opened", assessment, {"body_id": body.id, "year": year, "kind": kind.value})
@@ -101,7 +104,9 @@ def _tags(names: list[str]) -> list[SwotTag]:
 def _replayed(client_op_id: str | None) -> SwotEntry | None:
     if not client_op_id:
         return None
-    revision = db.session.scalar(select(SwotEntryRevision).where(SwotEntryRevision.client_op_id == client_op_id))
+    revision = db.session.scalar(
+        select(SwotEntryRevision).where(SwotEntryRevision.client_op_id == client_op_id)
+    )
     return db.session.get(SwotEntry, revision.entry_id) if revision else None
 
 
@@ -110,7 +115,6 @@ def _message(entry: SwotEntry, actor: User) -> dict[str, Any]:
         "entry_id": entry.id,
         "dimension": entry.dimension.value,
         "quadrant": entry.quadrant.value,
-        "version": entry.version,
         "text": entry.text_source,
         "html": entry.text_html,
         "tags": [t.name for t in entry.tags],
@@ -147,53 +151,15 @@ def add_entry(
     entry.tags = _tags(tags or [])
     db.session.add(entry)
     db.session.flush()
-    db.session.add(SwotEntryRevision(entry_id=entry.id, version=1, text=text, author_id=actor.id, client_op_id=client_op_id))
-    audit.record(actor, "swot.entry_added", entry, {"assessment_id": assessment.id})
-    realtime.publish_after_commit(room(assessment), "swot.entry_saved", _message(entry, actor))
-    return entry
-
-
-def edit_entry(
-    entry: SwotEntry,
-    text: str,
-    base_version: int,
-    tags: list[str] | None = None,
-    client_op_id: str | None = None,
-    *,
-    actor: User,
-) -> SwotEntry:
-    """Save against the version the editor started from; concurrent edits merge, overlaps raise EditConflict."""
-    assessment = entry.assessment
-    _require_open(assessment, actor)
-    if entry.removed_at is not None:
-        raise Invalid(_("Questa voce è stata rimossa."))
-    if (replay := _replayed(client_op_id)) is not None:
-        return replay
-    text = _clean_text(text)
-    if base_version != entry.version:
-        base = db.session.scalar(
-            select(SwotEntryRevision.text).where(SwotEntryRevision.entry_id == entry.id, SwotEntryRevision.version == base_version)
-        )
-        if base is None:
-            raise Invalid(_("Versione di partenza sconosciuta: ricarica la pagina."))
-        merged = merge3(base, text, entry.text_source)
-        if not merged.clean:
-            raise EditConflict(
-                _("Qualcun altro ha modificato la stessa parte di questa voce: scegli quale testo tenere."),
-                mine=text,
-                theirs=entry.text_source,
-                version=entry.version,
-            )
-        text = merged.text
-    entry.version += 1
-    entry.text_source, entry.text_html = text, str(render_markdown(text))
-    if tags is not None:
-        entry.tags = _tags(tags)
     db.session.add(
-        SwotEntryRevision(entry_id=entry.id, version=entry.version, text=text, author_id=actor.id, client_op_id=client_op_id)
+        SwotEntryRevision(
+            entry_id=entry.id, version=1, text=text, author_id=actor.id, client_op_id=client_op_id
+        )
     )
-    audit.record(actor, "swot.entry_edited", entry, {"version": entry.version})
-    realtime.publish_after_commit(room(assessment), "swot.entry_saved", _message(entry, actor))
+    # from now on its text is co-written: it enters the SWOT's document in this same transaction
+    engine.write_in_transaction(f"swot:{assessment.id}", f"entry:{entry.id}", text, actor=actor)
+    audit.record(actor, "swot.entry_added", entry, {"assessment_id": assessment.id})
+    realtime.publish_after_commit(room(assessment), "swot.entry_added", _message(entry, actor))
     return entry
 
 
@@ -242,17 +208,28 @@ def update_evaluation(evaluation: ObjectiveEvaluation, data: dict[str, Any], *, 
             answers[key] = Answer(data.get(key) or Answer.NOT_GIVEN)
         except ValueError:
             raise Invalid(errors={key: _("Risposta non valida.")}) from None
-    texts = {key: (data.get(key) or "").strip() for key in ("users_evaluation", "problems", "positive_change_note", "resource_match_basis")}
+    texts = {
+        key: (data.get(key) or "").strip()
+        for key in ("users_evaluation", "problems", "positive_change_note", "resource_match_basis")
+    }
     for key, value in texts.items():
         if len(value) > 5000:
             raise Invalid(errors={key: _("Testo troppo lungo (massimo 5000 caratteri).")})
-    before = {"achievement_pct": evaluation.achievement_pct, "resource_match_pct": evaluation.resource_match_pct}
+    before = {
+        "achievement_pct": evaluation.achievement_pct,
+        "resource_match_pct": evaluation.resource_match_pct,
+    }
     evaluation.achievement_pct, evaluation.resource_match_pct = achievement, match
     for key, value in answers.items():
         setattr(evaluation, key, value)
     for key, value in texts.items():
         setattr(evaluation, key, value[:200] if key == "resource_match_basis" else value)
-    audit.record(actor, "evaluation.updated", evaluation, {"before": before, "after": {"achievement_pct": achievement, "resource_match_pct": match}})
+    audit.record(
+        actor,
+        "evaluation.updated",
+        evaluation,
+        {"before": before, "after": {"achievement_pct": achievement, "resource_match_pct": match}},
+    )
 
 
 def area_by_key(key: str) -> PolicyArea | None:
@@ -280,7 +257,11 @@ def parse_period(raw: str) -> tuple[int, int]:
     """(year, half) with half 0 for the whole year; raises Invalid on anything else."""
     match = PERIOD.match((raw or "").strip().upper())
     if match is None:
-        raise Invalid(errors={"period": _("Periodo non valido: indica un anno (2025) o un semestre (2025-S1, 2025-S2).")})
+        raise Invalid(
+            errors={
+                "period": _("Periodo non valido: indica un anno (2025) o un semestre (2025-S1, 2025-S2).")
+            }
+        )
     return int(match.group(1)), int(match.group(2) or 0)
 
 
@@ -352,7 +333,11 @@ def record_indicator_value(
     cycle = db.session.get(PlanningCycle, card.cycle_id)
     assert cycle is not None
     if not cycle.start_year <= year <= cycle.end_year:
-        raise Invalid(errors={"period": _("Il periodo deve cadere nel ciclo della scheda (%(label)s).", label=cycle.label)})
+        raise Invalid(
+            errors={
+                "period": _("Il periodo deve cadere nel ciclo della scheda (%(label)s).", label=cycle.label)
+            }
+        )
     text, number = _indicator_value(IndicatorKind(indicator.kind), value)
     source, note = " ".join((source or "").split()), (note or "").strip()
     if not source:

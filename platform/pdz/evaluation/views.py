@@ -13,7 +13,7 @@ from ..cards.models import Card, CardIndicator
 from ..comments import queries as comment_queries
 from ..cycles.models import PlanningCycle
 from ..db import unit_of_work
-from ..errors import EditConflict, Invalid, NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..labels import label
 from ..policy import guard
@@ -35,9 +35,6 @@ def _tags(raw: Any) -> list[str]:
     if isinstance(raw, list):
         return [str(t) for t in raw]
     return [t for t in str(raw or "").split(",") if t.strip()]
-
-
-
 
 
 def _entry_json(entry: SwotEntry) -> dict[str, Any]:
@@ -64,7 +61,11 @@ def _fail(error: Invalid, assessment_id: int) -> Any:
 def tavolo_swots(body: Body) -> Any:
     cycle = services.current_cycle()
     return render_template(
-        "evaluation/tavolo.html", body=body, assessments=queries.assessments_of(body), cycle=cycle, form=EmptyForm()
+        "evaluation/tavolo.html",
+        body=body,
+        assessments=queries.assessments_of(body),
+        cycle=cycle,
+        form=EmptyForm(),
     )
 
 
@@ -76,14 +77,20 @@ def open_swot(body: Body) -> Any:
     try:
         kind = SwotKind(request.form.get("kind", SwotKind.ANNUAL.value))
         with unit_of_work():
-            assessment = services.open_swot(body, request.form.get("year", type=int), kind, actor=current_user)
+            assessment = services.open_swot(
+                body, request.form.get("year", type=int), kind, actor=current_user
+            )
             assessment_id = assessment.id
     except (Invalid, ValueError) as error:
         message = error.message if isinstance(error, Invalid) else _("Tipo di autovalutazione sconosciuto.")
         flash(message, "error")
         cycle = services.current_cycle()
         return render_template(
-            "evaluation/tavolo.html", body=body, assessments=queries.assessments_of(body), cycle=cycle, form=EmptyForm()
+            "evaluation/tavolo.html",
+            body=body,
+            assessments=queries.assessments_of(body),
+            cycle=cycle,
+            form=EmptyForm(),
         ), 422
     flash(_("Autovalutazione aperta: ora tutti i componenti possono scrivere."), "success")
     return redirect(url_for("evaluation.swot", assessment_id=assessment_id))
@@ -98,13 +105,16 @@ def swot(assessment: SwotAssessment) -> Any:
     entry_ids = [e.id for e in assessment.entries]
     return render_template(
         "evaluation/swot.html",
-        entry_unread=comment_queries.unread_by_target(current_user, "swot_entry", entry_ids) if entry_ids else {},
+        entry_unread=comment_queries.unread_by_target(current_user, "swot_entry", entry_ids)
+        if entry_ids
+        else {},
         assessment=assessment,
         body=assessment.body,
         cells=queries.grid(assessment),
         dimensions=queries.DIMENSIONS,
         quadrants=queries.QUADRANTS,
         last_event_id=last_event_id(services.room(assessment)),
+        max_entry=services.MAX_ENTRY,
         form=EmptyForm(),
     )
 
@@ -139,40 +149,6 @@ def _entry_of(assessment: SwotAssessment, entry_id: int) -> SwotEntry:
     if entry is None or entry.assessment_id != assessment.id:
         raise NotFound(_("Voce non trovata."))
     return entry
-
-
-@bp.post("/swot/<int:assessment_id>/voci/<int:entry_id>")
-@guard("swot.write", SwotAssessment, "assessment_id", "assessment")
-def edit_entry(assessment: SwotAssessment, entry_id: int) -> Any:
-    data = _payload()
-    if not request.is_json and not EmptyForm().validate_on_submit():
-        raise Invalid(_("Richiesta non valida."))
-    entry = _entry_of(assessment, entry_id)
-    try:
-        base_version = int(data.get("base_version", 0))
-    except (TypeError, ValueError):
-        base_version = 0
-    try:
-        with unit_of_work():
-            saved = services.edit_entry(
-                entry,
-                str(data.get("text", "")),
-                base_version,
-                _tags(data.get("tags")) if "tags" in data else None,
-                str(data.get("client_op_id") or "") or None,
-                actor=current_user,
-            )
-            result = _entry_json(saved)
-    except EditConflict as conflict:
-        if request.is_json:
-            return jsonify(ok=False, conflict=True, error=conflict.message, **conflict.details), 409
-        return render_template("evaluation/conflict.html", assessment=assessment, entry=entry, conflict=conflict), 409
-    except Invalid as error:
-        return _fail(error, assessment.id)
-    if request.is_json:
-        return jsonify(ok=True, entry=result)
-    flash(_("Voce salvata."), "success")
-    return redirect(url_for("evaluation.swot", assessment_id=assessment.id) + f"#voce-{entry.id}")
 
 
 @bp.post("/swot/<int:assessment_id>/voci/<int:entry_id>/rimuovi")
@@ -218,7 +194,9 @@ def _cycle(default_running: bool = True) -> PlanningCycle:
 
 def _previous_cycle(cycle: PlanningCycle) -> PlanningCycle | None:
     return db.session.scalar(
-        select(PlanningCycle).where(PlanningCycle.end_year < cycle.start_year).order_by(PlanningCycle.end_year.desc())
+        select(PlanningCycle)
+        .where(PlanningCycle.end_year < cycle.start_year)
+        .order_by(PlanningCycle.end_year.desc())
     )
 
 
@@ -257,11 +235,27 @@ def synthesis_csv() -> Any:
     include_open = request.args.get("anche_aperte") == "1"
     rows: list[list[Any]] = [["dimensione", "quadrante", "tavolo", "voce", "temi"]]
     for entry, body in queries.synthesis_entries(cycle, year, only_closed=not include_open):
-        rows.append([label(entry.dimension), label(entry.quadrant), body.name, entry.text_source, "; ".join(t.name for t in entry.tags)])
+        rows.append(
+            [
+                label(entry.dimension),
+                label(entry.quadrant),
+                body.name,
+                entry.text_source,
+                "; ".join(t.name for t in entry.tags),
+            ]
+        )
     rows.append([])
     rows.append(["dimensione", "quadrante", "tema", "tavoli", "voci"])
     for theme in queries.themes(cycle, year, only_closed=not include_open):
-        rows.append([label(theme.dimension), label(theme.quadrant), theme.theme or "(senza tema)", theme.tavoli, theme.entries])
+        rows.append(
+            [
+                label(theme.dimension),
+                label(theme.quadrant),
+                theme.theme or "(senza tema)",
+                theme.tavoli,
+                theme.entries,
+            ]
+        )
     return _csv(rows, f"sintesi-swot-{cycle.label}.csv")
 
 
@@ -270,7 +264,16 @@ def synthesis_csv() -> Any:
 def objectives_csv() -> Any:
     cycle = _cycle()
     evaluated = _previous_cycle(cycle) or cycle
-    rows: list[list[Any]] = [["obiettivo", "aree", "raggiungimento_pct", "coincidenza_risorse_pct", "cambiamento_positivo", "riproposto"]]
+    rows: list[list[Any]] = [
+        [
+            "obiettivo",
+            "aree",
+            "raggiungimento_pct",
+            "coincidenza_risorse_pct",
+            "cambiamento_positivo",
+            "riproposto",
+        ]
+    ]
     for evaluation in queries.evaluations(evaluated):
         rows.append(
             [
@@ -285,7 +288,15 @@ def objectives_csv() -> Any:
     rows.append([])
     rows.append(["area", "nome", "raggiungimento_medio_pct", "coincidenza_media_pct", "obiettivi"])
     for figure in queries.per_area(evaluated):
-        rows.append([figure.key, figure.name, figure.achievement if figure.achievement is not None else "", figure.resource_match if figure.resource_match is not None else "", figure.objectives])
+        rows.append(
+            [
+                figure.key,
+                figure.name,
+                figure.achievement if figure.achievement is not None else "",
+                figure.resource_match if figure.resource_match is not None else "",
+                figure.objectives,
+            ]
+        )
     return _csv(rows, f"valutazione-obiettivi-{evaluated.label}.csv")
 
 
@@ -308,7 +319,11 @@ def edit_evaluation(evaluation: ObjectiveEvaluation) -> Any:
                 flash(_("Scheda di valutazione salvata."), "success")
                 return redirect(url_for("evaluation.synthesis", ciclo=request.args.get("ciclo", type=int)))
     return render_template(
-        "evaluation/objective_edit.html", evaluation=evaluation, errors=errors, values=values, answers=list(Answer)
+        "evaluation/objective_edit.html",
+        evaluation=evaluation,
+        errors=errors,
+        values=values,
+        answers=list(Answer),
     ), (422 if errors else 200)
 
 
@@ -316,7 +331,10 @@ def edit_evaluation(evaluation: ObjectiveEvaluation) -> Any:
 
 
 def _monitoring_page(
-    card_id: int, problem: str = "", errors: dict[int, dict[str, str]] | None = None, typed: dict[str, Any] | None = None
+    card_id: int,
+    problem: str = "",
+    errors: dict[int, dict[str, str]] | None = None,
+    typed: dict[str, Any] | None = None,
 ) -> str:
     card = queries.monitoring_card(card_id)
     assert card is not None
@@ -333,7 +351,11 @@ def _monitoring_page(
 
 
 def _periods(cycle: PlanningCycle) -> list[str]:
-    return [p for year in range(cycle.start_year, cycle.end_year + 1) for p in (f"{year}-S1", f"{year}-S2", str(year))]
+    return [
+        p
+        for year in range(cycle.start_year, cycle.end_year + 1)
+        for p in (f"{year}-S1", f"{year}-S2", str(year))
+    ]
 
 
 @bp.get("/schede/<int:card_id>/monitoraggio")
@@ -358,16 +380,26 @@ def record_value(card: Card, indicator_id: int) -> Any:
                 str(data.get("note") or ""),
                 actor=current_user,
             )
-            saved = {"id": row.id, "indicator_id": indicator.id, "period": row.period, "version": row.version, "value": row.value}
+            saved = {
+                "id": row.id,
+                "indicator_id": indicator.id,
+                "period": row.period,
+                "version": row.version,
+                "value": row.value,
+            }
     except Invalid as error:
         if request.is_json:
             return jsonify(ok=False, error=error.message, errors=error.errors), 422
         typed = {k: str(data.get(k) or "") for k in ("period", "value", "source", "note")}
-        return _monitoring_page(card.id, error.message, {indicator_id: error.errors}, {**typed, "indicator_id": indicator_id}), 422
+        return _monitoring_page(
+            card.id, error.message, {indicator_id: error.errors}, {**typed, "indicator_id": indicator_id}
+        ), 422
     if request.is_json:
         return jsonify(ok=True, value=saved)
     flash(_("Valore registrato: %(period)s.", period=saved["period"]))
-    return redirect(url_for("evaluation.monitoring", card_id=card.id, _anchor=f"indicatore-{indicator.id}")), 303
+    return redirect(
+        url_for("evaluation.monitoring", card_id=card.id, _anchor=f"indicatore-{indicator.id}")
+    ), 303
 
 
 @bp.app_context_processor

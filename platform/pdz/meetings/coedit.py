@@ -52,6 +52,9 @@ class MinutesDoc(DocKind):
     def can_edit(self, user: Any, obj: Meeting) -> bool:
         return services.minutes_writable(obj) and policy.can(user, "meeting.minutes.write", obj)
 
+    def writable(self, obj: Meeting) -> bool:
+        return services.minutes_writable(obj)
+
     def limits(self, obj: Meeting) -> dict[str, int]:
         keys = {f"item:{item.id}": ITEM_LIMIT for item in obj.items}
         keys.update({f"decision:{decision_id}": DECISION_LIMIT for decision_id in self._decision_ids(obj)})

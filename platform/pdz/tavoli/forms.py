@@ -21,7 +21,9 @@ TOO_LONG = _l("Testo troppo lungo.")
 
 
 class BodyForm(FlaskForm):
-    name = StringField(_l("Nome"), validators=[DataRequired(_l("Indica il nome.")), Length(max=200, message=TOO_LONG)])
+    name = StringField(
+        _l("Nome"), validators=[DataRequired(_l("Indica il nome.")), Length(max=200, message=TOO_LONG)]
+    )
     short_name = StringField(_l("Nome breve"), validators=[Length(max=80, message=TOO_LONG)])
     kind = SelectField(_l("Tipo"), choices=[])
     status = SelectField(_l("Stato"), choices=[])
@@ -34,21 +36,32 @@ class BodyForm(FlaskForm):
         self.status.choices = choices(BodyStatus)
 
 
-class MandateForm(FlaskForm):
-    finalita = TextAreaField(_l("Finalità"))
-    attivita = TextAreaField(_l("Attività"))
-    tempi = TextAreaField(_l("Tempi"))
-    step_valutazione = TextAreaField(_l("Step di valutazione"))
-    risorse_umane = TextAreaField(_l("Risorse umane"))
+# The parts of a mandate, as the co-written draft's editors name them.
+MANDATE_LABELS = {
+    "finalita": _l("Finalità"),
+    "attivita": _l("Attività"),
+    "tempi": _l("Tempi"),
+    "step_valutazione": _l("Step di valutazione"),
+    "risorse_umane": _l("Risorse umane"),
+}
 
 
-INVITE_ROLES = [MembershipRole.MEMBER, MembershipRole.SECRETARY, MembershipRole.OBSERVER, MembershipRole.DELEGATE]
+INVITE_ROLES = [
+    MembershipRole.MEMBER,
+    MembershipRole.SECRETARY,
+    MembershipRole.OBSERVER,
+    MembershipRole.DELEGATE,
+]
 
 
 class InviteForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(_l("Indica l'indirizzo e-mail.")), Email(_l("L'indirizzo e-mail non è valido.")), Length(max=254)],
+        validators=[
+            DataRequired(_l("Indica l'indirizzo e-mail.")),
+            Email(_l("L'indirizzo e-mail non è valido.")),
+            Length(max=254),
+        ],
     )
     full_name = StringField(_l("Nome e cognome"), validators=[Length(max=120, message=TOO_LONG)])
     organisation_id = IntegerField(_l("Ente rappresentato"), validators=[Optional()])

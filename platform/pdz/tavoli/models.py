@@ -51,7 +51,13 @@ class MembershipRole(StrEnum):
 
 COORDINATOR_ROLES = frozenset({MembershipRole.COORD_PUBLIC, MembershipRole.COORD_ETS})
 WRITER_ROLES = frozenset(
-    {MembershipRole.MEMBER, MembershipRole.COORD_PUBLIC, MembershipRole.COORD_ETS, MembershipRole.SECRETARY, MembershipRole.DELEGATE}
+    {
+        MembershipRole.MEMBER,
+        MembershipRole.COORD_PUBLIC,
+        MembershipRole.COORD_ETS,
+        MembershipRole.SECRETARY,
+        MembershipRole.DELEGATE,
+    }
 )
 
 body_areas = Table(
@@ -110,7 +116,9 @@ class Membership(Base):
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    role: Mapped[MembershipRole] = mapped_column(StrEnumType(MembershipRole, 30), default=MembershipRole.MEMBER)
+    role: Mapped[MembershipRole] = mapped_column(
+        StrEnumType(MembershipRole, 30), default=MembershipRole.MEMBER
+    )
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     body: Mapped[Body] = relationship(back_populates="memberships")
@@ -157,3 +165,22 @@ class Mandate(TimestampMixin, Base):
     body: Mapped[Body] = relationship(back_populates="mandates")
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class MandateDraft(Base):
+    """The plain text of a body's co-written mandate draft (the `mandate:<body_id>` document), one column per
+    part; a co-coordinator turns it into a proposed version, the UdP into the version in force."""
+
+    __tablename__ = "mandate_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), unique=True)
+    finalita_source: Mapped[str] = mapped_column(Text, default="")
+    attivita_source: Mapped[str] = mapped_column(Text, default="")
+    tempi_source: Mapped[str] = mapped_column(Text, default="")
+    step_valutazione_source: Mapped[str] = mapped_column(Text, default="")
+    risorse_umane_source: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def parts(self) -> dict[str, str]:
+        return {part: getattr(self, f"{part}_source") for part in MANDATE_PARTS}

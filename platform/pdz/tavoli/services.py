@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from .. import audit, policy, realtime
 from ..accounts.models import User
+from ..coedit.sockets import recheck_after_commit
 from ..cycles.models import PolicyArea
 from ..db import utcnow
 from ..errors import Invalid
@@ -59,7 +60,10 @@ def create_body(
     if errors:
         raise Invalid(errors=errors)
     body = Body(
-        name=name.strip(), short_name=(short_name or "").strip()[:80], kind=kind, description=description or ""
+        name=name.strip(),
+        short_name=(short_name or "").strip()[:80],
+        kind=kind,
+        description=description or "",
     )
     body.areas = _areas(area_ids)
     db.session.add(body)
@@ -86,7 +90,9 @@ def update_body(
     body.name, body.short_name, body.status = name.strip(), (short_name or "").strip()[:80], status
     body.description = description or ""
     body.areas = _areas(area_ids)
-    audit.record(actor, "body.updated", body, {"before": before, "after": {"name": body.name, "status": status.value}})
+    audit.record(
+        actor, "body.updated", body, {"before": before, "after": {"name": body.name, "status": status.value}}
+    )
 
 
 # --- members ---------------------------------------------------------------------------------------
@@ -102,13 +108,16 @@ def _check_coordinator(body: Body, membership: Membership, role: MembershipRole)
         raise Invalid(
             errors={
                 "role": _(
-                    "%(name)s ha già questo ruolo: assegnagli prima un altro ruolo.", name=holder.user.full_name
+                    "%(name)s ha già questo ruolo: assegnagli prima un altro ruolo.",
+                    name=holder.user.full_name,
                 )
             }
         )
 
 
-def add_member(body: Body, user: User, organisation: Organisation | None, role: MembershipRole, *, actor: User) -> Membership:
+def add_member(
+    body: Body, user: User, organisation: Organisation | None, role: MembershipRole, *, actor: User
+) -> Membership:
     policy.require(actor, "tavolo.members.manage", body)
     if organisation is None:
         raise Invalid(errors={"organisation_id": _("Ente sconosciuto: scegline uno dall'elenco.")})
@@ -120,13 +129,19 @@ def add_member(body: Body, user: User, organisation: Organisation | None, role: 
         raise Invalid(errors={"organisation_id": _("La persona non risulta collegata a questo ente.")})
     if role in COORDINATOR_ROLES:
         raise Invalid(
-            errors={"role": _("Aggiungi prima la persona come componente, poi assegnale il ruolo di co-coordinatore.")}
+            errors={
+                "role": _(
+                    "Aggiungi prima la persona come componente, poi assegnale il ruolo di co-coordinatore."
+                )
+            }
         )
     membership = Membership(body_id=body.id, user_id=user.id, organisation_id=organisation.id, role=role)
     db.session.add(membership)
     db.session.flush()
     policy.forget_memberships()
-    audit.record(actor, "membership.created", membership, {"body_id": body.id, "user_id": user.id, "role": role.value})
+    audit.record(
+        actor, "membership.created", membership, {"body_id": body.id, "user_id": user.id, "role": role.value}
+    )
     realtime.publish_after_commit(f"user:{user.id}", "membership.created", {"body_id": body.id})
     return membership
 
@@ -147,6 +162,7 @@ def set_member_role(body: Body, membership_id: int, role: MembershipRole, *, act
     membership.role = role
     policy.forget_memberships()
     audit.record(actor, "membership.role_changed", membership, {"before": before.value, "after": role.value})
+    recheck_after_commit(membership.user_id)  # an observer now: their open documents turn read-only
     return membership
 
 
@@ -159,6 +175,7 @@ def end_membership(body: Body, membership_id: int, *, actor: User) -> Membership
     # Open pages and sockets of that person drop the tavolo's rooms when they see this.
     realtime.publish_after_commit(f"user:{membership.user_id}", "membership.ended", {"body_id": body.id})
     realtime.close_room_after_commit(f"tavolo:{body.id}")  # open sockets of that person stop receiving now
+    recheck_after_commit(membership.user_id)  # and leave (or turn read-only in) every co-written document
     return membership
 
 
@@ -182,7 +199,9 @@ def _mandate_parts(parts: dict[str, str]) -> dict[str, str]:
 
 
 def _new_mandate(body: Body, parts: dict[str, str], status: MandateStatus, actor: User) -> Mandate:
-    version = (db.session.scalar(select(func.max(Mandate.version)).where(Mandate.body_id == body.id)) or 0) + 1
+    version = (
+        db.session.scalar(select(func.max(Mandate.version)).where(Mandate.body_id == body.id)) or 0
+    ) + 1
     mandate = Mandate(body_id=body.id, version=version, status=status, author_id=actor.id)
     for part, value in parts.items():
         setattr(mandate, f"{part}_source", value)
@@ -193,7 +212,9 @@ def _new_mandate(body: Body, parts: dict[str, str], status: MandateStatus, actor
 
 def _put_in_force(body: Body, mandate: Mandate, actor: User) -> None:
     for other in db.session.scalars(
-        select(Mandate).where(Mandate.body_id == body.id, Mandate.status == MandateStatus.IN_FORCE, Mandate.id != mandate.id)
+        select(Mandate).where(
+            Mandate.body_id == body.id, Mandate.status == MandateStatus.IN_FORCE, Mandate.id != mandate.id
+        )
     ):
         other.status = MandateStatus.SUPERSEDED
     mandate.status = MandateStatus.IN_FORCE
@@ -214,6 +235,27 @@ def write_mandate(body: Body, parts: dict[str, str], *, actor: User) -> Mandate:
     db.session.flush()
     audit.record(actor, "mandate.proposed", mandate, {"body_id": body.id, "version": mandate.version})
     return mandate
+
+
+def submit_mandate_draft(body: Body, *, actor: User) -> Mandate:
+    """Turn the co-written draft, as it is now, into a new version: proposed (co-coordinators) or in force (UdP)."""
+    from .coedit import draft_texts
+
+    policy.require(actor, "mandate.propose", body)  # whoever may decide may propose too
+    parts = draft_texts(body)
+    latest = db.session.scalar(
+        select(Mandate)
+        .where(
+            Mandate.body_id == body.id, Mandate.status.in_([MandateStatus.IN_FORCE, MandateStatus.PROPOSED])
+        )
+        .order_by(Mandate.version.desc())
+        .limit(1)
+    )
+    if latest is not None and all(
+        getattr(latest, f"{p}_source") == (parts.get(p) or "").strip() for p in MANDATE_PARTS
+    ):
+        raise Invalid(_("La bozza è uguale all'ultima versione del mandato: modificala prima di inviarla."))
+    return write_mandate(body, parts, actor=actor)
 
 
 def decide_mandate(body: Body, mandate_id: int, accept: bool, *, actor: User) -> Mandate:

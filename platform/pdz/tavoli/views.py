@@ -19,12 +19,18 @@ from ..orgs.models import Organisation
 from ..policy import guard
 from ..webutil import attach_errors
 from . import bp, queries, services
-from .forms import BodyForm, DecisionForm, InviteForm, MandateForm, RoleForm
-from .models import MANDATE_PARTS, Body, BodyKind, BodyStatus, MembershipRole
+from .coedit import draft_texts
+from .forms import MANDATE_LABELS, BodyForm, DecisionForm, InviteForm, RoleForm
+from .models import Body, BodyKind, BodyStatus, MandateStatus, MembershipRole
 
 
 def _area_choices() -> list[Any]:
-    return options([(a.id, f"{a.code} – {a.name}") for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))])
+    return options(
+        [
+            (a.id, f"{a.code} – {a.name}")
+            for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))
+        ]
+    )
 
 
 def _organisations() -> list[Organisation]:
@@ -111,28 +117,45 @@ def edit(body: Body) -> Any:
     return render_template("tavoli/edit.html", form=form, body=body), status
 
 
-@bp.route("/tavoli/<int:body_id>/mandato", methods=["GET", "POST"])
+def _mandate_page(
+    body: Body, problem: str = "", errors: dict[str, str] | None = None, status: int = 200
+) -> Any:
+    return render_template(
+        "tavoli/mandate.html",
+        body=body,
+        current=queries.mandate_in_force(body),
+        draft=draft_texts(body),
+        labels=MANDATE_LABELS,
+        limit=services.MAX_MANDATE_PART,
+        form=EmptyForm(),
+        problem=problem,
+        errors=errors or {},
+    ), status
+
+
+@bp.get("/tavoli/<int:body_id>/mandato")
 @guard("mandate.propose", Body, "body_id", "body")
 def mandate(body: Body) -> Any:
-    current = queries.mandate_in_force(body)
-    form = MandateForm()
-    if not form.is_submitted() and current is not None:
-        for part in MANDATE_PARTS:
-            getattr(form, part).data = getattr(current, f"{part}_source")
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                written = services.write_mandate(
-                    body, {part: getattr(form, part).data for part in MANDATE_PARTS}, actor=current_user
-                )
-                in_force = written.status.value == "vigente"
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
-            flash(_("Mandato aggiornato.") if in_force else _("Proposta di mandato inviata all'Ufficio di Piano."), "success")
-            return redirect(url_for("tavoli.workspace", body_id=body.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("tavoli/mandate.html", form=form, body=body, current=current), status
+    return _mandate_page(body)
+
+
+@bp.post("/tavoli/<int:body_id>/mandato")
+@guard("mandate.propose", Body, "body_id", "body")
+def submit_mandate(body: Body) -> Any:
+    if not EmptyForm().validate_on_submit():
+        return _mandate_page(body, _("Il modulo è scaduto: ricarica la pagina e riprova."), status=422)
+    try:
+        with unit_of_work():
+            in_force = (
+                services.submit_mandate_draft(body, actor=current_user).status == MandateStatus.IN_FORCE
+            )
+    except Invalid as error:
+        return _mandate_page(body, error.message, error.errors, 422)
+    flash(
+        _("Mandato aggiornato.") if in_force else _("Proposta di mandato inviata all'Ufficio di Piano."),
+        "success",
+    )
+    return redirect(url_for("tavoli.workspace", body_id=body.id))
 
 
 @bp.post("/tavoli/<int:body_id>/mandato/<int:mandate_id>/decisione")
@@ -167,7 +190,9 @@ def _members_page(body: Body, invite_form: InviteForm, status: int = 200) -> Any
 @bp.get("/tavoli/<int:body_id>/componenti")
 @guard("tavolo.members.manage", Body, "body_id", "body")
 def members(body: Body) -> Any:
-    return _members_page(body, InviteForm(role=MembershipRole.MEMBER.value, function=Function.REFERENTE_ETS.value))
+    return _members_page(
+        body, InviteForm(role=MembershipRole.MEMBER.value, function=Function.REFERENTE_ETS.value)
+    )
 
 
 @bp.post("/tavoli/<int:body_id>/componenti/invito")
@@ -201,7 +226,9 @@ def set_role(body: Body, membership_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.set_member_role(body, membership_id, MembershipRole(form.role.data), actor=current_user)
+                services.set_member_role(
+                    body, membership_id, MembershipRole(form.role.data), actor=current_user
+                )
         except Invalid as error:
             flash(error.message, "error")
             return _members_page(body, InviteForm(formdata=None), 422)
