@@ -71,22 +71,33 @@ def token(session: requests.Session, url: str) -> str:
 def vote_round(server: Server) -> dict[str, float]:
     """The whole Assemblea present and voting at once on one ballot, then the chair closes it."""
     udp = login(server, "udp@example.org")
-    sub_id = server.query("select id from submissions where status = 'in_attesa_di_voto' order by id limit 1")[0][0]
+    sub_id = server.query(
+        "select id from submissions where status = 'in_attesa_di_voto' order by id limit 1"
+    )[0][0]
     meeting_id = server.query(
         "select m.id from meetings m join bodies b on b.id = m.body_id where b.kind = 'assemblea_sindaci' "
-        "and m.status = 'convocata' order by m.starts_at limit 1")[0][0]
+        "and m.status = 'convocata' order by m.starts_at limit 1"
+    )[0][0]
     page = f"{server.url}/approvazioni/{sub_id}"
     udp.post(f"{page}/iscrivi", data={"meeting_id": meeting_id, "csrf_token": token(udp, page)}, timeout=30)
     meeting = f"{server.url}/incontri/{meeting_id}"
     udp.post(f"{meeting}/avvia", data={"csrf_token": token(udp, meeting)}, timeout=30)
-    ballot_id = server.query("select id from ballots where submission_id = ? and status = 'da_aprire'", sub_id)[0][0]
+    ballot_id = server.query(
+        "select id from ballots where submission_id = ? and status = 'da_aprire'", sub_id
+    )[0][0]
     code = server.query("select checkin_code from meetings where id = ?", meeting_id)[0][0]
-    voters = [row[0] for row in server.query(
-        "select u.email from users u join memberships ms on ms.user_id = u.id join bodies b on b.id = ms.body_id "
-        "where b.kind = 'assemblea_sindaci' and ms.ended_at is null and ms.role in ('membro', 'delegato')")]
+    voters = [
+        row[0]
+        for row in server.query(
+            "select u.email from users u join memberships ms on ms.user_id = u.id join bodies b on b.id = ms.body_id "
+            "where b.kind = 'assemblea_sindaci' and ms.ended_at is null and ms.role in ('membro', 'delegato')"
+        )
+    ]
     sessions = [login(server, email) for email in voters]
     for session in sessions:
-        session.post(f"{meeting}/registrazione", data={"code": code, "csrf_token": token(session, meeting)}, timeout=30)
+        session.post(
+            f"{meeting}/registrazione", data={"code": code, "csrf_token": token(session, meeting)}, timeout=30
+        )
     ballot = f"{server.url}/votazioni/{ballot_id}"
     udp.post(f"{ballot}/apri", data={"csrf_token": token(udp, ballot)}, timeout=30)
     tokens = [token(session, ballot) for session in sessions]
@@ -94,8 +105,12 @@ def vote_round(server: Server) -> dict[str, float]:
 
     def vote(session: requests.Session, csrf: str) -> None:
         barrier.wait()
-        session.post(f"{ballot}/voto", data={"choice": "favorevole", "csrf_token": csrf}, allow_redirects=False,
-                     timeout=60)
+        session.post(
+            f"{ballot}/voto",
+            data={"choice": "favorevole", "csrf_token": csrf},
+            allow_redirects=False,
+            timeout=60,
+        )
 
     start = time.perf_counter()
     threads = [threading.Thread(target=vote, args=pair) for pair in zip(sessions, tokens, strict=True)]
@@ -109,8 +124,13 @@ def vote_round(server: Server) -> dict[str, float]:
     close = (time.perf_counter() - start) * 1000
     counted = server.query("select count(*) from votes where ballot_id = ?", ballot_id)[0][0]
     outcome = server.query("select outcome from ballots where id = ?", ballot_id)[0][0]
-    return {"voters": len(sessions), "votes_counted": counted, "outcome": outcome,
-            "all_votes_ms": round(all_votes, 1), "close_ms": round(close, 1)}
+    return {
+        "voters": len(sessions),
+        "votes_counted": counted,
+        "outcome": outcome,
+        "all_votes_ms": round(all_votes, 1),
+        "close_ms": round(close, 1),
+    }
 
 
 def main() -> None:
@@ -125,7 +145,9 @@ def main() -> None:
         try:
             udp = login(server, "udp@example.org")
             anonymous = requests.Session()
-            sub_id = server.query("select id from submissions where status = 'approvata' order by id limit 1")[0][0]
+            sub_id = server.query(
+                "select id from submissions where status = 'approvata' order by id limit 1"
+            )[0][0]
             docx = anonymous.get(f"{server.url}/pubblico/{sub_id}/documento.docx", timeout=60).content
             results: dict[str, Any] = {"sizes": []}
             added = 0
@@ -142,8 +164,14 @@ def main() -> None:
                     "home_ms": timed(udp, "GET", f"{server.url}/", args.repeat),
                 }
                 csrf = token(anonymous, f"{server.url}/verifica")
-                row["verify_docx_ms"] = timed(anonymous, "POST", f"{server.url}/verifica", max(3, args.repeat // 3),
-                                              data={"csrf_token": csrf}, files={"file": ("copia.docx", docx)})
+                row["verify_docx_ms"] = timed(
+                    anonymous,
+                    "POST",
+                    f"{server.url}/verifica",
+                    max(3, args.repeat // 3),
+                    data={"csrf_token": csrf},
+                    files={"file": ("copia.docx", docx)},
+                )
                 for key in ("public_list", "submission", "overview", "home", "verify_docx"):
                     row[key + "_ms"] = round(row[key + "_ms"], 2)
                     row["ratio_" + key] = round(row[key + "_ms"] / floor, 1)

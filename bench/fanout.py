@@ -40,7 +40,13 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 
 from bench import servers  # noqa: E402
 
-ACCOUNTS = ["membro@example.org", "coord.pubblico@example.org", "osservatore@example.org", "udp@example.org", "admin@example.org"]
+ACCOUNTS = [
+    "membro@example.org",
+    "coord.pubblico@example.org",
+    "osservatore@example.org",
+    "udp@example.org",
+    "admin@example.org",
+]
 POSTER = "coord.ets@example.org"
 PG_ADMIN_URL = os.environ.get("PDZ_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("PDZ_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -71,7 +77,9 @@ def prepare_database(url: str, instance: Path) -> int:
     from pdz.extensions import db
     from pdz.tavoli.models import Body
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PDZ_ARGON2_TIME_COST": 1, "PDZ_ARGON2_MEMORY_COST": 1024})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "PDZ_ARGON2_TIME_COST": 1, "PDZ_ARGON2_MEMORY_COST": 1024}
+    )
     with app.app_context():
         upgrade()
         with unit_of_work():
@@ -100,7 +108,11 @@ def login(base: str, email: str) -> requests.Session:
     page = session.get(base + "/login")
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text)
     assert token, "no CSRF token on the login page"
-    answer = session.post(base + "/login", data={"csrf_token": token.group(1), "email": email, "password": "demo"}, allow_redirects=False)
+    answer = session.post(
+        base + "/login",
+        data={"csrf_token": token.group(1), "email": email, "password": "demo"},
+        allow_redirects=False,
+    )
     assert answer.status_code == 302, f"login failed for {email}: {answer.status_code}"
     return session
 
@@ -114,7 +126,9 @@ class RawClient:
 
     def __init__(self, base: str, cookie: str) -> None:
         url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = websocket.create_connection(url, header=[f"Cookie: {cookie}"], timeout=10, enable_multithread=True)
+        self.ws = websocket.create_connection(
+            url, header=[f"Cookie: {cookie}"], timeout=10, enable_multithread=True
+        )
         opened = self.ws.recv()
         assert opened.startswith("0"), opened
         self.ws.send("40")
@@ -191,7 +205,11 @@ def floor_server(port: int) -> None:
 
 def measure_floor(rounds: int = 300) -> float:
     port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--floor-server", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--floor-server", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -281,7 +299,12 @@ def run(clients_n: int, seconds: float, processes: int, interval: float) -> dict
             t0 = time.perf_counter()
             response = poster.post(
                 f"{bases[0]}/tavoli/{body_id}/commenti",
-                json={"target_kind": "tavolo", "target_id": body_id, "text": f"bench {seq}", "client_op_id": f"bench-{seq:08d}"},
+                json={
+                    "target_kind": "tavolo",
+                    "target_id": body_id,
+                    "text": f"bench {seq}",
+                    "client_op_id": f"bench-{seq:08d}",
+                },
                 headers=headers,
                 timeout=10,
             )
@@ -298,7 +321,9 @@ def run(clients_n: int, seconds: float, processes: int, interval: float) -> dict
             time.sleep(0.05)
         receiver.running = False
         receiver.join(timeout=2)
-        latencies = [(at - posted_at[s]) * 1000 for (_c, s), at in list(receiver.arrivals.items()) if s in posted_at]
+        latencies = [
+            (at - posted_at[s]) * 1000 for (_c, s), at in list(receiver.arrivals.items()) if s in posted_at
+        ]
         delivered = len(latencies)
         p50 = percentile(latencies, 0.50)
         return {
@@ -314,7 +339,9 @@ def run(clients_n: int, seconds: float, processes: int, interval: float) -> dict
             "p99_ms": round(percentile(latencies, 0.99), 2),
             "max_ms": round(max(latencies) if latencies else 0.0, 2),
             "floor_p50_ms": round(floor_p50, 2),
-            "post_http_p50_ms": round(percentile(post_ms, 0.50), 2),  # the POST alone (write + commit + fan-out)
+            "post_http_p50_ms": round(
+                percentile(post_ms, 0.50), 2
+            ),  # the POST alone (write + commit + fan-out)
             "post_http_p99_ms": round(percentile(post_ms, 0.99), 2),
             "ratio_p50": round(p50 / floor_p50, 1) if floor_p50 else None,
             "database": "postgresql" if processes > 1 else "sqlite",
@@ -330,7 +357,9 @@ def run(clients_n: int, seconds: float, processes: int, interval: float) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--processes", type=int, default=1, choices=[1, 2, 3, 4])

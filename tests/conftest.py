@@ -329,7 +329,9 @@ def outbox(db: Any, to: str) -> list[Any]:
     from pdz.mail import OutboxMessage
 
     db.session.expire_all()
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == to).order_by(OutboxMessage.id)))
+    return list(
+        db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == to).order_by(OutboxMessage.id))
+    )
 
 
 def link_in(message: Any) -> str:
@@ -395,7 +397,9 @@ def http_session(server: LiveServer, email: str, password: str = "demo") -> requ
     )
     assert token, "no CSRF token on the login page"
     response = session.post(
-        server.url + "/login", data={"csrf_token": token.group(1), "email": email, "password": password}, allow_redirects=False
+        server.url + "/login",
+        data={"csrf_token": token.group(1), "email": email, "password": password},
+        allow_redirects=False,
     )
     assert response.status_code == 302, response.text[:500]
     return session
@@ -427,7 +431,12 @@ def socket_client(live_server: LiveServer) -> Iterator[Callable[..., Any]]:
         def catch_all(name: str, data: Any) -> None:
             client.received.append((name, data))  # type: ignore[attr-defined]
 
-        client.connect(live_server.url, headers={"Cookie": cookie}, transports=transports or ["websocket"], wait_timeout=5)
+        client.connect(
+            live_server.url,
+            headers={"Cookie": cookie},
+            transports=transports or ["websocket"],
+            wait_timeout=5,
+        )
         client.http = session  # type: ignore[attr-defined]
         clients.append(client)
         return client

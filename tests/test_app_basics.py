@@ -35,7 +35,11 @@ def test_error_pages_are_in_italian_without_stack_traces(client_as: Any) -> None
 def test_markdown_renders_then_sanitises() -> None:
     from pdz.text import render_markdown
 
-    html = str(render_markdown("**ok** <script>x()</script> [a](javascript:alert(1)) [b](https://example.org) <iframe src=x>"))
+    html = str(
+        render_markdown(
+            "**ok** <script>x()</script> [a](javascript:alert(1)) [b](https://example.org) <iframe src=x>"
+        )
+    )
     assert "<strong>ok</strong>" in html and 'href="https://example.org"' in html and 'rel="nofollow' in html
     assert "<script" not in html and "javascript:" not in html and "<iframe" not in html
     assert str(render_markdown("")) == ""

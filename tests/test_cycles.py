@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 
-def test_udp_creates_a_cycle_with_its_years_and_starts_it_after_closing_the_running_one(client_as: Any, db: Any) -> None:
+def test_udp_creates_a_cycle_with_its_years_and_starts_it_after_closing_the_running_one(
+    client_as: Any, db: Any
+) -> None:
     from pdz.cycles.models import CycleStatus, PlanningCycle
 
     udp = client_as("udp@example.org")
@@ -19,7 +21,9 @@ def test_udp_creates_a_cycle_with_its_years_and_starts_it_after_closing_the_runn
     running = db.session.scalar(select(PlanningCycle).where(PlanningCycle.status == CycleStatus.RUNNING))
     assert udp.post(f"/cicli/{running.id}/stato", data={"status": "concluso"}).status_code == 302
     assert udp.post(f"/cicli/{new.id}/stato", data={"status": "in_corso"}).status_code == 302
-    assert udp.post(f"/cicli/{running.id}/stato", data={"status": "in_corso"}).status_code == 422  # no way back
+    assert (
+        udp.post(f"/cicli/{running.id}/stato", data={"status": "in_corso"}).status_code == 422
+    )  # no way back
 
 
 def test_bad_cycles_are_refused(client_as: Any, db: Any) -> None:
@@ -35,4 +39,9 @@ def test_bad_cycles_are_refused(client_as: Any, db: Any) -> None:
         response = udp.post("/cicli/", data=data)
         assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(PlanningCycle.id))) == before
-    assert client_as("coord.ets@example.org").post("/cicli/", data={"start_year": "2040", "end_year": "2042"}).status_code == 403
+    assert (
+        client_as("coord.ets@example.org")
+        .post("/cicli/", data={"start_year": "2040", "end_year": "2042"})
+        .status_code
+        == 403
+    )

@@ -63,8 +63,13 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
 
     assessment = db.session.scalar(select(SwotAssessment).where(SwotAssessment.body_id == povertà.id))
     meeting = db.session.scalar(  # the latest concluded meeting, minutes not yet approved
-        select(Meeting).where(Meeting.body_id == povertà.id, Meeting.status == MeetingStatus.CONCLUDED,
-                              Meeting.minutes_status == MinutesStatus.DRAFT).order_by(Meeting.starts_at.desc())
+        select(Meeting)
+        .where(
+            Meeting.body_id == povertà.id,
+            Meeting.status == MeetingStatus.CONCLUDED,
+            Meeting.minutes_status == MinutesStatus.DRAFT,
+        )
+        .order_by(Meeting.starts_at.desc())
     )
     return {
         "assessment_id": assessment.id,
@@ -73,13 +78,24 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "evaluation_id": db.session.scalar(select(ObjectiveEvaluation.id)),
         "meeting_id": meeting.id,
         # a notification of membro's: only its owner (and the admin) may open it
-        "notification_id": db.session.scalar(select(Notification.id).join(User, User.id == Notification.user_id).where(User.email == "membro@example.org").limit(1))
+        "notification_id": db.session.scalar(
+            select(Notification.id)
+            .join(User, User.id == Notification.user_id)
+            .where(User.email == "membro@example.org")
+            .limit(1)
+        )
         or _notification_for(db, "membro@example.org"),
         "comment_id": db.session.scalar(select(Comment.id).order_by(Comment.id).limit(1)),
-        "card_id": (card_id := db.session.scalar(select(Card.id).where(Card.body_id == povertà.id).order_by(Card.id))),
+        "card_id": (
+            card_id := db.session.scalar(select(Card.id).where(Card.body_id == povertà.id).order_by(Card.id))
+        ),
         "kind": "budget",
-        "indicator_id": db.session.scalar(select(CardIndicator.id).where(CardIndicator.card_id == card_id).order_by(CardIndicator.id)),
-        "row_id": db.session.scalar(select(CardBudgetLine.id).where(CardBudgetLine.card_id == card_id).order_by(CardBudgetLine.id)),
+        "indicator_id": db.session.scalar(
+            select(CardIndicator.id).where(CardIndicator.card_id == card_id).order_by(CardIndicator.id)
+        ),
+        "row_id": db.session.scalar(
+            select(CardBudgetLine.id).where(CardBudgetLine.card_id == card_id).order_by(CardBudgetLine.id)
+        ),
         "item_id": meeting.items[0].id,
         "attendance_id": meeting.attendances[0].id,
         # an action of another meeting: the route answers 404 to whoever may reach it
@@ -95,7 +111,9 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "name": "enti",
         "filename": "css/pdz.css",
         # the submission still under review at the UdP Integrato; the demo's first ballot; the Piano Operativo
-        "submission_id": db.session.scalar(select(Submission.id).where(Submission.status == "in_esame").limit(1)),
+        "submission_id": db.session.scalar(
+            select(Submission.id).where(Submission.status == "in_esame").limit(1)
+        ),
         "ballot_id": db.session.scalar(select(Ballot.id).order_by(Ballot.id).limit(1)),
         "plan_id": db.session.scalar(select(PlanDocument.id).where(PlanDocument.kind == "piano_operativo")),
         "fmt": "pdf",
@@ -109,7 +127,15 @@ def _notification_for(db: Any, email: str) -> int:
 
     owner = db.session.scalar(select(User).where(User.email == email))
     body_id = db.session.scalar(select(Body.id).where(Body.name == "Tavolo Povertà"))
-    note = Notification(user_id=owner.id, kind="mention", body_id=body_id, target_kind="tavolo", target_id=body_id, text="x", url="/")
+    note = Notification(
+        user_id=owner.id,
+        kind="mention",
+        body_id=body_id,
+        target_kind="tavolo",
+        target_id=body_id,
+        text="x",
+        url="/",
+    )
     db.session.add(note)
     db.session.commit()
     return note.id
@@ -125,7 +151,9 @@ def test_every_route_has_a_policy_guard(app: Any) -> None:
 
 
 @pytest.mark.parametrize("email", ROLES)
-def test_every_route_answers_as_the_policy_says(app: Any, db: Any, body: Callable[[str], Any], email: str | None) -> None:
+def test_every_route_answers_as_the_policy_says(
+    app: Any, db: Any, body: Callable[[str], Any], email: str | None
+) -> None:
     from conftest import login
     from pdz import policy
     from pdz.accounts.models import User

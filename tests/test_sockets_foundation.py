@@ -39,12 +39,17 @@ def test_room_join_is_checked_by_the_policy(live_server: Any, socket_client: Any
     member = socket_client("membro@example.org")
     outsider = socket_client("disabilita@example.org")
     assert member.call("room.join", {"room": f"tavolo:{tavolo_id}"}, timeout=5)["ok"] is True
-    assert outsider.call("room.join", {"room": f"tavolo:{tavolo_id}"}, timeout=5) == {"ok": False, "error": "forbidden"}
+    assert outsider.call("room.join", {"room": f"tavolo:{tavolo_id}"}, timeout=5) == {
+        "ok": False,
+        "error": "forbidden",
+    }
     assert member.call("room.join", {"room": "user:1"}, timeout=5)["ok"] is False
     assert member.call("room.join", {"room": "nonsense"}, timeout=5)["ok"] is False
 
 
-def test_removal_reaches_the_open_page_and_replay_returns_it_once(live_server: Any, socket_client: Any) -> None:
+def test_removal_reaches_the_open_page_and_replay_returns_it_once(
+    live_server: Any, socket_client: Any
+) -> None:
     from conftest import http_session
 
     tavolo_id = _tavolo_id(live_server, "Tavolo Povertà")
@@ -61,17 +66,25 @@ def test_removal_reaches_the_open_page_and_replay_returns_it_once(live_server: A
 
     with live_server.app.app_context():
         membership = db.session.scalar(
-            select(Membership).join(User, User.id == Membership.user_id).where(User.email == "membro@example.org", Membership.body_id == tavolo_id)
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(User.email == "membro@example.org", Membership.body_id == tavolo_id)
         )
         membership_id, user_id = membership.id, membership.user_id
     response = coordinator.post(
-        f"{live_server.url}/tavoli/{tavolo_id}/componenti/{membership_id}/rimuovi", data={"csrf_token": token}, allow_redirects=False
+        f"{live_server.url}/tavoli/{tavolo_id}/componenti/{membership_id}/rimuovi",
+        data={"csrf_token": token},
+        allow_redirects=False,
     )
     assert response.status_code == 302
     event = wait_for(lambda: next((d for n, d in member.received if n == "membership.ended"), None))
     assert event["body_id"] == tavolo_id
     # after the removal the tavolo room is refused, and replay of its own room returns the event once
     assert member.call("room.join", {"room": f"tavolo:{tavolo_id}"}, timeout=5)["ok"] is False
-    replay = member.call("events.since", {"rooms": [f"user:{user_id}", f"tavolo:{tavolo_id}"], "after": ack["last_event_id"]}, timeout=5)
+    replay = member.call(
+        "events.since",
+        {"rooms": [f"user:{user_id}", f"tavolo:{tavolo_id}"], "after": ack["last_event_id"]},
+        timeout=5,
+    )
     assert replay["rooms"] == [f"user:{user_id}"]
     assert [e["name"] for e in replay["events"]] == ["membership.ended"]

@@ -22,8 +22,20 @@ from .extensions import db as _db  # `pdz.db` must stay the module
 
 # Domain packages with pages, in menu order; each has a blueprint `bp` in __init__ and routes in views.
 BLUEPRINTS = [
-    "home", "accounts", "tavoli", "orgs", "territory", "admin", "cycles", "cards", "meetings",
-    "comments", "notifications", "evaluation", "participation", "approvals",
+    "home",
+    "accounts",
+    "tavoli",
+    "orgs",
+    "territory",
+    "admin",
+    "cycles",
+    "cards",
+    "meetings",
+    "comments",
+    "notifications",
+    "evaluation",
+    "participation",
+    "approvals",
 ]
 
 
@@ -117,6 +129,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def healthz() -> Any:
         _db.session.execute(sql_text("SELECT 1"))
         return jsonify(status="ok", database=_db.engine.dialect.name)
+
     return app
 
 
@@ -150,7 +163,9 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotAllowed)
     def not_allowed(error: NotAllowed) -> Any:
-        return page(403, _l("Accesso non consentito"), error.message or _l("Non hai i permessi per questa pagina."))
+        return page(
+            403, _l("Accesso non consentito"), error.message or _l("Non hai i permessi per questa pagina.")
+        )
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound) -> Any:
@@ -166,7 +181,9 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
-        return page(400, _l("Modulo scaduto"), _l("Il modulo è scaduto o non è valido: ricarica la pagina e riprova."))
+        return page(
+            400, _l("Modulo scaduto"), _l("Il modulo è scaduto o non è valido: ricarica la pagina e riprova.")
+        )
 
     messages = {
         400: (_l("Richiesta non valida"), _l("La richiesta non è valida.")),
@@ -174,7 +191,10 @@ def _register_error_handlers(app: Flask) -> None:
         404: (_l("Pagina non trovata"), _l("La pagina che cerchi non esiste o è stata spostata.")),
         405: (_l("Operazione non consentita"), _l("Questa operazione non è disponibile qui.")),
         413: (_l("Contenuto troppo grande"), _l("Il contenuto inviato è troppo grande.")),
-        429: (_l("Troppi tentativi"), _l("Hai fatto troppi tentativi in poco tempo: attendi qualche minuto e riprova.")),
+        429: (
+            _l("Troppi tentativi"),
+            _l("Hai fatto troppi tentativi in poco tempo: attendi qualche minuto e riprova."),
+        ),
     }
 
     @app.errorhandler(HTTPException)
@@ -189,7 +209,9 @@ def _register_error_handlers(app: Flask) -> None:
         _db.session.rollback()
         if app.config.get("PROPAGATE_EXCEPTIONS") and app.testing:
             raise error
-        return page(500, _l("Errore del server"), _l("Si è verificato un errore imprevisto. Riprova tra poco."))
+        return page(
+            500, _l("Errore del server"), _l("Si è verificato un errore imprevisto. Riprova tra poco.")
+        )
 
 
 def _register_template_helpers(app: Flask) -> None:

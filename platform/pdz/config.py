@@ -44,7 +44,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PDZ_REDIS_URL": os.environ.get("PDZ_REDIS_URL") or None,
-        "PDZ_REDIS_CHANNEL": os.environ.get("PDZ_REDIS_CHANNEL", "flask-socketio"),  # one per deployment / test
+        "PDZ_REDIS_CHANNEL": os.environ.get(
+            "PDZ_REDIS_CHANNEL", "flask-socketio"
+        ),  # one per deployment / test
         # Comment flood guard: meant for people, raised by the benchmark.
         "PDZ_COMMENT_RATE_LIMIT": os.environ.get("PDZ_COMMENT_RATE_LIMIT", "20 per minute"),
         "PDZ_BASE_URL": os.environ.get("PDZ_BASE_URL", "http://127.0.0.1:5000"),

@@ -75,7 +75,14 @@ class Demo:
         self.comuni: dict[str, Comune] = {}
         self.cycle: PlanningCycle | None = None
 
-    def user(self, email: str, full_name: str, org: Organisation, function: Function, staff: StaffRole | None = None) -> User:
+    def user(
+        self,
+        email: str,
+        full_name: str,
+        org: Organisation,
+        function: Function,
+        staff: StaffRole | None = None,
+    ) -> User:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             user = User(email=email, full_name=full_name, password_hash=self.password_hash, staff_role=staff)
@@ -143,10 +150,14 @@ def territory(demo: Demo) -> None:
 
 def cycles_and_areas(demo: Demo) -> None:
     current = get_or_create(
-        PlanningCycle, {"start_year": 2025, "end_year": 2027, "status": CycleStatus.RUNNING}, name="Piano di Zona 2025-2027"
+        PlanningCycle,
+        {"start_year": 2025, "end_year": 2027, "status": CycleStatus.RUNNING},
+        name="Piano di Zona 2025-2027",
     )
     previous = get_or_create(
-        PlanningCycle, {"start_year": 2021, "end_year": 2023, "status": CycleStatus.CLOSED}, name="Piano di Zona 2021-2023"
+        PlanningCycle,
+        {"start_year": 2021, "end_year": 2023, "status": CycleStatus.CLOSED},
+        name="Piano di Zona 2021-2023",
     )
     for cycle in (current, previous):
         for year in range(cycle.start_year, cycle.end_year + 1):
@@ -155,7 +166,12 @@ def cycles_and_areas(demo: Demo) -> None:
     for position, area in enumerate(demo.ambito["areas"]):
         get_or_create(
             PolicyArea,
-            {"code": area["code"], "name": area["name"], "co_programming_area": area["co_programming_area"], "position": position},
+            {
+                "code": area["code"],
+                "name": area["name"],
+                "co_programming_area": area["co_programming_area"],
+                "position": position,
+            },
             key=area["key"],
         )
 
@@ -166,7 +182,9 @@ def organisations(demo: Demo) -> None:
     for item in demo.people["public"]:
         seat = demo.comuni.get(item["seat"] or "")
         demo.orgs[item["name"]] = get_or_create(
-            Organisation, {"kind": OrgKind(item["kind"]), "seat_comune_id": seat.id if seat else None}, name=item["name"]
+            Organisation,
+            {"kind": OrgKind(item["kind"]), "seat_comune_id": seat.id if seat else None},
+            name=item["name"],
         )
     for index, item in enumerate(demo.people["ets"]):
         seat = demo.comuni.get(item["seat"])
@@ -183,9 +201,19 @@ def organisations(demo: Demo) -> None:
         if not org.sub_ambiti:
             org.sub_ambiti = [demo.sub_ambiti[name] for name in item["sub_ambiti"]]
         demo.orgs[org.name] = org
-        get_or_create(Adhesion, {"adhered_on": date(2024, 4, 10 + index % 15)}, organisation_id=org.id, cycle_id=demo.cycle.id)
+        get_or_create(
+            Adhesion,
+            {"adhered_on": date(2024, 4, 10 + index % 15)},
+            organisation_id=org.id,
+            cycle_id=demo.cycle.id,
+        )
         if previous is not None and index % 3 != 2:
-            get_or_create(Adhesion, {"adhered_on": date(2021, 3, 1 + index % 20)}, organisation_id=org.id, cycle_id=previous.id)
+            get_or_create(
+                Adhesion,
+                {"adhered_on": date(2021, 3, 1 + index % 20)},
+                organisation_id=org.id,
+                cycle_id=previous.id,
+            )
 
 
 MANDATE_TEXT = {
@@ -211,13 +239,20 @@ def bodies(demo: Demo) -> None:
         demo.bodies[body.name] = body
     for name, sub_ambito in demo.sub_ambiti.items():
         body = get_or_create(
-            Body, {"kind": BodyKind.ASSEMBLEA_SUB_AMBITO, "sub_ambito_id": sub_ambito.id}, name=f"Assemblea di Sub-Ambito di {name}"
+            Body,
+            {"kind": BodyKind.ASSEMBLEA_SUB_AMBITO, "sub_ambito_id": sub_ambito.id},
+            name=f"Assemblea di Sub-Ambito di {name}",
         )
         demo.bodies[body.name] = body
     for item in demo.ambito["tavoli"]:
         body = db.session.scalar(select(Body).where(Body.name == item["name"]))
         if body is None:
-            body = Body(name=item["name"], short_name=item["short_name"][:80], kind=BODY_KINDS[item["kind"]], description=item["note"])
+            body = Body(
+                name=item["name"],
+                short_name=item["short_name"][:80],
+                kind=BODY_KINDS[item["kind"]],
+                description=item["note"],
+            )
             body.areas = [areas[k] for k in item["area_keys"] if k in areas]
             db.session.add(body)
             db.session.flush()
@@ -233,7 +268,11 @@ def people(demo: Demo) -> None:
     for account in demo.people["accounts"]:
         org = demo.orgs[account["org"]]
         user = demo.user(
-            account["email"], account["name"], org, Function(account["function"]), StaffRole(account["staff"]) if account.get("staff") else None
+            account["email"],
+            account["name"],
+            org,
+            Function(account["function"]),
+            StaffRole(account["staff"]) if account.get("staff") else None,
         )
         for body_name, role in account.get("memberships", []):
             demo.member(demo.bodies[body_name], user, org, MembershipRole(role))
@@ -254,17 +293,38 @@ def people(demo: Demo) -> None:
         if capofila in mayors:
             demo.member(comitato, mayors[capofila], demo.orgs[f"Comune di {capofila}"], MembershipRole.MEMBER)
     # Tavoli: two co-coordinators, a Comitato Ristretto liaison, CSC, ASST and several ETS.
-    public_pool = [demo.orgs[n] for n in ("Comune di Crema", "Azienda Speciale Consortile Comunità Sociale Cremasca a.s.c.", "ASST di Crema")]
+    public_pool = [
+        demo.orgs[n]
+        for n in (
+            "Comune di Crema",
+            "Azienda Speciale Consortile Comunità Sociale Cremasca a.s.c.",
+            "ASST di Crema",
+        )
+    ]
     ets_pool = [o for o in demo.orgs.values() if o.kind == OrgKind.ETS]
-    others = [demo.orgs[n] for n in ("CGIL Crema", "CISL Asse del Po - Crema", "Centro per l'Impiego di Crema", "Istituto di Istruzione Superiore del Cremasco")]
+    others = [
+        demo.orgs[n]
+        for n in (
+            "CGIL Crema",
+            "CISL Asse del Po - Crema",
+            "Centro per l'Impiego di Crema",
+            "Istituto di Istruzione Superiore del Cremasco",
+        )
+    ]
     for body in demo.bodies.values():
         if not body.is_thematic:
             continue
-        current = list(db.session.scalars(select(Membership).where(Membership.body_id == body.id, Membership.ended_at.is_(None))))
+        current = list(
+            db.session.scalars(
+                select(Membership).where(Membership.body_id == body.id, Membership.ended_at.is_(None))
+            )
+        )
         roles = {m.role for m in current}
         if MembershipRole.COORD_PUBLIC not in roles:
             org = demo.rng.choice(public_pool)
-            demo.member(body, demo.filler_person(org, Function.ASSISTENTE_SOCIALE), org, MembershipRole.COORD_PUBLIC)
+            demo.member(
+                body, demo.filler_person(org, Function.ASSISTENTE_SOCIALE), org, MembershipRole.COORD_PUBLIC
+            )
         if MembershipRole.COORD_ETS not in roles:
             org = demo.rng.choice(ets_pool)
             demo.member(body, demo.filler_person(org, Function.REFERENTE_ETS), org, MembershipRole.COORD_ETS)
@@ -303,7 +363,9 @@ def domain_steps() -> list[Callable[[Demo], None]]:
     from . import BLUEPRINTS
 
     return [
-        import_module(f"pdz.{domain}.demo").load for domain in BLUEPRINTS if find_spec(f"pdz.{domain}.demo") is not None
+        import_module(f"pdz.{domain}.demo").load
+        for domain in BLUEPRINTS
+        if find_spec(f"pdz.{domain}.demo") is not None
     ]
 
 

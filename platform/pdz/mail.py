@@ -37,7 +37,9 @@ class OutboxMessage(Base):
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
-def send_mail(to: str, subject: str, body: str, attachments: list[dict[str, Any]] | None = None) -> OutboxMessage:
+def send_mail(
+    to: str, subject: str, body: str, attachments: list[dict[str, Any]] | None = None
+) -> OutboxMessage:
     message = OutboxMessage(to=to, subject=subject, body=body, attachments=attachments or None)
     db.session.add(message)
     if current_app.config.get("PDZ_SMTP_HOST"):
@@ -49,7 +51,12 @@ def send_mail(to: str, subject: str, body: str, attachments: list[dict[str, Any]
 
 
 def _deliver(
-    config: dict, message_id: int, to: str, subject: str, body: str, attachments: list[dict[str, Any]] | None = None
+    config: dict,
+    message_id: int,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> None:
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = config["PDZ_MAIL_FROM"], to, subject
@@ -76,6 +83,4 @@ def _deliver(
         log.exception("mail %s to %s not sent", message_id, to)
         status = MailStatus.FAILED
     with db.engine.begin() as connection:  # after commit: the session itself may not run SQL here
-        connection.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(status=status)
-        )
+        connection.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(status=status))

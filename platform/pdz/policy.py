@@ -197,7 +197,9 @@ def _named_delegate(user: Any, meeting: Any) -> bool:
     from .meetings.models import Rsvp
 
     return bool(
-        db.session.scalar(select(Rsvp.id).where(Rsvp.meeting_id == meeting.id, Rsvp.delegate_id == user.id).limit(1))
+        db.session.scalar(
+            select(Rsvp.id).where(Rsvp.meeting_id == meeting.id, Rsvp.delegate_id == user.id).limit(1)
+        )
     )
 
 
@@ -218,7 +220,9 @@ def _meeting_respond(user: Any, meeting: Any) -> bool:
 
 @rule("meeting.checkin")
 def _meeting_checkin(user: Any, meeting: Any) -> bool:
-    return meeting is not None and (membership(user, meeting.body) is not None or _named_delegate(user, meeting))
+    return meeting is not None and (
+        membership(user, meeting.body) is not None or _named_delegate(user, meeting)
+    )
 
 
 @rule("meeting.minutes.write")
@@ -351,7 +355,11 @@ def _evaluation_view(user: Any, obj: Any) -> bool:
         db.session.scalar(
             select(Membership.id)
             .join(Body, Body.id == Membership.body_id)
-            .where(Membership.user_id == user.id, Membership.ended_at.is_(None), Body.kind == BodyKind.UDP_INTEGRATO)
+            .where(
+                Membership.user_id == user.id,
+                Membership.ended_at.is_(None),
+                Body.kind == BodyKind.UDP_INTEGRATO,
+            )
             .limit(1)
         )
         is not None
@@ -391,9 +399,14 @@ def _body_kinds_of(user: Any) -> set[str]:
 
     cache: dict[int, set[str]] = g.setdefault("pdz_body_kinds", {})
     if user.id not in cache:
-        cache[user.id] = {str(kind) for kind in db.session.scalars(
-            select(Body.kind).join(Membership, Membership.body_id == Body.id)
-            .where(Membership.user_id == user.id, Membership.ended_at.is_(None)))}
+        cache[user.id] = {
+            str(kind)
+            for kind in db.session.scalars(
+                select(Body.kind)
+                .join(Membership, Membership.body_id == Body.id)
+                .where(Membership.user_id == user.id, Membership.ended_at.is_(None))
+            )
+        }
     return cache[user.id]
 
 
@@ -403,8 +416,9 @@ def active_body_of_kind(kind: str) -> Any:
 
     cache: dict[str, Any] = g.setdefault("pdz_step_bodies", {})
     if kind not in cache:
-        cache[kind] = db.session.scalar(select(Body).where(Body.kind == kind, Body.status == BodyStatus.ACTIVE)
-                                        .order_by(Body.id).limit(1))
+        cache[kind] = db.session.scalar(
+            select(Body).where(Body.kind == kind, Body.status == BodyStatus.ACTIVE).order_by(Body.id).limit(1)
+        )
     return cache[kind]
 
 
@@ -490,5 +504,7 @@ def _plan_view(user: Any, plan: Any) -> bool:
 
     if user.is_udp:
         return True
-    return bool({BodyKind.UDP_INTEGRATO.value, BodyKind.COMITATO_RISTRETTO.value, BodyKind.ASSEMBLEA_SINDACI.value}
-                & _body_kinds_of(user))
+    return bool(
+        {BodyKind.UDP_INTEGRATO.value, BodyKind.COMITATO_RISTRETTO.value, BodyKind.ASSEMBLEA_SINDACI.value}
+        & _body_kinds_of(user)
+    )

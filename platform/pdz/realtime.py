@@ -40,7 +40,9 @@ def publish_after_commit(room: str, name: str, payload: dict[str, Any]) -> LiveE
 
 
 def last_event_id(room: str) -> int:
-    return db.session.scalar(select(func.coalesce(func.max(LiveEvent.id), 0)).where(LiveEvent.room == room)) or 0
+    return (
+        db.session.scalar(select(func.coalesce(func.max(LiveEvent.id), 0)).where(LiveEvent.room == room)) or 0
+    )
 
 
 def events_since(rooms: list[str], after_id: int, limit: int = REPLAY_LIMIT) -> list[dict[str, Any]]:

@@ -62,7 +62,9 @@ def _org_id(db: Any, name: str) -> int:
     return db.session.scalar(select(Organisation.id).where(Organisation.name == name))
 
 
-def test_invitation_journey_from_email_to_first_sign_in(app: Any, db: Any, client_as: Any, tavolo: Any) -> None:
+def test_invitation_journey_from_email_to_first_sign_in(
+    app: Any, db: Any, client_as: Any, tavolo: Any
+) -> None:
     coordinator = client_as("coord.ets@example.org")
     response = coordinator.post(
         f"/tavoli/{tavolo.id}/componenti/invito",
@@ -80,7 +82,10 @@ def test_invitation_journey_from_email_to_first_sign_in(app: Any, db: Any, clien
     newcomer = app.test_client()
     link = link_in(mail)
     assert "Tavolo Povertà" in newcomer.get(link).get_data(as_text=True)
-    response = newcomer.post(link, data={"full_name": "Nuova Volontaria", "password": "la-mia-password", "confirm": "la-mia-password"})
+    response = newcomer.post(
+        link,
+        data={"full_name": "Nuova Volontaria", "password": "la-mia-password", "confirm": "la-mia-password"},
+    )
     assert response.status_code == 302 and response.location == f"/tavoli/{tavolo.id}"
     workspace = newcomer.get(f"/tavoli/{tavolo.id}").get_data(as_text=True)
     assert "Nuova Volontaria" in workspace and "Auser Cremasco" in workspace
@@ -88,10 +93,17 @@ def test_invitation_journey_from_email_to_first_sign_in(app: Any, db: Any, clien
     login(app.test_client(), "nuova.volontaria@example.org", "la-mia-password")
 
 
-def test_existing_account_accepts_invitation_after_signing_in(app: Any, db: Any, client_as: Any, tavolo: Any) -> None:
+def test_existing_account_accepts_invitation_after_signing_in(
+    app: Any, db: Any, client_as: Any, tavolo: Any
+) -> None:
     client_as("coord.ets@example.org").post(
         f"/tavoli/{tavolo.id}/componenti/invito",
-        data={"email": "disabilita@example.org", "organisation_id": _org_id(db, "Associazione Autismo e Famiglie APS"), "role": "membro", "function": "referente_ets"},
+        data={
+            "email": "disabilita@example.org",
+            "organisation_id": _org_id(db, "Associazione Autismo e Famiglie APS"),
+            "role": "membro",
+            "function": "referente_ets",
+        },
     )
     link = link_in(outbox(db, "disabilita@example.org")[0])
     anonymous = app.test_client()
@@ -106,15 +118,46 @@ def test_existing_account_accepts_invitation_after_signing_in(app: Any, db: Any,
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"email": "x@example.org", "organisation_id": "", "role": "membro", "function": "altro"}, "Ente sconosciuto"),
-        ({"email": "x@example.org", "organisation_id": "99999", "role": "membro", "function": "altro"}, "Ente sconosciuto"),
-        ({"email": "non-una-email", "organisation_id": "1", "role": "membro", "function": "altro"}, "non è valido"),
-        ({"email": "x@example.org", "organisation_id": "1", "role": "coordinatore_ets", "function": "altro"}, "co-coordinatore"),
-        ({"email": "membro@example.org", "organisation_id": "1", "role": "membro", "function": "altro"}, "fa già parte"),
-        ({"email": "x@example.org", "full_name": "x" * 500, "organisation_id": "1", "role": "membro", "function": "altro"}, "troppo lungo"),
+        (
+            {"email": "x@example.org", "organisation_id": "", "role": "membro", "function": "altro"},
+            "Ente sconosciuto",
+        ),
+        (
+            {"email": "x@example.org", "organisation_id": "99999", "role": "membro", "function": "altro"},
+            "Ente sconosciuto",
+        ),
+        (
+            {"email": "non-una-email", "organisation_id": "1", "role": "membro", "function": "altro"},
+            "non è valido",
+        ),
+        (
+            {
+                "email": "x@example.org",
+                "organisation_id": "1",
+                "role": "coordinatore_ets",
+                "function": "altro",
+            },
+            "co-coordinatore",
+        ),
+        (
+            {"email": "membro@example.org", "organisation_id": "1", "role": "membro", "function": "altro"},
+            "fa già parte",
+        ),
+        (
+            {
+                "email": "x@example.org",
+                "full_name": "x" * 500,
+                "organisation_id": "1",
+                "role": "membro",
+                "function": "altro",
+            },
+            "troppo lungo",
+        ),
     ],
 )
-def test_bad_invitations_are_refused_and_nothing_is_sent(client_as: Any, db: Any, tavolo: Any, data: dict, message: str) -> None:
+def test_bad_invitations_are_refused_and_nothing_is_sent(
+    client_as: Any, db: Any, tavolo: Any, data: dict, message: str
+) -> None:
     from pdz.accounts.models import Invitation
 
     response = client_as("coord.ets@example.org").post(f"/tavoli/{tavolo.id}/componenti/invito", data=data)
@@ -123,25 +166,35 @@ def test_bad_invitations_are_refused_and_nothing_is_sent(client_as: Any, db: Any
     assert db.session.scalar(select(Invitation).where(Invitation.email == data["email"])) is None
 
 
-def test_wrong_and_revoked_invitation_tokens_are_refused(app: Any, db: Any, client_as: Any, tavolo: Any) -> None:
+def test_wrong_and_revoked_invitation_tokens_are_refused(
+    app: Any, db: Any, client_as: Any, tavolo: Any
+) -> None:
     from pdz.accounts.models import Invitation
 
     assert app.test_client().get("/invito/inventato").status_code == 404
     coordinator = client_as("coord.ets@example.org")
     coordinator.post(
         f"/tavoli/{tavolo.id}/componenti/invito",
-        data={"email": "revocato@example.org", "organisation_id": _org_id(db, "Auser Cremasco"), "role": "membro", "function": "volontario"},
+        data={
+            "email": "revocato@example.org",
+            "organisation_id": _org_id(db, "Auser Cremasco"),
+            "role": "membro",
+            "function": "volontario",
+        },
     )
     invitation = db.session.scalar(select(Invitation).where(Invitation.email == "revocato@example.org"))
     assert coordinator.post(f"/tavoli/{tavolo.id}/inviti/{invitation.id}/revoca").status_code == 302
     link = link_in(outbox(db, "revocato@example.org")[0])
-    response = app.test_client().post(link, data={"full_name": "R", "password": "password-lunga", "confirm": "password-lunga"})
+    response = app.test_client().post(
+        link, data={"full_name": "R", "password": "password-lunga", "confirm": "password-lunga"}
+    )
     assert response.status_code == 404
     assert "revocato" in response.get_data(as_text=True)
 
 
 def test_members_cannot_invite(client_as: Any, tavolo: Any) -> None:
     response = client_as("membro@example.org").post(
-        f"/tavoli/{tavolo.id}/componenti/invito", data={"email": "x@example.org", "organisation_id": "1", "role": "membro", "function": "altro"}
+        f"/tavoli/{tavolo.id}/componenti/invito",
+        data={"email": "x@example.org", "organisation_id": "1", "role": "membro", "function": "altro"},
     )
     assert response.status_code == 403

@@ -30,7 +30,9 @@ def test_wrong_password_is_refused_in_italian_and_audited(app: Any, db: Any) -> 
     response = app.test_client().post("/login", data={"email": "membro@example.org", "password": "sbagliata"})
     assert response.status_code == 401
     assert "E-mail o password non corretti" in response.get_data(as_text=True)
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "account.sign_in_failed")) is not None
+    assert (
+        db.session.scalar(select(AuditEntry).where(AuditEntry.action == "account.sign_in_failed")) is not None
+    )
 
 
 def test_unknown_user_gets_the_same_answer(app: Any) -> None:
@@ -63,7 +65,8 @@ def test_sign_out_everywhere_ends_other_sessions(app: Any, client_as: Any) -> No
 def test_password_change_keeps_this_session_and_ends_the_others(app: Any, client_as: Any) -> None:
     laptop, phone = client_as("membro@example.org"), client_as("membro@example.org")
     response = laptop.post(
-        "/profilo/password", data={"pw-current": "demo", "pw-password": "nuova-password-1", "pw-confirm": "nuova-password-1"}
+        "/profilo/password",
+        data={"pw-current": "demo", "pw-password": "nuova-password-1", "pw-confirm": "nuova-password-1"},
     )
     assert response.status_code == 302
     assert laptop.get("/").status_code == 200
@@ -74,12 +77,20 @@ def test_password_change_keeps_this_session_and_ends_the_others(app: Any, client
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"pw-current": "sbagliata", "pw-password": "nuova-password-1", "pw-confirm": "nuova-password-1"}, "La password attuale non è corretta"),
+        (
+            {"pw-current": "sbagliata", "pw-password": "nuova-password-1", "pw-confirm": "nuova-password-1"},
+            "La password attuale non è corretta",
+        ),
         ({"pw-current": "demo", "pw-password": "corta", "pw-confirm": "corta"}, "almeno 8 caratteri"),
-        ({"pw-current": "demo", "pw-password": "nuova-password-1", "pw-confirm": "altra-password-2"}, "non coincidono"),
+        (
+            {"pw-current": "demo", "pw-password": "nuova-password-1", "pw-confirm": "altra-password-2"},
+            "non coincidono",
+        ),
     ],
 )
-def test_bad_password_change_is_refused_and_changes_nothing(app: Any, client_as: Any, data: dict, message: str) -> None:
+def test_bad_password_change_is_refused_and_changes_nothing(
+    app: Any, client_as: Any, data: dict, message: str
+) -> None:
     response = client_as("membro@example.org").post("/profilo/password", data=data)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -107,7 +118,9 @@ def test_profile_update_validates(client_as: Any) -> None:
     assert client.post("/profilo", data={"full_name": "", "locale": "it"}).status_code == 422
     assert client.post("/profilo", data={"full_name": "x" * 121, "locale": "it"}).status_code == 422
     assert client.post("/profilo", data={"full_name": "Luca Bonizzi", "locale": "en"}).status_code == 302
-    assert "My page" in client.get("/").get_data(as_text=True) or "La mia pagina" in client.get("/").get_data(as_text=True)
+    assert "My page" in client.get("/").get_data(as_text=True) or "La mia pagina" in client.get("/").get_data(
+        as_text=True
+    )
 
 
 def test_session_cookie_is_httponly_and_samesite(app: Any) -> None:
@@ -131,7 +144,10 @@ class TestRateLimit:
     def test_sign_in_is_rate_limited_with_an_italian_message(self, app: Any) -> None:
         client = app.test_client()
         for _ in range(3):
-            assert client.post("/login", data={"email": "membro@example.org", "password": "x"}).status_code == 401
+            assert (
+                client.post("/login", data={"email": "membro@example.org", "password": "x"}).status_code
+                == 401
+            )
         response = client.post("/login", data={"email": "membro@example.org", "password": "demo"})
         assert response.status_code == 429
         assert "Troppi tentativi" in response.get_data(as_text=True)

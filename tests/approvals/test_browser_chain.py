@@ -28,13 +28,23 @@ def _demo_ids(db: Any) -> dict[str, Any]:
     povertà = db.session.scalar(select(Body).where(Body.name == "Tavolo Povertà"))
     assemblea = db.session.scalar(select(Body).where(Body.kind == BodyKind.ASSEMBLEA_SINDACI))
     sent = select(Submission.document_id).where(Submission.document_kind == "scheda")
-    card = db.session.scalar(select(Card).where(Card.body_id == povertà.id, Card.id.not_in(sent)).order_by(Card.id))
-    meeting = db.session.scalar(select(Meeting).where(Meeting.body_id == assemblea.id, Meeting.title == "Seduta n. 9"))
-    in_review = db.session.scalar(select(Submission).where(Submission.status == SubmissionStatus.IN_REVIEW)
-                                  .order_by(Submission.id))
+    card = db.session.scalar(
+        select(Card).where(Card.body_id == povertà.id, Card.id.not_in(sent)).order_by(Card.id)
+    )
+    meeting = db.session.scalar(
+        select(Meeting).where(Meeting.body_id == assemblea.id, Meeting.title == "Seduta n. 9")
+    )
+    in_review = db.session.scalar(
+        select(Submission).where(Submission.status == SubmissionStatus.IN_REVIEW).order_by(Submission.id)
+    )
     assert card is not None and meeting is not None and in_review is not None
     assert meeting.status == "convocata"
-    ids = {"card": card.id, "meeting": meeting.id, "assemblea": assemblea.id, "in_review_title": in_review.title}
+    ids = {
+        "card": card.id,
+        "meeting": meeting.id,
+        "assemblea": assemblea.id,
+        "in_review_title": in_review.title,
+    }
     db.session.remove()  # hold no read transaction while the live server writes to the SQLite file
     return ids
 

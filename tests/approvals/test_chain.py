@@ -56,16 +56,21 @@ def _assemblea_meeting(db: Any) -> Any:
     from pdz.meetings.models import Meeting
     from pdz.tavoli.models import Body
 
-    return db.session.scalar(select(Meeting).join(Body, Body.id == Meeting.body_id)
-                             .where(Body.kind == "assemblea_sindaci", Meeting.status == "convocata")
-                             .order_by(Meeting.starts_at))
+    return db.session.scalar(
+        select(Meeting)
+        .join(Body, Body.id == Meeting.body_id)
+        .where(Body.kind == "assemblea_sindaci", Meeting.status == "convocata")
+        .order_by(Meeting.starts_at)
+    )
 
 
 def _to_vote(db: Any, client_as: Any, card: Any) -> tuple[int, Any, Any]:
     """A card submitted by its co-coordinator, forwarded by the UdP Integrato, on the Assemblea's agenda."""
     coord, udp = client_as("coord.pubblico@example.org"), client_as("udp@example.org")
     sid = _submit_card(coord, card.id)
-    assert udp.post(f"/approvazioni/{sid}/inoltra", data={"version": _sub(db, sid).version}).status_code == 303
+    assert (
+        udp.post(f"/approvazioni/{sid}/inoltra", data={"version": _sub(db, sid).version}).status_code == 303
+    )
     meeting = _assemblea_meeting(db)
     assert udp.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": meeting.id}).status_code == 303
     return sid, meeting, udp
@@ -110,7 +115,9 @@ def test_a_card_goes_from_its_tavolo_to_the_assemblea_and_is_frozen(app, db, cli
     assert edit["ok"], edit
     assert _sub(db, sid).content == frozen
     page = coord.get(f"/approvazioni/{sid}").get_data(as_text=True)
-    assert "Sottotitolo" in page and "scritto" in page and "data-testid=\"changes\"" in page  # the difference with the draft, one click away (same page)
+    assert (
+        "Sottotitolo" in page and "scritto" in page and 'data-testid="changes"' in page
+    )  # the difference with the draft, one click away (same page)
 
     # the Assemblea meets: the chair starts, two mayors' seats check in, the vote opens, they vote, it closes
     assert udp.post(f"/incontri/{meeting.id}/avvia").status_code in (302, 303)
@@ -138,15 +145,24 @@ def test_a_card_goes_from_its_tavolo_to_the_assemblea_and_is_frozen(app, db, cli
 
     # the UdP drops the quorum (keeping the population weight) and puts it on the next meeting's agenda
     assemblea = meeting.body
-    assert udp.post(f"/tavoli/{assemblea.id}/incontri/numero-legale",
-                    data={"kind": "nessuno", "numerator": "1", "denominator": "2", "weighted": "y",
-                          "majority": "presenti"}).status_code in (302, 303)
+    assert udp.post(
+        f"/tavoli/{assemblea.id}/incontri/numero-legale",
+        data={
+            "kind": "nessuno",
+            "numerator": "1",
+            "denominator": "2",
+            "weighted": "y",
+            "majority": "presenti",
+        },
+    ).status_code in (302, 303)
     meeting = _assemblea_meeting(db)
     assert udp.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": meeting.id}).status_code == 303
     assert udp.post(f"/incontri/{meeting.id}/avvia").status_code in (302, 303)
     _checkin(db, sindaco, meeting.id)
     _checkin(db, delegato, meeting.id)
-    ballot = db.session.scalar(select(Ballot).where(Ballot.submission_id == sid, Ballot.status == "da_aprire"))
+    ballot = db.session.scalar(
+        select(Ballot).where(Ballot.submission_id == sid, Ballot.status == "da_aprire")
+    )
     udp.post(f"/votazioni/{ballot.id}/apri")
     sindaco.post(f"/votazioni/{ballot.id}/voto", data={"choice": "favorevole"})
     delegato.post(f"/votazioni/{ballot.id}/voto", data={"choice": "astenuto"})
@@ -160,22 +176,50 @@ def test_a_card_goes_from_its_tavolo_to_the_assemblea_and_is_frozen(app, db, cli
     sub = _sub(db, sid)
     assert sub.status == "respinta" and sub.decided_at is not None
     item = db.session.get(AgendaItem, ballot.agenda_item_id)
-    assert "Esito della votazione" in item.minutes_source and "Favorevoli 1, contrari 0, astenuti 1" in item.minutes_source
+    assert (
+        "Esito della votazione" in item.minutes_source
+        and "Favorevoli 1, contrari 0, astenuti 1" in item.minutes_source
+    )
     assert db.session.scalar(select(Decision).where(Decision.item_id == item.id)) is not None
-    actions = list(db.session.scalars(select(SubmissionEvent.action).where(SubmissionEvent.submission_id == sid)
-                                      .order_by(SubmissionEvent.id)))
-    assert [a.value for a in actions] == ["inviata", "inoltrata", "iscritta_odg", "votazione_aperta",
-                                          "votazione_chiusa", "iscritta_odg", "votazione_aperta", "votazione_chiusa",
-                                          "respinta"]
+    actions = list(
+        db.session.scalars(
+            select(SubmissionEvent.action)
+            .where(SubmissionEvent.submission_id == sid)
+            .order_by(SubmissionEvent.id)
+        )
+    )
+    assert [a.value for a in actions] == [
+        "inviata",
+        "inoltrata",
+        "iscritta_odg",
+        "votazione_aperta",
+        "votazione_chiusa",
+        "iscritta_odg",
+        "votazione_aperta",
+        "votazione_chiusa",
+        "respinta",
+    ]
     audited = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("approval.%"))))
-    assert {"approval.submitted", "approval.forwarded", "approval.vote_scheduled", "approval.vote_opened",
-            "approval.vote_cast", "approval.vote_closed"} <= audited
+    assert {
+        "approval.submitted",
+        "approval.forwarded",
+        "approval.vote_scheduled",
+        "approval.vote_opened",
+        "approval.vote_cast",
+        "approval.vote_closed",
+    } <= audited
     # rejected: the co-coordinators see it in "Da fare" and may send the revised card again (round 2)
     assert "Rivedi «" in coord.get("/").get_data(as_text=True)
     second = _submit_card(coord, card.id)
     assert _sub(db, second).round == 2 and _sub(db, second).previous_id == sid
-    assert db.session.scalar(select(func.count(Submission.id)).where(Submission.document_id == card.id,
-                                                                     Submission.document_kind == "scheda")) == 2
+    assert (
+        db.session.scalar(
+            select(func.count(Submission.id)).where(
+                Submission.document_id == card.id, Submission.document_kind == "scheda"
+            )
+        )
+        == 2
+    )
 
 
 def test_an_approved_card_is_public_exported_and_verifiable(app, db, client_as, body):
@@ -228,25 +272,35 @@ def test_an_approved_card_is_public_exported_and_verifiable(app, db, client_as, 
     from pdz.cards.models import CardBudgetLine
     from pdz.cards.money import format_cents
 
-    lines = list(db.session.scalars(select(CardBudgetLine).where(CardBudgetLine.card_id == card.id,
-                                                                 CardBudgetLine.removed.is_(False))
-                                    .order_by(CardBudgetLine.position, CardBudgetLine.id)))
+    lines = list(
+        db.session.scalars(
+            select(CardBudgetLine)
+            .where(CardBudgetLine.card_id == card.id, CardBudgetLine.removed.is_(False))
+            .order_by(CardBudgetLine.position, CardBudgetLine.id)
+        )
+    )
     budget = next(t for t in export.docx_tables(docx.data) if t[0][:3] == ["Fonte", "Descrizione", "Importo"])
-    assert [row[2] for row in budget[1:1 + len(lines)]] == [format_cents(line.amount_cents) for line in lines]
+    assert [row[2] for row in budget[1 : 1 + len(lines)]] == [
+        format_cents(line.amount_cents) for line in lines
+    ]
     total = sum(line.amount_cents or 0 for line in lines if line.counted)
     assert budget[-1][2] == format_cents(total)
 
     # verification: the exported file matches; a tampered copy does not; a printed fingerprint is found
-    ok = anonymous.post("/verifica", data={"file": (io.BytesIO(docx.data), "copia.docx")},
-                        content_type="multipart/form-data")
+    ok = anonymous.post(
+        "/verifica", data={"file": (io.BytesIO(docx.data), "copia.docx")}, content_type="multipart/form-data"
+    )
     assert ok.status_code == 200 and "corrisponde alla versione approvata" in ok.get_data(as_text=True)
     tampered = embedded.replace(card.title.encode(), (card.title + " (modificata)").encode())
-    ko = anonymous.post("/verifica", data={"file": (io.BytesIO(tampered), "copia.json")},
-                        content_type="multipart/form-data")
+    ko = anonymous.post(
+        "/verifica", data={"file": (io.BytesIO(tampered), "copia.json")}, content_type="multipart/form-data"
+    )
     assert "Nessun documento approvato ha questa impronta" in ko.get_data(as_text=True)
     typed = anonymous.post("/verifica", data={"fingerprint": sub.fingerprint.upper()})
     assert "corrisponde alla versione approvata" in typed.get_data(as_text=True)
-    garbage = anonymous.post("/verifica", data={"file": (io.BytesIO(b"ciao"), "x.pdf")}, content_type="multipart/form-data")
+    garbage = anonymous.post(
+        "/verifica", data={"file": (io.BytesIO(b"ciao"), "x.pdf")}, content_type="multipart/form-data"
+    )
     assert garbage.status_code == 422
 
 
@@ -261,7 +315,10 @@ def test_only_approved_documents_are_public(app, db):
         else:
             assert anonymous.get(f"/pubblico/{sub.id}").status_code == 404
             assert anonymous.get(f"/pubblico/{sub.id}/documento.pdf").status_code == 404
-            if not any(s.title == sub.title and s.status == "approvata" for s in db.session.scalars(select(Submission))):
+            if not any(
+                s.title == sub.title and s.status == "approvata"
+                for s in db.session.scalars(select(Submission))
+            ):
                 assert sub.title not in listing
     assert anonymous.get("/approvazioni/1").status_code in (302, 401)  # the working pages need signing in
 
@@ -281,7 +338,6 @@ def _type_text(card_id: int, key: str, value: str, email: str) -> dict:
 
 def test_a_card_changed_since_the_page_was_loaded_is_refused(app, db, client_as, body):
     from pdz.approvals.models import Submission
-    from pdz.cards.models import Card
 
     card = _povertà_card(db, body)
     coord = client_as("coord.pubblico@example.org")
@@ -290,8 +346,14 @@ def test_a_card_changed_since_the_page_was_loaded_is_refused(app, db, client_as,
     assert _type_text(card.id, "subtitle", "Cambiato nel frattempo", "coord.ets@example.org")["ok"]
     response = coord.post(url, data={"fingerprint": seen}, follow_redirects=True)
     assert "cambiato dopo che hai aperto la pagina" in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count(Submission.id)).where(Submission.document_id == card.id,
-                                                                     Submission.document_kind == "scheda")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(Submission.id)).where(
+                Submission.document_id == card.id, Submission.document_kind == "scheda"
+            )
+        )
+        == 0
+    )
 
 
 def test_sending_back_needs_a_reason_and_starts_a_new_round(app, db, client_as, body):
@@ -301,8 +363,13 @@ def test_sending_back_needs_a_reason_and_starts_a_new_round(app, db, client_as, 
     version = _sub(db, sid).version
     udp.post(f"/approvazioni/{sid}/restituisci", data={"version": version, "note": "  "})
     assert _sub(db, sid).status == "in_esame"  # no reason given: nothing changes
-    assert udp.post(f"/approvazioni/{sid}/restituisci",
-                    data={"version": version, "note": "Manca il **valore di partenza** dell'indicatore."}).status_code == 303
+    assert (
+        udp.post(
+            f"/approvazioni/{sid}/restituisci",
+            data={"version": version, "note": "Manca il **valore di partenza** dell'indicatore."},
+        ).status_code
+        == 303
+    )
     sub = _sub(db, sid)
     assert sub.status == "restituita"
     page = coord.get(f"/approvazioni/{sid}").get_data(as_text=True)
@@ -340,8 +407,15 @@ def test_a_stale_decision_is_refused(app, db, client_as, body):
 
 # --- the state machine, role by role ---------------------------------------------------------------
 
-ROLES = ["udp@example.org", "coord.pubblico@example.org", "membro@example.org", "osservatore@example.org",
-         "disabilita@example.org", "sindaco@example.org", "delegato@example.org"]
+ROLES = [
+    "udp@example.org",
+    "coord.pubblico@example.org",
+    "membro@example.org",
+    "osservatore@example.org",
+    "disabilita@example.org",
+    "sindaco@example.org",
+    "delegato@example.org",
+]
 # (state, action) -> the roles allowed. Review steps: UdP staff (the UdP Integrato has no co-coordinators in the demo).
 MACHINE = {
     ("in_esame", "submit"): set(),  # already under review: nobody submits again
@@ -364,7 +438,9 @@ def test_state_machine_by_role(app, db, client_as, body, state, action):
     if state != "bozza":
         sid = _submit_card(client_as("coord.pubblico@example.org"), card.id)
         if state == "in_attesa_di_voto":
-            client_as("udp@example.org").post(f"/approvazioni/{sid}/inoltra", data={"version": _sub(db, sid).version})
+            client_as("udp@example.org").post(
+                f"/approvazioni/{sid}/inoltra", data={"version": _sub(db, sid).version}
+            )
     meeting = _assemblea_meeting(db)
     for email in ROLES:
         client = client_as(email)
@@ -381,7 +457,9 @@ def test_state_machine_by_role(app, db, client_as, body, state, action):
             response = client.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": meeting.id})
         else:
             route = "inoltra" if action == "forward" else "restituisci"
-            response = client.post(f"/approvazioni/{sid}/{route}", data={"version": version, "note": "Motivo."})
+            response = client.post(
+                f"/approvazioni/{sid}/{route}", data={"version": version, "note": "Motivo."}
+            )
         after = _sub(db, sid) if sid else None
         if action == "submit":
             changed = db.session.scalar(select(func.count(Submission.id))) != before
@@ -410,10 +488,17 @@ def test_two_udp_staff_approving_at_once_make_one_transition(app, db, client_as,
     answers: list[int] = []
 
     def decide(session: Any) -> None:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{live_server.url}/approvazioni/{sid}").text)
+        token = re.search(
+            r'name="csrf_token" value="([^"]+)"', session.get(f"{live_server.url}/approvazioni/{sid}").text
+        )
         barrier.wait()
-        answers.append(session.post(f"{live_server.url}/approvazioni/{sid}/inoltra", allow_redirects=False,
-                                    data={"version": version, "csrf_token": token.group(1)}).status_code)
+        answers.append(
+            session.post(
+                f"{live_server.url}/approvazioni/{sid}/inoltra",
+                allow_redirects=False,
+                data={"version": version, "csrf_token": token.group(1)},
+            ).status_code
+        )
 
     threads = [threading.Thread(target=decide, args=(s,)) for s in sessions]
     for t in threads:
@@ -423,8 +508,11 @@ def test_two_udp_staff_approving_at_once_make_one_transition(app, db, client_as,
     assert answers == [303, 303]
     sub = _sub(db, sid)
     assert sub.version == version + 1 and sub.step_index == 1
-    forwarded = db.session.scalar(select(func.count(SubmissionEvent.id)).where(
-        SubmissionEvent.submission_id == sid, SubmissionEvent.action == "inoltrata"))
+    forwarded = db.session.scalar(
+        select(func.count(SubmissionEvent.id)).where(
+            SubmissionEvent.submission_id == sid, SubmissionEvent.action == "inoltrata"
+        )
+    )
     assert forwarded == 1
 
 
@@ -442,12 +530,20 @@ def test_simultaneous_votes_for_one_comune_count_once(app, db, client_as, body, 
     barrier = threading.Barrier(len(sessions))
 
     def vote(session: Any, choice: str) -> None:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{live_server.url}/votazioni/{ballot.id}").text)
+        token = re.search(
+            r'name="csrf_token" value="([^"]+)"', session.get(f"{live_server.url}/votazioni/{ballot.id}").text
+        )
         barrier.wait()
-        session.post(f"{live_server.url}/votazioni/{ballot.id}/voto", allow_redirects=False,
-                     data={"choice": choice, "csrf_token": token.group(1)})
+        session.post(
+            f"{live_server.url}/votazioni/{ballot.id}/voto",
+            allow_redirects=False,
+            data={"choice": choice, "csrf_token": token.group(1)},
+        )
 
-    threads = [threading.Thread(target=vote, args=(s, c)) for s, c in zip(sessions, ["favorevole", "contrario"] * 2, strict=True)]
+    threads = [
+        threading.Thread(target=vote, args=(s, c))
+        for s, c in zip(sessions, ["favorevole", "contrario"] * 2, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -465,23 +561,47 @@ def test_chains_are_configuration(app, db, client_as, body):
     from pdz.approvals.models import Submission
 
     udp = client_as("udp@example.org")
-    bad = udp.post("/approvazioni/catene", data={"document_kind": "swot", "body_kind_0": "assemblea_sindaci",
-                                                 "mode_0": "voto", "body_kind_1": "udp_integrato", "mode_1": "esame"})
+    bad = udp.post(
+        "/approvazioni/catene",
+        data={
+            "document_kind": "swot",
+            "body_kind_0": "assemblea_sindaci",
+            "mode_0": "voto",
+            "body_kind_1": "udp_integrato",
+            "mode_1": "esame",
+        },
+    )
     assert bad.status_code == 422  # a vote can only be the last step
-    assert udp.post("/approvazioni/catene", data={"document_kind": "swot", "body_kind_0": "assemblea_sindaci",
-                                                  "mode_0": "voto"}).status_code == 303
-    assert client_as("coord.pubblico@example.org").post(
-        "/approvazioni/catene", data={"document_kind": "swot", "body_kind_0": "udp_integrato", "mode_0": "esame"}
-    ).status_code == 403
+    assert (
+        udp.post(
+            "/approvazioni/catene",
+            data={"document_kind": "swot", "body_kind_0": "assemblea_sindaci", "mode_0": "voto"},
+        ).status_code
+        == 303
+    )
+    assert (
+        client_as("coord.pubblico@example.org")
+        .post(
+            "/approvazioni/catene",
+            data={"document_kind": "swot", "body_kind_0": "udp_integrato", "mode_0": "esame"},
+        )
+        .status_code
+        == 403
+    )
     from pdz.evaluation.models import SwotAssessment
 
-    swot = db.session.scalar(select(SwotAssessment).where(SwotAssessment.body_id == body("Tavolo Povertà").id))
+    swot = db.session.scalar(
+        select(SwotAssessment).where(SwotAssessment.body_id == body("Tavolo Povertà").id)
+    )
     coord = client_as("coord.pubblico@example.org")
     url = f"/swot/{swot.id}/approvazione"
     response = coord.post(url, data={"fingerprint": _fingerprint(coord, url)})
     sid = int(response.headers["Location"].rsplit("/", 1)[1])
     sub = db.session.get(Submission, sid)
-    assert sub.steps == [{"body_kind": "assemblea_sindaci", "mode": "voto"}] and sub.status == "in_attesa_di_voto"
+    assert (
+        sub.steps == [{"body_kind": "assemblea_sindaci", "mode": "voto"}]
+        and sub.status == "in_attesa_di_voto"
+    )
 
 
 def test_the_plan_is_assembled_from_approved_cards_with_budget_by_fund(app, db, client_as):
@@ -492,11 +612,20 @@ def test_the_plan_is_assembled_from_approved_cards_with_budget_by_fund(app, db, 
     udp = client_as("udp@example.org")
     plan = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "piano_di_zona"))
     page = udp.get(f"/piani/{plan.id}").get_data(as_text=True)
-    approved_cards = [json.loads(s.content)["data"]["card_id"] for s in db.session.scalars(
-        select(Submission).where(Submission.document_kind == "scheda", Submission.status == "approvata"))]
-    total = db.session.scalar(select(func.sum(CardBudgetLine.amount_cents)).where(
-        CardBudgetLine.card_id.in_(approved_cards), CardBudgetLine.counted.is_(True),
-        CardBudgetLine.removed.is_(False), CardBudgetLine.amount_cents.is_not(None)))
+    approved_cards = [
+        json.loads(s.content)["data"]["card_id"]
+        for s in db.session.scalars(
+            select(Submission).where(Submission.document_kind == "scheda", Submission.status == "approvata")
+        )
+    ]
+    total = db.session.scalar(
+        select(func.sum(CardBudgetLine.amount_cents)).where(
+            CardBudgetLine.card_id.in_(approved_cards),
+            CardBudgetLine.counted.is_(True),
+            CardBudgetLine.removed.is_(False),
+            CardBudgetLine.amount_cents.is_not(None),
+        )
+    )
     assert "Risorse per fonte di finanziamento" in page and format_cents(total) in page
     # the version awaiting the Assemblea's vote carries the same figures, frozen
     sub = db.session.scalar(select(Submission).where(Submission.document_kind == "piano_di_zona"))
@@ -528,14 +657,24 @@ def test_each_step_notifies_who_acts_next(app, db, client_as, body):
     card = _povertà_card(db, body)
     sid = _submit_card(client_as("coord.pubblico@example.org"), card.id)
     udp = db.session.scalar(select(User).where(User.email == "udp@example.org"))
-    assert db.session.scalar(select(Notification).where(Notification.user_id == udp.id,
-                                                        Notification.target_kind == "submission",
-                                                        Notification.target_id == sid)) is not None
-    client_as("udp@example.org").post(f"/approvazioni/{sid}/restituisci",
-                                      data={"version": _sub(db, sid).version, "note": "Rivedere il budget."})
+    assert (
+        db.session.scalar(
+            select(Notification).where(
+                Notification.user_id == udp.id,
+                Notification.target_kind == "submission",
+                Notification.target_id == sid,
+            )
+        )
+        is not None
+    )
+    client_as("udp@example.org").post(
+        f"/approvazioni/{sid}/restituisci",
+        data={"version": _sub(db, sid).version, "note": "Rivedere il budget."},
+    )
     coord = db.session.scalar(select(User).where(User.email == "coord.ets@example.org"))
-    note = db.session.scalar(select(Notification).where(Notification.user_id == coord.id,
-                                                        Notification.target_id == sid))
+    note = db.session.scalar(
+        select(Notification).where(Notification.user_id == coord.id, Notification.target_id == sid)
+    )
     assert note is not None and "restituita" in note.text
 
 
@@ -559,7 +698,9 @@ def test_enums_sharing_a_value_keep_their_own_labels(app):
     from pdz.tavoli.models import BodyKind, BodyStatus
 
     with app.test_request_context():
-        assert label(BallotOutcome.APPROVED) == "Approvato" and label(SubmissionStatus.APPROVED) == "Approvata"
+        assert (
+            label(BallotOutcome.APPROVED) == "Approvato" and label(SubmissionStatus.APPROVED) == "Approvata"
+        )
         assert label(BallotOutcome.REJECTED) == "Respinto" and label(SubmissionStatus.REJECTED) == "Respinta"
         assert label(MeetingStatus.DRAFT) == "Bozza" and label(MinutesStatus.DRAFT) == "Verbale in bozza"
         assert label(BodyKind.UDP) == "Ufficio di Piano" and label(BodyStatus.CLOSED) != label(BodyKind.UDP)
@@ -573,11 +714,23 @@ def _pile_up(db: Any, n: int) -> None:
     top = db.session.scalar(select(func.max(Submission.document_id)))
     for k in range(n):
         for status, index in (("in_esame", 0), ("approvata", 2)):
-            db.session.add(Submission(document_kind="scheda", document_id=top + 1000 + k + 100 * n, round=1 if index else 2,
-                                      body_id=model.body_id, cycle_id=model.cycle_id, title=f"Scheda {k}",
-                                      steps=model.steps, step_index=index, status=status, content=model.content,
-                                      fingerprint=model.fingerprint, submitted_by_id=model.submitted_by_id,
-                                      decided_at=model.decided_at))
+            db.session.add(
+                Submission(
+                    document_kind="scheda",
+                    document_id=top + 1000 + k + 100 * n,
+                    round=1 if index else 2,
+                    body_id=model.body_id,
+                    cycle_id=model.cycle_id,
+                    title=f"Scheda {k}",
+                    steps=model.steps,
+                    step_index=index,
+                    status=status,
+                    content=model.content,
+                    fingerprint=model.fingerprint,
+                    submitted_by_id=model.submitted_by_id,
+                    decided_at=model.decided_at,
+                )
+            )
     db.session.commit()
 
 
@@ -608,11 +761,19 @@ def test_the_ballot_is_followed_live(app, db, client_as, body, live_server, sock
     mayor = http_session(live_server, "sindaco@example.org")
 
     def post(session: Any, page: str, path: str, data: dict[str, str]) -> int:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(live_server.url + page).text).group(1)
-        return session.post(live_server.url + path, data={"csrf_token": token, **data}, allow_redirects=False).status_code
+        token = re.search(
+            r'name="csrf_token" value="([^"]+)"', session.get(live_server.url + page).text
+        ).group(1)
+        return session.post(
+            live_server.url + path, data={"csrf_token": token, **data}, allow_redirects=False
+        ).status_code
 
-    assert post(mayor, f"/incontri/{meeting.id}", f"/incontri/{meeting.id}/registrazione",
-                {"code": _checkin_code(db, meeting.id)}) in (302, 303)
+    assert post(
+        mayor,
+        f"/incontri/{meeting.id}",
+        f"/incontri/{meeting.id}/registrazione",
+        {"code": _checkin_code(db, meeting.id)},
+    ) in (302, 303)
     screen = socket_client("delegato@example.org", transports=["polling"])
     assert screen.call("room.join", {"room": f"meeting:{meeting.id}"}, timeout=5)["ok"] is True
     outsider = socket_client("disabilita@example.org", transports=["polling"])
@@ -640,7 +801,6 @@ def _checkin_code(db: Any, meeting_id: int) -> str:
 
     db.session.expire_all()
     return db.session.get(Meeting, meeting_id).checkin_code
-
 
 
 # --- found in review: each with the test that would have caught it ----------------------------------
@@ -680,7 +840,8 @@ def test_only_a_seat_holder_or_their_delegate_votes_for_a_comune(app, db, client
     assert db.session.scalar(select(func.count(Vote.id)).where(Vote.ballot_id == ballot.id)) == 1
     # the meeting cannot be concluded while its vote is open, nor can anyone vote once it is closed
     assert "votazione ancora aperta" in client_as("udp@example.org").post(
-        f"/incontri/{meeting.id}/chiudi", follow_redirects=True).get_data(as_text=True)
+        f"/incontri/{meeting.id}/chiudi", follow_redirects=True
+    ).get_data(as_text=True)
     udp.post(f"/votazioni/{ballot.id}/chiudi")
     tally = _ballot(db, sid).tally
     assert tally["seats_present"] == 1  # the observer did not make a second seat present
@@ -699,19 +860,29 @@ def test_a_vote_scheduled_in_a_cancelled_meeting_can_be_scheduled_again(app, db,
     from pdz.meetings.models import Meeting
     from pdz.tavoli.models import Body
 
-    later = db.session.scalar(select(Meeting).join(Body, Body.id == Meeting.body_id).where(
-        Body.kind == "assemblea_sindaci", Meeting.status == "convocata", Meeting.id != meeting.id))
+    later = db.session.scalar(
+        select(Meeting)
+        .join(Body, Body.id == Meeting.body_id)
+        .where(Body.kind == "assemblea_sindaci", Meeting.status == "convocata", Meeting.id != meeting.id)
+    )
     assert udp.post(f"/approvazioni/{sid}/iscrivi", data={"meeting_id": later.id}).status_code == 303
     assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.submission_id == sid)) == 2
 
 
 def test_a_chain_always_ends_with_the_deciding_vote(app, db, client_as):
     udp = client_as("udp@example.org")
-    review_only = udp.post("/approvazioni/catene", data={"document_kind": "piano_di_zona",
-                                                         "body_kind_0": "udp_integrato", "mode_0": "esame"})
+    review_only = udp.post(
+        "/approvazioni/catene",
+        data={"document_kind": "piano_di_zona", "body_kind_0": "udp_integrato", "mode_0": "esame"},
+    )
     assert review_only.status_code == 422
-    assert udp.post("/approvazioni/catene", data={"document_kind": "nonsense", "body_kind_0": "udp_integrato",
-                                                  "mode_0": "voto"}).status_code == 422
+    assert (
+        udp.post(
+            "/approvazioni/catene",
+            data={"document_kind": "nonsense", "body_kind_0": "udp_integrato", "mode_0": "voto"},
+        ).status_code
+        == 422
+    )
 
 
 def test_a_copy_whose_visible_text_was_edited_does_not_verify(app, db):
@@ -724,23 +895,34 @@ def test_a_copy_whose_visible_text_was_edited_does_not_verify(app, db):
     client = app.test_client()
     original = client.get(f"/pubblico/{sub.id}/documento.docx").data
     edited = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(original)) as source, zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(original)) as source,
+        zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "word/document.xml":
                 assert b"Totale stimato" in data
                 data = data.replace(b"Totale stimato", b"Totale stimato (rivisto)")
             target.writestr(info, data)
-    ok = client.post("/verifica", data={"file": (io.BytesIO(original), "copia.docx")}, content_type="multipart/form-data")
+    ok = client.post(
+        "/verifica", data={"file": (io.BytesIO(original), "copia.docx")}, content_type="multipart/form-data"
+    )
     assert "corrisponde alla versione approvata" in ok.get_data(as_text=True)
-    ko = client.post("/verifica", data={"file": (io.BytesIO(edited.getvalue()), "copia.docx")},
-                     content_type="multipart/form-data")
+    ko = client.post(
+        "/verifica",
+        data={"file": (io.BytesIO(edited.getvalue()), "copia.docx")},
+        content_type="multipart/form-data",
+    )
     assert ko.status_code == 422 and "NON corrisponde" in ko.get_data(as_text=True)
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
         target.writestr("customXml/pdz-content.json", b"{" + b" " * (6 * 1024 * 1024) + b"}")
-    refused = client.post("/verifica", data={"file": (io.BytesIO(bomb.getvalue()), "x.docx")},
-                          content_type="multipart/form-data")
+    refused = client.post(
+        "/verifica",
+        data={"file": (io.BytesIO(bomb.getvalue()), "x.docx")},
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 422
 
 

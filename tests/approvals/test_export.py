@@ -30,30 +30,59 @@ BUDGET_TOTAL = ["Totale", "", "574.070,50 €"]
 
 def _content() -> dict[str, Any]:
     beneficiaries = [
-        [f"{i:03d}", ["Crema", "Pandino", "Soncino", "Castelleone", "Rivolta d'Adda"][i % 5],
-         "Nucleo monoparentale con minori, in carico al servizio sociale di base" if i % 7 == 0 else "Adulto solo",
-         f"{(i * 137) % 9000 + 250:,}".replace(",", ".") + ",00 €"]
+        [
+            f"{i:03d}",
+            ["Crema", "Pandino", "Soncino", "Castelleone", "Rivolta d'Adda"][i % 5],
+            "Nucleo monoparentale con minori, in carico al servizio sociale di base"
+            if i % 7 == 0
+            else "Adulto solo",
+            f"{(i * 137) % 9000 + 250:,}".replace(",", ".") + ",00 €",
+        ]
         for i in range(1, 121)
     ]
     return document.document(
-        "scheda", "Contrasto alla povertà e all'emarginazione", "Tavolo Povertà – Piano di Zona 2025-2027",
+        "scheda",
+        "Contrasto alla povertà e all'emarginazione",
+        "Tavolo Povertà – Piano di Zona 2025-2027",
         {"card_id": 7, "version": 3},
         [
-            document.section("Obiettivo", [
-                document.field("Descrizione", "Ridurre l'area della povertà nei 48 comuni dell'Ambito: "
-                               "presa in carico \"integrata\" & reti <script>alert(1)</script> con gli ETS.\n"
-                               "Seconda riga: più è già perché."),
-                document.field("Azioni", "## Azioni previste\n\n- Sportello unico per l'inclusione\n"
-                               "- *Pronto intervento sociale* H24\n\n1. Emporio solidale a Crema", markdown=True),
-                document.field("Note", ""),
-            ]),
-            document.section("Budget", [
-                document.table("Risorse per fonte di finanziamento", ["Fonte", "Anno", "Importo"],
-                               BUDGET_ROWS, BUDGET_TOTAL),
-            ]),
-            document.section("Beneficiari", [
-                document.table("Nuclei presi in carico", ["N.", "Comune", "Tipologia", "Contributo"], beneficiaries),
-            ]),
+            document.section(
+                "Obiettivo",
+                [
+                    document.field(
+                        "Descrizione",
+                        "Ridurre l'area della povertà nei 48 comuni dell'Ambito: "
+                        'presa in carico "integrata" & reti <script>alert(1)</script> con gli ETS.\n'
+                        "Seconda riga: più è già perché.",
+                    ),
+                    document.field(
+                        "Azioni",
+                        "## Azioni previste\n\n- Sportello unico per l'inclusione\n"
+                        "- *Pronto intervento sociale* H24\n\n1. Emporio solidale a Crema",
+                        markdown=True,
+                    ),
+                    document.field("Note", ""),
+                ],
+            ),
+            document.section(
+                "Budget",
+                [
+                    document.table(
+                        "Risorse per fonte di finanziamento",
+                        ["Fonte", "Anno", "Importo"],
+                        BUDGET_ROWS,
+                        BUDGET_TOTAL,
+                    ),
+                ],
+            ),
+            document.section(
+                "Beneficiari",
+                [
+                    document.table(
+                        "Nuclei presi in carico", ["N.", "Comune", "Tipologia", "Contributo"], beneficiaries
+                    ),
+                ],
+            ),
         ],
         data={"budget_total_cents": 57407050},
     )
@@ -121,7 +150,9 @@ def test_pdf_repeats_the_header_of_a_table_split_across_pages(pdf: bytes) -> Non
     assert all("Contributo" in text and "Tipologia" in text for text in with_rows)
 
 
-def test_pdf_metadata_carries_title_and_fingerprint(pdf: bytes, content: dict[str, Any], fingerprint: str) -> None:
+def test_pdf_metadata_carries_title_and_fingerprint(
+    pdf: bytes, content: dict[str, Any], fingerprint: str
+) -> None:
     meta = PdfReader(BytesIO(pdf)).metadata
     assert meta is not None
     assert meta["/PdzFingerprint"] == fingerprint
@@ -129,8 +160,9 @@ def test_pdf_metadata_carries_title_and_fingerprint(pdf: bytes, content: dict[st
 
 
 @pytest.mark.parametrize("kind", ["pdf", "docx", "json"])
-def test_embedded_content_is_the_canonical_json(kind: str, pdf: bytes, docx_bytes: bytes,
-                                                content: dict[str, Any], fingerprint: str) -> None:
+def test_embedded_content_is_the_canonical_json(
+    kind: str, pdf: bytes, docx_bytes: bytes, content: dict[str, Any], fingerprint: str
+) -> None:
     canonical = document.canonical_bytes(content)
     upload = {"pdf": pdf, "docx": docx_bytes, "json": canonical}[kind]
     embedded = export.embedded_content(upload)
@@ -144,8 +176,9 @@ def test_docx_tables_match_the_table_blocks_cell_by_cell(docx_bytes: bytes, cont
     assert export.docx_tables(docx_bytes) == expected
 
 
-def test_docx_opens_with_headings_text_and_footer(docx_bytes: bytes, content: dict[str, Any],
-                                                  fingerprint: str) -> None:
+def test_docx_opens_with_headings_text_and_footer(
+    docx_bytes: bytes, content: dict[str, Any], fingerprint: str
+) -> None:
     doc = docx.Document(BytesIO(docx_bytes))
     paragraphs = [p for p in doc.paragraphs]
     assert paragraphs[0].style is not None and paragraphs[0].style.name == "Title"
@@ -185,15 +218,23 @@ def test_garbage_uploads_give_none(pdf: bytes, docx_bytes: bytes) -> None:
     plain_zip = BytesIO()
     with zipfile.ZipFile(plain_zip, "w") as archive:
         archive.writestr("readme.txt", "niente da vedere")
-    for garbage in [b"hello", b"", pdf[: len(pdf) // 3], b"%PDF-1.4\n%garbage", plain_zip.getvalue(),
-                    _zip_without(docx_bytes, "customXml/pdz-content.json"), docx_bytes[:2000], b"PK\x03\x04junk"]:
+    for garbage in [
+        b"hello",
+        b"",
+        pdf[: len(pdf) // 3],
+        b"%PDF-1.4\n%garbage",
+        plain_zip.getvalue(),
+        _zip_without(docx_bytes, "customXml/pdz-content.json"),
+        docx_bytes[:2000],
+        b"PK\x03\x04junk",
+    ]:
         assert export.embedded_content(garbage) is None
 
 
 def test_tampered_docx_content_no_longer_matches_the_fingerprint(docx_bytes: bytes, fingerprint: str) -> None:
     def flip(payload: bytes) -> bytes:
         at = payload.index(b"Ridurre")
-        return payload[:at] + b"r" + payload[at + 1:]
+        return payload[:at] + b"r" + payload[at + 1 :]
 
     tampered = _zip_replacing(docx_bytes, "customXml/pdz-content.json", flip)
     embedded = export.embedded_content(tampered)
@@ -202,17 +243,32 @@ def test_tampered_docx_content_no_longer_matches_the_fingerprint(docx_bytes: byt
 
 
 def test_awkward_content_still_exports() -> None:
-    content = document.document("verbale", "Verbale\x0b con tab\tverticale", "", {}, [
-        document.section("Vuota", []),
-        document.section("Tabelle", [
-            document.table("Irregolare", ["A", "B"], [["1"], ["1", "2", "3"]], None),
-            document.table("Senza colonne", [], [], None),
-            document.field("Lungo", "parola" * 200),
-            document.table("Celle lunghe", ["Voce", "Importo"],
-                           [["Descrizione molto lunga del servizio. " * 30, "1.000,00 €"],
-                            ["Riga più alta di una pagina.\n" * 90, "2,00"]], None),
-        ]),
-    ])
+    content = document.document(
+        "verbale",
+        "Verbale\x0b con tab\tverticale",
+        "",
+        {},
+        [
+            document.section("Vuota", []),
+            document.section(
+                "Tabelle",
+                [
+                    document.table("Irregolare", ["A", "B"], [["1"], ["1", "2", "3"]], None),
+                    document.table("Senza colonne", [], [], None),
+                    document.field("Lungo", "parola" * 200),
+                    document.table(
+                        "Celle lunghe",
+                        ["Voce", "Importo"],
+                        [
+                            ["Descrizione molto lunga del servizio. " * 30, "1.000,00 €"],
+                            ["Riga più alta di una pagina.\n" * 90, "2,00"],
+                        ],
+                        None,
+                    ),
+                ],
+            ),
+        ],
+    )
     fp = document.fingerprint(content)
     pdf = export.to_pdf(content, fingerprint=fp, status_line="", verify_url=VERIFY)
     data = export.to_docx(content, fingerprint=fp, status_line="", verify_url=VERIFY)

@@ -54,8 +54,13 @@ def cents(text: str) -> int:
 
 
 def table(content: dict[str, Any], caption: str, heading: str | None = None) -> dict[str, Any]:
-    found = [b for s in content["sections"] if heading in (None, s["heading"])
-             for b in s["blocks"] if b["type"] == "table" and b["caption"] == caption]
+    found = [
+        b
+        for s in content["sections"]
+        if heading in (None, s["heading"])
+        for b in s["blocks"]
+        if b["type"] == "table" and b["caption"] == caption
+    ]
     assert found, caption
     return found[0]
 
@@ -66,18 +71,32 @@ def fields(section: dict[str, Any]) -> dict[str, str]:
 
 def counted_lines(cycle: Any, *columns: Any) -> Any:
     """Cents of the cycle's budget lines counted in their card's total (not removed, with an amount)."""
-    return (select(*columns, func.sum(CardBudgetLine.amount_cents)).select_from(CardBudgetLine)
-            .join(Card, Card.id == CardBudgetLine.card_id)
-            .where(Card.cycle_id == cycle.id, CardBudgetLine.counted.is_(True), CardBudgetLine.removed.is_(False),
-                   CardBudgetLine.amount_cents.is_not(None)))
+    return (
+        select(*columns, func.sum(CardBudgetLine.amount_cents))
+        .select_from(CardBudgetLine)
+        .join(Card, Card.id == CardBudgetLine.card_id)
+        .where(
+            Card.cycle_id == cycle.id,
+            CardBudgetLine.counted.is_(True),
+            CardBudgetLine.removed.is_(False),
+            CardBudgetLine.amount_cents.is_not(None),
+        )
+    )
 
 
-def test_piano_di_zona_totals_equal_the_counted_budget_lines(db: Any, cycle: Any, cards: list[dict[str, Any]]) -> None:
-    by_source = dict(db.session.execute(
-        counted_lines(cycle, CardBudgetLine.source).group_by(CardBudgetLine.source)).all())
-    by_area = dict(db.session.execute(
-        counted_lines(cycle, PolicyArea.key).join(PolicyArea, PolicyArea.id == Card.area_id)
-        .group_by(PolicyArea.key)).all())
+def test_piano_di_zona_totals_equal_the_counted_budget_lines(
+    db: Any, cycle: Any, cards: list[dict[str, Any]]
+) -> None:
+    by_source = dict(
+        db.session.execute(counted_lines(cycle, CardBudgetLine.source).group_by(CardBudgetLine.source)).all()
+    )
+    by_area = dict(
+        db.session.execute(
+            counted_lines(cycle, PolicyArea.key)
+            .join(PolicyArea, PolicyArea.id == Card.area_id)
+            .group_by(PolicyArea.key)
+        ).all()
+    )
     total = db.session.scalar(counted_lines(cycle))
     assert len(by_source) >= 3 and len(by_area) == 13 and total > 0
 
@@ -91,7 +110,8 @@ def test_piano_di_zona_totals_equal_the_counted_budget_lines(db: Any, cycle: Any
     per_source = table(pdz, "Risorse per fonte di finanziamento", "Quadro delle risorse")
     assert per_source["columns"] == ["Fonte", "Importo"]
     assert {row[0]: cents(row[1]) for row in per_source["rows"]} == {
-        SOURCE_LABELS[source]: amount for source, amount in by_source.items()}
+        SOURCE_LABELS[source]: amount for source, amount in by_source.items()
+    }
     amounts = [cents(row[1]) for row in per_source["rows"]]
     assert amounts == sorted(amounts, reverse=True)
     assert per_source["total"] == ["Totale", format_cents(total)]
@@ -100,7 +120,8 @@ def test_piano_di_zona_totals_equal_the_counted_budget_lines(db: Any, cycle: Any
     assert per_area["columns"] == ["Area", "Obiettivi", "Importo"]
     areas = {a.key: a for a in db.session.scalars(select(PolicyArea))}
     assert {row[0]: cents(row[2]) for row in per_area["rows"]} == {
-        f"{areas[key].code} – {areas[key].name}": amount for key, amount in by_area.items()}
+        f"{areas[key].code} – {areas[key].name}": amount for key, amount in by_area.items()
+    }
     assert sum(int(row[1]) for row in per_area["rows"]) == 13
     assert per_area["total"] == ["Totale", "13", format_cents(total)]
 
@@ -115,7 +136,8 @@ def test_piano_di_zona_totals_equal_the_counted_budget_lines(db: Any, cycle: Any
 
 
 def test_piano_di_zona_lists_cards_in_area_order_with_their_fingerprints(
-        db: Any, cards: list[dict[str, Any]]) -> None:
+    db: Any, cards: list[dict[str, Any]]
+) -> None:
     fingerprints = fingerprints_of(cards)
     shuffled = cards[:]
     random.Random(7).shuffle(shuffled)
@@ -126,31 +148,51 @@ def test_piano_di_zona_lists_cards_in_area_order_with_their_fingerprints(
     by_key = {c["data"]["area"]["key"]: c for c in cards}
     expected = [by_key[a.key] for a in areas if a.key in by_key]
     listing = table(pdz, "Elenco delle schede", "Obiettivi")
-    assert listing["columns"] == ["N.", "Area", "Titolo", "Tavolo", "Importo", "Impronta della scheda approvata"]
+    assert listing["columns"] == [
+        "N.",
+        "Area",
+        "Titolo",
+        "Tavolo",
+        "Importo",
+        "Impronta della scheda approvata",
+    ]
     assert [row[0] for row in listing["rows"]] == [str(n) for n in range(1, 14)]
     assert [row[2] for row in listing["rows"]] == [c["title"] for c in expected]
     assert [row[3] for row in listing["rows"]] == [c["data"]["body"] for c in expected]
     assert [row[5] for row in listing["rows"]] == [fingerprints[c["data"]["card_id"]][:12] for c in expected]
-    assert pdz["data"]["cards"] == [{"card_id": c["data"]["card_id"], "fingerprint": fingerprints[c["data"]["card_id"]]}
-                                    for c in expected]
+    assert pdz["data"]["cards"] == [
+        {"card_id": c["data"]["card_id"], "fingerprint": fingerprints[c["data"]["card_id"]]} for c in expected
+    ]
 
     headings = [s["heading"] for s in pdz["sections"]]
-    assert headings == ["Quadro delle risorse", "Obiettivi",
-                        *(f"{c['data']['area']['code']} – {c['title']}" for c in expected)]
+    assert headings == [
+        "Quadro delle risorse",
+        "Obiettivi",
+        *(f"{c['data']['area']['code']} – {c['title']}" for c in expected),
+    ]
     first = pdz["sections"][2]
     assert first["blocks"], "the card's own blocks are copied into its section"
     for section in pdz["sections"][2:]:
         for block in section["blocks"]:
-            assert (block["type"] == "field" and block["text"]) or (block["type"] == "table" and block["rows"])
+            assert (block["type"] == "field" and block["text"]) or (
+                block["type"] == "table" and block["rows"]
+            )
     card_budget = table(expected[0], "Risorse economiche preventivate")
     assert table(pdz, "Risorse economiche preventivate", first["heading"]) == card_budget
 
 
-def test_piano_operativo_numbers_actions_across_objectives_and_totals_them(cards: list[dict[str, Any]]) -> None:
+def test_piano_operativo_numbers_actions_across_objectives_and_totals_them(
+    cards: list[dict[str, Any]],
+) -> None:
     fingerprints = fingerprints_of(cards)
     some_card = cards[3]["data"]["card_id"]
-    po = plans.piano_operativo("2025-2027", 2026, cards, timing={some_card: "Entro giugno 2026: regolamento"},
-                               fingerprints=fingerprints)
+    po = plans.piano_operativo(
+        "2025-2027",
+        2026,
+        cards,
+        timing={some_card: "Entro giugno 2026: regolamento"},
+        fingerprints=fingerprints,
+    )
 
     assert po["kind"] == "piano_operativo" and po["title"] == "Piano Operativo 2026"
     summary = table(po, "Obiettivi del Piano Operativo 2026", "Sintesi")
@@ -169,13 +211,24 @@ def test_piano_operativo_numbers_actions_across_objectives_and_totals_them(cards
         actions = table(po, "Azioni 2026", section["heading"])
         numbers += [int(r[0]) for r in actions["rows"]]
         assert table(po, "Valutazione – indicatori di esito", section["heading"])["columns"] == [
-            "Indicatore", "Valore di partenza", "Range di valutazione 2026"]
+            "Indicatore",
+            "Valore di partenza",
+            "Range di valutazione 2026",
+        ]
         card = next(c for c in cards if c["title"] == row[1])
-        assert fields(section)["Obiettivo del triennio"] == "\n".join(f"- {o}" for o in card["data"]["objectives"])
+        assert fields(section)["Obiettivo del triennio"] == "\n".join(
+            f"- {o}" for o in card["data"]["objectives"]
+        )
         assert len(table(po, "Referenti", section["heading"])["rows"]) == len(card["data"]["personnel"])
-        expected_timing = "Entro giugno 2026: regolamento" if card["data"]["card_id"] == some_card else "Gennaio – dicembre 2026"
+        expected_timing = (
+            "Entro giugno 2026: regolamento"
+            if card["data"]["card_id"] == some_card
+            else "Gennaio – dicembre 2026"
+        )
         assert fields(section)["Tempi"] == expected_timing
-    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == sum(len(c["data"]["actions"]) for c in cards)
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == sum(
+        len(c["data"]["actions"]) for c in cards
+    )
     assert summary["total"] == ["TOTALE PO 2026", "", format_cents(sum(totals))]
     assert po["data"]["total_cents"] == sum(totals) == sum(c["data"]["total_cents"] for c in cards)
     assert po["data"]["year"] == 2026 and len(po["data"]["cards"]) == 13
@@ -187,22 +240,35 @@ def test_report_annuale_keeps_only_the_year_and_formats_committed_money(cards: l
     planned = first["data"]["total_cents"]
     committed = {first["data"]["card_id"]: planned * 853 // 1000, second["data"]["card_id"]: None}
     indicator = first["data"]["indicators"][0]
-    values = {indicator["id"]: [
-        {"period": "2026-S2", "value": "9", "note": ""},
-        {"period": "2025", "value": "3", "note": "anno precedente"},
-        {"period": "2026", "value": "11", "note": "dato annuale"},
-        {"period": "2026-S1", "value": "4", "note": ""},
-        {"period": "2027", "value": "12", "note": ""},
-    ]}
-    report = plans.report_annuale("2025-2027", 2026, cards, done={first["data"]["card_id"]: "Avviato il SAD d'Ambito."},
-                                  committed=committed, values=values, fingerprints=fingerprints_of(cards))
+    values = {
+        indicator["id"]: [
+            {"period": "2026-S2", "value": "9", "note": ""},
+            {"period": "2025", "value": "3", "note": "anno precedente"},
+            {"period": "2026", "value": "11", "note": "dato annuale"},
+            {"period": "2026-S1", "value": "4", "note": ""},
+            {"period": "2027", "value": "12", "note": ""},
+        ]
+    }
+    report = plans.report_annuale(
+        "2025-2027",
+        2026,
+        cards,
+        done={first["data"]["card_id"]: "Avviato il SAD d'Ambito."},
+        committed=committed,
+        values=values,
+        fingerprints=fingerprints_of(cards),
+    )
 
     assert report["kind"] == "report_annuale" and report["title"] == "Report Annuale 2026"
     one, two = report["sections"][1], report["sections"][2]
     assert one["heading"] == f"Obiettivo 1: {first['title']}"
-    assert fields(one) == {"Che cosa è stato fatto": "Avviato il SAD d'Ambito.", "Impegnato sul previsto": "85,3%"}
+    assert fields(one) == {
+        "Che cosa è stato fatto": "Avviato il SAD d'Ambito.",
+        "Impegnato sul previsto": "85,3%",
+    }
     assert table(report, "Budget", one["heading"])["rows"] == [
-        ["Totale obiettivo", format_cents(planned), format_cents(planned * 853 // 1000)]]
+        ["Totale obiettivo", format_cents(planned), format_cents(planned * 853 // 1000)]
+    ]
     indicators = table(report, "Indicatori", one["heading"])
     assert indicators["columns"] == ["Indicatore", "Valore di partenza", "Valore atteso", "Valori 2026"]
     unit = indicator["unit"]
@@ -217,10 +283,20 @@ def test_report_annuale_keeps_only_the_year_and_formats_committed_money(cards: l
     summary = table(report, "Obiettivi – risorse 2026", "Sintesi")
     assert summary["columns"] == ["N.", "Obiettivo", "Previsto", "Impegnato"]
     total_planned = sum(c["data"]["total_cents"] for c in cards)
-    assert summary["total"] == ["Totale", "", format_cents(total_planned), format_cents(planned * 853 // 1000)]
+    assert summary["total"] == [
+        "Totale",
+        "",
+        format_cents(total_planned),
+        format_cents(planned * 853 // 1000),
+    ]
     assert [row[3] for row in summary["rows"]].count("—") == 12
-    assert report["data"] == {"year": 2026, "cycle": "2025-2027", "cards": report["data"]["cards"],
-                              "planned_cents": total_planned, "committed_cents": planned * 853 // 1000}
+    assert report["data"] == {
+        "year": 2026,
+        "cycle": "2025-2027",
+        "cards": report["data"]["cards"],
+        "planned_cents": total_planned,
+        "committed_cents": planned * 853 // 1000,
+    }
 
 
 def test_percentage_rounds_half_up_the_italian_way() -> None:
@@ -237,26 +313,35 @@ def test_same_cards_give_the_same_fingerprint_whatever_their_order(cards: list[d
     shuffled = cards[::-1]
 
     def build(given: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [plans.piano_di_zona("2025-2027", given, fingerprints=fingerprints),
-                plans.piano_operativo("2025-2027", 2026, given, timing={}, fingerprints=fingerprints),
-                plans.report_annuale("2025-2027", 2026, given, done={}, committed={}, values={},
-                                     fingerprints=fingerprints)]
+        return [
+            plans.piano_di_zona("2025-2027", given, fingerprints=fingerprints),
+            plans.piano_operativo("2025-2027", 2026, given, timing={}, fingerprints=fingerprints),
+            plans.report_annuale(
+                "2025-2027", 2026, given, done={}, committed={}, values={}, fingerprints=fingerprints
+            ),
+        ]
 
     once, again = build(cards), build(shuffled)
     assert [document.canonical_bytes(d) for d in once] == [document.canonical_bytes(d) for d in again]
     assert [document.fingerprint(d) for d in once] == [document.fingerprint(d) for d in again]
     changed = {**fingerprints, cards[0]["data"]["card_id"]: "0" * 64}
-    assert document.fingerprint(plans.piano_di_zona("2025-2027", cards, fingerprints=changed)) != document.fingerprint(
-        once[0])
+    assert document.fingerprint(
+        plans.piano_di_zona("2025-2027", cards, fingerprints=changed)
+    ) != document.fingerprint(once[0])
 
 
 def test_a_card_without_area_or_budget_goes_last_and_keeps_user_text_plain(
-        db: Any, cycle: Any, tavolo: Any) -> None:
+    db: Any, cycle: Any, tavolo: Any
+) -> None:
     bare = Card(cycle_id=cycle.id, area_id=None, body_id=tavolo.id, title=f"NUOVA SCHEDA {SCRIPT}")
     db.session.add(bare)
     db.session.flush()
-    db.session.add_all([CardObjective(card_id=bare.id, text=f"Obiettivo {SCRIPT}"),
-                        CardIndicator(card_id=bare.id, name=f"Indicatore {SCRIPT}", target="5")])
+    db.session.add_all(
+        [
+            CardObjective(card_id=bare.id, text=f"Obiettivo {SCRIPT}"),
+            CardIndicator(card_id=bare.id, name=f"Indicatore {SCRIPT}", target="5"),
+        ]
+    )
     db.session.commit()
     cards = contents_of(db, cycle)
     assert len(cards) == 14
@@ -281,10 +366,18 @@ def test_a_card_without_area_or_budget_goes_last_and_keeps_user_text_plain(
     resources = table(po, "Risorse", last["heading"])
     assert resources["rows"] == [] and resources["total"] == ["TOTALE OBIETTIVO 14", "", "0,00 €"]
     assert table(po, "Valutazione – indicatori di esito", last["heading"])["rows"] == [
-        [f"Indicatore {SCRIPT}", "—", "5"]]
+        [f"Indicatore {SCRIPT}", "—", "5"]
+    ]
 
-    report = plans.report_annuale("2025-2027", 2026, cards, done={bare.id: SCRIPT}, committed={bare.id: 100},
-                                  values={}, fingerprints=fingerprints)
+    report = plans.report_annuale(
+        "2025-2027",
+        2026,
+        cards,
+        done={bare.id: SCRIPT},
+        committed={bare.id: 100},
+        values={},
+        fingerprints=fingerprints,
+    )
     assert fields(report["sections"][-1]) == {"Che cosa è stato fatto": SCRIPT, "Impegnato sul previsto": "—"}
 
     for content in (pdz, po, report):

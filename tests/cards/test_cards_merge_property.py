@@ -116,8 +116,8 @@ def test_random_interleavings_converge_and_keep_every_token(
             current = ed.text(FIELD)
             index = boundary(current, min(position, len(current)), inserted)
             at = utf8(current, index)
-            if person.online:
-                ed.insert(FIELD, at, token, wait=number % 2 == 0)  # some acked at once, some async
+            if person.online:  # the Editor takes characters, pycrdt itself UTF-8 bytes
+                ed.insert(FIELD, index, token, wait=number % 2 == 0)  # some acked at once, some async
             else:
                 person.local(lambda t, i=at, s=token: t.insert(i, s))
             inserted.append(token)
@@ -133,7 +133,7 @@ def test_random_interleavings_converge_and_keep_every_token(
                     deleted.add(token)
             a, b = utf8(current, start), utf8(current, end)
             if person.online:
-                ed.delete(FIELD, a, b, wait=number % 2 == 0)
+                ed.delete(FIELD, start, end, wait=number % 2 == 0)
             else:
                 person.local(lambda t, a=a, b=b: t.__delitem__(slice(a, b)))
     for person in crowd:

@@ -44,15 +44,27 @@ def test_editors_on_two_processes_write_one_card_and_a_removed_member_is_cut_off
         assert ed_b.append("context", " [B]", wait=True)["ok"]
         for editor in (ed_a, ed_b, ed_other):
             wait_for(lambda e=editor: e.text("context") == f"[A] {start} [B]", message="converged text")
-        stored = scalar(database_url, "SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'",
-                        c=card_id)
+        stored = scalar(
+            database_url,
+            "SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'",
+            c=card_id,
+        )
         assert stored == f"[A] {start} [B]"
 
         # Presence is shared across processes, with the sender's real name (set by the server).
-        coord_on_a.emit("coedit.awareness", {"doc": key, "msg": wire(encode_awareness(
-            [(4242, 1, {"field": "context", "user": {"name": "Qualcun altro"}})]))})
-        found = wait_for(lambda: [s for s in _awareness_from(member_on_b, key) if s[0] == 4242 and s[2]],
-                         message="presence from A on B")
+        coord_on_a.emit(
+            "coedit.awareness",
+            {
+                "doc": key,
+                "msg": wire(
+                    encode_awareness([(4242, 1, {"field": "context", "user": {"name": "Qualcun altro"}})])
+                ),
+            },
+        )
+        found = wait_for(
+            lambda: [s for s in _awareness_from(member_on_b, key) if s[0] == 4242 and s[2]],
+            message="presence from A on B",
+        )
         assert found[0][2]["field"] == "context"
         full_name = scalar(database_url, "SELECT full_name FROM users WHERE email = 'coord.ets@example.org'")
         assert found[0][2]["user"]["name"] == full_name
@@ -67,11 +79,16 @@ def test_editors_on_two_processes_write_one_card_and_a_removed_member_is_cut_off
         session: requests.Session = coord_on_a.http
         members_page = session.get(f"{a.url}/tavoli/{body_id}/componenti")
         token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', members_page.text).group(1)
-        removed = session.post(f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
-                               data={"csrf_token": token}, allow_redirects=False)
+        removed = session.post(
+            f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
+            data={"csrf_token": token},
+            allow_redirects=False,
+        )
         assert removed.status_code == 302
-        wait_for(lambda: any(e == "coedit.revoked" and d.get("doc") == key for e, d in list(member_on_b.received)),
-                 message="coedit.revoked on B")
+        wait_for(
+            lambda: any(e == "coedit.revoked" and d.get("doc") == key for e, d in list(member_on_b.received)),
+            message="coedit.revoked on B",
+        )
         refused = ed_b.append("context", " dopo", wait=True)
         assert refused["ok"] is False and refused["error"] in {"forbidden", "not_joined"}
         # The others keep writing, and the removed member receives none of it.
@@ -80,11 +97,16 @@ def test_editors_on_two_processes_write_one_card_and_a_removed_member_is_cut_off
         wait_for(lambda: ed_a.text("context").endswith(" [C]"), message="update after removal on A")
         assert ed_b.remote_updates == seen_before
         assert " dopo" not in scalar(
-            database_url, "SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'", c=card_id
+            database_url,
+            "SELECT value_source FROM card_values WHERE card_id = :c AND key = 'context'",
+            c=card_id,
         )
     except BaseException:
         for log in logs:
-            print(f"--- {log.name} ---\n" + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"))
+            print(
+                f"--- {log.name} ---\n"
+                + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)")
+            )
         raise
     finally:
         for client in (coord_on_a, member_on_b, other_on_b):

@@ -27,7 +27,9 @@ def signed_in(browser: Any, server: Any, email: str) -> tuple[Any, Any]:
 
 
 GENERAL = "[data-thread-box][data-target-kind=tavolo]"  # the general discussion
-FIELD = "[data-thread-box][data-target-kind=mandate][data-field-key=finalita]"  # a field thread beside «Finalità»
+FIELD = (
+    "[data-thread-box][data-target-kind=mandate][data-field-key=finalita]"  # a field thread beside «Finalità»
+)
 
 
 def comments_with(page: Any, text: str) -> Any:
@@ -66,7 +68,9 @@ def test_two_people_discuss_live_and_an_offline_comment_arrives_once(browser, li
     on_field.get_by_role("button", name="Rispondi").click()
     coord.fill(FIELD + " [data-text]", "Sì, con un indicatore dedicato")
     coord.click(FIELD + " [data-new] button[type=submit]")
-    member.locator(FIELD + " li.comment[data-comment-id] ol li.comment", has_text="indicatore dedicato").wait_for()
+    member.locator(
+        FIELD + " li.comment[data-comment-id] ol li.comment", has_text="indicatore dedicato"
+    ).wait_for()
 
     member_ctx.set_offline(True)
     member.wait_for_selector(GENERAL + "[data-connection=offline]")
@@ -92,6 +96,9 @@ def test_two_people_discuss_live_and_an_offline_comment_arrives_once(browser, li
     comments_with(coord, "poi corretto").wait_for()
     for page in (member, coord):
         assert comments_with(page, "Scritto senza rete").count() == 1
-    assert scalar(database_url, "SELECT count(*) FROM comments WHERE body_source LIKE 'Scritto senza rete%'") == 1
+    assert (
+        scalar(database_url, "SELECT count(*) FROM comments WHERE body_source LIKE 'Scritto senza rete%'")
+        == 1
+    )
     member_ctx.close()
     coord_ctx.close()

@@ -26,12 +26,17 @@ def thread(client: Any, body: Any) -> Any:
 def count_comments(db: Any) -> int:
     from pdz.comments.models import Comment
 
-    return db.session.scalar(select(func.count(Comment.id)).where(~Comment.client_op_id.startswith("demo-"))) or 0
+    return (
+        db.session.scalar(select(func.count(Comment.id)).where(~Comment.client_op_id.startswith("demo-")))
+        or 0
+    )
 
 
 def test_member_comment_is_rendered_sanitised_and_read_by_the_tavolo(client_as, tavolo, db):
     response = post(
-        client_as("membro@example.org"), tavolo, "Serve **più** tempo <script>alert(1)</script> [x](javascript:alert(2))"
+        client_as("membro@example.org"),
+        tavolo,
+        "Serve **più** tempo <script>alert(1)</script> [x](javascript:alert(2))",
     )
     assert response.status_code == 201, response.json
     assert response.json["created"] is True
@@ -92,7 +97,12 @@ def test_mention_of_someone_who_cannot_read_is_refused_listing_them(client_as, t
 
 def test_mention_notifies_in_app_and_by_mail_with_working_unsubscribe(app, client_as, tavolo, user, db):
     coord = user("coord.ets@example.org")
-    response = post(client_as("membro@example.org"), tavolo, f"@{coord.full_name} puoi verificare?", mention_ids=[coord.id])
+    response = post(
+        client_as("membro@example.org"),
+        tavolo,
+        f"@{coord.full_name} puoi verificare?",
+        mention_ids=[coord.id],
+    )
     assert response.status_code == 201
     coord_client = client_as(coord.email)
     page = coord_client.get("/notifiche")
@@ -140,7 +150,9 @@ def test_edit_keeps_history_and_only_the_author_edits(client_as, tavolo):
     member = client_as("membro@example.org")
     comment = post(member, tavolo, "Prima versione").json["comment"]
     url = f"/tavoli/{tavolo.id}/commenti/{comment['id']}"
-    assert client_as("coord.ets@example.org").post(url + "/modifica", json={"text": "Hack"}).status_code == 403
+    assert (
+        client_as("coord.ets@example.org").post(url + "/modifica", json={"text": "Hack"}).status_code == 403
+    )
     edited = member.post(url + "/modifica", json={"text": "Seconda versione"})
     assert edited.status_code == 200 and edited.json["comment"]["edited"] is True
     history = member.get(url + "/modifiche").json["edits"]
@@ -190,7 +202,9 @@ def test_unread_counts_per_tavolo_and_read_marker(client_as, tavolo):
 
 def test_followers_get_new_comment_notifications(client_as, tavolo):
     coord = client_as("coord.ets@example.org")
-    assert coord.post(f"/tavoli/{tavolo.id}/commenti/segui", json={"target_kind": "tavolo", "target_id": tavolo.id}).json["following"]
+    assert coord.post(
+        f"/tavoli/{tavolo.id}/commenti/segui", json={"target_kind": "tavolo", "target_id": tavolo.id}
+    ).json["following"]
     post(client_as("membro@example.org"), tavolo, "Novità")
     assert "ha commentato" in coord.get("/notifiche").get_data(as_text=True)
 
@@ -213,7 +227,11 @@ def test_thread_query_count_does_not_grow(client_as, tavolo, count_queries):
     with count_queries() as few:
         thread(member, tavolo)
     for i in range(12):
-        post(client_as("coord.ets@example.org" if i % 2 else "coord.pubblico@example.org"), tavolo, f"Commento {i}")
+        post(
+            client_as("coord.ets@example.org" if i % 2 else "coord.pubblico@example.org"),
+            tavolo,
+            f"Commento {i}",
+        )
     with count_queries() as many:
         thread(member, tavolo)
     assert many() == few()
@@ -254,7 +272,9 @@ def test_someone_who_left_the_tavolo_gets_no_more_notifications_nor_digest(app, 
     post(client_as(member.email), tavolo, "Seguo questa discussione")
     post(client_as("coord.ets@example.org"), tavolo, "Prima dell'uscita")  # pending for the digest
     membership = db.session.scalar(
-        select(Membership).where(Membership.user_id == member.id, Membership.body_id == tavolo.id, Membership.ended_at.is_(None))
+        select(Membership).where(
+            Membership.user_id == member.id, Membership.body_id == tavolo.id, Membership.ended_at.is_(None)
+        )
     )
     assert "Prima dell" in client_as(member.email).get("/notifiche").get_data(as_text=True)
     with unit_of_work():
@@ -289,7 +309,9 @@ def test_opening_a_notification_marks_it_read_and_only_its_owner_may(client_as, 
     note = db.session.scalar(select(Notification).where(Notification.user_id == coord.id))
     assert client_as("osservatore@example.org").post(f"/notifiche/{note.id}/apri").status_code == 403
     opened = client_as(coord.email).post(f"/notifiche/{note.id}/apri")
-    assert opened.status_code == 302 and opened.location.endswith(f"/tavoli/{tavolo.id}/discussione#commento-{note.comment_id}")
+    assert opened.status_code == 302 and opened.location.endswith(
+        f"/tavoli/{tavolo.id}/discussione#commento-{note.comment_id}"
+    )
     assert client_as(coord.email).get("/notifiche/conteggio").json["unread"] == 0
 
 
@@ -299,27 +321,56 @@ def test_mention_candidates_are_the_people_who_may_read(client_as, tavolo, user)
     everyone = client_as("membro@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q=a").json["people"]
     assert user("disabilita@example.org").id not in ids | {p["id"] for p in everyone}
     coord = user("coord.ets@example.org")
-    found = client_as("membro@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q={coord.full_name[:4]}").json["people"]
+    found = (
+        client_as("membro@example.org")
+        .get(f"/tavoli/{tavolo.id}/commenti/persone?q={coord.full_name[:4]}")
+        .json["people"]
+    )
     assert coord.id in {p["id"] for p in found}
-    assert client_as("disabilita@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q=a").status_code == 403
+    assert (
+        client_as("disabilita@example.org").get(f"/tavoli/{tavolo.id}/commenti/persone?q=a").status_code
+        == 403
+    )
 
 
 def test_field_threads_beside_each_part_of_the_mandate(client_as, tavolo, body, db, user):
     from pdz.comments import queries
     from pdz.tavoli.models import Mandate, MandateStatus
 
-    mandate = db.session.scalar(select(Mandate).where(Mandate.body_id == tavolo.id, Mandate.status == MandateStatus.IN_FORCE))
+    mandate = db.session.scalar(
+        select(Mandate).where(Mandate.body_id == tavolo.id, Mandate.status == MandateStatus.IN_FORCE)
+    )
     member = client_as("membro@example.org")
     page = member.get(f"/tavoli/{tavolo.id}/discussione").get_data(as_text=True)
     assert page.count("data-thread-box") == 6 and 'data-field-key="finalita"' in page
-    on_field = post(member, tavolo, "Aggiungerei i giovani adulti", target_kind="mandate", target_id=mandate.id, field_key="finalita")
+    on_field = post(
+        member,
+        tavolo,
+        "Aggiungerei i giovani adulti",
+        target_kind="mandate",
+        target_id=mandate.id,
+        field_key="finalita",
+    )
     assert on_field.status_code == 201 and on_field.json["comment"]["field_key"] == "finalita"
-    assert post(member, tavolo, "x", target_kind="mandate", target_id=mandate.id, field_key="inventato").status_code == 404
+    assert (
+        post(
+            member, tavolo, "x", target_kind="mandate", target_id=mandate.id, field_key="inventato"
+        ).status_code
+        == 404
+    )
     other = db.session.scalar(select(Mandate).where(Mandate.body_id == body("Tavolo Politiche Abitative").id))
-    assert post(member, tavolo, "x", target_kind="mandate", target_id=other.id, field_key="finalita").status_code == 404
-    listed = member.get(f"/tavoli/{tavolo.id}/commenti?kind=mandate&id={mandate.id}&field=finalita").json["comments"]
+    assert (
+        post(member, tavolo, "x", target_kind="mandate", target_id=other.id, field_key="finalita").status_code
+        == 404
+    )
+    listed = member.get(f"/tavoli/{tavolo.id}/commenti?kind=mandate&id={mandate.id}&field=finalita").json[
+        "comments"
+    ]
     assert [c["source"] for c in listed] == ["Aggiungerei i giovani adulti"]
-    assert member.get(f"/tavoli/{tavolo.id}/commenti?kind=mandate&id={mandate.id}&field=tempi").json["comments"] == []
+    assert (
+        member.get(f"/tavoli/{tavolo.id}/commenti?kind=mandate&id={mandate.id}&field=tempi").json["comments"]
+        == []
+    )
     coord = user("coord.ets@example.org")
     assert queries.unread_by_field(coord, "mandate", mandate.id) == {"finalita": 1}
     assert queries.unread_by_target(coord, "mandate", [mandate.id]) == {mandate.id: 1}

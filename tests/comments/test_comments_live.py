@@ -21,7 +21,9 @@ def quick_websocket_close(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     websocket-client would wait its full 3 s close timeout on every disconnect."""
     original = websocket.WebSocket.close
 
-    def close(self: Any, status: int = websocket.STATUS_NORMAL, reason: bytes = b"", timeout: float = 3) -> None:
+    def close(
+        self: Any, status: int = websocket.STATUS_NORMAL, reason: bytes = b"", timeout: float = 3
+    ) -> None:
         original(self, status, reason, timeout=min(timeout, 0.2))
 
     monkeypatch.setattr(websocket.WebSocket, "close", close)
@@ -57,8 +59,14 @@ def poverta_id(database_url: str) -> int:
 
 
 def comment(client: Any, body_id: int, text_: str, op_id: str | None = None, **extra: Any) -> dict[str, Any]:
-    message = {"body_id": body_id, "target_kind": "tavolo", "target_id": body_id, "text": text_,
-               "client_op_id": op_id or uuid.uuid4().hex, **extra}
+    message = {
+        "body_id": body_id,
+        "target_kind": "tavolo",
+        "target_id": body_id,
+        "text": text_,
+        "client_op_id": op_id or uuid.uuid4().hex,
+        **extra,
+    }
     return client.call("comment.create", message, timeout=5)
 
 
@@ -70,7 +78,9 @@ def joined(client: Any, room: str) -> dict[str, Any]:
 
 def test_comments_reach_every_reader_live_in_order_and_outsiders_are_refused(socket_client, poverta_id):
     room = f"tavolo:{poverta_id}"
-    member, coord, observer = (socket_client(e) for e in ("membro@example.org", "coord.ets@example.org", "osservatore@example.org"))
+    member, coord, observer = (
+        socket_client(e) for e in ("membro@example.org", "coord.ets@example.org", "osservatore@example.org")
+    )
     outsider = socket_client("disabilita@example.org")
     for client in (coord, observer):
         joined(client, room)
@@ -105,13 +115,17 @@ def test_a_page_that_was_disconnected_gets_exactly_what_it_missed_in_order(socke
     assert again.call("events.since", {"rooms": [room], "after": event_ids[-1]}, timeout=5)["events"] == []
 
 
-def test_a_comment_written_offline_is_sent_on_reconnect_and_stored_once(socket_client, poverta_id, database_url, live_server):
+def test_a_comment_written_offline_is_sent_on_reconnect_and_stored_once(
+    socket_client, poverta_id, database_url, live_server
+):
     room = f"tavolo:{poverta_id}"
     coord = socket_client("coord.ets@example.org")
     joined(coord, room)
     member = socket_client("membro@example.org")
     op_id = uuid.uuid4().hex
-    first = comment(member, poverta_id, "Scritto offline", op_id)  # the ack is lost: the page still has it pending
+    first = comment(
+        member, poverta_id, "Scritto offline", op_id
+    )  # the ack is lost: the page still has it pending
     member.disconnect()
     back = socket_client("membro@example.org")
     retry = comment(back, poverta_id, "Scritto offline", op_id)
@@ -121,7 +135,12 @@ def test_a_comment_written_offline_is_sent_on_reconnect_and_stored_once(socket_c
     token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
     http_retry = session.post(
         live_server.url + f"/tavoli/{poverta_id}/commenti",
-        json={"target_kind": "tavolo", "target_id": poverta_id, "text": "Scritto offline", "client_op_id": op_id},
+        json={
+            "target_kind": "tavolo",
+            "target_id": poverta_id,
+            "text": "Scritto offline",
+            "client_op_id": op_id,
+        },
         headers={"X-CSRFToken": token, "Accept": "application/json"},
     )
     assert http_retry.status_code == 201 and http_retry.json()["created"] is False
@@ -131,14 +150,21 @@ def test_a_comment_written_offline_is_sent_on_reconnect_and_stored_once(socket_c
     assert ids_of(coord) == [first["comment"]["id"], sentinel]  # the retries published nothing
 
 
-def test_forged_or_malformed_socket_events_are_refused_and_store_nothing(socket_client, poverta_id, database_url, live_server):
+def test_forged_or_malformed_socket_events_are_refused_and_store_nothing(
+    socket_client, poverta_id, database_url, live_server
+):
     member = socket_client("membro@example.org")
     other = int(scalar(database_url, "SELECT id FROM bodies WHERE name = 'Tavolo Permanente Disabilità'"))
     not_member = comment(member, other, "Intruso")
     assert not_member["ok"] is False and not_member["status"] == 403
     wrong_target = comment(member, poverta_id, "Bersaglio sbagliato", target_id=other)
     assert wrong_target["ok"] is False and wrong_target["status"] == 404
-    for garbage in (None, "testo", {"body_id": "x"}, {"body_id": poverta_id, "target_kind": "tavolo", "target_id": poverta_id}):
+    for garbage in (
+        None,
+        "testo",
+        {"body_id": "x"},
+        {"body_id": poverta_id, "target_kind": "tavolo", "target_id": poverta_id},
+    ):
         answer = member.call("comment.create", garbage, timeout=5)
         assert answer["ok"] is False, garbage
     assert member.call("room.join", {"room": f"tavolo:{other}"}, timeout=5)["ok"] is False
@@ -151,7 +177,9 @@ def test_forged_or_malformed_socket_events_are_refused_and_store_nothing(socket_
         anonymous.connect(live_server.url, transports=["websocket"], wait_timeout=5)
 
 
-def test_someone_removed_from_the_tavolo_stops_receiving_at_once(socket_client, poverta_id, database_url, live_server):
+def test_someone_removed_from_the_tavolo_stops_receiving_at_once(
+    socket_client, poverta_id, database_url, live_server
+):
     room = f"tavolo:{poverta_id}"
     member, coord = socket_client("membro@example.org"), socket_client("coord.ets@example.org")
     joined(member, room)

@@ -35,7 +35,9 @@ class Server:
 
 
 @pytest.fixture
-def two_processes(templates: dict[str, str], run_dir: Path) -> Iterator[tuple[Server, Server, str, list[Path]]]:
+def two_processes(
+    templates: dict[str, str], run_dir: Path
+) -> Iterator[tuple[Server, Server, str, list[Path]]]:
     if not _redis_up():
         if REQUIRE_REDIS:
             pytest.fail(f"PDZ_REQUIRE_REDIS=1 but Redis is not reachable at {REDIS_URL}")
@@ -68,8 +70,12 @@ def connect(server: Server, email: str) -> Any:
     client = socketio.Client(reconnection=False)
     client.received = []  # type: ignore[attr-defined]
     client.on("*", lambda name, data: client.received.append((name, data)))  # type: ignore[attr-defined]
-    client.connect(server.url, headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in session.cookies)},
-                   transports=["websocket"], wait_timeout=5)
+    client.connect(
+        server.url,
+        headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in session.cookies)},
+        transports=["websocket"],
+        wait_timeout=5,
+    )
     client.http = session  # type: ignore[attr-defined]
     return client
 
@@ -98,13 +104,29 @@ def test_a_comment_posted_on_one_process_reaches_pages_on_the_other(two_processe
         token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
         posted = session.post(
             f"{a.url}/tavoli/{body_id}/commenti",
-            json={"target_kind": "tavolo", "target_id": body_id, "text": "Dal processo A", "client_op_id": uuid.uuid4().hex},
+            json={
+                "target_kind": "tavolo",
+                "target_id": body_id,
+                "text": "Dal processo A",
+                "client_op_id": uuid.uuid4().hex,
+            },
             headers={"X-CSRFToken": token, "Accept": "application/json"},
         )
         assert posted.status_code == 201, posted.text
-        wait_for(lambda: posted.json()["comment"]["id"] in created(member_on_b), message="comment on process B")
-        answer = member_on_b.call("comment.create", {"body_id": body_id, "target_kind": "tavolo", "target_id": body_id,
-                                                     "text": "Dal processo B", "client_op_id": uuid.uuid4().hex}, timeout=5)
+        wait_for(
+            lambda: posted.json()["comment"]["id"] in created(member_on_b), message="comment on process B"
+        )
+        answer = member_on_b.call(
+            "comment.create",
+            {
+                "body_id": body_id,
+                "target_kind": "tavolo",
+                "target_id": body_id,
+                "text": "Dal processo B",
+                "client_op_id": uuid.uuid4().hex,
+            },
+            timeout=5,
+        )
         wait_for(lambda: answer["comment"]["id"] in created(coord_on_a), message="comment on process A")
 
         # Removal on process A cuts the open socket on process B at once.
@@ -115,23 +137,47 @@ def test_a_comment_posted_on_one_process_reaches_pages_on_the_other(two_processe
             b=body_id,
         )
         members_page = session.get(f"{a.url}/tavoli/{body_id}/componenti")
-        form_token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', members_page.text).group(1)
-        removed = session.post(f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
-                               data={"csrf_token": form_token}, allow_redirects=False)
+        form_token = re.search(
+            r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', members_page.text
+        ).group(1)
+        removed = session.post(
+            f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
+            data={"csrf_token": form_token},
+            allow_redirects=False,
+        )
         assert removed.status_code == 302
-        wait_for(lambda: any(e == "membership.ended" for e, _ in member_on_b.received), message="membership.ended on B")
+        wait_for(
+            lambda: any(e == "membership.ended" for e, _ in member_on_b.received),
+            message="membership.ended on B",
+        )
         wait_for(lambda: any(e == "room.closed" for e, _ in coord_on_a.received), message="room.closed on A")
-        wait_for(lambda: any(e == "room.closed" for e, _ in witness_on_b.received), message="room.closed on B")
+        wait_for(
+            lambda: any(e == "room.closed" for e, _ in witness_on_b.received), message="room.closed on B"
+        )
         for client in (coord_on_a, witness_on_b):
             assert client.call("room.join", {"room": room}, timeout=5)["ok"]
         assert member_on_b.call("room.join", {"room": room}, timeout=5)["ok"] is False
-        after = coord_on_a.call("comment.create", {"body_id": body_id, "target_kind": "tavolo", "target_id": body_id,
-                                                   "text": "Dopo l'uscita", "client_op_id": uuid.uuid4().hex}, timeout=5)
-        wait_for(lambda: after["comment"]["id"] in created(witness_on_b), message="comment after removal on B")
+        after = coord_on_a.call(
+            "comment.create",
+            {
+                "body_id": body_id,
+                "target_kind": "tavolo",
+                "target_id": body_id,
+                "text": "Dopo l'uscita",
+                "client_op_id": uuid.uuid4().hex,
+            },
+            timeout=5,
+        )
+        wait_for(
+            lambda: after["comment"]["id"] in created(witness_on_b), message="comment after removal on B"
+        )
         assert after["comment"]["id"] not in created(member_on_b)
     except BaseException:
         for log in logs:  # what the servers said, when it fails
-            print(f"--- {log.name} ---\n" + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"))
+            print(
+                f"--- {log.name} ---\n"
+                + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)")
+            )
         raise
     finally:
         for client in (coord_on_a, member_on_b, witness_on_b):

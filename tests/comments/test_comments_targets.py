@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 
 
 def post(client: Any, body: Any, kind: str, target_id: int, text: str, field: str = "") -> Any:
-    payload = {"target_kind": kind, "target_id": target_id, "field_key": field, "text": text, "client_op_id": uuid.uuid4().hex}
+    payload = {
+        "target_kind": kind,
+        "target_id": target_id,
+        "field_key": field,
+        "text": text,
+        "client_op_id": uuid.uuid4().hex,
+    }
     return client.post(f"/tavoli/{body.id}/commenti", json=payload, headers={"Accept": "application/json"})
 
 
@@ -21,7 +27,12 @@ def stored(db: Any, kind: str) -> int:
     from pdz.comments.models import Comment, CommentThread
 
     query = select(func.count(Comment.id)).join(CommentThread, CommentThread.id == Comment.thread_id)
-    return db.session.scalar(query.where(CommentThread.target_kind == kind, ~Comment.client_op_id.startswith("demo-"))) or 0
+    return (
+        db.session.scalar(
+            query.where(CommentThread.target_kind == kind, ~Comment.client_op_id.startswith("demo-"))
+        )
+        or 0
+    )
 
 
 def first_card(db: Any, body: Any) -> Any:
@@ -34,7 +45,9 @@ def a_meeting_with_items(db: Any, body: Any) -> Any:
     from pdz.meetings.models import AgendaItem, Meeting
 
     return db.session.scalar(
-        select(Meeting).where(Meeting.body_id == body.id, Meeting.items.any()).order_by(Meeting.starts_at.desc())
+        select(Meeting)
+        .where(Meeting.body_id == body.id, Meeting.items.any())
+        .order_by(Meeting.starts_at.desc())
     ), AgendaItem
 
 
@@ -43,7 +56,9 @@ def an_entry(db: Any, body: Any) -> Any:
 
     assessment = db.session.scalar(select(SwotAssessment).where(SwotAssessment.body_id == body.id))
     return db.session.scalar(
-        select(SwotEntry).where(SwotEntry.assessment_id == assessment.id, SwotEntry.removed_at.is_(None)).order_by(SwotEntry.id)
+        select(SwotEntry)
+        .where(SwotEntry.assessment_id == assessment.id, SwotEntry.removed_at.is_(None))
+        .order_by(SwotEntry.id)
     )
 
 
@@ -58,15 +73,17 @@ def test_comment_on_a_card_field_shown_beside_the_field(client_as, tavolo, db, u
     page = member.get(f"/schede/{card.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'data-thread-box' in html and 'data-target-kind="card"' in html
-    assert 'data-field-key="general_objective"' in html and 'data-thread-toggle' in html
+    assert "data-thread-box" in html and 'data-target-kind="card"' in html
+    assert 'data-field-key="general_objective"' in html and "data-thread-toggle" in html
     assert html.count("js/comments.js") == 1 and html.count("socket.io.min.js") == 1
 
     response = post(member, tavolo, "card", card.id, "Obiettivo da precisare", field="general_objective")
     assert response.status_code == 201, response.json
     assert response.json["comment"]["field_key"] == "general_objective"
     assert post(member, tavolo, "card", card.id, "Sulla scheda intera").status_code == 201
-    got = listed(client_as("osservatore@example.org"), tavolo, "card", card.id, "general_objective").json["comments"]
+    got = listed(client_as("osservatore@example.org"), tavolo, "card", card.id, "general_objective").json[
+        "comments"
+    ]
     assert [c["html"] for c in got] == ["<p>Obiettivo da precisare</p>"]
     assert listed(member, tavolo, "card", card.id, "title").json["comments"] == []
     coord = user("coord.ets@example.org")
@@ -104,7 +121,9 @@ def test_comment_on_a_meeting_agenda_item(client_as, tavolo, db):
     assert response.status_code == 201, response.json
     got = listed(client_as("coord.pubblico@example.org"), tavolo, "meeting_item", item.id).json["comments"]
     assert [c["html"] for c in got] == ["<p>Portiamo i dati del 2025</p>"]
-    assert post(member, tavolo, "meeting_item", item.id, "x", field="titolo").status_code == 404  # no field threads
+    assert (
+        post(member, tavolo, "meeting_item", item.id, "x", field="titolo").status_code == 404
+    )  # no field threads
 
 
 def test_meeting_item_thread_refused_to_outsiders(client_as, tavolo, db):

@@ -29,7 +29,9 @@ def test_two_people_on_a_card_comment_on_a_field_live_and_offline(page_as, live_
     member, coord = page_as("membro@example.org"), page_as("coord.ets@example.org")
     for page in (member, coord):
         page.goto(f"{live_server.url}/schede/{card_id}")
-        page.wait_for_selector("[data-thread-box][data-target-kind=card][data-field-key=''][data-connection=online]")
+        page.wait_for_selector(
+            "[data-thread-box][data-target-kind=card][data-field-key=''][data-connection=online]"
+        )
         assert page.locator(FIELD + " li.empty").text_content() == "…"  # closed: not fetched yet
         page.locator(f"details:has({FIELD}) > summary").click()
         page.wait_for_selector(FIELD + " li.empty:has-text('Nessun commento')")
@@ -47,7 +49,9 @@ def test_two_people_on_a_card_comment_on_a_field_live_and_offline(page_as, live_
     arrived.get_by_role("button", name="Rispondi").click()
     coord.fill(FIELD + " [data-text]", "Sì, con un indicatore dedicato")
     coord.click(FIELD + " [data-new] button[type=submit]")
-    member.locator(FIELD + " li.comment[data-comment-id] ol li.comment", has_text="indicatore dedicato").wait_for()
+    member.locator(
+        FIELD + " li.comment[data-comment-id] ol li.comment", has_text="indicatore dedicato"
+    ).wait_for()
 
     # one goes offline and comments on the field: kept pending, sent on return, arrives once
     member.context.set_offline(True)
@@ -63,7 +67,12 @@ def test_two_people_on_a_card_comment_on_a_field_live_and_offline(page_as, live_
     pending.wait_for(state="detached")
     for page in (member, coord):
         assert page.locator(FIELD + " li.comment[data-comment-id]", has_text="senza rete").count() == 1
-    assert scalar(database_url, "SELECT count(*) FROM comments WHERE body_source = 'Scritto sul campo senza rete'") == 1
+    assert (
+        scalar(
+            database_url, "SELECT count(*) FROM comments WHERE body_source = 'Scritto sul campo senza rete'"
+        )
+        == 1
+    )
 
 
 @pytest.mark.browser

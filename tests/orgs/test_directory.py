@@ -13,10 +13,16 @@ def test_directory_filters_by_kind_legal_form_and_sub_ambito(client_as: Any, db:
 
     client = client_as("membro@example.org")
     odv = client.get("/enti/?tipo=ets&forma=odv").get_data(as_text=True)
-    assert "Auser Cremasco" in odv and "Fondazione Benefattori Cremaschi Onlus" not in odv and "Comune di Crema" not in odv
+    assert (
+        "Auser Cremasco" in odv
+        and "Fondazione Benefattori Cremaschi Onlus" not in odv
+        and "Comune di Crema" not in odv
+    )
     soncino = db.session.scalar(select(SubAmbito).where(SubAmbito.name == "Soncino"))
     page = client.get(f"/enti/?sub_ambito={soncino.id}").get_data(as_text=True)
-    assert "Fondazione L&#39;Oasi Onlus" in page and "Comune di Soncino" in page and "Coop Sentiero" not in page
+    assert (
+        "Fondazione L&#39;Oasi Onlus" in page and "Comune di Soncino" in page and "Coop Sentiero" not in page
+    )
     assert "Nessun ente corrisponde" in client.get("/enti/?q=zzzzzz").get_data(as_text=True)
 
 
@@ -37,12 +43,28 @@ def test_udp_confirms_a_comune_assignment(client_as: Any, db: Any) -> None:
     comune = db.session.scalar(select(Comune).where(Comune.name == "Ricengo"))
     sergnano = db.session.scalar(select(SubAmbito).where(SubAmbito.name == "Sergnano"))
     udp = client_as("udp@example.org")
-    assert udp.post(f"/comuni/{comune.id}/modifica", data={"sub_ambito_id": sergnano.id, "population": "1.750"}).status_code == 302
+    assert (
+        udp.post(
+            f"/comuni/{comune.id}/modifica", data={"sub_ambito_id": sergnano.id, "population": "1.750"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
-    assert (comune.sub_ambito_id, comune.population, comune.assignment) == (sergnano.id, 1750, AssignmentSource.CONFIRMED)
-    bad = udp.post(f"/comuni/{comune.id}/modifica", data={"sub_ambito_id": sergnano.id, "population": "mille"})
+    assert (comune.sub_ambito_id, comune.population, comune.assignment) == (
+        sergnano.id,
+        1750,
+        AssignmentSource.CONFIRMED,
+    )
+    bad = udp.post(
+        f"/comuni/{comune.id}/modifica", data={"sub_ambito_id": sergnano.id, "population": "mille"}
+    )
     assert bad.status_code == 422 and "numero intero" in bad.get_data(as_text=True)
-    assert client_as("membro@example.org").post(f"/comuni/{comune.id}/modifica", data={"sub_ambito_id": sergnano.id}).status_code == 403
+    assert (
+        client_as("membro@example.org")
+        .post(f"/comuni/{comune.id}/modifica", data={"sub_ambito_id": sergnano.id})
+        .status_code
+        == 403
+    )
 
 
 def test_udp_creates_an_ets_and_records_its_adhesion(client_as: Any, db: Any) -> None:
@@ -50,11 +72,26 @@ def test_udp_creates_an_ets_and_records_its_adhesion(client_as: Any, db: Any) ->
     from pdz.orgs.models import Organisation
 
     udp = client_as("udp@example.org")
-    response = udp.post("/enti/nuovo", data={"name": "Associazione Nuovi Orizzonti APS", "kind": "ets", "legal_form": "aps", "runts_number": "123"})
+    response = udp.post(
+        "/enti/nuovo",
+        data={
+            "name": "Associazione Nuovi Orizzonti APS",
+            "kind": "ets",
+            "legal_form": "aps",
+            "runts_number": "123",
+        },
+    )
     assert response.status_code == 302
-    org = db.session.scalar(select(Organisation).where(Organisation.name == "Associazione Nuovi Orizzonti APS"))
+    org = db.session.scalar(
+        select(Organisation).where(Organisation.name == "Associazione Nuovi Orizzonti APS")
+    )
     cycle = db.session.scalar(select(PlanningCycle).where(PlanningCycle.start_year == 2025))
-    assert udp.post(f"/enti/{org.id}/adesioni", data={"cycle_id": cycle.id, "adhered_on": "2025-02-03"}).status_code == 302
+    assert (
+        udp.post(
+            f"/enti/{org.id}/adesioni", data={"cycle_id": cycle.id, "adhered_on": "2025-02-03"}
+        ).status_code
+        == 302
+    )
     udp.post(f"/enti/{org.id}/adesioni", data={"cycle_id": cycle.id, "adhered_on": "2025-02-04"})
     db.session.expire_all()
     assert [a.adhered_on.isoformat() for a in org.adhesions] == ["2025-02-03"]
@@ -77,6 +114,14 @@ def test_bad_organisation_is_refused(client_as: Any, data: dict, message: str) -
 
 def test_user_text_is_escaped(client_as: Any, db: Any) -> None:
     udp = client_as("udp@example.org")
-    udp.post("/enti/nuovo", data={"name": "<script>alert(1)</script>", "kind": "altro", "legal_form": "", "description": "<b>x</b>"})
+    udp.post(
+        "/enti/nuovo",
+        data={
+            "name": "<script>alert(1)</script>",
+            "kind": "altro",
+            "legal_form": "",
+            "description": "<b>x</b>",
+        },
+    )
     page = udp.get("/enti/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

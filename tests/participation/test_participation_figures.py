@@ -50,7 +50,9 @@ def small(db: Any, user: Any) -> dict[str, Any]:
     db.session.add(body)
     db.session.flush()
     for key in ("c", "y1", "y2", "z"):
-        db.session.add(Membership(body_id=body.id, user_id=people[key][0].id, organisation_id=people[key][1].id))
+        db.session.add(
+            Membership(body_id=body.id, user_id=people[key][0].id, organisation_id=people[key][1].id)
+        )
     owner = user("udp@example.org")
     grid = {
         1: {"c": "presente", "y1": "presente", "y2": "assente", "z": "presente"},
@@ -59,22 +61,60 @@ def small(db: Any, user: Any) -> dict[str, Any]:
     }
     for month, rows in grid.items():
         start = datetime(2026, month, 10, 16, 0, tzinfo=UTC)
-        meeting = Meeting(body_id=body.id, title=f"Incontro {month}", starts_at=start, ends_at=start.replace(hour=18),
-                          status=MeetingStatus.CONCLUDED, created_by_id=owner.id)
+        meeting = Meeting(
+            body_id=body.id,
+            title=f"Incontro {month}",
+            starts_at=start,
+            ends_at=start.replace(hour=18),
+            status=MeetingStatus.CONCLUDED,
+            created_by_id=owner.id,
+        )
         db.session.add(meeting)
         db.session.flush()
         for key, status in rows.items():
-            db.session.add(Attendance(meeting_id=meeting.id, user_id=people[key][0].id, organisation_id=people[key][1].id, status=status))
+            db.session.add(
+                Attendance(
+                    meeting_id=meeting.id,
+                    user_id=people[key][0].id,
+                    organisation_id=people[key][1].id,
+                    status=status,
+                )
+            )
         if month == 2:  # the delegate's own row does not count twice
-            db.session.add(Attendance(meeting_id=meeting.id, user_id=people["zd"][0].id, organisation_id=odv.id, status="presente", stands_for_id=people["z"][0].id))
-            db.session.add(ActionItem(meeting_id=meeting.id, title="Mappa", owner_id=people["z"][0].id, organisation_id=odv.id,
-                                      status=ActionStatus.DONE, completed_at=datetime(2026, 3, 1, tzinfo=UTC)))
-            db.session.add(ActionItem(meeting_id=meeting.id, title="Aperta", owner_id=people["c"][0].id, organisation_id=comune.id))
+            db.session.add(
+                Attendance(
+                    meeting_id=meeting.id,
+                    user_id=people["zd"][0].id,
+                    organisation_id=odv.id,
+                    status="presente",
+                    stands_for_id=people["z"][0].id,
+                )
+            )
+            db.session.add(
+                ActionItem(
+                    meeting_id=meeting.id,
+                    title="Mappa",
+                    owner_id=people["z"][0].id,
+                    organisation_id=odv.id,
+                    status=ActionStatus.DONE,
+                    completed_at=datetime(2026, 3, 1, tzinfo=UTC),
+                )
+            )
+            db.session.add(
+                ActionItem(
+                    meeting_id=meeting.id,
+                    title="Aperta",
+                    owner_id=people["c"][0].id,
+                    organisation_id=comune.id,
+                )
+            )
     db.session.commit()
     return {"body": body}
 
 
-def table(client: Any, name: str, query: str = "dal=2026-01-01&al=2026-12-31", body: Any = None) -> list[list[str]]:
+def table(
+    client: Any, name: str, query: str = "dal=2026-01-01&al=2026-12-31", body: Any = None
+) -> list[list[str]]:
     prefix = f"/tavoli/{body.id}/partecipazione" if body is not None else "/partecipazione"
     response = client.get(f"{prefix}/{name}.csv?{query}")
     assert response.status_code == 200, response.status_code
@@ -90,25 +130,41 @@ def test_attendance_rates_match_the_hand_computed_fixture(client_as: Any, small:
     # organisation pairs: 3 meetings x 3 organisations = 9; attended: X m1, Y m1, Z m1 m2 m3 = 5
     assert rates(table(udp, "tavoli"))["Tavolo Prova"] == (5, 9, "55.6")
     enti = rates(table(udp, "enti"))
-    assert enti["Comune X"] == (1, 3, "33.3") and enti["APS Y"] == (1, 3, "33.3") and enti["ODV Z"] == (3, 3, "100.0")
-    mine = small["body"]  # the other tables, restricted to the fixture's tavolo (the demo has 2026 meetings too)
+    assert (
+        enti["Comune X"] == (1, 3, "33.3")
+        and enti["APS Y"] == (1, 3, "33.3")
+        and enti["ODV Z"] == (3, 3, "100.0")
+    )
+    mine = small[
+        "body"
+    ]  # the other tables, restricted to the fixture's tavolo (the demo has 2026 meetings too)
     tipi = rates(table(udp, "tipi", body=mine))
     assert tipi["Comune"] == (1, 3, "33.3")
     assert tipi["ETS – APS – Associazione di promozione sociale"] == (1, 3, "33.3")
     assert tipi["ETS – ODV – Organizzazione di volontariato"] == (3, 3, "100.0")
     sub = rates(table(udp, "sub_ambiti", body=mine))  # APS Y counts in Crema and Soncino
-    assert sub["Crema"] == (2, 6, "33.3") and sub["Soncino"] == (1, 3, "33.3") and sub["Pandino"] == (3, 3, "100.0")
+    assert (
+        sub["Crema"] == (2, 6, "33.3")
+        and sub["Soncino"] == (1, 3, "33.3")
+        and sub["Pandino"] == (3, 3, "100.0")
+    )
     months = rates(table(udp, "mesi", body=mine))
     assert months == {"2026-01": (3, 3, "100.0"), "2026-02": (1, 3, "33.3"), "2026-03": (1, 3, "33.3")}
     people = rates(table(udp, "persone", body=mine))  # individual rows; the delegate's own row is not counted
-    assert people["Persona y2"] == (0, 3, "0.0") and people["Persona z"] == (3, 3, "100.0") and "Persona zd" not in people
+    assert (
+        people["Persona y2"] == (0, 3, "0.0")
+        and people["Persona z"] == (3, 3, "100.0")
+        and "Persona zd" not in people
+    )
 
 
 def test_period_filter_and_tavolo_view(client_as: Any, small: dict) -> None:
     udp = client_as("udp@example.org")
     assert rates(table(udp, "tavoli", "dal=2026-02-01&al=2026-02-28"))["Tavolo Prova"] == (1, 3, "33.3")
     body = small["body"]
-    rows = udp.get(f"/tavoli/{body.id}/partecipazione/enti.csv?dal=2026-01-01&al=2026-12-31").get_data(as_text=True)
+    rows = udp.get(f"/tavoli/{body.id}/partecipazione/enti.csv?dal=2026-01-01&al=2026-12-31").get_data(
+        as_text=True
+    )
     assert set(rates(list(csv.reader(io.StringIO(rows))))) == {"Comune X", "APS Y", "ODV Z"}
 
 
@@ -146,7 +202,9 @@ def test_registry_lists_adhering_ets_and_those_that_never_came(client_as: Any, s
     cycle = db.session.scalar(select(PlanningCycle).where(PlanningCycle.start_year == 2025))
     for name in ("APS Y", "ODV Z"):
         org = db.session.scalar(select(Organisation).where(Organisation.name == name))
-        db.session.add(Adhesion(organisation_id=org.id, cycle_id=cycle.id, adhered_on=datetime(2025, 3, 1).date()))
+        db.session.add(
+            Adhesion(organisation_id=org.id, cycle_id=cycle.id, adhered_on=datetime(2025, 3, 1).date())
+        )
     db.session.commit()
     rows = {r[0]: r for r in table(client_as("udp@example.org"), "registro")[1:]}
     assert rows["APS Y"][3] == "Tavolo Prova" and rows["APS Y"][4] == "1" and rows["ODV Z"][4] == "3"
@@ -173,7 +231,9 @@ def test_bad_dates_are_refused(client_as: Any) -> None:
     assert udp.get("/partecipazione/nonesiste.csv").status_code == 404
 
 
-def test_dashboard_queries_are_bounded_on_the_full_demo(client_as: Any, count_queries: Any, small: dict, db: Any) -> None:
+def test_dashboard_queries_are_bounded_on_the_full_demo(
+    client_as: Any, count_queries: Any, small: dict, db: Any
+) -> None:
     from pdz.meetings.models import Attendance, Meeting, MeetingStatus
 
     udp = client_as("udp@example.org")
@@ -181,15 +241,31 @@ def test_dashboard_queries_are_bounded_on_the_full_demo(client_as: Any, count_qu
         assert udp.get("/partecipazione/").status_code == 200
     body = small["body"]
     owner = db.session.scalar(select(Meeting.created_by_id).limit(1))
-    people = [a.user_id for a in db.session.scalars(select(Attendance).join(Meeting).where(Meeting.body_id == body.id, Meeting.title == "Incontro 1"))]
+    people = [
+        a.user_id
+        for a in db.session.scalars(
+            select(Attendance).join(Meeting).where(Meeting.body_id == body.id, Meeting.title == "Incontro 1")
+        )
+    ]
     for day in range(1, 21):
         start = datetime(2026, 6, day, 9, tzinfo=UTC)
-        meeting = Meeting(body_id=body.id, title=f"Extra {day}", starts_at=start, ends_at=start.replace(hour=11), status=MeetingStatus.CONCLUDED, created_by_id=owner)
+        meeting = Meeting(
+            body_id=body.id,
+            title=f"Extra {day}",
+            starts_at=start,
+            ends_at=start.replace(hour=11),
+            status=MeetingStatus.CONCLUDED,
+            created_by_id=owner,
+        )
         db.session.add(meeting)
         db.session.flush()
         for person in people:
-            org = db.session.scalar(select(Attendance.organisation_id).where(Attendance.user_id == person).limit(1))
-            db.session.add(Attendance(meeting_id=meeting.id, user_id=person, organisation_id=org, status="presente"))
+            org = db.session.scalar(
+                select(Attendance.organisation_id).where(Attendance.user_id == person).limit(1)
+            )
+            db.session.add(
+                Attendance(meeting_id=meeting.id, user_id=person, organisation_id=org, status="presente")
+            )
     db.session.commit()
     with count_queries() as after:
         assert udp.get("/partecipazione/").status_code == 200
@@ -208,7 +284,10 @@ def test_card_changes_and_comments_count_as_contributions(client_as: Any, small:
     from pdz.cycles.models import PlanningCycle
 
     body = small["body"]
-    person = {u.email.split("@")[0]: u for u in db.session.scalars(select(User).where(User.email.like("%@prova.example.org")))}
+    person = {
+        u.email.split("@")[0]: u
+        for u in db.session.scalars(select(User).where(User.email.like("%@prova.example.org")))
+    }
     cycle = db.session.scalars(select(PlanningCycle)).first()
     card = Card(cycle_id=cycle.id, body_id=body.id, title="Scheda di prova")
     db.session.add(card)
@@ -220,14 +299,33 @@ def test_card_changes_and_comments_count_as_contributions(client_as: Any, small:
         (4, None, datetime(2026, 2, 3, tzinfo=UTC)),  # loaded from the plan: nobody's contribution
     ]
     for number, author_id, at in revisions:
-        db.session.add(CardRevision(card_id=card.id, number=number, field="title", author_id=author_id, at=at, client_op_id=f"p-{number}"))
+        db.session.add(
+            CardRevision(
+                card_id=card.id,
+                number=number,
+                field="title",
+                author_id=author_id,
+                at=at,
+                client_op_id=f"p-{number}",
+            )
+        )
     thread = CommentThread(target_kind="card", target_id=card.id, field_key="title", body_id=body.id)
     db.session.add(thread)
     db.session.flush()
     comments = [("c", CommentStatus.VISIBLE), ("z", CommentStatus.VISIBLE), ("z", CommentStatus.REMOVED)]
     for n, (key, status) in enumerate(comments):
-        db.session.add(Comment(thread_id=thread.id, body_id=body.id, author_id=person[key].id, client_op_id=f"prova-{n}",
-                               body_source="x", body_html="<p>x</p>", status=status, created_at=datetime(2026, 5, 1, tzinfo=UTC)))
+        db.session.add(
+            Comment(
+                thread_id=thread.id,
+                body_id=body.id,
+                author_id=person[key].id,
+                client_op_id=f"prova-{n}",
+                body_source="x",
+                body_html="<p>x</p>",
+                status=status,
+                created_at=datetime(2026, 5, 1, tzinfo=UTC),
+            )
+        )
     db.session.commit()
 
     udp = client_as("udp@example.org")

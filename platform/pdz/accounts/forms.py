@@ -13,12 +13,16 @@ EMAIL_INVALID = _l("L'indirizzo e-mail non è valido.")
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(EMAIL_REQUIRED), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Indica la password.")), Length(max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Indica la password.")), Length(max=200)]
+    )
     next = HiddenField()
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(EMAIL_REQUIRED), Email(EMAIL_INVALID), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(EMAIL_REQUIRED), Email(EMAIL_INVALID), Length(max=254)]
+    )
 
 
 class NewPasswordForm(FlaskForm):
@@ -27,7 +31,9 @@ class NewPasswordForm(FlaskForm):
 
 
 class AcceptInvitationForm(FlaskForm):
-    full_name = StringField(_l("Nome e cognome"), validators=[Length(max=120, message=_l("Al massimo 120 caratteri."))])
+    full_name = StringField(
+        _l("Nome e cognome"), validators=[Length(max=120, message=_l("Al massimo 120 caratteri."))]
+    )
     password = PasswordField(_l("Scegli una password"))
     confirm = PasswordField(_l("Ripeti la password"))
 
@@ -35,15 +41,22 @@ class AcceptInvitationForm(FlaskForm):
 class ProfileForm(FlaskForm):
     full_name = StringField(
         _l("Nome e cognome"),
-        validators=[DataRequired(_l("Indica nome e cognome.")), Length(max=120, message=_l("Al massimo 120 caratteri."))],
+        validators=[
+            DataRequired(_l("Indica nome e cognome.")),
+            Length(max=120, message=_l("Al massimo 120 caratteri.")),
+        ],
     )
     locale = SelectField(_l("Lingua"), choices=options([("it", "Italiano"), ("en", "English")]))
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Password attuale"), validators=[DataRequired(_l("Indica la password attuale."))])
+    current = PasswordField(
+        _l("Password attuale"), validators=[DataRequired(_l("Indica la password attuale."))]
+    )
     password = PasswordField(_l("Nuova password"), validators=[DataRequired(_l("Scegli una password."))])
-    confirm = PasswordField(_l("Ripeti la nuova password"), validators=[DataRequired(_l("Ripeti la password."))])
+    confirm = PasswordField(
+        _l("Ripeti la nuova password"), validators=[DataRequired(_l("Ripeti la password."))]
+    )
 
 
 class EmptyForm(FlaskForm):

@@ -95,7 +95,9 @@ class Affiliation(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     function: Mapped[Function] = mapped_column(StrEnumType(Function, 30), default=Function.ALTRO)
-    title: Mapped[str] = mapped_column(String(120), default="")  # free text, e.g. "Assessore ai servizi sociali"
+    title: Mapped[str] = mapped_column(
+        String(120), default=""
+    )  # free text, e.g. "Assessore ai servizi sociali"
     user: Mapped[User] = relationship(back_populates="affiliations")
     organisation: Mapped[Organisation] = relationship()
 
@@ -118,7 +120,9 @@ class Invitation(TimestampMixin, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime]
-    status: Mapped[InvitationStatus] = mapped_column(StrEnumType(InvitationStatus, 20), default=InvitationStatus.PENDING)
+    status: Mapped[InvitationStatus] = mapped_column(
+        StrEnumType(InvitationStatus, 20), default=InvitationStatus.PENDING
+    )
     accepted_at: Mapped[datetime | None]
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[Body] = relationship()

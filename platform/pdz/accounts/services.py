@@ -36,7 +36,9 @@ MIN_PASSWORD = 8
 
 def _hasher() -> PasswordHasher:
     config = current_app.config
-    return PasswordHasher(time_cost=config["PDZ_ARGON2_TIME_COST"], memory_cost=config["PDZ_ARGON2_MEMORY_COST"])
+    return PasswordHasher(
+        time_cost=config["PDZ_ARGON2_TIME_COST"], memory_cost=config["PDZ_ARGON2_MEMORY_COST"]
+    )
 
 
 def hash_password(password: str) -> str:
@@ -92,7 +94,9 @@ def authenticate(email: str, password: str) -> User | None:
 
 def validate_new_password(password: str, confirm: str | None = None) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise Invalid(errors={"password": _("La password deve avere almeno %(n)d caratteri.", n=MIN_PASSWORD)})
+        raise Invalid(
+            errors={"password": _("La password deve avere almeno %(n)d caratteri.", n=MIN_PASSWORD)}
+        )
     if len(password) > 200:
         raise Invalid(errors={"password": _("La password è troppo lunga (massimo 200 caratteri).")})
     if confirm is not None and confirm != password:
@@ -177,7 +181,9 @@ def request_password_reset(email: str) -> None:
 
 
 def valid_reset(token: str) -> PasswordReset | None:
-    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_digest(token or "")))
+    reset = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == token_digest(token or ""))
+    )
     if reset is None or reset.used_at is not None or reset.expires_at < utcnow() or not reset.user.active:
         return None
     return reset
@@ -251,18 +257,28 @@ def invite(
             link=link,
         ),
     )
-    audit.record(actor, "invitation.created", invitation, {"email": email, "body_id": body.id, "role": role.value})
+    audit.record(
+        actor, "invitation.created", invitation, {"email": email, "body_id": body.id, "role": role.value}
+    )
     return invitation
 
 
 def valid_invitation(token: str) -> Invitation | None:
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_digest(token or "")))
-    if invitation is None or invitation.status != InvitationStatus.PENDING or invitation.expires_at < utcnow():
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == token_digest(token or ""))
+    )
+    if (
+        invitation is None
+        or invitation.status != InvitationStatus.PENDING
+        or invitation.expires_at < utcnow()
+    ):
         return None
     return invitation
 
 
-def accept_invitation(token: str, *, full_name: str = "", password: str = "", confirm: str = "", actor: User | None = None) -> User:
+def accept_invitation(
+    token: str, *, full_name: str = "", password: str = "", confirm: str = "", actor: User | None = None
+) -> User:
     """A new person sets name and password; an existing account (signed in as the invited e-mail) just joins."""
     invitation = valid_invitation(token)
     if invitation is None:
@@ -278,12 +294,21 @@ def accept_invitation(token: str, *, full_name: str = "", password: str = "", co
         db.session.flush()
         audit.record(user, "account.created_from_invitation", user)
     elif actor is None or actor.id != user.id:
-        raise Invalid(_("Esiste già un account con questo indirizzo: accedi e apri di nuovo il collegamento."))
+        raise Invalid(
+            _("Esiste già un account con questo indirizzo: accedi e apri di nuovo il collegamento.")
+        )
     if not any(a.organisation_id == invitation.organisation_id for a in user.affiliations):
-        user.affiliations.append(Affiliation(organisation_id=invitation.organisation_id, function=invitation.function))
+        user.affiliations.append(
+            Affiliation(organisation_id=invitation.organisation_id, function=invitation.function)
+        )
     if policy.membership(user, invitation.body) is None:
         db.session.add(
-            Membership(body_id=invitation.body_id, user_id=user.id, organisation_id=invitation.organisation_id, role=invitation.role)
+            Membership(
+                body_id=invitation.body_id,
+                user_id=user.id,
+                organisation_id=invitation.organisation_id,
+                role=invitation.role,
+            )
         )
         policy.forget_memberships()
     invitation.status = InvitationStatus.ACCEPTED

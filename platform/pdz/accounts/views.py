@@ -91,7 +91,9 @@ def profile() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_profile(current_user, form.full_name.data, form.locale.data, actor=current_user)
+                services.update_profile(
+                    current_user, form.full_name.data, form.locale.data, actor=current_user
+                )
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -119,7 +121,9 @@ def change_password() -> Any:
         except Invalid as error:
             attach_errors(password_form, error)
         else:
-            login_user(current_user._get_current_object())  # keep this session: the new token goes in the cookie
+            login_user(
+                current_user._get_current_object()
+            )  # keep this session: the new token goes in the cookie
             flash(_("Password cambiata. Le altre sessioni aperte sono state chiuse."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, password_form=password_form), 422
@@ -133,7 +137,10 @@ def forgot_password() -> Any:
     if form.validate_on_submit():
         with unit_of_work():
             services.request_password_reset(form.email.data)
-        flash(_("Se l'indirizzo corrisponde a un account attivo, riceverai un messaggio con le istruzioni."), "info")
+        flash(
+            _("Se l'indirizzo corrisponde a un account attivo, riceverai un messaggio con le istruzioni."),
+            "info",
+        )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot.html", form=form), (422 if form.errors else 200)
 
@@ -153,7 +160,9 @@ def reset_password(token: str) -> Any:
         else:
             flash(_("Password aggiornata: ora puoi accedere."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset.html", form=form), (422 if form.errors or form.form_errors else 200)
+    return render_template("accounts/reset.html", form=form), (
+        422 if form.errors or form.form_errors else 200
+    )
 
 
 @bp.route("/invito/<token>", methods=["GET", "POST"])
@@ -185,4 +194,6 @@ def accept_invitation(token: str) -> Any:
             flash(_("Benvenuto in PdZ! Ora fai parte del gruppo di lavoro."), "success")
             return redirect(url_for("tavoli.workspace", body_id=body_id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("accounts/invitation.html", form=form, invitation=invitation, existing=existing), status
+    return render_template(
+        "accounts/invitation.html", form=form, invitation=invitation, existing=existing
+    ), status

@@ -38,7 +38,10 @@ def outbox() -> Any:
 def audit_log() -> Any:
     entries = list(
         db.session.scalars(
-            select(AuditEntry).options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(300)
+            select(AuditEntry)
+            .options(selectinload(AuditEntry.actor))
+            .order_by(AuditEntry.id.desc())
+            .limit(300)
         )
     )
     return render_template("admin/audit.html", entries=entries)
@@ -68,7 +71,12 @@ def toggle_active(user: User) -> Any:
     except Invalid as error:
         flash(error.message, "error")
     else:
-        flash(_("Account riattivato.") if user.active else _("Account disattivato: le sue sessioni sono chiuse."), "success")
+        flash(
+            _("Account riattivato.")
+            if user.active
+            else _("Account disattivato: le sue sessioni sono chiuse."),
+            "success",
+        )
     return redirect(url_for("admin.users"))
 
 

@@ -16,8 +16,11 @@ from . import document as doc
 from . import plans, sources
 from .models import DocKind, PlanDocument
 
-TITLES = {DocKind.PIANO_DI_ZONA: "Piano di Zona", DocKind.PIANO_OPERATIVO: "Piano Operativo",
-          DocKind.REPORT_ANNUALE: "Report Annuale"}
+TITLES = {
+    DocKind.PIANO_DI_ZONA: "Piano di Zona",
+    DocKind.PIANO_OPERATIVO: "Piano Operativo",
+    DocKind.REPORT_ANNUALE: "Report Annuale",
+}
 
 
 def udp_body() -> Body:
@@ -27,9 +30,12 @@ def udp_body() -> Body:
 
 
 def load_plan(ident: int) -> PlanDocument | None:
-    return db.session.scalar(select(PlanDocument).where(PlanDocument.id == ident)
-                             .options(selectinload(PlanDocument.entries), selectinload(PlanDocument.cycle))
-                             .execution_options(populate_existing=True))
+    return db.session.scalar(
+        select(PlanDocument)
+        .where(PlanDocument.id == ident)
+        .options(selectinload(PlanDocument.entries), selectinload(PlanDocument.cycle))
+        .execution_options(populate_existing=True)
+    )
 
 
 def plan_title(plan: PlanDocument) -> str:
@@ -53,8 +59,10 @@ def _indicator_values(indicator_ids: list[int]) -> dict[int, list[dict[str, str]
     """Latest value of each period for the given indicators (monitoring's read side), as plain data."""
     from ..evaluation.queries import latest_values
 
-    return {indicator_id: [{"period": v.period, "value": v.value, "note": v.note} for v in rows]
-            for indicator_id, rows in latest_values(indicator_ids).items()}
+    return {
+        indicator_id: [{"period": v.period, "value": v.value, "note": v.note} for v in rows]
+        for indicator_id, rows in latest_values(indicator_ids).items()
+    }
 
 
 def plan_content(plan: PlanDocument) -> doc.Content:
@@ -64,15 +72,24 @@ def plan_content(plan: PlanDocument) -> doc.Content:
     if plan.kind == DocKind.PIANO_DI_ZONA:
         content = plans.piano_di_zona(cycle_name, cards, fingerprints=fingerprints)
     elif plan.kind == DocKind.PIANO_OPERATIVO:
-        content = plans.piano_operativo(cycle_name, plan.year, cards,
-                                        timing={k: e.timing for k, e in entries.items() if e.timing},
-                                        fingerprints=fingerprints)
+        content = plans.piano_operativo(
+            cycle_name,
+            plan.year,
+            cards,
+            timing={k: e.timing for k, e in entries.items() if e.timing},
+            fingerprints=fingerprints,
+        )
     else:
         ids = [i["id"] for c in cards for i in c.get("data", {}).get("indicators", [])]
-        content = plans.report_annuale(cycle_name, plan.year, cards,
-                                       done={k: e.done for k, e in entries.items() if e.done},
-                                       committed={k: e.committed_cents for k, e in entries.items()},
-                                       values=_indicator_values(ids), fingerprints=fingerprints)
+        content = plans.report_annuale(
+            cycle_name,
+            plan.year,
+            cards,
+            done={k: e.done for k, e in entries.items() if e.done},
+            committed={k: e.committed_cents for k, e in entries.items()},
+            values=_indicator_values(ids),
+            fingerprints=fingerprints,
+        )
     content["ref"] = {"plan_id": plan.id}
     return content
 
@@ -86,16 +103,18 @@ def ready(plan: PlanDocument) -> str | None:
 
 
 for _kind in (DocKind.PIANO_DI_ZONA, DocKind.PIANO_OPERATIVO, DocKind.REPORT_ANNUALE):
-    sources.register(sources.Source(
-        kind=_kind,
-        load=load_plan,
-        body_of=lambda plan: udp_body(),
-        title=plan_title,
-        url_of=lambda plan: url_for("approvals.plan", plan_id=plan.id),
-        build=plan_content,
-        cycle_id_of=lambda plan: plan.cycle_id,
-        ready=ready,
-    ))
+    sources.register(
+        sources.Source(
+            kind=_kind,
+            load=load_plan,
+            body_of=lambda plan: udp_body(),
+            title=plan_title,
+            url_of=lambda plan: url_for("approvals.plan", plan_id=plan.id),
+            build=plan_content,
+            cycle_id_of=lambda plan: plan.cycle_id,
+            ready=ready,
+        )
+    )
 
 
 def create_plan(kind: DocKind, cycle: Any, year: int, *, actor: Any) -> PlanDocument:
@@ -110,12 +129,20 @@ def create_plan(kind: DocKind, cycle: Any, year: int, *, actor: Any) -> PlanDocu
     if kind == DocKind.PIANO_DI_ZONA:
         year = cycle.start_year
     elif not (cycle.start_year <= year <= cycle.end_year):
-        raise Invalid(errors={"year": _("L'anno deve essere tra %(a)d e %(b)d.", a=cycle.start_year, b=cycle.end_year)})
-    exists = db.session.scalar(select(PlanDocument.id).where(PlanDocument.kind == kind, PlanDocument.cycle_id == cycle.id,
-                                                             PlanDocument.year == year))
+        raise Invalid(
+            errors={"year": _("L'anno deve essere tra %(a)d e %(b)d.", a=cycle.start_year, b=cycle.end_year)}
+        )
+    exists = db.session.scalar(
+        select(PlanDocument.id).where(
+            PlanDocument.kind == kind, PlanDocument.cycle_id == cycle.id, PlanDocument.year == year
+        )
+    )
     if exists:
         raise Invalid(errors={"year": _("Questo documento esiste già.")})
-    due = {DocKind.PIANO_OPERATIVO: date(year - 1, 12, 31), DocKind.REPORT_ANNUALE: date(year + 1, 4, 30)}.get(kind)
+    due = {
+        DocKind.PIANO_OPERATIVO: date(year - 1, 12, 31),
+        DocKind.REPORT_ANNUALE: date(year + 1, 4, 30),
+    }.get(kind)
     plan = PlanDocument(kind=kind, cycle_id=cycle.id, year=year, due_on=due, created_by_id=actor.id)
     db.session.add(plan)
     db.session.flush()
@@ -123,7 +150,9 @@ def create_plan(kind: DocKind, cycle: Any, year: int, *, actor: Any) -> PlanDocu
     return plan
 
 
-def save_entry(plan: PlanDocument, card_id: int, *, timing: str, done: str, committed: str, actor: Any) -> None:
+def save_entry(
+    plan: PlanDocument, card_id: int, *, timing: str, done: str, committed: str, actor: Any
+) -> None:
     from .. import audit, policy
     from ..cards.models import Card
     from ..cards.money import parse_amount
@@ -138,7 +167,9 @@ def save_entry(plan: PlanDocument, card_id: int, *, timing: str, done: str, comm
         if len(text or "") > 5000:
             raise Invalid(errors={name: _("Il testo è troppo lungo: al massimo 5.000 caratteri.")})
     cents = parse_amount(committed, field="committed") if (committed or "").strip() else None
-    entry = db.session.scalar(select(PlanEntry).where(PlanEntry.plan_id == plan.id, PlanEntry.card_id == card_id))
+    entry = db.session.scalar(
+        select(PlanEntry).where(PlanEntry.plan_id == plan.id, PlanEntry.card_id == card_id)
+    )
     if entry is None:
         entry = PlanEntry(plan_id=plan.id, card_id=card_id)
         db.session.add(entry)

@@ -23,8 +23,10 @@ from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
 from . import assembly, services
 from .models import DocKind, Submission
 
-SENT_BACK_NOTE = ("Il budget non distingue le risorse d'Ambito da quelle dei comuni: separate le due voci e "
-                  "indicate il valore di partenza dell'indicatore sugli accessi.")
+SENT_BACK_NOTE = (
+    "Il budget non distingue le risorse d'Ambito da quelle dei comuni: separate le due voci e "
+    "indicate il valore di partenza dell'indicatore sugli accessi."
+)
 
 
 def load(demo: Demo) -> None:
@@ -45,7 +47,9 @@ def _user(email: str) -> User:
 
 def _run(cycle: PlanningCycle) -> None:
     udp = _user("udp@example.org")
-    cards = list(db.session.scalars(select(Card).where(Card.cycle_id == cycle.id).order_by(Card.key, Card.id)))
+    cards = list(
+        db.session.scalars(select(Card).where(Card.cycle_id == cycle.id).order_by(Card.key, Card.id))
+    )
     povertà = db.session.scalar(select(Body).where(Body.name == "Tavolo Povertà"))
     to_vote: list[Card] = []
     others: list[Card] = []
@@ -59,14 +63,19 @@ def _run(cycle: PlanningCycle) -> None:
         _, fingerprint = services.current_content(DocKind.CARD, loaded)
         coordinators = services.members_with(card.body_id, COORDINATOR_ROLES)
         submitter = coordinators[0] if coordinators else udp
-        submitted.append(services.submit(DocKind.CARD, loaded, expected_fingerprint=fingerprint, actor=submitter))
+        submitted.append(
+            services.submit(DocKind.CARD, loaded, expected_fingerprint=fingerprint, actor=submitter)
+        )
     db.session.flush()
-    for sub in submitted[:len(to_vote)]:
-        services.forward(sub, version=sub.version, note="Coerente con il mandato e con il budget d'Ambito.", actor=udp)
+    for sub in submitted[: len(to_vote)]:
+        services.forward(
+            sub, version=sub.version, note="Coerente con il mandato e con il budget d'Ambito.", actor=udp
+        )
     if others:
-        services.send_back(submitted[len(to_vote)], version=submitted[len(to_vote)].version, note=SENT_BACK_NOTE,
-                           actor=udp)
-    _assemblea_vote(submitted[:len(to_vote)], udp)
+        services.send_back(
+            submitted[len(to_vote)], version=submitted[len(to_vote)].version, note=SENT_BACK_NOTE, actor=udp
+        )
+    _assemblea_vote(submitted[: len(to_vote)], udp)
     _plans(cycle, udp)
     _backdate()
 
@@ -90,7 +99,9 @@ def _backdate() -> None:
             for vote in db.session.scalars(select(Vote).where(Vote.ballot_id == ballot.id)):
                 vote.cast_at = start + timedelta(minutes=4)
         autumn = datetime(2026, 10, 20, 9, 0, tzinfo=UTC) + timedelta(days=n)
-        for event in db.session.scalars(select(SubmissionEvent).where(SubmissionEvent.submission_id == sub.id)):
+        for event in db.session.scalars(
+            select(SubmissionEvent).where(SubmissionEvent.submission_id == sub.id)
+        ):
             if ballot is not None and event.action.value in STEP_DATES:
                 event.at = datetime(*STEP_DATES[event.action.value], 10, n, tzinfo=UTC)
             elif ballot is not None:
@@ -98,7 +109,9 @@ def _backdate() -> None:
                 assert opened is not None and closed is not None
                 event.at = opened if event.action.value == "votazione_aperta" else closed
             else:
-                event.at = autumn + timedelta(days=3 if event.action.value != "inviata" else 0, hours=event.id % 5)
+                event.at = autumn + timedelta(
+                    days=3 if event.action.value != "inviata" else 0, hours=event.id % 5
+                )
             if event.action.value == "inviata":
                 sub.submitted_at = event.at
             if event.action.value in {"approvata", "respinta", "restituita"}:
@@ -118,20 +131,32 @@ def _assemblea_vote(subs: list[Submission], udp: User) -> None:
     assemblea = db.session.scalar(select(Body).where(Body.kind == BodyKind.ASSEMBLEA_SINDACI))
     if assemblea is None or not subs:
         return
-    meeting = meetings.schedule_meeting(assemblea, title="Approvazione delle schede obiettivo 2025-2027",
-                                        day=date(2026, 2, 12), start=time(18, 0), end=time(20, 0),
-                                        place="Sala degli Ostaggi, Palazzo Comunale di Crema", actor=udp)
+    meeting = meetings.schedule_meeting(
+        assemblea,
+        title="Approvazione delle schede obiettivo 2025-2027",
+        day=date(2026, 2, 12),
+        start=time(18, 0),
+        end=time(20, 0),
+        place="Sala degli Ostaggi, Palazzo Comunale di Crema",
+        actor=udp,
+    )
     ballots = [services.schedule_vote(sub, meeting, actor=udp) for sub in subs]
     meeting.status, meeting.published_at = MeetingStatus.CONVENED, meeting.starts_at  # convened back then
     meetings.start_meeting(meeting, actor=udp)
     db.session.flush()
-    members = {m.user_id: m for m in db.session.scalars(select(Membership).where(
-        Membership.body_id == assemblea.id, Membership.ended_at.is_(None)))}
+    members = {
+        m.user_id: m
+        for m in db.session.scalars(
+            select(Membership).where(Membership.body_id == assemblea.id, Membership.ended_at.is_(None))
+        )
+    }
     loaded = db.session.get(Meeting, meeting.id)
     assert loaded is not None
     db.session.refresh(loaded, ["attendances"])
     rows = sorted(loaded.attendances, key=lambda a: a.id)
-    present = [row for n, row in enumerate(rows) if row.user_id in members and n % 5 != 3]  # about four in five
+    present = [
+        row for n, row in enumerate(rows) if row.user_id in members and n % 5 != 3
+    ]  # about four in five
     for row in present:
         row.status, row.arrived_at = AttendanceStatus.PRESENT, loaded.starts_at
     db.session.flush()
@@ -155,11 +180,22 @@ def _plans(cycle: PlanningCycle, udp: User) -> None:
     assert loaded is not None
     _, fingerprint = services.current_content(DocKind.PIANO_DI_ZONA, loaded)
     sub = services.submit(DocKind.PIANO_DI_ZONA, loaded, expected_fingerprint=fingerprint, actor=udp)
-    services.forward(sub, version=sub.version, note="Validato dall'UdP Integrato nella seduta di marzo.", actor=udp)
-    services.forward(sub, version=sub.version, note="Il Comitato Ristretto lo propone all'Assemblea.", actor=udp)
+    services.forward(
+        sub, version=sub.version, note="Validato dall'UdP Integrato nella seduta di marzo.", actor=udp
+    )
+    services.forward(
+        sub, version=sub.version, note="Il Comitato Ristretto lo propone all'Assemblea.", actor=udp
+    )
     assembly.create_plan(DocKind.PIANO_OPERATIVO, cycle, 2027, actor=udp)
     report = assembly.create_plan(DocKind.REPORT_ANNUALE, cycle, 2026, actor=udp)
-    for card in db.session.scalars(select(Card).where(Card.cycle_id == cycle.id, Card.status == "condivisa")
-                                   .order_by(Card.id).limit(3)):
-        assembly.save_entry(report, card.id, timing="", done="Azioni avviate come da programma; primo monitoraggio "
-                            "presentato all'UdP Integrato.", committed="25.000,00", actor=udp)
+    for card in db.session.scalars(
+        select(Card).where(Card.cycle_id == cycle.id, Card.status == "condivisa").order_by(Card.id).limit(3)
+    ):
+        assembly.save_entry(
+            report,
+            card.id,
+            timing="",
+            done="Azioni avviate come da programma; primo monitoraggio presentato all'UdP Integrato.",
+            committed="25.000,00",
+            actor=udp,
+        )

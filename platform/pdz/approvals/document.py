@@ -39,10 +39,17 @@ def fingerprint(content: Content) -> str:
 
 
 def field(label: str, text: str, *, markdown: bool = False) -> dict[str, Any]:
-    return {"type": "field", "label": label, "text": text or "", "format": "markdown" if markdown else "plain"}
+    return {
+        "type": "field",
+        "label": label,
+        "text": text or "",
+        "format": "markdown" if markdown else "plain",
+    }
 
 
-def table(caption: str, columns: list[str], rows: list[list[str]], total: list[str] | None = None) -> dict[str, Any]:
+def table(
+    caption: str, columns: list[str], rows: list[list[str]], total: list[str] | None = None
+) -> dict[str, Any]:
     return {"type": "table", "caption": caption, "columns": columns, "rows": rows, "total": total}
 
 
@@ -50,10 +57,23 @@ def section(heading: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"heading": heading, "blocks": blocks}
 
 
-def document(kind: str, title: str, subtitle: str, ref: dict[str, Any], sections: list[dict[str, Any]],
-             data: dict[str, Any] | None = None) -> Content:
-    return {"schema": SCHEMA, "kind": kind, "title": title, "subtitle": subtitle, "ref": ref,
-            "sections": sections, "data": data or {}}
+def document(
+    kind: str,
+    title: str,
+    subtitle: str,
+    ref: dict[str, Any],
+    sections: list[dict[str, Any]],
+    data: dict[str, Any] | None = None,
+) -> Content:
+    return {
+        "schema": SCHEMA,
+        "kind": kind,
+        "title": title,
+        "subtitle": subtitle,
+        "ref": ref,
+        "sections": sections,
+        "data": data or {},
+    }
 
 
 def flatten(content: Content) -> dict[str, str]:

@@ -105,20 +105,32 @@ class _FooterCanvas(pdfcanvas.Canvas):
 
 def _styles() -> dict[str, ParagraphStyle]:
     sheet = getSampleStyleSheet()
-    body = ParagraphStyle("PdzBody", parent=sheet["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5)
-    cell = ParagraphStyle("PdzCell", parent=body, fontSize=_CELL_SIZE, leading=_CELL_SIZE + 2.5, spaceBefore=0, spaceAfter=0)
+    body = ParagraphStyle(
+        "PdzBody", parent=sheet["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5
+    )
+    cell = ParagraphStyle(
+        "PdzCell", parent=body, fontSize=_CELL_SIZE, leading=_CELL_SIZE + 2.5, spaceBefore=0, spaceAfter=0
+    )
     return {
         "title": ParagraphStyle("PdzTitle", parent=sheet["Title"], fontSize=18, leading=22),
         "subtitle": ParagraphStyle("PdzSubtitle", parent=sheet["Heading3"], alignment=1, spaceAfter=4),
-        "status": ParagraphStyle("PdzStatus", parent=body, fontName="Helvetica-Oblique", alignment=1, spaceAfter=10),
+        "status": ParagraphStyle(
+            "PdzStatus", parent=body, fontName="Helvetica-Oblique", alignment=1, spaceAfter=10
+        ),
         "heading": ParagraphStyle("PdzHeading", parent=sheet["Heading2"], spaceBefore=12),
-        "label": ParagraphStyle("PdzLabel", parent=body, fontName="Helvetica-Bold", spaceBefore=6, spaceAfter=1),
+        "label": ParagraphStyle(
+            "PdzLabel", parent=body, fontName="Helvetica-Bold", spaceBefore=6, spaceAfter=1
+        ),
         "body": body,
-        "caption": ParagraphStyle("PdzCaption", parent=body, fontName="Helvetica-Bold", spaceBefore=8, spaceAfter=3),
+        "caption": ParagraphStyle(
+            "PdzCaption", parent=body, fontName="Helvetica-Bold", spaceBefore=8, spaceAfter=3
+        ),
         "cell": cell,
         "cell_right": ParagraphStyle("PdzCellRight", parent=cell, alignment=TA_RIGHT),
         "cell_bold": ParagraphStyle("PdzCellBold", parent=cell, fontName="Helvetica-Bold"),
-        "cell_bold_right": ParagraphStyle("PdzCellBoldRight", parent=cell, fontName="Helvetica-Bold", alignment=TA_RIGHT),
+        "cell_bold_right": ParagraphStyle(
+            "PdzCellBoldRight", parent=cell, fontName="Helvetica-Bold", alignment=TA_RIGHT
+        ),
     }
 
 
@@ -159,10 +171,14 @@ def _pdf_table(block: dict[str, Any], styles: dict[str, ParagraphStyle], availab
         data.append(cells(total, True))
     grid = [columns, *rows, *([total] if total is not None else [])]
     bold_rows = {0, len(grid) - 1} if total is not None else {0}
-    table = Table(data, colWidths=_column_widths(grid, bold_rows, available),
-                  repeatRows=1, splitInRow=1, hAlign="LEFT")
-    commands: list[Any] = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                           ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4"))]
+    table = Table(
+        data, colWidths=_column_widths(grid, bold_rows, available), repeatRows=1, splitInRow=1, hAlign="LEFT"
+    )
+    commands: list[Any] = [
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4")),
+    ]
     if total is not None:
         commands.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f6f6f6")))
     table.setStyle(TableStyle(commands))
@@ -190,15 +206,32 @@ def to_pdf(content: dict, *, fingerprint: str, status_line: str, verify_url: str
                 story.append(_pdf_table(block, styles, available))
                 story.append(Spacer(1, 0.2 * cm))
     buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, title=title, author=AUTHOR, subject=status_line,
-                            leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
-                            bottomMargin=_MARGIN + _FOOTER_SPACE / 2)
-    doc.build(story, canvasmaker=functools.partial(_FooterCanvas, fingerprint=fingerprint, verify_url=verify_url))
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=title,
+        author=AUTHOR,
+        subject=status_line,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_MARGIN + _FOOTER_SPACE / 2,
+    )
+    doc.build(
+        story, canvasmaker=functools.partial(_FooterCanvas, fingerprint=fingerprint, verify_url=verify_url)
+    )
 
     writer = PdfWriter(clone_from=PdfReader(BytesIO(buffer.getvalue())))
     writer.add_attachment(ATTACHMENT_NAME, document.canonical_bytes(content))
-    writer.add_metadata({"/Title": title, "/Author": AUTHOR, "/Subject": status_line,
-                         "/PdzFingerprint": fingerprint, "/PdzVerifyUrl": verify_url})
+    writer.add_metadata(
+        {
+            "/Title": title,
+            "/Author": AUTHOR,
+            "/Subject": status_line,
+            "/PdzFingerprint": fingerprint,
+            "/PdzVerifyUrl": verify_url,
+        }
+    )
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -264,7 +297,9 @@ def to_docx(content: dict, *, fingerprint: str, status_line: str, verify_url: st
     closing.add_run(fingerprint)
     closing.add_run(f"\nVerifica: {_x(verify_url)}")
 
-    part = Part(PackURI(DOCX_PARTNAME), "application/json", document.canonical_bytes(content), doc.part.package)
+    part = Part(
+        PackURI(DOCX_PARTNAME), "application/json", document.canonical_bytes(content), doc.part.package
+    )
     doc.part.relate_to(part, CONTENT_RELTYPE)
     out = BytesIO()
     doc.save(out)
@@ -305,13 +340,18 @@ def embedded_content(data: bytes) -> bytes | None:
             return _docx_part(data)
         if data.startswith(b"{"):
             return bytes(data)
-    except Exception:  # garbage or damaged uploads make the libraries raise almost anything: that means "none"
+    except (
+        Exception
+    ):  # garbage or damaged uploads make the libraries raise almost anything: that means "none"
         return None
     return None
 
 
 def docx_tables(data: bytes) -> list[list[list[str]]]:
-    return [[[cell.text for cell in row.cells] for row in table.rows] for table in docx.Document(BytesIO(data)).tables]
+    return [
+        [[cell.text for cell in row.cells] for row in table.rows]
+        for table in docx.Document(BytesIO(data)).tables
+    ]
 
 
 def pdf_text(data: bytes) -> str:

@@ -70,7 +70,9 @@ class Submission(Base):
         UniqueConstraint("document_kind", "document_id", "round"),
         Index("ix_submissions_document", "document_kind", "document_id"),
         # covers the "latest approved version of each document" lists without reading the frozen content
-        Index("ix_submissions_status_decided", "status", "decided_at", "document_kind", "document_id", "round"),
+        Index(
+            "ix_submissions_status_decided", "status", "decided_at", "document_kind", "document_id", "round"
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_kind: Mapped[DocKind] = mapped_column(StrEnumType(DocKind, 30))
@@ -105,7 +107,11 @@ class Submission(Base):
 
     @property
     def is_final(self) -> bool:
-        return self.status in {SubmissionStatus.APPROVED, SubmissionStatus.REJECTED, SubmissionStatus.SENT_BACK}
+        return self.status in {
+            SubmissionStatus.APPROVED,
+            SubmissionStatus.REJECTED,
+            SubmissionStatus.SENT_BACK,
+        }
 
 
 class EventAction(StrEnum):
@@ -162,8 +168,12 @@ class Ballot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), unique=True)
-    status: Mapped[BallotStatus] = mapped_column(StrEnumType(BallotStatus, 20), default=BallotStatus.SCHEDULED)
+    agenda_item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[BallotStatus] = mapped_column(
+        StrEnumType(BallotStatus, 20), default=BallotStatus.SCHEDULED
+    )
     version: Mapped[int] = mapped_column(default=1)
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -202,7 +212,9 @@ class PlanDocument(TimestampMixin, Base):
     due_on: Mapped[date | None]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     cycle: Mapped[PlanningCycle] = relationship()
-    entries: Mapped[list[PlanEntry]] = relationship(back_populates="plan", order_by="PlanEntry.id", lazy="raise")
+    entries: Mapped[list[PlanEntry]] = relationship(
+        back_populates="plan", order_by="PlanEntry.id", lazy="raise"
+    )
 
 
 class PlanEntry(Base):

@@ -68,13 +68,17 @@ def _total(card: Content) -> int:
 
 def _money_lines(card: Content) -> list[dict[str, Any]]:
     """The budget lines counted in the card's total: counted and with an amount (non-monetary lines have none)."""
-    return [line for line in _data(card).get("budget", []) if line.get("counted") and line.get("amount_cents")]
+    return [
+        line for line in _data(card).get("budget", []) if line.get("counted") and line.get("amount_cents")
+    ]
 
 
 def _fingerprint(card: Content, fingerprints: dict[int, str]) -> str:
     card_id = _card_id(card)
     if card_id not in fingerprints:
-        raise ValueError(f"no fingerprint for card {card_id}: plans are assembled from approved versions only")
+        raise ValueError(
+            f"no fingerprint for card {card_id}: plans are assembled from approved versions only"
+        )
     return fingerprints[card_id]
 
 
@@ -137,24 +141,46 @@ def piano_di_zona(cycle_name: str, cards: list[Content], *, fingerprints: dict[i
     lines_total = sum(by_source.values())
 
     by_source_table = doc.table(
-        "Risorse per fonte di finanziamento", ["Fonte", "Importo"],
+        "Risorse per fonte di finanziamento",
+        ["Fonte", "Importo"],
         [[source_label[s], format_cents(by_source[s])] for s in sources],
-        ["Totale", format_cents(lines_total)])
+        ["Totale", format_cents(lines_total)],
+    )
     by_area_table = doc.table(
-        "Risorse per area di policy", ["Area", "Obiettivi", "Importo"],
+        "Risorse per area di policy",
+        ["Area", "Obiettivi", "Importo"],
         [[_area_label(areas[k]), str(cards_per_area[k]), format_cents(by_area[k])] for k in area_keys],
-        ["Totale", str(len(ordered)), format_cents(total)])
+        ["Totale", str(len(ordered)), format_cents(total)],
+    )
     matrix_table = doc.table(
-        "Risorse per area e fonte", ["Area", *(source_label[s] for s in sources), "Totale"],
-        [[_area_label(areas[k]), *(_nonzero(matrix[k][s]) for s in sources), format_cents(sum(matrix[k].values()))]
-         for k in area_keys],
-        ["Totale", *(format_cents(by_source[s]) for s in sources), format_cents(lines_total)])
+        "Risorse per area e fonte",
+        ["Area", *(source_label[s] for s in sources), "Totale"],
+        [
+            [
+                _area_label(areas[k]),
+                *(_nonzero(matrix[k][s]) for s in sources),
+                format_cents(sum(matrix[k].values())),
+            ]
+            for k in area_keys
+        ],
+        ["Totale", *(format_cents(by_source[s]) for s in sources), format_cents(lines_total)],
+    )
     listing = doc.table(
         "Elenco delle schede",
         ["N.", "Area", "Titolo", "Tavolo", "Importo", "Impronta della scheda approvata"],
-        [[str(n), _area_label(_area(c)), str(c.get("title", "")), str(_data(c).get("body", "")),
-          format_cents(_total(c)), _fingerprint(c, fingerprints)[:12]] for n, c in enumerate(ordered, 1)],
-        ["Totale", "", "", "", format_cents(total), ""])
+        [
+            [
+                str(n),
+                _area_label(_area(c)),
+                str(c.get("title", "")),
+                str(_data(c).get("body", "")),
+                format_cents(_total(c)),
+                _fingerprint(c, fingerprints)[:12],
+            ]
+            for n, c in enumerate(ordered, 1)
+        ],
+        ["Totale", "", "", "", format_cents(total), ""],
+    )
 
     sections = [
         doc.section("Quadro delle risorse", [by_source_table, by_area_table, matrix_table]),
@@ -172,8 +198,14 @@ def piano_di_zona(cycle_name: str, cards: list[Content], *, fingerprints: dict[i
         "by_area": dict(sorted(by_area.items())),
         "total_cents": total,
     }
-    return doc.document("piano_di_zona", f"Piano di Zona {cycle_name}", f"{AMBITO} · {len(ordered)} obiettivi",
-                        {"cycle": cycle_name}, sections, data)
+    return doc.document(
+        "piano_di_zona",
+        f"Piano di Zona {cycle_name}",
+        f"{AMBITO} · {len(ordered)} obiettivi",
+        {"cycle": cycle_name},
+        sections,
+        data,
+    )
 
 
 def _readable_blocks(card: Content) -> list[dict[str, Any]]:
@@ -192,8 +224,9 @@ def _readable_blocks(card: Content) -> list[dict[str, Any]]:
 # --- Piano Operativo -------------------------------------------------------------------------------
 
 
-def piano_operativo(cycle_name: str, year: int, cards: list[Content], *, timing: dict[int, str],
-                    fingerprints: dict[int, str]) -> Content:
+def piano_operativo(
+    cycle_name: str, year: int, cards: list[Content], *, timing: dict[int, str], fingerprints: dict[int, str]
+) -> Content:
     """One year of the plan, shaped like the 2015 PO: per objective its actions (numbered across the whole
     plan), resources with the objective's total, referents, evaluation thresholds for the year and timing."""
     ordered = _ordered(cards)
@@ -214,34 +247,85 @@ def piano_operativo(cycle_name: str, year: int, cards: list[Content], *, timing:
             doc.field("Area", _area_label(_area(card))),
             doc.field("Obiettivo del triennio", "\n".join(f"- {o}" for o in data.get("objectives", []))),
             doc.table(f"Azioni {year}", ["N.", "Azione"], actions),
-            doc.table("Risorse", ["Azione/Fonte", "Descrizione", "Importo"],
-                      [[str(line.get("source_label") or line["source"]), str(line.get("description", "")),
-                        format_cents(int(line["amount_cents"]))] for line in _money_lines(card)],
-                      [f"TOTALE OBIETTIVO {n}", "", format_cents(card_total)]),
-            doc.table("Referenti", ["Ente o ruolo", "Quante persone", "Funzione"],
-                      [[str(p.get("organisation", "")), str(p.get("quantity", "")), str(p.get("function", ""))]
-                       for p in data.get("personnel", [])]),
-            doc.table("Valutazione – indicatori di esito",
-                      ["Indicatore", "Valore di partenza", f"Range di valutazione {year}"],
-                      [[str(i.get("name", "")), _with_unit(i.get("baseline", ""), i.get("unit", "")),
-                        _with_unit(i.get("target", ""), i.get("unit", ""))] for i in data.get("indicators", [])]),
+            doc.table(
+                "Risorse",
+                ["Azione/Fonte", "Descrizione", "Importo"],
+                [
+                    [
+                        str(line.get("source_label") or line["source"]),
+                        str(line.get("description", "")),
+                        format_cents(int(line["amount_cents"])),
+                    ]
+                    for line in _money_lines(card)
+                ],
+                [f"TOTALE OBIETTIVO {n}", "", format_cents(card_total)],
+            ),
+            doc.table(
+                "Referenti",
+                ["Ente o ruolo", "Quante persone", "Funzione"],
+                [
+                    [str(p.get("organisation", "")), str(p.get("quantity", "")), str(p.get("function", ""))]
+                    for p in data.get("personnel", [])
+                ],
+            ),
+            doc.table(
+                "Valutazione – indicatori di esito",
+                ["Indicatore", "Valore di partenza", f"Range di valutazione {year}"],
+                [
+                    [
+                        str(i.get("name", "")),
+                        _with_unit(i.get("baseline", ""), i.get("unit", "")),
+                        _with_unit(i.get("target", ""), i.get("unit", "")),
+                    ]
+                    for i in data.get("indicators", [])
+                ],
+            ),
             doc.field("Tempi", timing.get(_card_id(card)) or f"Gennaio – dicembre {year}"),
         ]
         sections.append(doc.section(_objective_heading(n, card), blocks))
-    sections.insert(0, doc.section("Sintesi", [doc.table(
-        f"Obiettivi del Piano Operativo {year}", ["N.", "Obiettivo", "Totale"], summary,
-        [f"TOTALE PO {year}", "", format_cents(total)])]))
-    data = {"year": year, "cycle": cycle_name, "cards": _card_refs(ordered, fingerprints), "total_cents": total}
-    return doc.document("piano_operativo", f"Piano Operativo {year}",
-                        f"Piano di Zona {cycle_name} · {AMBITO}", {"cycle": cycle_name, "year": year}, sections, data)
+    sections.insert(
+        0,
+        doc.section(
+            "Sintesi",
+            [
+                doc.table(
+                    f"Obiettivi del Piano Operativo {year}",
+                    ["N.", "Obiettivo", "Totale"],
+                    summary,
+                    [f"TOTALE PO {year}", "", format_cents(total)],
+                )
+            ],
+        ),
+    )
+    data = {
+        "year": year,
+        "cycle": cycle_name,
+        "cards": _card_refs(ordered, fingerprints),
+        "total_cents": total,
+    }
+    return doc.document(
+        "piano_operativo",
+        f"Piano Operativo {year}",
+        f"Piano di Zona {cycle_name} · {AMBITO}",
+        {"cycle": cycle_name, "year": year},
+        sections,
+        data,
+    )
 
 
 # --- Report Annuale --------------------------------------------------------------------------------
 
 
-def report_annuale(cycle_name: str, year: int, cards: list[Content], *, done: dict[int, str],
-                   committed: dict[int, int | None], values: dict[int, list[dict[str, Any]]],
-                   fingerprints: dict[int, str]) -> Content:
+def report_annuale(
+    cycle_name: str,
+    year: int,
+    cards: list[Content],
+    *,
+    done: dict[int, str],
+    committed: dict[int, int | None],
+    values: dict[int, list[dict[str, Any]]],
+    fingerprints: dict[int, str],
+) -> Content:
     """What was done in a year: per objective the narrative, planned vs committed money and the indicator
     values measured in that year (`values`: indicator id -> the latest value per period, chosen by the caller)."""
     ordered = _ordered(cards)
@@ -260,30 +344,66 @@ def report_annuale(cycle_name: str, year: int, cards: list[Content], *, done: di
         summary.append([str(n), str(card.get("title", "")), format_cents(planned), format_cents(spent)])
         indicator_rows = []
         for indicator in _data(card).get("indicators", []):
-            measured = sorted((v for v in values.get(int(indicator["id"]), [])
-                               if str(v.get("period", "")).startswith(prefix)),
-                              key=lambda v: period_order(str(v.get("period", ""))))
+            measured = sorted(
+                (
+                    v
+                    for v in values.get(int(indicator["id"]), [])
+                    if str(v.get("period", "")).startswith(prefix)
+                ),
+                key=lambda v: period_order(str(v.get("period", ""))),
+            )
             unit = indicator.get("unit", "")
-            indicator_rows.append([
-                str(indicator.get("name", "")), _with_unit(indicator.get("baseline", ""), unit),
-                _with_unit(indicator.get("target", ""), unit),
-                "; ".join(f"{v['period']}: {_with_unit(str(v.get('value', '')), unit)}" for v in measured) or DASH,
-            ])
+            indicator_rows.append(
+                [
+                    str(indicator.get("name", "")),
+                    _with_unit(indicator.get("baseline", ""), unit),
+                    _with_unit(indicator.get("target", ""), unit),
+                    "; ".join(f"{v['period']}: {_with_unit(str(v.get('value', '')), unit)}" for v in measured)
+                    or DASH,
+                ]
+            )
         blocks = [
             doc.field("Che cosa è stato fatto", done.get(card_id) or "Non ancora descritto."),
-            doc.table("Budget", ["Voce", "Previsto", "Impegnato"],
-                      [["Totale obiettivo", format_cents(planned), format_cents(spent)]]),
+            doc.table(
+                "Budget",
+                ["Voce", "Previsto", "Impegnato"],
+                [["Totale obiettivo", format_cents(planned), format_cents(spent)]],
+            ),
             doc.field("Impegnato sul previsto", percentage(spent, planned)),
-            doc.table("Indicatori", ["Indicatore", "Valore di partenza", "Valore atteso", f"Valori {year}"],
-                      indicator_rows),
+            doc.table(
+                "Indicatori",
+                ["Indicatore", "Valore di partenza", "Valore atteso", f"Valori {year}"],
+                indicator_rows,
+            ),
         ]
         sections.append(doc.section(_objective_heading(n, card), blocks))
-    sections.insert(0, doc.section("Sintesi", [
-        doc.table(f"Obiettivi – risorse {year}", ["N.", "Obiettivo", "Previsto", "Impegnato"], summary,
-                  ["Totale", "", format_cents(planned_total), format_cents(committed_total)]),
-        doc.field("Impegnato sul previsto", percentage(committed_total, planned_total)),
-    ]))
-    data = {"year": year, "cycle": cycle_name, "cards": _card_refs(ordered, fingerprints),
-            "planned_cents": planned_total, "committed_cents": committed_total}
-    return doc.document("report_annuale", f"Report Annuale {year}", f"Piano di Zona {cycle_name} · {AMBITO}",
-                        {"cycle": cycle_name, "year": year}, sections, data)
+    sections.insert(
+        0,
+        doc.section(
+            "Sintesi",
+            [
+                doc.table(
+                    f"Obiettivi – risorse {year}",
+                    ["N.", "Obiettivo", "Previsto", "Impegnato"],
+                    summary,
+                    ["Totale", "", format_cents(planned_total), format_cents(committed_total)],
+                ),
+                doc.field("Impegnato sul previsto", percentage(committed_total, planned_total)),
+            ],
+        ),
+    )
+    data = {
+        "year": year,
+        "cycle": cycle_name,
+        "cards": _card_refs(ordered, fingerprints),
+        "planned_cents": planned_total,
+        "committed_cents": committed_total,
+    }
+    return doc.document(
+        "report_annuale",
+        f"Report Annuale {year}",
+        f"Piano di Zona {cycle_name} · {AMBITO}",
+        {"cycle": cycle_name, "year": year},
+        sections,
+        data,
+    )

@@ -33,45 +33,74 @@ from .models import (
 
 def submission_page(submission_id: int) -> Submission | None:
     return db.session.scalar(
-        select(Submission).where(Submission.id == submission_id).options(
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .options(
             selectinload(Submission.events).selectinload(SubmissionEvent.actor),
-            selectinload(Submission.body), selectinload(Submission.submitted_by))
-        .execution_options(populate_existing=True))
+            selectinload(Submission.body),
+            selectinload(Submission.submitted_by),
+        )
+        .execution_options(populate_existing=True)
+    )
 
 
 def rounds(kind: DocKind, document_id: int) -> list[Submission]:
-    return list(db.session.scalars(
-        select(Submission).where(Submission.document_kind == kind, Submission.document_id == document_id)
-        .options(selectinload(Submission.submitted_by), selectinload(Submission.events).selectinload(SubmissionEvent.actor))
-        .order_by(Submission.round.desc())))
+    return list(
+        db.session.scalars(
+            select(Submission)
+            .where(Submission.document_kind == kind, Submission.document_id == document_id)
+            .options(
+                selectinload(Submission.submitted_by),
+                selectinload(Submission.events).selectinload(SubmissionEvent.actor),
+            )
+            .order_by(Submission.round.desc())
+        )
+    )
 
 
 def ballots_of(submission: Submission) -> list[Ballot]:
-    return list(db.session.scalars(
-        select(Ballot).where(Ballot.submission_id == submission.id)
-        .options(selectinload(Ballot.meeting)).order_by(Ballot.id)))
+    return list(
+        db.session.scalars(
+            select(Ballot)
+            .where(Ballot.submission_id == submission.id)
+            .options(selectinload(Ballot.meeting))
+            .order_by(Ballot.id)
+        )
+    )
 
 
 def votes_of(ballot: Ballot) -> list[Vote]:
-    return list(db.session.scalars(
-        select(Vote).where(Vote.ballot_id == ballot.id)
-        .options(selectinload(Vote.organisation), selectinload(Vote.user)).order_by(Vote.id)))
+    return list(
+        db.session.scalars(
+            select(Vote)
+            .where(Vote.ballot_id == ballot.id)
+            .options(selectinload(Vote.organisation), selectinload(Vote.user))
+            .order_by(Vote.id)
+        )
+    )
 
 
 def my_seat_vote(ballot: Ballot, user: User) -> tuple[Attendance | None, Vote | None]:
     """The user's attendance row in the ballot's meeting, and the vote already cast for that comune."""
-    row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == ballot.meeting_id,
-                                                     Attendance.user_id == user.id))
+    row = db.session.scalar(
+        select(Attendance).where(Attendance.meeting_id == ballot.meeting_id, Attendance.user_id == user.id)
+    )
     if row is None:
         return None, None
-    vote = db.session.scalar(select(Vote).where(Vote.ballot_id == ballot.id, Vote.organisation_id == row.organisation_id))
+    vote = db.session.scalar(
+        select(Vote).where(Vote.ballot_id == ballot.id, Vote.organisation_id == row.organisation_id)
+    )
     return row, vote
 
 
 def ballots_for_meeting(meeting_id: int) -> dict[int, Ballot]:
     """Ballots of a meeting keyed by agenda item, with their submissions (for the meeting page)."""
-    return {b.agenda_item_id: b for b in db.session.scalars(
-        select(Ballot).where(Ballot.meeting_id == meeting_id).options(selectinload(Ballot.submission)))}
+    return {
+        b.agenda_item_id: b
+        for b in db.session.scalars(
+            select(Ballot).where(Ballot.meeting_id == meeting_id).options(selectinload(Ballot.submission))
+        )
+    }
 
 
 def approved_count() -> int:
@@ -82,22 +111,39 @@ def approved_count() -> int:
 
 def _latest_rounds(*conditions: Any) -> Any:
     """The newest round of each document among the submissions matching `conditions`, joinable on kind, id, round."""
-    return (select(Submission.document_kind, Submission.document_id, func.max(Submission.round).label("round"))
-            .where(*conditions).group_by(Submission.document_kind, Submission.document_id).subquery())
+    return (
+        select(Submission.document_kind, Submission.document_id, func.max(Submission.round).label("round"))
+        .where(*conditions)
+        .group_by(Submission.document_kind, Submission.document_id)
+        .subquery()
+    )
 
 
 def _is_round(newest: Any) -> Any:
-    return ((newest.c.document_kind == Submission.document_kind) & (newest.c.document_id == Submission.document_id)
-            & (newest.c.round == Submission.round))
+    return (
+        (newest.c.document_kind == Submission.document_kind)
+        & (newest.c.document_id == Submission.document_id)
+        & (newest.c.round == Submission.round)
+    )
 
 
-def approved_latest(kind: DocKind | None = None, cycle_id: int | None = None, *, limit: int | None = None,
-                    offset: int = 0, with_content: bool = False) -> list[Submission]:
+def approved_latest(
+    kind: DocKind | None = None,
+    cycle_id: int | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    with_content: bool = False,
+) -> list[Submission]:
     """The latest approved round of each document (optionally of one kind and cycle), newest decision first.
     Lists leave the frozen content unloaded; the plan assembly asks for it."""
     newest = _latest_rounds(Submission.status == SubmissionStatus.APPROVED)
-    stmt = (select(Submission).join(newest, _is_round(newest))
-            .options(selectinload(Submission.body)).order_by(Submission.decided_at.desc(), Submission.id.desc()))
+    stmt = (
+        select(Submission)
+        .join(newest, _is_round(newest))
+        .options(selectinload(Submission.body))
+        .order_by(Submission.decided_at.desc(), Submission.id.desc())
+    )
     if kind is not None:
         stmt = stmt.where(Submission.document_kind == kind)
     if cycle_id is not None:
@@ -110,15 +156,24 @@ def approved_latest(kind: DocKind | None = None, cycle_id: int | None = None, *,
 
 
 def open_submissions() -> list[Submission]:
-    return list(db.session.scalars(
-        select(Submission).where(Submission.status.in_([SubmissionStatus.IN_REVIEW, SubmissionStatus.AWAITING_VOTE]))
-        .options(selectinload(Submission.body), defer(Submission.content, raiseload=True))
-        .order_by(Submission.submitted_at)))
+    return list(
+        db.session.scalars(
+            select(Submission)
+            .where(Submission.status.in_([SubmissionStatus.IN_REVIEW, SubmissionStatus.AWAITING_VOTE]))
+            .options(selectinload(Submission.body), defer(Submission.content, raiseload=True))
+            .order_by(Submission.submitted_at)
+        )
+    )
 
 
 def plans(cycle_id: int) -> list[PlanDocument]:
-    return list(db.session.scalars(select(PlanDocument).where(PlanDocument.cycle_id == cycle_id)
-                                   .order_by(PlanDocument.year, PlanDocument.kind)))
+    return list(
+        db.session.scalars(
+            select(PlanDocument)
+            .where(PlanDocument.cycle_id == cycle_id)
+            .order_by(PlanDocument.year, PlanDocument.kind)
+        )
+    )
 
 
 # --- differences -----------------------------------------------------------------------------------
@@ -163,49 +218,106 @@ def todo(user: User, today: date) -> list[Todo]:
         url = url_for("approvals.submission", submission_id=sub.id)
         if sub.status == SubmissionStatus.IN_REVIEW and policy.can(user, "approval.review", sub):
             body = services.step_body(sub)
-            items.append(Todo(_("Esamina «%(t)s» per %(b)s", t=sub.title, b=body.name if body else "—"), url, "esame"))
+            items.append(
+                Todo(_("Esamina «%(t)s» per %(b)s", t=sub.title, b=body.name if body else "—"), url, "esame")
+            )
         elif sub.status == SubmissionStatus.AWAITING_VOTE and policy.can(user, "approval.schedule", sub):
-            items.append(Todo(_("Iscrivi «%(t)s» all'ordine del giorno dell'Assemblea dei Sindaci", t=sub.title), url,
-                              "calendario"))
-    coordinated = select(Membership.body_id).where(Membership.user_id == user.id, Membership.ended_at.is_(None),
-                                                   Membership.role.in_(list(COORDINATOR_ROLES)))
+            items.append(
+                Todo(
+                    _("Iscrivi «%(t)s» all'ordine del giorno dell'Assemblea dei Sindaci", t=sub.title),
+                    url,
+                    "calendario",
+                )
+            )
+    coordinated = select(Membership.body_id).where(
+        Membership.user_id == user.id,
+        Membership.ended_at.is_(None),
+        Membership.role.in_(list(COORDINATOR_ROLES)),
+    )
     newest = _latest_rounds()
     returned = db.session.scalars(
-        select(Submission).join(newest, _is_round(newest))
-        .where(Submission.status.in_([SubmissionStatus.SENT_BACK, SubmissionStatus.REJECTED]),
-               Submission.body_id.in_(coordinated)).order_by(Submission.decided_at))
+        select(Submission)
+        .join(newest, _is_round(newest))
+        .where(
+            Submission.status.in_([SubmissionStatus.SENT_BACK, SubmissionStatus.REJECTED]),
+            Submission.body_id.in_(coordinated),
+        )
+        .order_by(Submission.decided_at)
+    )
     for sub in returned:
-        items.append(Todo(_("Rivedi «%(t)s» e inviala di nuovo: %(s)s", t=sub.title,
-                            s=_("restituita") if sub.status == SubmissionStatus.SENT_BACK else _("respinta")),
-                          url_for("approvals.submission", submission_id=sub.id), "revisione"))
+        items.append(
+            Todo(
+                _(
+                    "Rivedi «%(t)s» e inviala di nuovo: %(s)s",
+                    t=sub.title,
+                    s=_("restituita") if sub.status == SubmissionStatus.SENT_BACK else _("respinta"),
+                ),
+                url_for("approvals.submission", submission_id=sub.id),
+                "revisione",
+            )
+        )
     open_ballots = db.session.execute(
-        select(Ballot, Attendance).join(Attendance, Attendance.meeting_id == Ballot.meeting_id)
-        .where(Ballot.status == BallotStatus.OPEN, Attendance.user_id == user.id, Attendance.left_at.is_(None),
-               Attendance.status == "presente",
-               ~select(Vote.id).where(Vote.ballot_id == Ballot.id, Vote.organisation_id == Attendance.organisation_id)
-               .exists())
-        .options(selectinload(Ballot.submission))).all()
+        select(Ballot, Attendance)
+        .join(Attendance, Attendance.meeting_id == Ballot.meeting_id)
+        .where(
+            Ballot.status == BallotStatus.OPEN,
+            Attendance.user_id == user.id,
+            Attendance.left_at.is_(None),
+            Attendance.status == "presente",
+            ~select(Vote.id)
+            .where(Vote.ballot_id == Ballot.id, Vote.organisation_id == Attendance.organisation_id)
+            .exists(),
+        )
+        .options(selectinload(Ballot.submission))
+    ).all()
     for ballot, _row in open_ballots:
-        items.append(Todo(_("Vota su «%(t)s»", t=ballot.submission.title),
-                          url_for("approvals.ballot", ballot_id=ballot.id), "voto"))
+        items.append(
+            Todo(
+                _("Vota su «%(t)s»", t=ballot.submission.title),
+                url_for("approvals.ballot", ballot_id=ballot.id),
+                "voto",
+            )
+        )
     upcoming = db.session.execute(
-        select(Ballot, Meeting).join(Meeting, Meeting.id == Ballot.meeting_id)
-        .join(Membership, (Membership.body_id == Meeting.body_id) & (Membership.user_id == user.id)
-              & Membership.ended_at.is_(None))
-        .where(Ballot.status == BallotStatus.SCHEDULED,
-               Meeting.status.in_([MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS]))
-        .options(selectinload(Ballot.submission)).order_by(Meeting.starts_at)).all()
+        select(Ballot, Meeting)
+        .join(Meeting, Meeting.id == Ballot.meeting_id)
+        .join(
+            Membership,
+            (Membership.body_id == Meeting.body_id)
+            & (Membership.user_id == user.id)
+            & Membership.ended_at.is_(None),
+        )
+        .where(
+            Ballot.status == BallotStatus.SCHEDULED,
+            Meeting.status.in_([MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS]),
+        )
+        .options(selectinload(Ballot.submission))
+        .order_by(Meeting.starts_at)
+    ).all()
     for ballot, meeting in upcoming:
-        items.append(Todo(_("In votazione all'incontro «%(m)s»: «%(t)s»", m=meeting.title, t=ballot.submission.title),
-                          url_for("meetings.detail", meeting_id=meeting.id), "voto"))
+        items.append(
+            Todo(
+                _("In votazione all'incontro «%(m)s»: «%(t)s»", m=meeting.title, t=ballot.submission.title),
+                url_for("meetings.detail", meeting_id=meeting.id),
+                "voto",
+            )
+        )
     if policy.can(user, "plan.manage"):
-        cycle = db.session.scalar(select(PlanningCycle).where(PlanningCycle.status == CycleStatus.RUNNING).limit(1))
+        cycle = db.session.scalar(
+            select(PlanningCycle).where(PlanningCycle.status == CycleStatus.RUNNING).limit(1)
+        )
         for d in services.deadlines(today, cycle) if cycle else []:
             if d.status != SubmissionStatus.APPROVED and d.days_left <= 90:
-                what = _("Piano Operativo %(y)d", y=d.year) if d.kind == DocKind.PIANO_OPERATIVO else _(
-                    "Report Annuale %(y)d", y=d.year)
-                when = (_("scade tra %(n)d giorni", n=d.days_left) if d.days_left >= 0
-                        else _("scaduto da %(n)d giorni", n=-d.days_left))
+                what = (
+                    _("Piano Operativo %(y)d", y=d.year)
+                    if d.kind == DocKind.PIANO_OPERATIVO
+                    else _("Report Annuale %(y)d", y=d.year)
+                )
+                when = (
+                    _("scade tra %(n)d giorni", n=d.days_left)
+                    if d.days_left >= 0
+                    else _("scaduto da %(n)d giorni", n=-d.days_left)
+                )
                 items.append(Todo(f"{what}: {when}", url_for("approvals.plans"), "scadenza"))
     return items
 

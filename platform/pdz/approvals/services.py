@@ -53,22 +53,38 @@ NOTE_MAX = 5000
 
 # The chains used until the Ufficio di Piano configures others (see the governance section of the brief).
 DEFAULT_CHAINS: dict[DocKind, list[dict[str, str]]] = {
-    DocKind.CARD: [{"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
-                   {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
-    DocKind.SWOT: [{"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
-                   {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
-    DocKind.MINUTES: [{"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
-                      {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
-    DocKind.PIANO_OPERATIVO: [{"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
-                              {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
-    DocKind.REPORT_ANNUALE: [{"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
-                             {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
-    DocKind.PIANO_DI_ZONA: [{"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
-                            {"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
-                            {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE}],
+    DocKind.CARD: [
+        {"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
+        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+    ],
+    DocKind.SWOT: [
+        {"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
+        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+    ],
+    DocKind.MINUTES: [
+        {"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
+        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+    ],
+    DocKind.PIANO_OPERATIVO: [
+        {"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
+        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+    ],
+    DocKind.REPORT_ANNUALE: [
+        {"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
+        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+    ],
+    DocKind.PIANO_DI_ZONA: [
+        {"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
+        {"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
+        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+    ],
 }
-STEP_BODY_KINDS = (BodyKind.UDP_INTEGRATO, BodyKind.COMITATO_RISTRETTO, BodyKind.ASSEMBLEA_SINDACI,
-                   BodyKind.COORDINAMENTO_TECNICO)
+STEP_BODY_KINDS = (
+    BodyKind.UDP_INTEGRATO,
+    BodyKind.COMITATO_RISTRETTO,
+    BodyKind.ASSEMBLEA_SINDACI,
+    BodyKind.COORDINAMENTO_TECNICO,
+)
 
 
 def _plain(steps: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -90,12 +106,22 @@ def configure_chain(kind: DocKind, steps: list[dict[str, str]], *, actor: User) 
         if step["body_kind"] not in STEP_BODY_KINDS or step["mode"] not in {m.value for m in StepMode}:
             raise Invalid(errors={"steps": _("Passaggio non valido.")})
         if _step_body(step) is None:
-            raise Invalid(errors={"steps": _("Non esiste un organismo attivo di tipo «%(k)s».",
-                                             k=label(BodyKind(step["body_kind"])))})
+            raise Invalid(
+                errors={
+                    "steps": _(
+                        "Non esiste un organismo attivo di tipo «%(k)s».",
+                        k=label(BodyKind(step["body_kind"])),
+                    )
+                }
+            )
     if len({s["body_kind"] for s in steps}) != len(steps):
         raise Invalid(errors={"steps": _("Lo stesso organismo non può comparire due volte nella catena.")})
     if any(s["mode"] == StepMode.VOTE for s in steps[:-1]) or steps[-1]["mode"] != StepMode.VOTE:
-        raise Invalid(errors={"steps": _("L'ultimo passaggio, e solo quello, è la votazione dell'organismo che decide.")})
+        raise Invalid(
+            errors={
+                "steps": _("L'ultimo passaggio, e solo quello, è la votazione dell'organismo che decide.")
+            }
+        )
     chain = db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == kind))
     if chain is None:
         chain = ApprovalChain(document_kind=kind)
@@ -103,7 +129,9 @@ def configure_chain(kind: DocKind, steps: list[dict[str, str]], *, actor: User) 
     before = chain.steps or []
     chain.steps, chain.updated_by_id = steps, actor.id
     db.session.flush()
-    audit.record(actor, "approval.chain_configured", chain, {"kind": kind.value, "before": before, "after": steps})
+    audit.record(
+        actor, "approval.chain_configured", chain, {"kind": kind.value, "before": before, "after": steps}
+    )
     return chain
 
 
@@ -124,7 +152,9 @@ def _people_to_act(submission: Submission) -> list[User]:
     the submitting body's co-coordinators once it comes back."""
     from ..accounts.models import StaffRole
 
-    staff = list(db.session.scalars(select(User).where(User.staff_role == StaffRole.UDP, User.active.is_(True))))
+    staff = list(
+        db.session.scalars(select(User).where(User.staff_role == StaffRole.UDP, User.active.is_(True)))
+    )
     if submission.status in OPEN_STATUSES:
         step = submission.current_step
         assert step is not None
@@ -137,10 +167,19 @@ def _people_to_act(submission: Submission) -> list[User]:
 
 def members_with(body_id: int, roles: Any) -> list[User]:
     """The active people holding one of `roles` in a body, in a stable order."""
-    return list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.body_id == body_id, Membership.ended_at.is_(None), Membership.role.in_(list(roles)),
-               User.active.is_(True)).order_by(Membership.id)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.body_id == body_id,
+                Membership.ended_at.is_(None),
+                Membership.role.in_(list(roles)),
+                User.active.is_(True),
+            )
+            .order_by(Membership.id)
+        )
+    )
 
 
 def _notice_text(submission: Submission) -> str:
@@ -158,8 +197,14 @@ def _notice_text(submission: Submission) -> str:
     return _("«%(t)s» è stata respinta.", t=title)
 
 
-def _notify(submission: Submission, *, actor: User, people: list[User] | None = None, text: str | None = None,
-            url: str | None = None) -> None:
+def _notify(
+    submission: Submission,
+    *,
+    actor: User,
+    people: list[User] | None = None,
+    text: str | None = None,
+    url: str | None = None,
+) -> None:
     """In-app notice (and mail, as each person prefers) to whoever must act next; its body is one they can read."""
     text = text or _notice_text(submission)
     url = url or url_for("approvals.submission", submission_id=submission.id)
@@ -168,25 +213,49 @@ def _notify(submission: Submission, *, actor: User, people: list[User] | None = 
     for user in people if people is not None else _people_to_act(submission):
         if user.id == actor.id:
             continue
-        body = target_body if target_body is not None and policy.membership(user, target_body) else submission.body
+        body = (
+            target_body
+            if target_body is not None and policy.membership(user, target_body)
+            else submission.body
+        )
         mode = notifications.preferences(user.id).others
-        state = {MailMode.IMMEDIATE: MailState.SENT, MailMode.NEVER: MailState.NONE}.get(mode, MailState.PENDING)
-        db.session.add(Notification(user_id=user.id, kind=NotificationKind.APPROVAL, actor_id=actor.id, body_id=body.id,
-                                    target_kind="submission", target_id=submission.id, text=text, url=url,
-                                    mail_state=state))
+        state = {MailMode.IMMEDIATE: MailState.SENT, MailMode.NEVER: MailState.NONE}.get(
+            mode, MailState.PENDING
+        )
+        db.session.add(
+            Notification(
+                user_id=user.id,
+                kind=NotificationKind.APPROVAL,
+                actor_id=actor.id,
+                body_id=body.id,
+                target_kind="submission",
+                target_id=submission.id,
+                text=text,
+                url=url,
+                mail_state=state,
+            )
+        )
         if state == MailState.SENT:
-            send_mail(user.email, _("PdZ: %(t)s", t=text[:180]), text + "\n\n" + _("Apri: %(u)s", u=base + url))
-        publish_after_commit(f"user:{user.id}", "notification.created",
-                             {"notification": {"kind": "approvazione", "text": text, "url": url}})
+            send_mail(
+                user.email, _("PdZ: %(t)s", t=text[:180]), text + "\n\n" + _("Apri: %(u)s", u=base + url)
+            )
+        publish_after_commit(
+            f"user:{user.id}",
+            "notification.created",
+            {"notification": {"kind": "approvazione", "text": text, "url": url}},
+        )
 
 
 # --- submitting ------------------------------------------------------------------------------------
 
 
 def latest(kind: DocKind, document_id: int) -> Submission | None:
-    return db.session.scalar(select(Submission).where(Submission.document_kind == kind,
-                                                      Submission.document_id == document_id)
-                             .order_by(Submission.round.desc()).limit(1))
+    return db.session.scalar(
+        select(Submission)
+        .where(Submission.document_kind == kind, Submission.document_id == document_id)
+        .order_by(Submission.round.desc())
+        .limit(1)
+    )
 
 
 def current_content(kind: DocKind, obj: Any) -> tuple[doc.Content, str]:
@@ -204,32 +273,59 @@ def submit(kind: DocKind, obj: Any, *, expected_fingerprint: str, note: str = ""
         raise Invalid(problem)
     previous = latest(kind, obj.id)
     if previous is not None and previous.status in OPEN_STATUSES:
-        raise Invalid(_("Una versione di questo documento è già in approvazione: attendi l'esito prima di inviarne un'altra."))
+        raise Invalid(
+            _(
+                "Una versione di questo documento è già in approvazione: attendi l'esito prima di inviarne un'altra."
+            )
+        )
     content, fingerprint = current_content(kind, obj)
     if (expected_fingerprint or "").strip().lower() != fingerprint:
-        raise Invalid(_("Il documento è cambiato dopo che hai aperto la pagina: ricarica la pagina, controlla la "
-                        "versione attuale e inviala di nuovo. Non è stato inviato nulla."))
-    if previous is not None and previous.status == SubmissionStatus.APPROVED and previous.fingerprint == fingerprint:
+        raise Invalid(
+            _(
+                "Il documento è cambiato dopo che hai aperto la pagina: ricarica la pagina, controlla la "
+                "versione attuale e inviala di nuovo. Non è stato inviato nulla."
+            )
+        )
+    if (
+        previous is not None
+        and previous.status == SubmissionStatus.APPROVED
+        and previous.fingerprint == fingerprint
+    ):
         raise Invalid(_("Questa versione è già stata approvata: non c'è nulla di nuovo da inviare."))
     note = _note(note, required=False)
     steps = chain_for(kind)
     submission = Submission(
-        document_kind=kind, document_id=obj.id, body_id=body.id, cycle_id=source.cycle_id_of(obj),
-        round=(previous.round + 1) if previous else 1, previous_id=previous.id if previous else None,
-        title=source.title(obj)[:300], steps=steps, step_index=0, status=_status_for(steps[0]),
-        content=doc.canonical_bytes(content).decode("utf-8"), fingerprint=fingerprint, submitted_by_id=actor.id,
+        document_kind=kind,
+        document_id=obj.id,
+        body_id=body.id,
+        cycle_id=source.cycle_id_of(obj),
+        round=(previous.round + 1) if previous else 1,
+        previous_id=previous.id if previous else None,
+        title=source.title(obj)[:300],
+        steps=steps,
+        step_index=0,
+        status=_status_for(steps[0]),
+        content=doc.canonical_bytes(content).decode("utf-8"),
+        fingerprint=fingerprint,
+        submitted_by_id=actor.id,
     )
     db.session.add(submission)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise EditConflict(_("Qualcun altro ha appena inviato questo documento: ricarica la pagina.")) from None
+        raise EditConflict(
+            _("Qualcun altro ha appena inviato questo documento: ricarica la pagina.")
+        ) from None
     _event(submission, EventAction.SUBMITTED, actor, note)
     if source.on_status:
         source.on_status(obj, submission.status)
-    audit.record(actor, "approval.submitted", submission, {"kind": kind.value, "document_id": obj.id,
-                                                           "round": submission.round, "fingerprint": fingerprint})
+    audit.record(
+        actor,
+        "approval.submitted",
+        submission,
+        {"kind": kind.value, "document_id": obj.id, "round": submission.round, "fingerprint": fingerprint},
+    )
     _notify(submission, actor=actor)
     return submission
 
@@ -241,20 +337,37 @@ def _status_for(step: dict[str, str]) -> SubmissionStatus:
 def _note(note: str, *, required: bool) -> str:
     note = (note or "").replace("\r\n", "\n").strip()
     if required and not note:
-        raise Invalid(errors={"note": _("Scrivi che cosa va cambiato: il tavolo lo leggerà prima di rivedere il documento.")})
+        raise Invalid(
+            errors={
+                "note": _("Scrivi che cosa va cambiato: il tavolo lo leggerà prima di rivedere il documento.")
+            }
+        )
     if len(note) > NOTE_MAX:
         raise Invalid(errors={"note": _("Il testo è troppo lungo: al massimo %(n)d caratteri.", n=NOTE_MAX)})
     return note
 
 
-def _event(submission: Submission, action: EventAction, actor: User, note: str = "", data: dict[str, Any] | None = None,
-           step_index: int | None = None) -> SubmissionEvent:
+def _event(
+    submission: Submission,
+    action: EventAction,
+    actor: User,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    step_index: int | None = None,
+) -> SubmissionEvent:
     index = submission.step_index if step_index is None else step_index
     step = submission.steps[index] if index < len(submission.steps) else {}
     body_kind = "" if action == EventAction.SUBMITTED else step.get("body_kind", "")
-    event = SubmissionEvent(submission_id=submission.id, step_index=index, body_kind=body_kind,
-                            action=action, actor_id=actor.id, note_source=note,
-                            note_html=str(render_markdown(note)) if note else "", data=data or {})
+    event = SubmissionEvent(
+        submission_id=submission.id,
+        step_index=index,
+        body_kind=body_kind,
+        action=action,
+        actor_id=actor.id,
+        note_source=note,
+        note_html=str(render_markdown(note)) if note else "",
+        data=data or {},
+    )
     db.session.add(event)
     db.session.flush()
     return event
@@ -263,12 +376,18 @@ def _event(submission: Submission, action: EventAction, actor: User, note: str =
 def _transition(submission: Submission, seen_version: int, **values: Any) -> None:
     """Compare-and-swap on the version: of two concurrent transitions from one version, one wins."""
     result = db.session.execute(
-        update(Submission).where(Submission.id == submission.id, Submission.version == seen_version)
-        .values(version=Submission.version + 1, **values).execution_options(synchronize_session=False)
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.version == seen_version)
+        .values(version=Submission.version + 1, **values)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise EditConflict(_("Qualcun altro ha appena deciso su questo documento: ricarica la pagina per vedere "
-                             "l'esito. La tua scelta non è stata registrata."))
+        raise EditConflict(
+            _(
+                "Qualcun altro ha appena deciso su questo documento: ricarica la pagina per vedere "
+                "l'esito. La tua scelta non è stata registrata."
+            )
+        )
     db.session.refresh(submission)
 
 
@@ -288,13 +407,17 @@ def forward(submission: Submission, *, version: int, note: str = "", actor: User
     index = submission.step_index
     nxt = index + 1
     if nxt >= len(submission.steps):
-        _transition(submission, version, step_index=nxt, status=SubmissionStatus.APPROVED, decided_at=utcnow())
+        _transition(
+            submission, version, step_index=nxt, status=SubmissionStatus.APPROVED, decided_at=utcnow()
+        )
         _event(submission, EventAction.APPROVED, actor, note, step_index=index)
     else:
         _transition(submission, version, step_index=nxt, status=_status_for(submission.steps[nxt]))
         _event(submission, EventAction.FORWARDED, actor, note, step_index=index)
     _document_status(submission)
-    audit.record(actor, "approval.forwarded", submission, {"from_step": index, "status": submission.status.value})
+    audit.record(
+        actor, "approval.forwarded", submission, {"from_step": index, "status": submission.status.value}
+    )
     _notify(submission, actor=actor)
     return submission
 
@@ -320,19 +443,30 @@ def vote_meetings(submission: Submission) -> list[Meeting]:
     body = step_body(submission)
     if body is None or submission.status != SubmissionStatus.AWAITING_VOTE:
         return []
-    return list(db.session.scalars(select(Meeting).where(
-        Meeting.body_id == body.id, Meeting.status.in_([MeetingStatus.DRAFT, MeetingStatus.CONVENED]))
-        .order_by(Meeting.starts_at)))
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.body_id == body.id, Meeting.status.in_([MeetingStatus.DRAFT, MeetingStatus.CONVENED])
+            )
+            .order_by(Meeting.starts_at)
+        )
+    )
 
 
 def pending_ballot(submission: Submission) -> Ballot | None:
     """The ballot still to be held: open, or scheduled in a meeting that has not ended or been cancelled."""
     live = [MeetingStatus.DRAFT, MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS]
     return db.session.scalar(
-        select(Ballot).join(Meeting, Meeting.id == Ballot.meeting_id)
-        .where(Ballot.submission_id == submission.id,
-               (Ballot.status == BallotStatus.OPEN) | ((Ballot.status == BallotStatus.SCHEDULED) & Meeting.status.in_(live))
-               ).limit(1))
+        select(Ballot)
+        .join(Meeting, Meeting.id == Ballot.meeting_id)
+        .where(
+            Ballot.submission_id == submission.id,
+            (Ballot.status == BallotStatus.OPEN)
+            | ((Ballot.status == BallotStatus.SCHEDULED) & Meeting.status.in_(live)),
+        )
+        .limit(1)
+    )
 
 
 def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> Ballot:
@@ -348,26 +482,44 @@ def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> B
         raise Invalid(_("Il documento è già all'ordine del giorno di un incontro."))
     _transition(submission, submission.version)  # of two simultaneous schedulings, one wins
     item = meetings.add_agenda_item(
-        meeting, title=_("Votazione: %(t)s", t=submission.title)[:200],
+        meeting,
+        title=_("Votazione: %(t)s", t=submission.title)[:200],
         description=_("Documento in votazione, impronta SHA-256 %(f)s.", f=submission.fingerprint),
-        presenter=_("Ufficio di Piano"), actor=actor)
+        presenter=_("Ufficio di Piano"),
+        actor=actor,
+    )
     ballot = Ballot(submission_id=submission.id, meeting_id=meeting.id, agenda_item_id=item.id)
     db.session.add(ballot)
     db.session.flush()
     _event(submission, EventAction.SCHEDULED, actor, data={"meeting_id": meeting.id, "ballot_id": ballot.id})
-    audit.record(actor, "approval.vote_scheduled", submission, {"meeting_id": meeting.id, "ballot_id": ballot.id})
-    _notify(submission, actor=actor, people=members_with(meeting.body_id, meetings.SEAT_ROLES),
-            text=_("«%(t)s» sarà votata nell'incontro «%(m)s»: leggila prima della seduta.", t=submission.title,
-                   m=meeting.title), url=url_for("approvals.ballot", ballot_id=ballot.id))
+    audit.record(
+        actor, "approval.vote_scheduled", submission, {"meeting_id": meeting.id, "ballot_id": ballot.id}
+    )
+    _notify(
+        submission,
+        actor=actor,
+        people=members_with(meeting.body_id, meetings.SEAT_ROLES),
+        text=_(
+            "«%(t)s» sarà votata nell'incontro «%(m)s»: leggila prima della seduta.",
+            t=submission.title,
+            m=meeting.title,
+        ),
+        url=url_for("approvals.ballot", ballot_id=ballot.id),
+    )
     return ballot
 
 
 def _ballot_transition(ballot: Ballot, frm: BallotStatus, **values: Any) -> None:
     result = db.session.execute(
-        update(Ballot).where(Ballot.id == ballot.id, Ballot.status == frm, Ballot.version == ballot.version)
-        .values(version=Ballot.version + 1, **values).execution_options(synchronize_session=False))
+        update(Ballot)
+        .where(Ballot.id == ballot.id, Ballot.status == frm, Ballot.version == ballot.version)
+        .values(version=Ballot.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise EditConflict(_("La votazione è già stata aperta o chiusa da qualcun altro: ricarica la pagina."))
+        raise EditConflict(
+            _("La votazione è già stata aperta o chiusa da qualcun altro: ricarica la pagina.")
+        )
     db.session.refresh(ballot)
 
 
@@ -402,17 +554,30 @@ class Seat:
 def _seat_for(ballot: Ballot, user: User) -> tuple[Seat, Attendance]:
     """The comune the user stands for in this meeting: present (or standing in for its mayor) right now."""
     meeting = ballot.meeting
-    row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.user_id == user.id))
+    row = db.session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.user_id == user.id)
+    )
     if row is None or not row.counts_now:
         raise Invalid(_("Può votare solo chi risulta presente all'incontro (di persona o per delega)."))
     rule = meetings.rule_for(meeting.body)
     holder = row.stands_for_id or user.id  # a delegate votes with the seat of the member they stand for
-    member = db.session.scalar(select(Membership).where(
-        Membership.body_id == meeting.body_id, Membership.user_id == holder,
-        Membership.organisation_id == row.organisation_id, Membership.ended_at.is_(None),
-        Membership.role.in_(list(meetings.SEAT_ROLES))).limit(1))
+    member = db.session.scalar(
+        select(Membership)
+        .where(
+            Membership.body_id == meeting.body_id,
+            Membership.user_id == holder,
+            Membership.organisation_id == row.organisation_id,
+            Membership.ended_at.is_(None),
+            Membership.role.in_(list(meetings.SEAT_ROLES)),
+        )
+        .limit(1)
+    )
     if member is None:
-        raise Invalid(_("Non hai diritto di voto in questo organismo: votano i componenti con seggio (o chi ne ha la delega)."))
+        raise Invalid(
+            _(
+                "Non hai diritto di voto in questo organismo: votano i componenti con seggio (o chi ne ha la delega)."
+            )
+        )
     org = row.organisation
     return Seat(org.id, org.name, meetings.seat_weight(rule, org)), row
 
@@ -427,11 +592,18 @@ def cast_vote(ballot: Ballot, choice: str, *, actor: User) -> Vote:
     if ballot.status != BallotStatus.OPEN or ballot.meeting.status != MeetingStatus.IN_PROGRESS:
         raise Invalid(_("La votazione non è aperta: non è possibile votare ora."))
     seat, _row = _seat_for(ballot, actor)
-    existing = db.session.scalar(select(Vote).where(Vote.ballot_id == ballot.id, Vote.organisation_id == seat.organisation_id))
+    existing = db.session.scalar(
+        select(Vote).where(Vote.ballot_id == ballot.id, Vote.organisation_id == seat.organisation_id)
+    )
     if existing is not None:
         raise Invalid(_("Per %(o)s è già stato espresso un voto.", o=seat.name))
-    vote = Vote(ballot_id=ballot.id, organisation_id=seat.organisation_id, user_id=actor.id, choice=choice_,
-                weight=seat.weight)
+    vote = Vote(
+        ballot_id=ballot.id,
+        organisation_id=seat.organisation_id,
+        user_id=actor.id,
+        choice=choice_,
+        weight=seat.weight,
+    )
     db.session.add(vote)
     try:
         with db.session.begin_nested():
@@ -439,13 +611,25 @@ def cast_vote(ballot: Ballot, choice: str, *, actor: User) -> Vote:
     except IntegrityError:
         raise Invalid(_("Per %(o)s è già stato espresso un voto.", o=seat.name)) from None
     # the ballot may have closed while this vote was on its way: the vote only counts if it is still open
-    still_open = db.session.execute(update(Ballot).where(Ballot.id == ballot.id, Ballot.status == BallotStatus.OPEN)
-                                    .values(version=Ballot.version).execution_options(synchronize_session=False))
+    still_open = db.session.execute(
+        update(Ballot)
+        .where(Ballot.id == ballot.id, Ballot.status == BallotStatus.OPEN)
+        .values(version=Ballot.version)
+        .execution_options(synchronize_session=False)
+    )
     if still_open.rowcount != 1:  # type: ignore[attr-defined]
         raise Invalid(_("La votazione è stata chiusa: il voto non è stato registrato."))
-    audit.record(actor, "approval.vote_cast", ballot, {"organisation_id": seat.organisation_id, "choice": choice_.value})
-    publish_after_commit(_ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": "aperta",
-                                                                   "votes": _count(ballot)})
+    audit.record(
+        actor,
+        "approval.vote_cast",
+        ballot,
+        {"organisation_id": seat.organisation_id, "choice": choice_.value},
+    )
+    publish_after_commit(
+        _ballot_room(ballot),
+        "ballot.updated",
+        {"ballot_id": ballot.id, "status": "aperta", "votes": _count(ballot)},
+    )
     return vote
 
 
@@ -459,8 +643,11 @@ def tally(ballot: Ballot) -> dict[str, Any]:
     meeting = ballot.meeting
     rule = meetings.rule_for(meeting.body)
     state = meetings.quorum(meeting)
-    rows = db.session.execute(select(Vote.choice, func.count(Vote.id), func.coalesce(func.sum(Vote.weight), 0))
-                              .where(Vote.ballot_id == ballot.id).group_by(Vote.choice)).all()
+    rows = db.session.execute(
+        select(Vote.choice, func.count(Vote.id), func.coalesce(func.sum(Vote.weight), 0))
+        .where(Vote.ballot_id == ballot.id)
+        .group_by(Vote.choice)
+    ).all()
     counts = {c.value: 0 for c in VoteChoice}
     weights = {c.value: 0 for c in VoteChoice}
     for choice, count, weight in rows:
@@ -472,28 +659,54 @@ def tally(ballot: Ballot) -> dict[str, Any]:
     if state.applies and not state.reached:
         outcome = BallotOutcome.NO_QUORUM
     elif majority == MajorityKind.VOTERS:
-        outcome = BallotOutcome.APPROVED if measure["favorevole"] > measure["contrario"] else BallotOutcome.REJECTED
+        outcome = (
+            BallotOutcome.APPROVED if measure["favorevole"] > measure["contrario"] else BallotOutcome.REJECTED
+        )
     else:
         outcome = BallotOutcome.APPROVED if measure["favorevole"] * 2 > present else BallotOutcome.REJECTED
-    return {"counts": counts, "weights": weights, "weighted": rule.weighted, "present": present,
-            "seats_present": state.seats_present, "seats_total": state.seats_total, "quorum_required": state.required,
-            "quorum_reached": state.reached if state.applies else None, "majority": str(majority),
-            "outcome": outcome.value}
+    return {
+        "counts": counts,
+        "weights": weights,
+        "weighted": rule.weighted,
+        "present": present,
+        "seats_present": state.seats_present,
+        "seats_total": state.seats_total,
+        "quorum_required": state.required,
+        "quorum_reached": state.reached if state.applies else None,
+        "majority": str(majority),
+        "outcome": outcome.value,
+    }
 
 
 def _minutes_line(result: dict[str, Any], title: str) -> str:
     c = result["counts"]
     unit = _(" (voti ponderati per popolazione)") if result["weighted"] else ""
     w = result["weights"]
-    outcome = {"approvata": _("APPROVATO"), "respinta": _("RESPINTO"),
-               "senza_quorum": _("NON DELIBERATO: quorum non raggiunto")}[result["outcome"]]
-    line = _("Esito della votazione su «%(t)s»: %(o)s. Favorevoli %(f)d, contrari %(a)d, astenuti %(s)d; "
-             "enti presenti %(p)d su %(n)d.", t=title, o=outcome, f=c["favorevole"], a=c["contrario"],
-             s=c["astenuto"], p=result["seats_present"], n=result["seats_total"])
+    outcome = {
+        "approvata": _("APPROVATO"),
+        "respinta": _("RESPINTO"),
+        "senza_quorum": _("NON DELIBERATO: quorum non raggiunto"),
+    }[result["outcome"]]
+    line = _(
+        "Esito della votazione su «%(t)s»: %(o)s. Favorevoli %(f)d, contrari %(a)d, astenuti %(s)d; "
+        "enti presenti %(p)d su %(n)d.",
+        t=title,
+        o=outcome,
+        f=c["favorevole"],
+        a=c["contrario"],
+        s=c["astenuto"],
+        p=result["seats_present"],
+        n=result["seats_total"],
+    )
     if result["weighted"]:
-        line += _(" Pesi%(u)s: favorevoli %(f)s, contrari %(a)s, astenuti %(s)s, presenti %(p)s.", u=unit,
-                  f=f"{w['favorevole']:,}".replace(",", "."), a=f"{w['contrario']:,}".replace(",", "."),
-                  s=f"{w['astenuto']:,}".replace(",", "."), p=f"{result['present']:,}".replace(",", "."))
+        line += _(
+            " Pesi%(u)s: favorevoli %(f)s, contrari %(a)s, astenuti %(s)s, presenti %(p)s.",
+            u=unit,
+            f=f"{w['favorevole']:,}".replace(",", "."),
+            a=f"{w['contrario']:,}".replace(",", "."),
+            s=f"{w['astenuto']:,}".replace(",", "."),
+            p=f"{result['present']:,}".replace(",", "."),
+        )
     return line
 
 
@@ -511,8 +724,13 @@ def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
     submission = ballot.submission
     _event(submission, EventAction.VOTE_CLOSED, actor, data=result)
     if ballot.outcome == BallotOutcome.APPROVED:
-        _transition(submission, submission.version, step_index=submission.step_index + 1,
-                    status=SubmissionStatus.APPROVED, decided_at=utcnow())
+        _transition(
+            submission,
+            submission.version,
+            step_index=submission.step_index + 1,
+            status=SubmissionStatus.APPROVED,
+            decided_at=utcnow(),
+        )
         _event(submission, EventAction.APPROVED, actor, data=result, step_index=submission.step_index - 1)
     elif ballot.outcome == BallotOutcome.REJECTED:
         _transition(submission, submission.version, status=SubmissionStatus.REJECTED, decided_at=utcnow())
@@ -523,13 +741,22 @@ def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
     meetings.append_minutes(meeting, item.id, line, actor=actor)
     meetings.add_decision(meeting, item.id, line, actor=actor)
     audit.record(actor, "approval.vote_closed", ballot, {"submission_id": submission.id, "tally": result})
-    publish_after_commit(_ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": "chiusa",
-                                                                   "outcome": result["outcome"]})
+    publish_after_commit(
+        _ballot_room(ballot),
+        "ballot.updated",
+        {"ballot_id": ballot.id, "status": "chiusa", "outcome": result["outcome"]},
+    )
     if submission.status != SubmissionStatus.AWAITING_VOTE:
         _notify(submission, actor=actor)
     else:  # no quorum: the Ufficio di Piano must put it on another meeting's agenda
-        _notify(submission, actor=actor, text=_("«%(t)s» non è stata votata per mancanza del numero legale: va "
-                                                "iscritta a un altro incontro.", t=submission.title))
+        _notify(
+            submission,
+            actor=actor,
+            text=_(
+                "«%(t)s» non è stata votata per mancanza del numero legale: va iscritta a un altro incontro.",
+                t=submission.title,
+            ),
+        )
     return ballot
 
 
@@ -571,10 +798,22 @@ def deadlines(today: date, cycle: Any) -> list[Deadline]:
         wanted.append((DocKind.REPORT_ANNUALE, today.year, date(today.year + 1, 4, 30)))
     out = []
     for kind, year, due in wanted:
-        plan = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == kind, PlanDocument.cycle_id == cycle.id,
-                                                            PlanDocument.year == year))
+        plan = db.session.scalar(
+            select(PlanDocument).where(
+                PlanDocument.kind == kind, PlanDocument.cycle_id == cycle.id, PlanDocument.year == year
+            )
+        )
         sub = latest(kind, plan.id) if plan else None
         due = plan.due_on if plan and plan.due_on else due
-        out.append(Deadline(kind, year, due, (due - today).days, sub.status.value if sub else "da_preparare",
-                            plan.id if plan else None, sub.id if sub else None))
+        out.append(
+            Deadline(
+                kind,
+                year,
+                due,
+                (due - today).days,
+                sub.status.value if sub else "da_preparare",
+                plan.id if plan else None,
+                sub.id if sub else None,
+            )
+        )
     return out

@@ -81,10 +81,18 @@ def card_content(card: Any) -> doc.Content:
     total = 0
     for line in card.budget_lines:
         source_label = SOURCE_LABELS.get(line.source, str(line.source))
-        budget_rows.append([source_label, line.description, format_cents(line.amount_cents),
-                            "sì" if line.counted else "no"])
-        budget_data.append({"source": str(line.source), "source_label": source_label, "description": line.description,
-                            "amount_cents": line.amount_cents, "counted": line.counted})
+        budget_rows.append(
+            [source_label, line.description, format_cents(line.amount_cents), "sì" if line.counted else "no"]
+        )
+        budget_data.append(
+            {
+                "source": str(line.source),
+                "source_label": source_label,
+                "description": line.description,
+                "amount_cents": line.amount_cents,
+                "counted": line.counted,
+            }
+        )
         if line.counted and line.amount_cents:
             total += line.amount_cents
     sections = []
@@ -100,62 +108,132 @@ def card_content(card: Any) -> doc.Content:
                 value = ", ".join(v for v in value.split("\n") if v)
             blocks.append(doc.field(spec.label, value, markdown=spec.kind == "markdown"))
         if group == "Titolo, obiettivi e azioni":
-            blocks.append(doc.table("Obiettivi da raggiungere", ["N.", "Obiettivo"],
-                                    [[str(i), o.text] for i, o in enumerate(card.objectives, 1)]))
-            blocks.append(doc.table("Azioni programmate", ["N.", "Azione"],
-                                    [[str(i), a.text_source] for i, a in enumerate(card.actions, 1)]))
+            blocks.append(
+                doc.table(
+                    "Obiettivi da raggiungere",
+                    ["N.", "Obiettivo"],
+                    [[str(i), o.text] for i, o in enumerate(card.objectives, 1)],
+                )
+            )
+            blocks.append(
+                doc.table(
+                    "Azioni programmate",
+                    ["N.", "Azione"],
+                    [[str(i), a.text_source] for i, a in enumerate(card.actions, 1)],
+                )
+            )
         if group == "Risorse":
-            blocks.append(doc.table("Risorse economiche preventivate", ["Fonte", "Descrizione", "Importo", "Nel totale"],
-                                    budget_rows, ["Totale stimato", "", format_cents(total), ""]))
+            blocks.append(
+                doc.table(
+                    "Risorse economiche preventivate",
+                    ["Fonte", "Descrizione", "Importo", "Nel totale"],
+                    budget_rows,
+                    ["Totale stimato", "", format_cents(total), ""],
+                )
+            )
             if card.declared_total_cents is not None:
-                blocks.append(doc.field("Totale dichiarato (" + DECLARED_TOTAL + ")", format_cents(card.declared_total_cents)))
-            blocks.append(doc.table("Risorse di personale dedicate", ["Ente o ruolo", "Quante persone", "Funzione"],
-                                    [[p.organisation, p.quantity, p.function] for p in card.personnel]))
-            blocks.append(doc.table("Misure PNRR connesse", ["Misura", "Finanziata per", "Descrizione"],
-                                    [[PNRR_MEASURES.get(p.measure, p.measure), format_cents(p.amount_cents), p.note]
-                                     for p in card.pnrr]))
+                blocks.append(
+                    doc.field(
+                        "Totale dichiarato (" + DECLARED_TOTAL + ")", format_cents(card.declared_total_cents)
+                    )
+                )
+            blocks.append(
+                doc.table(
+                    "Risorse di personale dedicate",
+                    ["Ente o ruolo", "Quante persone", "Funzione"],
+                    [[p.organisation, p.quantity, p.function] for p in card.personnel],
+                )
+            )
+            blocks.append(
+                doc.table(
+                    "Misure PNRR connesse",
+                    ["Misura", "Finanziata per", "Descrizione"],
+                    [
+                        [PNRR_MEASURES.get(p.measure, p.measure), format_cents(p.amount_cents), p.note]
+                        for p in card.pnrr
+                    ],
+                )
+            )
         sections.append(doc.section(group, blocks))
-    sections.append(doc.section("Indicatori", [doc.table(
-        "Indicatori", ["Insieme", "Indicatore", "Tipo", "Valore di partenza", "Valore atteso", "Unità"],
-        [[INDICATOR_SET_LABELS.get(i.set, str(i.set)), i.name, INDICATOR_KIND_LABELS.get(i.kind, str(i.kind)),
-          i.baseline, i.target, i.unit] for i in card.indicators])]))
+    sections.append(
+        doc.section(
+            "Indicatori",
+            [
+                doc.table(
+                    "Indicatori",
+                    ["Insieme", "Indicatore", "Tipo", "Valore di partenza", "Valore atteso", "Unità"],
+                    [
+                        [
+                            INDICATOR_SET_LABELS.get(i.set, str(i.set)),
+                            i.name,
+                            INDICATOR_KIND_LABELS.get(i.kind, str(i.kind)),
+                            i.baseline,
+                            i.target,
+                            i.unit,
+                        ]
+                        for i in card.indicators
+                    ],
+                )
+            ],
+        )
+    )
     area = card.area
     data = {
         "card_id": card.id,
         "key": card.key,
-        "area": {"key": area.key, "code": area.code, "name": area.name, "position": area.position} if area else None,
+        "area": {"key": area.key, "code": area.code, "name": area.name, "position": area.position}
+        if area
+        else None,
         "body": card.body.name,
         "budget": budget_data,
         "total_cents": total,
         "objectives": [o.text for o in card.objectives],
         "actions": [a.text_source for a in card.actions],
-        "personnel": [{"organisation": p.organisation, "quantity": p.quantity, "function": p.function}
-                      for p in card.personnel],
-        "indicators": [{"id": i.id, "set": str(i.set), "name": i.name, "kind": str(i.kind), "baseline": i.baseline,
-                        "target": i.target, "unit": i.unit} for i in card.indicators],
+        "personnel": [
+            {"organisation": p.organisation, "quantity": p.quantity, "function": p.function}
+            for p in card.personnel
+        ],
+        "indicators": [
+            {
+                "id": i.id,
+                "set": str(i.set),
+                "name": i.name,
+                "kind": str(i.kind),
+                "baseline": i.baseline,
+                "target": i.target,
+                "unit": i.unit,
+            }
+            for i in card.indicators
+        ],
     }
-    subtitle = " · ".join(x for x in [f"Area {area.code} – {area.name}" if area else "", card.body.name,
-                                      card.cycle.name] if x)
+    subtitle = " · ".join(
+        x for x in [f"Area {area.code} – {area.name}" if area else "", card.body.name, card.cycle.name] if x
+    )
     return doc.document("scheda", card.title, subtitle, {"card_id": card.id}, sections, data)
 
 
 def _card_status(card: Any, status: str) -> None:
     from ..cards.models import CardStatus
 
-    card.status = {"in_esame": CardStatus.REVIEW, "in_attesa_di_voto": CardStatus.REVIEW,
-                   "approvata": CardStatus.AGREED}.get(status, CardStatus.DRAFT)
+    card.status = {
+        "in_esame": CardStatus.REVIEW,
+        "in_attesa_di_voto": CardStatus.REVIEW,
+        "approvata": CardStatus.AGREED,
+    }.get(status, CardStatus.DRAFT)
 
 
-register(Source(
-    kind=DocKind.CARD,
-    load=_load_card,
-    body_of=lambda card: card.body,
-    title=lambda card: card.title,
-    url_of=lambda card: url_for("cards.detail", card_id=card.id),
-    build=card_content,
-    cycle_id_of=lambda card: card.cycle_id,
-    on_status=_card_status,
-))
+register(
+    Source(
+        kind=DocKind.CARD,
+        load=_load_card,
+        body_of=lambda card: card.body,
+        title=lambda card: card.title,
+        url_of=lambda card: url_for("cards.detail", card_id=card.id),
+        build=card_content,
+        cycle_id_of=lambda card: card.cycle_id,
+        on_status=_card_status,
+    )
+)
 
 
 # --- SWOT self-evaluations -------------------------------------------------------------------------
@@ -165,9 +243,13 @@ def _load_swot(ident: int) -> Any:
     from ..evaluation.models import SwotAssessment, SwotEntry
 
     return db.session.scalar(
-        select(SwotAssessment).where(SwotAssessment.id == ident).options(
+        select(SwotAssessment)
+        .where(SwotAssessment.id == ident)
+        .options(
             selectinload(SwotAssessment.entries).selectinload(SwotEntry.tags),
-            selectinload(SwotAssessment.body), selectinload(SwotAssessment.cycle))
+            selectinload(SwotAssessment.body),
+            selectinload(SwotAssessment.cycle),
+        )
         .execution_options(populate_existing=True)
     )
 
@@ -179,24 +261,35 @@ def swot_content(assessment: Any) -> doc.Content:
     for dimension in Dimension:
         rows = []
         for quadrant in Quadrant:
-            for entry in (e for e in assessment.entries if e.dimension == dimension and e.quadrant == quadrant):
+            for entry in (
+                e for e in assessment.entries if e.dimension == dimension and e.quadrant == quadrant
+            ):
                 rows.append([label(quadrant), entry.text_source, ", ".join(t.name for t in entry.tags)])
-        sections.append(doc.section(label(dimension), [doc.table(label(dimension), ["Quadrante", "Voce", "Temi"], rows)]))
+        sections.append(
+            doc.section(label(dimension), [doc.table(label(dimension), ["Quadrante", "Voce", "Temi"], rows)])
+        )
     title = f"Autovalutazione SWOT {assessment.year} – {assessment.body.name}"
-    return doc.document("swot", title, f"{label(assessment.kind)} · {assessment.cycle.name}",
-                        {"swot_id": assessment.id}, sections,
-                        {"body": assessment.body.name, "year": assessment.year})
+    return doc.document(
+        "swot",
+        title,
+        f"{label(assessment.kind)} · {assessment.cycle.name}",
+        {"swot_id": assessment.id},
+        sections,
+        {"body": assessment.body.name, "year": assessment.year},
+    )
 
 
-register(Source(
-    kind=DocKind.SWOT,
-    load=_load_swot,
-    body_of=lambda a: a.body,
-    title=lambda a: f"SWOT {a.year} – {a.body.display_name}",
-    url_of=lambda a: url_for("evaluation.swot", assessment_id=a.id),
-    build=swot_content,
-    cycle_id_of=lambda a: a.cycle_id,
-))
+register(
+    Source(
+        kind=DocKind.SWOT,
+        load=_load_swot,
+        body_of=lambda a: a.body,
+        title=lambda a: f"SWOT {a.year} – {a.body.display_name}",
+        url_of=lambda a: url_for("evaluation.swot", assessment_id=a.id),
+        build=swot_content,
+        cycle_id_of=lambda a: a.cycle_id,
+    )
+)
 
 
 # --- minutes ---------------------------------------------------------------------------------------
@@ -212,29 +305,47 @@ def minutes_content(meeting: Any) -> doc.Content:
     from ..formatting import ROME
 
     start = meeting.starts_at.astimezone(ROME)
-    attendance = [[a.organisation.name, a.user.full_name, label(a.status)]
-                  for a in sorted(meeting.attendances, key=lambda a: (a.organisation.name, a.user.full_name))]
+    attendance = [
+        [a.organisation.name, a.user.full_name, label(a.status)]
+        for a in sorted(meeting.attendances, key=lambda a: (a.organisation.name, a.user.full_name))
+    ]
     sections = [doc.section("Presenze", [doc.table("Presenze", ["Ente", "Persona", "Presenza"], attendance)])]
     for n, item in enumerate(meeting.items, 1):
         decisions = [d.text for d in meeting.decisions if d.item_id == item.id]
         blocks = [doc.field("Verbale", item.minutes_source, markdown=True)]
         if decisions:
-            blocks.append(doc.table("Decisioni", ["N.", "Decisione"], [[str(i), t] for i, t in enumerate(decisions, 1)]))
+            blocks.append(
+                doc.table("Decisioni", ["N.", "Decisione"], [[str(i), t] for i, t in enumerate(decisions, 1)])
+            )
         sections.append(doc.section(f"{n}. {item.title}", blocks))
-    actions = [[a.title, a.owner.full_name, a.organisation.name, a.due_on.strftime("%d/%m/%Y") if a.due_on else ""]
-               for a in meeting.actions]
-    sections.append(doc.section("Azioni", [doc.table("Azioni da svolgere", ["Azione", "Chi", "Ente", "Entro"], actions)]))
+    actions = [
+        [a.title, a.owner.full_name, a.organisation.name, a.due_on.strftime("%d/%m/%Y") if a.due_on else ""]
+        for a in meeting.actions
+    ]
+    sections.append(
+        doc.section("Azioni", [doc.table("Azioni da svolgere", ["Azione", "Chi", "Ente", "Entro"], actions)])
+    )
     subtitle = f"{meeting.body.name} · {start:%d/%m/%Y %H:%M} · {meeting.place or meeting.video_url}"
-    return doc.document("verbale", f"Verbale – {meeting.title}", subtitle, {"meeting_id": meeting.id}, sections,
-                        {"body": meeting.body.name, "date": start.date().isoformat()})
+    return doc.document(
+        "verbale",
+        f"Verbale – {meeting.title}",
+        subtitle,
+        {"meeting_id": meeting.id},
+        sections,
+        {"body": meeting.body.name, "date": start.date().isoformat()},
+    )
 
 
-register(Source(
-    kind=DocKind.MINUTES,
-    load=_load_meeting,
-    body_of=lambda m: m.body,
-    title=lambda m: f"Verbale – {m.title}",
-    url_of=lambda m: url_for("meetings.detail", meeting_id=m.id),
-    build=minutes_content,
-    ready=lambda m: None if m.status == "conclusa" else "Il verbale si invia dopo la conclusione dell'incontro.",
-))
+register(
+    Source(
+        kind=DocKind.MINUTES,
+        load=_load_meeting,
+        body_of=lambda m: m.body,
+        title=lambda m: f"Verbale – {m.title}",
+        url_of=lambda m: url_for("meetings.detail", meeting_id=m.id),
+        build=minutes_content,
+        ready=lambda m: (
+            None if m.status == "conclusa" else "Il verbale si invia dopo la conclusione dell'incontro."
+        ),
+    )
+)

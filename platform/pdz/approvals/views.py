@@ -31,9 +31,11 @@ from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, StepMode, Submiss
 
 # SQLite has one writer: queue this process's transitions on a lock (the compare-and-swap decides the winner).
 _SQLITE_WRITES = threading.Lock()
-FORMATS = {"pdf": "application/pdf",
-           "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-           "json": "application/json"}
+FORMATS = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "json": "application/json",
+}
 
 
 @contextlib.contextmanager
@@ -43,8 +45,9 @@ def _writing() -> Iterator[None]:
         yield
 
 
-def _act(action: Callable[[], Any], back: str, done: str | None = None,
-         then: Callable[[Any], str] | None = None) -> Any:
+def _act(
+    action: Callable[[], Any], back: str, done: str | None = None, then: Callable[[Any], str] | None = None
+) -> Any:
     """One unit of work; refusals come back as a message on the page the person came from. On success, `then`
     (given what the action returned) says where to go, else back."""
     try:
@@ -72,19 +75,39 @@ def _document_page(kind: DocKind, obj: Any, checklist: list[Any] | None = None) 
     changes = queries.differences(services.content(approved), content) if approved else []
     source = sources.get(kind)
     return render_template(
-        "approvals/document.html", kind=kind, obj=obj, content=content, fingerprint=fingerprint, history=history,
-        approved=approved, changes=changes, source_url=source.url_of(obj), title=source.title(obj),
+        "approvals/document.html",
+        kind=kind,
+        obj=obj,
+        content=content,
+        fingerprint=fingerprint,
+        history=history,
+        approved=approved,
+        changes=changes,
+        source_url=source.url_of(obj),
+        title=source.title(obj),
         can_submit=policy.can(current_user, "approval.submit", source.body_of(obj)),
-        problem=source.ready(obj) if source.ready else None, chain=services.chain_for(kind),
-        submit_url=request.path, checklist=checklist)
+        problem=source.ready(obj) if source.ready else None,
+        chain=services.chain_for(kind),
+        submit_url=request.path,
+        checklist=checklist,
+    )
 
 
 def _submit(kind: DocKind, obj: Any) -> Any:
-    return _act(lambda: services.submit(kind, obj, expected_fingerprint=request.form.get("fingerprint", ""),
-                                        note=request.form.get("note", ""), actor=current_user),
-                request.path,
-                _("Inviato per l'approvazione: la versione inviata è congelata, le modifiche successive restano in bozza."),
-                then=lambda sub: url_for("approvals.submission", submission_id=sub.id))
+    return _act(
+        lambda: services.submit(
+            kind,
+            obj,
+            expected_fingerprint=request.form.get("fingerprint", ""),
+            note=request.form.get("note", ""),
+            actor=current_user,
+        ),
+        request.path,
+        _(
+            "Inviato per l'approvazione: la versione inviata è congelata, le modifiche successive restano in bozza."
+        ),
+        then=lambda sub: url_for("approvals.submission", submission_id=sub.id),
+    )
 
 
 @bp.get("/schede/<int:card_id>/approvazione")
@@ -144,18 +167,31 @@ def submission(submission: Submission) -> Any:
     ballots = queries.ballots_of(sub)
     may_schedule = policy.can(current_user, "approval.schedule", sub)
     return render_template(
-        "approvals/submission.html", sub=sub, content=services.content(sub), intact=services.intact(sub),
-        step_body=services.step_body(sub), changes=changes, ballots=ballots, document_url=source.url_of(obj) if obj else None,
+        "approvals/submission.html",
+        sub=sub,
+        content=services.content(sub),
+        intact=services.intact(sub),
+        step_body=services.step_body(sub),
+        changes=changes,
+        ballots=ballots,
+        document_url=source.url_of(obj) if obj else None,
         meetings=services.vote_meetings(sub) if may_schedule else [],
-        pending_ballot=services.pending_ballot(sub), body_names=_body_names(sub),
+        pending_ballot=services.pending_ballot(sub),
+        body_names=_body_names(sub),
         can_review=policy.can(current_user, "approval.review", sub),
         can_schedule=may_schedule and sub.status == SubmissionStatus.AWAITING_VOTE,
     )
 
 
 # Reading the current draft (to compare it with the frozen version) needs the document's own permission.
-_READ = {DocKind.CARD: "card.view", DocKind.SWOT: "swot.view", DocKind.MINUTES: "meeting.view",
-         DocKind.PIANO_OPERATIVO: "plan.view", DocKind.REPORT_ANNUALE: "plan.view", DocKind.PIANO_DI_ZONA: "plan.view"}
+_READ = {
+    DocKind.CARD: "card.view",
+    DocKind.SWOT: "swot.view",
+    DocKind.MINUTES: "meeting.view",
+    DocKind.PIANO_OPERATIVO: "plan.view",
+    DocKind.REPORT_ANNUALE: "plan.view",
+    DocKind.PIANO_DI_ZONA: "plan.view",
+}
 
 
 def _body_names(sub: Submission) -> dict[str, str]:
@@ -167,18 +203,25 @@ def _body_names(sub: Submission) -> dict[str, str]:
 @bp.post("/approvazioni/<int:submission_id>/inoltra")
 @guard("approval.review", Submission, "submission_id", "submission")
 def forward(submission: Submission) -> Any:
-    return _act(lambda: services.forward(submission, version=_version(), note=request.form.get("note", ""),
-                                         actor=current_user),
-                url_for("approvals.submission", submission_id=submission.id), _("Decisione registrata."))
+    return _act(
+        lambda: services.forward(
+            submission, version=_version(), note=request.form.get("note", ""), actor=current_user
+        ),
+        url_for("approvals.submission", submission_id=submission.id),
+        _("Decisione registrata."),
+    )
 
 
 @bp.post("/approvazioni/<int:submission_id>/restituisci")
 @guard("approval.review", Submission, "submission_id", "submission")
 def send_back(submission: Submission) -> Any:
-    return _act(lambda: services.send_back(submission, version=_version(), note=request.form.get("note", ""),
-                                           actor=current_user),
-                url_for("approvals.submission", submission_id=submission.id),
-                _("Documento restituito al tavolo con le richieste di modifica."))
+    return _act(
+        lambda: services.send_back(
+            submission, version=_version(), note=request.form.get("note", ""), actor=current_user
+        ),
+        url_for("approvals.submission", submission_id=submission.id),
+        _("Documento restituito al tavolo con le richieste di modifica."),
+    )
 
 
 @bp.post("/approvazioni/<int:submission_id>/iscrivi")
@@ -189,8 +232,11 @@ def schedule(submission: Submission) -> Any:
     if meeting is None:
         flash(_("Scegli l'incontro in cui votare."), "error")
         return redirect(back), 303
-    return _act(lambda: services.schedule_vote(submission, meeting, actor=current_user), back,
-                _("Iscritto all'ordine del giorno dell'incontro."))
+    return _act(
+        lambda: services.schedule_vote(submission, meeting, actor=current_user),
+        back,
+        _("Iscritto all'ordine del giorno dell'incontro."),
+    )
 
 
 def _export(sub: Submission, fmt: str) -> Response:
@@ -232,37 +278,56 @@ def download(submission: Submission, fmt: str) -> Any:
 @guard("ballot.view", Ballot, "ballot_id", "ballot")
 def ballot(ballot: Ballot) -> Any:
     row, my_vote = queries.my_seat_vote(ballot, current_user)
-    return render_template("approvals/ballot.html", ballot=ballot, sub=ballot.submission, meeting=ballot.meeting,
-                           votes=queries.votes_of(ballot), tally=services.tally(ballot), my_row=row, my_vote=my_vote,
-                           can_manage=policy.can(current_user, "ballot.manage", ballot))
+    return render_template(
+        "approvals/ballot.html",
+        ballot=ballot,
+        sub=ballot.submission,
+        meeting=ballot.meeting,
+        votes=queries.votes_of(ballot),
+        tally=services.tally(ballot),
+        my_row=row,
+        my_vote=my_vote,
+        can_manage=policy.can(current_user, "ballot.manage", ballot),
+    )
 
 
 @bp.post("/votazioni/<int:ballot_id>/apri")
 @guard("ballot.manage", Ballot, "ballot_id", "ballot")
 def open_ballot(ballot: Ballot) -> Any:
-    return _act(lambda: services.open_ballot(ballot, actor=current_user),
-                url_for("approvals.ballot", ballot_id=ballot.id), _("Votazione aperta."))
+    return _act(
+        lambda: services.open_ballot(ballot, actor=current_user),
+        url_for("approvals.ballot", ballot_id=ballot.id),
+        _("Votazione aperta."),
+    )
 
 
 @bp.post("/votazioni/<int:ballot_id>/chiudi")
 @guard("ballot.manage", Ballot, "ballot_id", "ballot")
 def close_ballot(ballot: Ballot) -> Any:
-    return _act(lambda: services.close_ballot(ballot, actor=current_user),
-                url_for("approvals.ballot", ballot_id=ballot.id), _("Votazione chiusa: esito registrato nel verbale."))
+    return _act(
+        lambda: services.close_ballot(ballot, actor=current_user),
+        url_for("approvals.ballot", ballot_id=ballot.id),
+        _("Votazione chiusa: esito registrato nel verbale."),
+    )
 
 
 @bp.post("/votazioni/<int:ballot_id>/voto")
 @guard("ballot.vote", Ballot, "ballot_id", "ballot")
 def vote(ballot: Ballot) -> Any:
-    return _act(lambda: services.cast_vote(ballot, request.form.get("choice", ""), actor=current_user),
-                url_for("approvals.ballot", ballot_id=ballot.id), _("Voto registrato."))
+    return _act(
+        lambda: services.cast_vote(ballot, request.form.get("choice", ""), actor=current_user),
+        url_for("approvals.ballot", ballot_id=ballot.id),
+        _("Voto registrato."),
+    )
 
 
 # --- overview, chains, plans -----------------------------------------------------------------------
 
 
 def _running_cycle() -> PlanningCycle | None:
-    return db.session.scalar(select(PlanningCycle).where(PlanningCycle.status == CycleStatus.RUNNING).limit(1))
+    return db.session.scalar(
+        select(PlanningCycle).where(PlanningCycle.status == CycleStatus.RUNNING).limit(1)
+    )
 
 
 @bp.get("/approvazioni/")
@@ -270,9 +335,13 @@ def _running_cycle() -> PlanningCycle | None:
 def overview() -> Any:
     cycle = _running_cycle()
     return render_template(
-        "approvals/overview.html", open_subs=queries.visible(current_user, queries.open_submissions()),
-        approved=queries.approved_latest(limit=30), deadlines=services.deadlines(date.today(), cycle) if cycle else [],
-        todo=queries.todo(current_user, date.today()), cycle=cycle)
+        "approvals/overview.html",
+        open_subs=queries.visible(current_user, queries.open_submissions()),
+        approved=queries.approved_latest(limit=30),
+        deadlines=services.deadlines(date.today(), cycle) if cycle else [],
+        todo=queries.todo(current_user, date.today()),
+        cycle=cycle,
+    )
 
 
 @bp.route("/approvazioni/catene", methods=["GET", "POST"])
@@ -291,7 +360,9 @@ def chains() -> Any:
         for n in range(4):
             body_kind = request.form.get(f"body_kind_{n}", "")
             if body_kind:
-                steps.append({"body_kind": body_kind, "mode": request.form.get(f"mode_{n}", StepMode.REVIEW.value)})
+                steps.append(
+                    {"body_kind": body_kind, "mode": request.form.get(f"mode_{n}", StepMode.REVIEW.value)}
+                )
         try:
             with _writing():
                 services.configure_chain(kind, steps, actor=current_user)
@@ -301,8 +372,14 @@ def chains() -> Any:
         else:
             flash(_("Catena di approvazione salvata."), "success")
             return redirect(url_for("approvals.chains")), 303
-    return render_template("approvals/chains.html", kinds=kinds, chain_for=services.chain_for,
-                           body_kinds=services.STEP_BODY_KINDS, BodyKind=BodyKind, modes=list(StepMode)), status
+    return render_template(
+        "approvals/chains.html",
+        kinds=kinds,
+        chain_for=services.chain_for,
+        body_kinds=services.STEP_BODY_KINDS,
+        BodyKind=BodyKind,
+        modes=list(StepMode),
+    ), status
 
 
 @bp.get("/piani/")
@@ -311,9 +388,15 @@ def plans() -> Any:
     cycle = _running_cycle()
     items = queries.plans(cycle.id) if cycle else []
     latest = {p.id: services.latest(p.kind, p.id) for p in items}
-    return render_template("approvals/plans.html", cycle=cycle, plans=items, latest=latest,
-                           deadlines=services.deadlines(date.today(), cycle) if cycle else [],
-                           kinds=sorted(PLAN_KINDS), can_manage=policy.can(current_user, "plan.manage"))
+    return render_template(
+        "approvals/plans.html",
+        cycle=cycle,
+        plans=items,
+        latest=latest,
+        deadlines=services.deadlines(date.today(), cycle) if cycle else [],
+        kinds=sorted(PLAN_KINDS),
+        can_manage=policy.can(current_user, "plan.manage"),
+    )
 
 
 @bp.post("/piani/nuovo")
@@ -327,8 +410,13 @@ def plan_create() -> Any:
     except ValueError:
         flash(_("Tipo di documento sconosciuto."), "error")
         return redirect(url_for("approvals.plans")), 303
-    return _act(lambda: assembly.create_plan(kind, cycle, parse_int(request.form.get("year")) or 0, actor=current_user),
-                url_for("approvals.plans"), then=lambda plan: url_for("approvals.plan", plan_id=plan.id))
+    return _act(
+        lambda: assembly.create_plan(
+            kind, cycle, parse_int(request.form.get("year")) or 0, actor=current_user
+        ),
+        url_for("approvals.plans"),
+        then=lambda plan: url_for("approvals.plan", plan_id=plan.id),
+    )
 
 
 @bp.get("/piani/<int:plan_id>")
@@ -341,20 +429,38 @@ def plan(plan: PlanDocument) -> Any:
     approved = next((s for s in history if s.status == SubmissionStatus.APPROVED), None)
     cards = [c for c in assembly.approved_cards(loaded.cycle_id)[0]]
     return render_template(
-        "approvals/plan.html", plan=loaded, content=content, fingerprint=fingerprint, history=history,
-        approved=approved, changes=queries.differences(services.content(approved), content) if approved else [],
-        cards=cards, entries={e.card_id: e for e in loaded.entries}, title=assembly.plan_title(loaded),
-        can_manage=policy.can(current_user, "plan.manage"), problem=assembly.ready(loaded),
-        chain=services.chain_for(loaded.kind), submit_url=url_for("approvals.plan_submit", plan_id=loaded.id))
+        "approvals/plan.html",
+        plan=loaded,
+        content=content,
+        fingerprint=fingerprint,
+        history=history,
+        approved=approved,
+        changes=queries.differences(services.content(approved), content) if approved else [],
+        cards=cards,
+        entries={e.card_id: e for e in loaded.entries},
+        title=assembly.plan_title(loaded),
+        can_manage=policy.can(current_user, "plan.manage"),
+        problem=assembly.ready(loaded),
+        chain=services.chain_for(loaded.kind),
+        submit_url=url_for("approvals.plan_submit", plan_id=loaded.id),
+    )
 
 
 @bp.post("/piani/<int:plan_id>/voci")
 @guard("plan.manage", PlanDocument, "plan_id", "plan")
 def plan_entry(plan: PlanDocument) -> Any:
-    return _act(lambda: assembly.save_entry(plan, parse_int(request.form.get("card_id")) or 0,
-                                            timing=request.form.get("timing", ""), done=request.form.get("done", ""),
-                                            committed=request.form.get("committed", ""), actor=current_user),
-                url_for("approvals.plan", plan_id=plan.id), _("Voce salvata."))
+    return _act(
+        lambda: assembly.save_entry(
+            plan,
+            parse_int(request.form.get("card_id")) or 0,
+            timing=request.form.get("timing", ""),
+            done=request.form.get("done", ""),
+            committed=request.form.get("committed", ""),
+            actor=current_user,
+        ),
+        url_for("approvals.plan", plan_id=plan.id),
+        _("Voce salvata."),
+    )
 
 
 @bp.post("/piani/<int:plan_id>/invia")
@@ -391,8 +497,9 @@ def public_list() -> Any:
 @public
 def public_document(submission_id: int) -> Any:
     sub = _public_or_404(submission_id)
-    return render_template("approvals/public_document.html", sub=sub, content=services.content(sub),
-                           intact=services.intact(sub))
+    return render_template(
+        "approvals/public_document.html", sub=sub, content=services.content(sub), intact=services.intact(sub)
+    )
 
 
 @bp.get("/pubblico/<int:submission_id>/documento.<fmt>")
@@ -414,20 +521,40 @@ def verify() -> Any:
             data = upload.read(20 * 1024 * 1024 + 1)
             embedded = export.embedded_content(data) if len(data) <= 20 * 1024 * 1024 else None
             if embedded is None:
-                result, status = {"ok": False, "message": _("Il file non contiene un documento PdZ leggibile: "
-                                                            "carica il PDF, il DOCX o il JSON scaricato dalla piattaforma.")}, 422
+                result, status = (
+                    {
+                        "ok": False,
+                        "message": _(
+                            "Il file non contiene un documento PdZ leggibile: "
+                            "carica il PDF, il DOCX o il JSON scaricato dalla piattaforma."
+                        ),
+                    },
+                    422,
+                )
             else:
                 found = doc.fingerprint_bytes(embedded)
                 result = _match(found, _("Impronta ricalcolata dal file: %(f)s", f=found))
                 if result.get("sub") is not None and not _same_visible_text(result["sub"], data):
-                    result = {"ok": False, "how": result["how"], "sub": result["sub"], "message": _(
-                        "Il file contiene i dati di una versione approvata, ma il testo che si legge nel file è stato "
-                        "modificato: la copia NON corrisponde.")}
+                    result = {
+                        "ok": False,
+                        "how": result["how"],
+                        "sub": result["sub"],
+                        "message": _(
+                            "Il file contiene i dati di una versione approvata, ma il testo che si legge nel file è stato "
+                            "modificato: la copia NON corrisponde."
+                        ),
+                    }
                     status = 422
         elif typed:
             result = _match(typed, _("Impronta cercata: %(f)s", f=typed))
         else:
-            result, status = {"ok": False, "message": _("Inserisci l'impronta stampata sul documento oppure carica il file.")}, 422
+            result, status = (
+                {
+                    "ok": False,
+                    "message": _("Inserisci l'impronta stampata sul documento oppure carica il file."),
+                },
+                422,
+            )
     return render_template("approvals/verify.html", result=result), status
 
 
@@ -441,13 +568,26 @@ def _same_visible_text(sub: Submission, data: bytes) -> bool:
 
 
 def _match(fingerprint: str, how: str) -> dict[str, Any]:
-    sub = db.session.scalar(select(Submission).where(Submission.fingerprint == fingerprint,
-                                                     Submission.status == SubmissionStatus.APPROVED).limit(1))
+    sub = db.session.scalar(
+        select(Submission)
+        .where(Submission.fingerprint == fingerprint, Submission.status == SubmissionStatus.APPROVED)
+        .limit(1)
+    )
     if sub is None:
-        return {"ok": False, "how": how, "message": _("Nessun documento approvato ha questa impronta: la copia non "
-                                                       "corrisponde a una versione approvata.")}
-    return {"ok": services.intact(sub), "how": how, "sub": sub,
-            "message": _("La copia corrisponde alla versione approvata di «%(t)s».", t=sub.title)}
+        return {
+            "ok": False,
+            "how": how,
+            "message": _(
+                "Nessun documento approvato ha questa impronta: la copia non "
+                "corrisponde a una versione approvata."
+            ),
+        }
+    return {
+        "ok": services.intact(sub),
+        "how": how,
+        "sub": sub,
+        "message": _("La copia corrisponde alla versione approvata di «%(t)s».", t=sub.title),
+    }
 
 
 # --- template helpers ------------------------------------------------------------------------------

@@ -133,5 +133,7 @@ def seed_text(card: Card, key: str, value: str, *, actor: Any) -> None:
 
     if db.session.scalar(select(CoDoc.id).where(CoDoc.kind == "card", CoDoc.ref_id == card.id)) is not None:
         raise RuntimeError("the card is co-written already: use coedit.engine.replace_text")
-    current = db.session.scalar(select(CardValue.value_source).where(CardValue.card_id == card.id, CardValue.key == key))
+    current = db.session.scalar(
+        select(CardValue.value_source).where(CardValue.card_id == card.id, CardValue.key == key)
+    )
     CardDoc().materialise(card, [FieldChange(key, actor.id, current or "", value)], utcnow())

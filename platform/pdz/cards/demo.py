@@ -131,5 +131,12 @@ def _revisions(demo: Demo, created: dict[str, Card]) -> None:
     )
     seed_text(card, "context", context, actor=coord)
     seed_text(card, "target", values["target"] + "\n- famiglie con minori in affitto", actor=ets)
-    seed_text(card, "modes", "Presa in carico condivisa tra servizio sociale del Comune e **équipe d'Ambito**, con incontri mensili di verifica.", actor=member)
-    seed_text(card, "context", context.replace("sono aumentate", "sono aumentate in tutti i sub-ambiti"), actor=ets)
+    seed_text(
+        card,
+        "modes",
+        "Presa in carico condivisa tra servizio sociale del Comune e **équipe d'Ambito**, con incontri mensili di verifica.",
+        actor=member,
+    )
+    seed_text(
+        card, "context", context.replace("sono aumentate", "sono aumentate in tutti i sub-ambiti"), actor=ets
+    )

@@ -257,12 +257,34 @@ def spec(key: str) -> FieldSpec:
 # optional); a "Specificare" note is required when its question is answered "Sì" (or, for a new service,
 # when the answer is not "already present"); the policy areas when the objective is transversal.
 REQUIRED: list[str] = [
-    "bes", "context", "title", "general_objective", "target", "transversal", "asst_analysis",
-    "asst_implementation", "other_ambiti", "continuity", "new_service", "premial", "co_programmed",
-    "other_actors", "needs", "need_kind", "nature", "innovative", "digital", "modes", "results", "impact",
+    "bes",
+    "context",
+    "title",
+    "general_objective",
+    "target",
+    "transversal",
+    "asst_analysis",
+    "asst_implementation",
+    "other_ambiti",
+    "continuity",
+    "new_service",
+    "premial",
+    "co_programmed",
+    "other_actors",
+    "needs",
+    "need_kind",
+    "nature",
+    "innovative",
+    "digital",
+    "modes",
+    "results",
+    "impact",
 ]
-REQUIRED_ROWS: dict[str, str] = {"azioni": "Almeno un'azione", "risorse": "Almeno una voce di budget",
-                                 "indicatori": "Almeno un indicatore"}
+REQUIRED_ROWS: dict[str, str] = {
+    "azioni": "Almeno un'azione",
+    "risorse": "Almeno una voce di budget",
+    "indicatori": "Almeno un indicatore",
+}
 
 
 @dataclass(frozen=True)
@@ -281,8 +303,14 @@ def checklist(values: dict[str, str], row_counts: dict[str, int]) -> list[Checkl
         items.append(ChecklistItem(key, spec.label, filled))
         note = SPECS.get(f"{key}_note")
         answer = values.get(key, "").strip()
-        if note is not None and answer and (answer == "si" or (key == "new_service" and answer != "gia_presente")):
-            items.append(ChecklistItem(note.key, f"{spec.label} – Specificare", bool(values.get(note.key, "").strip())))
+        if (
+            note is not None
+            and answer
+            and (answer == "si" or (key == "new_service" and answer != "gia_presente"))
+        ):
+            items.append(
+                ChecklistItem(note.key, f"{spec.label} – Specificare", bool(values.get(note.key, "").strip()))
+            )
         if key == "transversal" and answer == "si":
             areas = SPECS["transversal_areas"]
             items.append(ChecklistItem(areas.key, areas.label, bool(values.get(areas.key, "").strip())))

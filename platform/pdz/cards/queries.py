@@ -203,5 +203,9 @@ def diff(card: Card, revisions: list[CardRevision], old: int, new: int) -> list[
 
 def checklist(card: Card, values: dict[str, CardValue]) -> list[fields.ChecklistItem]:
     """The plan's required fields for a card loaded by `card_page` (lists already loaded: no query)."""
-    counts = {"azioni": len(card.actions), "risorse": len(card.budget_lines), "indicatori": len(card.indicators)}
+    counts = {
+        "azioni": len(card.actions),
+        "risorse": len(card.budget_lines),
+        "indicatori": len(card.indicators),
+    }
     return fields.checklist({key: row.value_source for key, row in values.items()}, counts)

@@ -275,7 +275,9 @@ def save_field(
     row = _set_value(card, key, final, current)
     change = {"field": key, "value": final, "html": row.value_html}
     _publish(card, number, actor, op, [change], kind)
-    return SaveOutcome("merged" if kind == RevisionKind.MERGE else "saved", number, key, final, row.value_html)
+    return SaveOutcome(
+        "merged" if kind == RevisionKind.MERGE else "saved", number, key, final, row.value_html
+    )
 
 
 def budget_totals(card_id: int) -> dict[str, Any]:

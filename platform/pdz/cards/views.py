@@ -118,7 +118,9 @@ def _respond(card: Card, action: Callable[[], services.SaveOutcome]) -> Any:
 def index(body: Body) -> Any:
     cards = queries.cards_of(body.id)
     unread = comment_queries.unread_by_target(current_user, "card", [c.id for c in cards]) if cards else {}
-    return render_template("cards/index.html", body=body, cards=cards, unread=unread, format_cents=format_cents)
+    return render_template(
+        "cards/index.html", body=body, cards=cards, unread=unread, format_cents=format_cents
+    )
 
 
 @bp.route("/tavoli/<int:body_id>/schede/nuova", methods=["GET", "POST"])

@@ -182,14 +182,14 @@ def _bootstrap(kind: DocKind, ref_id: int, obj: Any) -> None:
 
 
 def exists(kind_name: str, ref_id: int) -> bool:
-    return db.session.scalar(select(CoDoc.id).where(CoDoc.kind == kind_name, CoDoc.ref_id == ref_id)) is not None
+    return (
+        db.session.scalar(select(CoDoc.id).where(CoDoc.kind == kind_name, CoDoc.ref_id == ref_id)) is not None
+    )
 
 
 def _catch_up(live: LiveDoc) -> None:
     """Apply what other processes stored since this process last looked (the database is the truth)."""
-    row = db.session.execute(
-        select(CoDoc.seq, CoDoc.snapshot_seq).where(CoDoc.id == live.doc_id)
-    ).one()
+    row = db.session.execute(select(CoDoc.seq, CoDoc.snapshot_seq).where(CoDoc.id == live.doc_id)).one()
     if row.seq == live.seq:
         return
     if row.snapshot_seq > live.seq:  # the updates we lack were compacted: take the snapshot (idempotent)
@@ -198,7 +198,9 @@ def _catch_up(live: LiveDoc) -> None:
     else:
         after = live.seq
     for data in db.session.scalars(
-        select(CoUpdate.data).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq > after).order_by(CoUpdate.seq)
+        select(CoUpdate.data)
+        .where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq > after)
+        .order_by(CoUpdate.seq)
     ):
         live.apply(data)
     live.seq = row.seq
@@ -486,7 +488,9 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
                 seeded = _seed_missing(live, obj, fresh)  # the rows' text of it goes in too, merged
                 for index, run in enumerate(runs):
                     if run.key in fresh:
-                        runs[index] = FieldChange(run.key, run.author_id, run.before, live.texts[run.key], run.restore)
+                        runs[index] = FieldChange(
+                            run.key, run.author_id, run.before, live.texts[run.key], run.restore
+                        )
             for item, data in datas:
                 live.seq += 1
                 db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=item.user_id))
@@ -496,14 +500,20 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
                 values: dict[str, Any] = {"seq": live.seq}
                 if live.seq % COMPACT_EVERY == 0:
                     values.update(snapshot=live.ydoc.get_update(), snapshot_seq=live.seq)
-                    db.session.execute(delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= live.seq))
+                    db.session.execute(
+                        delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= live.seq)
+                    )
                 db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(**values))
             if runs and obj is not None:
                 live.kind.materialise(obj, runs, utcnow())
     except Exception:
         _evict(live)
         for item in batch:
-            item.result = {"ok": False, "error": "retry", "message": "Salvataggio non riuscito: nuovo tentativo."}
+            item.result = {
+                "ok": False,
+                "error": "retry",
+                "message": "Salvataggio non riuscito: nuovo tentativo.",
+            }
             item.done.set()
         raise
     for item in batch:
@@ -538,7 +548,9 @@ def _flush(live: LiveDoc) -> None:
     if not datas:
         return
     merged = datas[0] if len(datas) == 1 else merge_updates(*datas)
-    socketio.emit("coedit.update", {"doc": live.key, "msg": wire(encode_sync(UPDATE, merged))}, to=room(live.key))
+    socketio.emit(
+        "coedit.update", {"doc": live.key, "msg": wire(encode_sync(UPDATE, merged))}, to=room(live.key)
+    )
 
 
 # --- server-made changes (restore, import) --------------------------------------------------------------
@@ -558,7 +570,9 @@ def _edit_update(live: LiveDoc, field_key: str, new_text: str) -> bytes:
     with scratch.transaction():
         # pycrdt counts positions in UTF-8 bytes, not Python characters: work from the end, so that
         # earlier positions stay valid, converting each one.
-        for op, i1, i2, j1, j2 in reversed(SequenceMatcher(None, old, new_text, autojunk=False).get_opcodes()):
+        for op, i1, i2, j1, j2 in reversed(
+            SequenceMatcher(None, old, new_text, autojunk=False).get_opcodes()
+        ):
             if op == "equal":
                 continue
             at, length = _utf8(old[:i1]), _utf8(old[i1:i2])
@@ -577,14 +591,18 @@ def write_in_transaction(key: str, field_key: str, change: str | Callable[[str],
     from ..db import on_commit, on_rollback
 
     kind, ref_id = parse_key(key)
-    if not exists(kind.name, ref_id):  # nobody opened it yet: the rows are the text, the document starts from them
+    if not exists(
+        kind.name, ref_id
+    ):  # nobody opened it yet: the rows are the text, the document starts from them
         obj = kind.load(ref_id)
         if obj is None:
             raise NotFound("Documento non trovato.")
         before = kind.initial_texts(obj).get(field_key, "")
         new_text = change(before) if callable(change) else change
         if before != new_text:
-            kind.materialise(obj, [FieldChange(field_key, getattr(actor, "id", None), before, new_text)], utcnow())
+            kind.materialise(
+                obj, [FieldChange(field_key, getattr(actor, "id", None), before, new_text)], utcnow()
+            )
         return
     live, obj = open_doc(key)
     with live.lock:
@@ -600,14 +618,20 @@ def write_in_transaction(key: str, field_key: str, change: str | Callable[[str],
         live.apply(data)
         live.texts = live.read_texts(live.ydoc)
         live.seq += 1
-        db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=getattr(actor, "id", None)))
+        db.session.add(
+            CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=getattr(actor, "id", None))
+        )
         db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(seq=live.seq))
-        live.kind.materialise(obj, [FieldChange(field_key, getattr(actor, "id", None), before, new_text)], utcnow())
+        live.kind.materialise(
+            obj, [FieldChange(field_key, getattr(actor, "id", None), before, new_text)], utcnow()
+        )
     on_rollback(db.session, lambda: _evict(live))
     on_commit(db.session, lambda: _queue_out(live, [data]))
 
 
-def replace_text(key: str, field_key: str, new_text: str, *, actor: Any, restore: bool = True) -> dict[str, Any]:
+def replace_text(
+    key: str, field_key: str, new_text: str, *, actor: Any, restore: bool = True
+) -> dict[str, Any]:
     """Change one text to `new_text` with the smallest edit, as a normal update authored by `actor`:
     it is checked, stored and merged live into the open editors like anyone's typing."""
     live, _obj = open_doc(key)

@@ -72,6 +72,8 @@ def register(kind: DocKind) -> DocKind:
     return kind
 
 
-def extends(last_author_id: int | None, last_at: datetime | None, author_id: int | None, now: datetime) -> bool:
+def extends(
+    last_author_id: int | None, last_at: datetime | None, author_id: int | None, now: datetime
+) -> bool:
     """Whether a change continues the author's open revision (same author, no pause since)."""
     return last_at is not None and last_author_id == author_id and now - last_at < PAUSE

@@ -189,16 +189,24 @@ def on_awareness(data: Any) -> dict[str, Any]:
         with _LOCK:
             clients[client] = clock
     if clean:
-        emit("coedit.awareness", {"doc": key, "msg": engine.wire(encode_awareness(clean))}, to=engine.room(key),
-             include_self=False)
+        emit(
+            "coedit.awareness",
+            {"doc": key, "msg": engine.wire(encode_awareness(clean))},
+            to=engine.room(key),
+            include_self=False,
+        )
     return {"ok": True}
 
 
 def _drop_presence(sid: str, key: str, clients: dict[int, int]) -> None:
     if clients:
         gone = [(client, clock + 1, None) for client, clock in clients.items()]
-        socketio.emit("coedit.awareness", {"doc": key, "msg": engine.wire(encode_awareness(gone))},
-                      to=engine.room(key), skip_sid=sid)
+        socketio.emit(
+            "coedit.awareness",
+            {"doc": key, "msg": engine.wire(encode_awareness(gone))},
+            to=engine.room(key),
+            skip_sid=sid,
+        )
 
 
 @socketio.on("coedit.leave")
@@ -238,6 +246,7 @@ def recheck_after_commit(user_id: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def send() -> None:
+        engine.forget_permissions(user_id)  # this process: at once, before any other update is committed
         url = app.config.get("PDZ_REDIS_URL")
         if url:
             import redis

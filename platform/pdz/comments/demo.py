@@ -20,7 +20,12 @@ DISCUSSION: list[tuple[str, str, int | None, list[str]]] = [
         None,
         [],
     ),
-    ("udp@example.org", "L'Ufficio di Piano può condividere la ricognizione **2024**: la carico tra i materiali.", 0, []),
+    (
+        "udp@example.org",
+        "L'Ufficio di Piano può condividere la ricognizione **2024**: la carico tra i materiali.",
+        0,
+        [],
+    ),
     ("membro@example.org", "Grazie! Ne parliamo al prossimo incontro del tavolo.", 0, []),
 ]
 
@@ -30,7 +35,9 @@ def load(demo: Any) -> None:
     if body is None:
         return
     exists = db.session.scalar(
-        select(CommentThread.id).where(CommentThread.target_kind == "tavolo", CommentThread.target_id == body.id)
+        select(CommentThread.id).where(
+            CommentThread.target_kind == "tavolo", CommentThread.target_id == body.id
+        )
     )
     if exists is not None:
         return
@@ -54,5 +61,7 @@ def load(demo: Any) -> None:
         db.session.flush()
         created.append(comment)
         if db.session.get(ThreadFollow, (author.id, thread.id)) is None:
-            db.session.add(ThreadFollow(user_id=author.id, thread_id=thread.id, reason=FollowReason.COMMENTED))
+            db.session.add(
+                ThreadFollow(user_id=author.id, thread_id=thread.id, reason=FollowReason.COMMENTED)
+            )
             db.session.flush()

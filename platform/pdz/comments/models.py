@@ -48,9 +48,13 @@ class Comment(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("comment_threads.id"), index=True)
-    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)  # copied from the thread: counts per tavolo
+    body_id: Mapped[int] = mapped_column(
+        ForeignKey("bodies.id"), index=True
+    )  # copied from the thread: counts per tavolo
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)  # root comment of a reply
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id"), index=True
+    )  # root comment of a reply
     client_op_id: Mapped[str] = mapped_column(String(64))
     body_source: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)

@@ -32,7 +32,9 @@ def thread_view(body: Body, kind: str, target_id: int, field_key: str, user: Use
         rows = db.session.scalars(
             select(Comment)
             .where(Comment.thread_id == thread.id)
-            .options(selectinload(Comment.author), selectinload(Comment.mentions).selectinload(CommentMention.user))
+            .options(
+                selectinload(Comment.author), selectinload(Comment.mentions).selectinload(CommentMention.user)
+            )
             .order_by(Comment.id)
         )
         for comment in rows:
@@ -55,8 +57,6 @@ def thread_view(body: Body, kind: str, target_id: int, field_key: str, user: Use
         "following": following,
         "comments": comments,
     }
-
-
 
 
 def _unread_query(user: User, *columns: Any) -> Any:
@@ -105,9 +105,14 @@ def unread_by_field(user: User, kind: str, target_id: int) -> dict[str, int]:
 
 def edits(comment: Comment) -> list[dict[str, Any]]:
     rows = db.session.scalars(
-        select(CommentEdit).where(CommentEdit.comment_id == comment.id).options(selectinload(CommentEdit.editor)).order_by(CommentEdit.id)
+        select(CommentEdit)
+        .where(CommentEdit.comment_id == comment.id)
+        .options(selectinload(CommentEdit.editor))
+        .order_by(CommentEdit.id)
     )
-    return [{"at": e.created_at.isoformat(), "editor": e.editor.full_name, "html": e.before_html} for e in rows]
+    return [
+        {"at": e.created_at.isoformat(), "editor": e.editor.full_name, "html": e.before_html} for e in rows
+    ]
 
 
 def mention_candidates(body: Body, query: str, limit: int = 10) -> list[dict[str, Any]]:
@@ -122,4 +127,7 @@ def mention_candidates(body: Body, query: str, limit: int = 10) -> list[dict[str
     query = (query or "").strip().lower()
     if query:
         stmt = stmt.where(func.lower(User.full_name).contains(query, autoescape=True))
-    return [{"id": u.id, "name": u.full_name} for u in db.session.scalars(stmt.order_by(User.full_name).limit(limit))]
+    return [
+        {"id": u.id, "name": u.full_name}
+        for u in db.session.scalars(stmt.order_by(User.full_name).limit(limit))
+    ]

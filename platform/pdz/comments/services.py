@@ -51,7 +51,9 @@ def room_of(body_id: int) -> str:
 # --- targets and threads ---------------------------------------------------------------------------
 
 
-def resolve_target(body: Body, kind: str, target_id: Any, field_key: str | None = "") -> tuple[targets.Target, Any, str]:
+def resolve_target(
+    body: Body, kind: str, target_id: Any, field_key: str | None = ""
+) -> tuple[targets.Target, Any, str]:
     """The registered target `kind`/`target_id`, which must belong to `body`; else NotFound (no leak)."""
     target = targets.get(str(kind or ""))
     try:
@@ -70,7 +72,9 @@ def resolve_target(body: Body, kind: str, target_id: Any, field_key: str | None 
 def find_thread(kind: str, target_id: int, field_key: str) -> CommentThread | None:
     return db.session.scalar(
         select(CommentThread).where(
-            CommentThread.target_kind == kind, CommentThread.target_id == target_id, CommentThread.field_key == field_key
+            CommentThread.target_kind == kind,
+            CommentThread.target_id == target_id,
+            CommentThread.field_key == field_key,
         )
     )
 
@@ -81,7 +85,9 @@ def _thread(body: Body, kind: str, target_id: int, field_key: str) -> CommentThr
         return thread
     try:
         with db.session.begin_nested():
-            thread = CommentThread(target_kind=kind, target_id=target_id, field_key=field_key, body_id=body.id)
+            thread = CommentThread(
+                target_kind=kind, target_id=target_id, field_key=field_key, body_id=body.id
+            )
             db.session.add(thread)
     except IntegrityError:  # created by a concurrent first comment
         thread = find_thread(kind, target_id, field_key)
@@ -183,7 +189,9 @@ def as_json(comment: Comment, thread: CommentThread, author_name: str) -> dict[s
 
 
 def _publish(name: str, comment: Comment, thread: CommentThread, author_name: str) -> None:
-    realtime.publish_after_commit(room_of(thread.body_id), name, {"comment": as_json(comment, thread, author_name)})
+    realtime.publish_after_commit(
+        room_of(thread.body_id), name, {"comment": as_json(comment, thread, author_name)}
+    )
 
 
 def _follow(user_id: int, thread: CommentThread, reason: FollowReason) -> None:
@@ -212,7 +220,9 @@ def create_comment(
     op_id = str(client_op_id or "")
     if not CLIENT_OP_ID.match(op_id):
         raise Invalid(errors={"client_op_id": _("Identificativo di invio non valido: ricarica la pagina.")})
-    existing = db.session.scalar(select(Comment).where(Comment.author_id == actor.id, Comment.client_op_id == op_id))
+    existing = db.session.scalar(
+        select(Comment).where(Comment.author_id == actor.id, Comment.client_op_id == op_id)
+    )
     if existing is not None:
         return _same_send(existing, target.kind, obj.id, field_key), False
     clean = _clean_text(text)
@@ -234,7 +244,9 @@ def create_comment(
         with db.session.begin_nested():
             db.session.add(comment)
     except IntegrityError:  # the same send arrived twice at once: keep the first
-        again = db.session.scalar(select(Comment).where(Comment.author_id == actor.id, Comment.client_op_id == op_id))
+        again = db.session.scalar(
+            select(Comment).where(Comment.author_id == actor.id, Comment.client_op_id == op_id)
+        )
         if again is None:
             raise
         return _same_send(again, target.kind, obj.id, field_key), False
@@ -249,7 +261,12 @@ def create_comment(
         actor,
         "comment.created",
         comment,
-        {"thread_id": thread.id, "target": f"{target.kind}:{obj.id}", "field": field_key, "mentions": [u.id for u in mentioned]},
+        {
+            "thread_id": thread.id,
+            "target": f"{target.kind}:{obj.id}",
+            "field": field_key,
+            "mentions": [u.id for u in mentioned],
+        },
     )
     _publish("comment.created", comment, thread, actor.full_name)
     from ..notifications import services as notifications
@@ -261,7 +278,11 @@ def create_comment(
 
 def _same_send(comment: Comment, kind: str, target_id: int, field_key: str) -> Comment:
     thread = db.session.get(CommentThread, comment.thread_id)
-    if thread is None or (thread.target_kind, thread.target_id, thread.field_key) != (kind, target_id, field_key):
+    if thread is None or (thread.target_kind, thread.target_id, thread.field_key) != (
+        kind,
+        target_id,
+        field_key,
+    ):
         raise Invalid(errors={"client_op_id": _("Questo invio è già stato usato per un altro commento.")})
     return comment
 
@@ -274,7 +295,11 @@ def _parent(parent_id: Any, kind: str, target_id: int, field_key: str) -> Commen
     except (TypeError, ValueError):
         parent = None
     thread = db.session.get(CommentThread, parent.thread_id) if parent is not None else None
-    if parent is None or thread is None or (thread.target_kind, thread.target_id, thread.field_key) != (kind, target_id, field_key):
+    if (
+        parent is None
+        or thread is None
+        or (thread.target_kind, thread.target_id, thread.field_key) != (kind, target_id, field_key)
+    ):
         raise Invalid(errors={"parent_id": _("Non puoi rispondere a un commento di un'altra discussione.")})
     if parent.parent_id is not None:  # replies stay one level deep: answer the conversation's first comment
         parent = db.session.get(Comment, parent.parent_id)
@@ -305,7 +330,12 @@ def edit_comment(comment: Comment, thread: CommentThread, text: Any, *, actor: U
     if clean == comment.body_source:
         return comment
     db.session.add(
-        CommentEdit(comment_id=comment.id, editor_id=actor.id, before_source=comment.body_source, before_html=comment.body_html)
+        CommentEdit(
+            comment_id=comment.id,
+            editor_id=actor.id,
+            before_source=comment.body_source,
+            before_html=comment.body_html,
+        )
     )
     comment.body_source, comment.body_html, comment.edited_at = clean, str(render_markdown(clean)), utcnow()
     db.session.flush()
@@ -320,7 +350,12 @@ def remove_comment(comment: Comment, thread: CommentThread, *, actor: User) -> C
         return comment
     comment.status, comment.removed_at, comment.removed_by_id = CommentStatus.REMOVED, utcnow(), actor.id
     db.session.flush()
-    audit.record(actor, "comment.removed", comment, {"thread_id": thread.id, "by_author": actor.id == comment.author_id})
+    audit.record(
+        actor,
+        "comment.removed",
+        comment,
+        {"thread_id": thread.id, "by_author": actor.id == comment.author_id},
+    )
     _publish("comment.removed", comment, thread, _author_name(comment))
     return comment
 
@@ -364,12 +399,16 @@ def mark_read(thread: CommentThread, last_comment_id: Any, *, actor: User) -> in
     marker = _mark_read(actor, thread, min(wanted, newest))
     db.session.flush()
     realtime.publish_after_commit(
-        f"user:{actor.id}", "thread.read", {"thread_id": thread.id, "body_id": thread.body_id, "last_comment_id": marker}
+        f"user:{actor.id}",
+        "thread.read",
+        {"thread_id": thread.id, "body_id": thread.body_id, "last_comment_id": marker},
     )
     return marker
 
 
-def set_follow(body: Body, kind: str, target_id: Any, field_key: str | None, follow: bool, *, actor: User) -> bool:
+def set_follow(
+    body: Body, kind: str, target_id: Any, field_key: str | None, follow: bool, *, actor: User
+) -> bool:
     policy.require(actor, "tavolo.view", body)
     target, obj, field_key = resolve_target(body, kind, target_id, field_key)
     thread = _thread(body, target.kind, obj.id, field_key)

@@ -45,7 +45,16 @@ def on_create(data: Any = None) -> dict[str, Any]:
             )
             thread = db.session.get(CommentThread, comment.thread_id)
             assert thread is not None
-            answer = {"ok": True, "created": created, "comment": services.as_json(comment, thread, current_user.full_name)}
+            answer = {
+                "ok": True,
+                "created": created,
+                "comment": services.as_json(comment, thread, current_user.full_name),
+            }
     except PdzError as error:
-        return {"ok": False, "status": error.status, "error": error.message, "errors": getattr(error, "errors", {})}
+        return {
+            "ok": False,
+            "status": error.status,
+            "error": error.message,
+            "errors": getattr(error, "errors", {}),
+        }
     return answer

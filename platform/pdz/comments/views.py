@@ -154,7 +154,12 @@ def follow(body: Body) -> Any:
 
     def call() -> dict[str, Any]:
         following = services.set_follow(
-            body, data.get("target_kind", ""), data.get("target_id"), data.get("field_key", ""), wanted, actor=current_user
+            body,
+            data.get("target_kind", ""),
+            data.get("target_id"),
+            data.get("field_key", ""),
+            wanted,
+            actor=current_user,
         )
         return {"following": following}
 

@@ -19,11 +19,15 @@ def create_cycle(start_year: int | None, end_year: int | None, *, actor: User) -
     if not 0 <= end_year - start_year <= 5:
         raise Invalid(errors={"end_year": _("Un ciclo dura da uno a sei anni e finisce dopo l'inizio.")})
     overlap = db.session.scalar(
-        select(func.count(PlanningCycle.id)).where(PlanningCycle.start_year <= end_year, PlanningCycle.end_year >= start_year)
+        select(func.count(PlanningCycle.id)).where(
+            PlanningCycle.start_year <= end_year, PlanningCycle.end_year >= start_year
+        )
     )
     if overlap:
         raise Invalid(errors={"start_year": _("Gli anni si sovrappongono a un ciclo esistente.")})
-    cycle = PlanningCycle(name=f"Piano di Zona {start_year}-{end_year}", start_year=start_year, end_year=end_year)
+    cycle = PlanningCycle(
+        name=f"Piano di Zona {start_year}-{end_year}", start_year=start_year, end_year=end_year
+    )
     db.session.add(cycle)
     db.session.flush()
     for year in range(start_year, end_year + 1):
@@ -44,7 +48,9 @@ def set_status(cycle: PlanningCycle, status: CycleStatus, *, actor: User) -> Non
     if status not in ALLOWED[cycle.status]:
         raise Invalid(_("Passaggio di stato non consentito."))
     if status == CycleStatus.RUNNING and db.session.scalar(
-        select(PlanningCycle.id).where(PlanningCycle.status == CycleStatus.RUNNING, PlanningCycle.id != cycle.id)
+        select(PlanningCycle.id).where(
+            PlanningCycle.status == CycleStatus.RUNNING, PlanningCycle.id != cycle.id
+        )
     ):
         raise Invalid(_("C'è già un ciclo in corso: concludilo prima di avviarne un altro."))
     before = cycle.status

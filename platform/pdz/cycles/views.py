@@ -19,9 +19,15 @@ from .models import CycleStatus, PlanningCycle
 
 def _page(errors: dict[str, str] | None = None, status: int = 200) -> Any:
     cycles = list(
-        db.session.scalars(select(PlanningCycle).options(selectinload(PlanningCycle.years)).order_by(PlanningCycle.start_year.desc()))
+        db.session.scalars(
+            select(PlanningCycle)
+            .options(selectinload(PlanningCycle.years))
+            .order_by(PlanningCycle.start_year.desc())
+        )
     )
-    return render_template("cycles/index.html", cycles=cycles, errors=errors or {}, form=EmptyForm(), statuses=services.ALLOWED), status
+    return render_template(
+        "cycles/index.html", cycles=cycles, errors=errors or {}, form=EmptyForm(), statuses=services.ALLOWED
+    ), status
 
 
 @bp.get("/cicli/")
@@ -37,7 +43,11 @@ def create() -> Any:
         return _page({"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
     try:
         with unit_of_work():
-            services.create_cycle(request.form.get("start_year", type=int), request.form.get("end_year", type=int), actor=current_user)
+            services.create_cycle(
+                request.form.get("start_year", type=int),
+                request.form.get("end_year", type=int),
+                actor=current_user,
+            )
     except Invalid as error:
         return _page(error.errors, 422)
     flash(_("Ciclo creato."), "success")

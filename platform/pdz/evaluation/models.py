@@ -153,7 +153,9 @@ class ObjectiveEvaluation(TimestampMixin, Base):
     continuity: Mapped[Answer] = mapped_column(StrEnumType(Answer, 20), default=Answer.NOT_GIVEN)
     reproposed: Mapped[Answer] = mapped_column(StrEnumType(Answer, 20), default=Answer.NOT_GIVEN)
     cycle: Mapped[PlanningCycle] = relationship()
-    areas: Mapped[list[PolicyArea]] = relationship(secondary=objective_evaluation_areas, order_by="PolicyArea.position")
+    areas: Mapped[list[PolicyArea]] = relationship(
+        secondary=objective_evaluation_areas, order_by="PolicyArea.position"
+    )
 
 
 # --- monitoring ------------------------------------------------------------------------------------
@@ -183,11 +185,15 @@ class IndicatorValue(Base):
     __table_args__ = (UniqueConstraint("indicator_id", "period", "version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("card_indicators.id"), index=True)
-    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)  # the page reads a card's values at once
+    card_id: Mapped[int] = mapped_column(
+        ForeignKey("cards.id"), index=True
+    )  # the page reads a card's values at once
     period: Mapped[str] = mapped_column(String(7))
     version: Mapped[int] = mapped_column(default=1)
     value: Mapped[str] = mapped_column(String(60))  # as typed ("12,5", "sì")
-    number: Mapped[Decimal | None] = mapped_column(DecimalNumber())  # parsed, for numeric kinds and presence (1/0)
+    number: Mapped[Decimal | None] = mapped_column(
+        DecimalNumber()
+    )  # parsed, for numeric kinds and presence (1/0)
     source: Mapped[str] = mapped_column(String(300), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

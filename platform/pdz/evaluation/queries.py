@@ -106,12 +106,16 @@ def themes(cycle: PlanningCycle, year: int | None = None, only_closed: bool = Tr
         .outerjoin(SwotTag, SwotTag.id == swot_entry_tags.c.tag_id)
         .where(_scope(cycle, year, only_closed))
         .group_by(SwotEntry.dimension, SwotEntry.quadrant, theme)
-        .order_by(SwotEntry.dimension, SwotEntry.quadrant, func.count(func.distinct(SwotAssessment.body_id)).desc())
+        .order_by(
+            SwotEntry.dimension, SwotEntry.quadrant, func.count(func.distinct(SwotAssessment.body_id)).desc()
+        )
     ).all()
     return [ThemeRow(Dimension(d), Quadrant(q), t, n, e) for d, q, t, n, e in rows]
 
 
-def synthesis_entries(cycle: PlanningCycle, year: int | None = None, only_closed: bool = True) -> list[tuple[SwotEntry, Body]]:
+def synthesis_entries(
+    cycle: PlanningCycle, year: int | None = None, only_closed: bool = True
+) -> list[tuple[SwotEntry, Body]]:
     rows = db.session.execute(
         select(SwotEntry, Body)
         .join(SwotAssessment, SwotAssessment.id == SwotEntry.assessment_id)
@@ -162,7 +166,9 @@ def per_area(cycle: PlanningCycle) -> list[AreaFigure]:
         .order_by(PolicyArea.position)
     ).all()
     return [
-        AreaFigure(k, c, n, None if a is None else round(float(a), 1), None if m is None else round(float(m), 1), o)
+        AreaFigure(
+            k, c, n, None if a is None else round(float(a), 1), None if m is None else round(float(m), 1), o
+        )
         for k, c, n, a, m, o in rows
     ]
 
@@ -245,12 +251,22 @@ def latest_values(indicator_ids: list[int]) -> dict[int, list[IndicatorValue]]:
     """The latest version of each period's value for many indicators at once (one query), in chronological order."""
     if not indicator_ids:
         return {}
-    newest = (select(IndicatorValue.indicator_id, IndicatorValue.period, func.max(IndicatorValue.version).label("v"))
-              .where(IndicatorValue.indicator_id.in_(indicator_ids))
-              .group_by(IndicatorValue.indicator_id, IndicatorValue.period).subquery())
-    rows = db.session.scalars(select(IndicatorValue).join(
-        newest, (newest.c.indicator_id == IndicatorValue.indicator_id) & (newest.c.period == IndicatorValue.period)
-        & (newest.c.v == IndicatorValue.version)))
+    newest = (
+        select(
+            IndicatorValue.indicator_id, IndicatorValue.period, func.max(IndicatorValue.version).label("v")
+        )
+        .where(IndicatorValue.indicator_id.in_(indicator_ids))
+        .group_by(IndicatorValue.indicator_id, IndicatorValue.period)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        select(IndicatorValue).join(
+            newest,
+            (newest.c.indicator_id == IndicatorValue.indicator_id)
+            & (newest.c.period == IndicatorValue.period)
+            & (newest.c.v == IndicatorValue.version),
+        )
+    )
     out: dict[int, list[IndicatorValue]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: (r.indicator_id, services.period_order(r.period))):
         out[row.indicator_id].append(row)

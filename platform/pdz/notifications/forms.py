@@ -17,7 +17,9 @@ MODE_LABELS = {
 
 class PreferencesForm(FlaskForm):
     mentions = RadioField(_l("Quando qualcuno mi menziona"), choices=[])
-    others = RadioField(_l("Risposte ai miei commenti e nuovi commenti nelle discussioni che seguo"), choices=[])
+    others = RadioField(
+        _l("Risposte ai miei commenti e nuovi commenti nelle discussioni che seguo"), choices=[]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

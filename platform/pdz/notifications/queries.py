@@ -24,8 +24,17 @@ def _readable(user: User) -> list[Any]:
 
 
 def latest(user: User, limit: int = PAGE_SIZE) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(*_readable(user)).order_by(Notification.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Notification).where(*_readable(user)).order_by(Notification.id.desc()).limit(limit)
+        )
+    )
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(*_readable(user), Notification.read_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(*_readable(user), Notification.read_at.is_(None))
+        )
+        or 0
+    )

@@ -23,8 +23,12 @@ from ..tavoli.models import Body
 from .models import MailMode, MailState, Notification, NotificationKind, NotificationPreference
 
 EXCERPT_CHARS = 160
-PRIORITY = {NotificationKind.MENTION: 0, NotificationKind.REPLY: 1, NotificationKind.NEW_COMMENT: 2,
-            NotificationKind.APPROVAL: 3}
+PRIORITY = {
+    NotificationKind.MENTION: 0,
+    NotificationKind.REPLY: 1,
+    NotificationKind.NEW_COMMENT: 2,
+    NotificationKind.APPROVAL: 3,
+}
 
 
 # --- preferences and unsubscribe -------------------------------------------------------------------
@@ -37,7 +41,9 @@ def preferences(user_id: int) -> NotificationPreference:
     )
 
 
-def save_preferences(user: User, mentions: MailMode, others: MailMode, *, actor: User) -> NotificationPreference:
+def save_preferences(
+    user: User, mentions: MailMode, others: MailMode, *, actor: User
+) -> NotificationPreference:
     policy.require(actor, "notification.preferences")
     if actor.id != user.id:
         policy.require(actor, "user.manage")
@@ -47,7 +53,12 @@ def save_preferences(user: User, mentions: MailMode, others: MailMode, *, actor:
         db.session.add(row)
     row.mentions, row.others = MailMode(mentions), MailMode(others)
     db.session.flush()
-    audit.record(actor, "notification_preferences.saved", user, {"mentions": str(row.mentions), "others": str(row.others)})
+    audit.record(
+        actor,
+        "notification_preferences.saved",
+        user,
+        {"mentions": str(row.mentions), "others": str(row.others)},
+    )
     return row
 
 
@@ -76,7 +87,9 @@ def unsubscribe(user: User) -> None:
         db.session.add(row)
     row.mentions = row.others = MailMode.NEVER
     db.session.execute(
-        update(Notification).where(Notification.user_id == user.id, Notification.mail_state == MailState.PENDING).values(mail_state=MailState.NONE)
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.mail_state == MailState.PENDING)
+        .values(mail_state=MailState.NONE)
     )
     db.session.flush()
     audit.record(None, "notification_preferences.unsubscribed", user, {"user_id": user.id})
@@ -102,21 +115,41 @@ def _excerpt(source: str) -> str:
 
 def _text(kind: NotificationKind, actor: User, where: str, excerpt: str) -> str:
     if kind == NotificationKind.MENTION:
-        return _("%(who)s ti ha menzionato in «%(where)s»: %(text)s", who=actor.full_name, where=where, text=excerpt)
+        return _(
+            "%(who)s ti ha menzionato in «%(where)s»: %(text)s",
+            who=actor.full_name,
+            where=where,
+            text=excerpt,
+        )
     if kind == NotificationKind.REPLY:
-        return _("%(who)s ha risposto al tuo commento in «%(where)s»: %(text)s", who=actor.full_name, where=where, text=excerpt)
+        return _(
+            "%(who)s ha risposto al tuo commento in «%(where)s»: %(text)s",
+            who=actor.full_name,
+            where=where,
+            text=excerpt,
+        )
     return _("%(who)s ha commentato in «%(where)s»: %(text)s", who=actor.full_name, where=where, text=excerpt)
 
 
 def notify_comment(
-    comment: Any, thread: Any, target: Any, obj: Any, body: Body, parent: Any, mentioned: list[User], *, actor: User
+    comment: Any,
+    thread: Any,
+    target: Any,
+    obj: Any,
+    body: Body,
+    parent: Any,
+    mentioned: list[User],
+    *,
+    actor: User,
 ) -> list[Notification]:
     from ..comments.models import ThreadFollow
 
     wanted: dict[int, NotificationKind] = {u.id: NotificationKind.MENTION for u in mentioned}
     if parent is not None and parent.author_id not in wanted:
         wanted[parent.author_id] = NotificationKind.REPLY
-    for user_id in db.session.scalars(select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)):
+    for user_id in db.session.scalars(
+        select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)
+    ):
         wanted.setdefault(user_id, NotificationKind.NEW_COMMENT)
     wanted.pop(actor.id, None)
     if not wanted:
@@ -126,7 +159,9 @@ def notify_comment(
     readers = [u for u in users if u.active and policy.can(u, "tavolo.view", body)]
     prefs = {
         p.user_id: p
-        for p in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id.in_([u.id for u in readers])))
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id.in_([u.id for u in readers]))
+        )
     }
     where = target.label(obj)
     url = target.url_of(obj) + f"#commento-{comment.id}"
@@ -194,7 +229,9 @@ def unread_count(user: User) -> int:
 def send_digests() -> int:
     """One mail per person with the pending notifications still unread and still readable. Idempotent."""
     pending = list(
-        db.session.scalars(select(Notification).where(Notification.mail_state == MailState.PENDING).order_by(Notification.id))
+        db.session.scalars(
+            select(Notification).where(Notification.mail_state == MailState.PENDING).order_by(Notification.id)
+        )
     )
     by_user: dict[int, list[Notification]] = defaultdict(list)
     for note in pending:

@@ -29,7 +29,10 @@ def index() -> Any:
     bodies = {b.id: b for b in db.session.scalars(select(Body).where(Body.id.in_(list(unread))))}
     per_tavolo = sorted(((bodies[i], n) for i, n in unread.items() if i in bodies), key=lambda p: p[0].name)
     return render_template(
-        "notifications/index.html", notifications=queries.latest(current_user), per_tavolo=per_tavolo, form=EmptyForm()
+        "notifications/index.html",
+        notifications=queries.latest(current_user),
+        per_tavolo=per_tavolo,
+        form=EmptyForm(),
     )
 
 
@@ -68,7 +71,9 @@ def preferences() -> Any:
     form = PreferencesForm(mentions=str(current.mentions), others=str(current.others))
     if form.validate_on_submit():
         with unit_of_work():
-            services.save_preferences(current_user, MailMode(form.mentions.data), MailMode(form.others.data), actor=current_user)
+            services.save_preferences(
+                current_user, MailMode(form.mentions.data), MailMode(form.others.data), actor=current_user
+            )
         flash(_("Preferenze salvate."), "success")
         return redirect(url_for("notifications.preferences"))
     return render_template("notifications/preferences.html", form=form), 422 if form.errors else 200

@@ -10,14 +10,26 @@ from .models import LegalForm, OrgKind
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField(_l("Nome"), validators=[DataRequired(_l("Indica il nome dell'ente.")), Length(max=200, message=_l("Testo troppo lungo."))])
+    name = StringField(
+        _l("Nome"),
+        validators=[
+            DataRequired(_l("Indica il nome dell'ente.")),
+            Length(max=200, message=_l("Testo troppo lungo.")),
+        ],
+    )
     kind = SelectField(_l("Tipo di ente"), choices=[])
     legal_form = SelectField(_l("Forma giuridica (solo ETS)"), choices=[])
-    runts_number = StringField(_l("Numero di iscrizione RUNTS"), validators=[Length(max=40, message=_l("Testo troppo lungo."))])
-    sub_ambito_ids = SelectMultipleField(_l("Sub-ambiti in cui opera"), coerce=int, choices=[], validate_choice=False)
+    runts_number = StringField(
+        _l("Numero di iscrizione RUNTS"), validators=[Length(max=40, message=_l("Testo troppo lungo."))]
+    )
+    sub_ambito_ids = SelectMultipleField(
+        _l("Sub-ambiti in cui opera"), coerce=int, choices=[], validate_choice=False
+    )
     email = StringField(_l("E-mail"), validators=[Length(max=200)])
     website = StringField(_l("Sito web"), validators=[Length(max=200)])
-    description = TextAreaField(_l("Descrizione"), validators=[Length(max=5000, message=_l("Testo troppo lungo."))])
+    description = TextAreaField(
+        _l("Descrizione"), validators=[Length(max=5000, message=_l("Testo troppo lungo."))]
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -30,7 +30,15 @@ class OrgKind(StrEnum):
 
 
 PUBLIC_KINDS = frozenset(
-    {OrgKind.COMUNE, OrgKind.ASST, OrgKind.ATS, OrgKind.AZIENDA_CONSORTILE, OrgKind.UDP, OrgKind.PUBLIC, OrgKind.SCHOOL}
+    {
+        OrgKind.COMUNE,
+        OrgKind.ASST,
+        OrgKind.ATS,
+        OrgKind.AZIENDA_CONSORTILE,
+        OrgKind.UDP,
+        OrgKind.PUBLIC,
+        OrgKind.SCHOOL,
+    }
 )
 
 
@@ -72,9 +80,15 @@ class Organisation(TimestampMixin, Base):
 
     seat: Mapped[Comune | None] = relationship(foreign_keys=[seat_comune_id])
     comune: Mapped[Comune | None] = relationship(foreign_keys=[represents_comune_id])
-    sub_ambiti: Mapped[list[SubAmbito]] = relationship(secondary=organisation_sub_ambiti, order_by="SubAmbito.name")
-    areas: Mapped[list[PolicyArea]] = relationship(secondary=organisation_areas, order_by="PolicyArea.position")
-    adhesions: Mapped[list[Adhesion]] = relationship(back_populates="organisation", order_by="Adhesion.adhered_on")
+    sub_ambiti: Mapped[list[SubAmbito]] = relationship(
+        secondary=organisation_sub_ambiti, order_by="SubAmbito.name"
+    )
+    areas: Mapped[list[PolicyArea]] = relationship(
+        secondary=organisation_areas, order_by="PolicyArea.position"
+    )
+    adhesions: Mapped[list[Adhesion]] = relationship(
+        back_populates="organisation", order_by="Adhesion.adhered_on"
+    )
 
     @property
     def is_public(self) -> bool:
@@ -95,7 +109,9 @@ class Adhesion(Base):
     __tablename__ = "adhesions"
     __table_args__ = (UniqueConstraint("organisation_id", "cycle_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
     cycle_id: Mapped[int] = mapped_column(ForeignKey("planning_cycles.id"), index=True)
     adhered_on: Mapped[date]
     organisation: Mapped[Organisation] = relationship(back_populates="adhesions")

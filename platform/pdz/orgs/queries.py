@@ -8,7 +8,9 @@ from ..tavoli.models import Membership
 from .models import Adhesion, LegalForm, Organisation, OrgKind, organisation_sub_ambiti
 
 
-def directory(kind: str = "", legal_form: str = "", sub_ambito_id: int | None = None, q: str = "") -> list[Organisation]:
+def directory(
+    kind: str = "", legal_form: str = "", sub_ambito_id: int | None = None, q: str = ""
+) -> list[Organisation]:
     stmt = select(Organisation).options(
         selectinload(Organisation.sub_ambiti),
         selectinload(Organisation.seat),
@@ -21,7 +23,9 @@ def directory(kind: str = "", legal_form: str = "", sub_ambito_id: int | None = 
     if sub_ambito_id:
         stmt = stmt.where(
             Organisation.id.in_(
-                select(organisation_sub_ambiti.c.organisation_id).where(organisation_sub_ambiti.c.sub_ambito_id == sub_ambito_id)
+                select(organisation_sub_ambiti.c.organisation_id).where(
+                    organisation_sub_ambiti.c.sub_ambito_id == sub_ambito_id
+                )
             )
         )
     if q:

@@ -35,7 +35,9 @@ def save_organisation(
     elif len(name) > 200:
         errors["name"] = _("Il nome è troppo lungo (massimo 200 caratteri).")
     else:
-        clash = db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower()))
+        clash = db.session.scalar(
+            select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
+        )
         if clash is not None and (org is None or clash != org.id):
             errors["name"] = _("Esiste già un ente con questo nome.")
     if kind != OrgKind.ETS and legal_form is not None:
@@ -62,7 +64,9 @@ def save_organisation(
     return org
 
 
-def record_adhesion(org: Organisation, cycle: PlanningCycle | None, adhered_on: date | None, *, actor: User) -> Adhesion:
+def record_adhesion(
+    org: Organisation, cycle: PlanningCycle | None, adhered_on: date | None, *, actor: User
+) -> Adhesion:
     policy.require(actor, "org.edit", org)
     if cycle is None:
         raise Invalid(errors={"cycle_id": _("Ciclo di programmazione sconosciuto.")})

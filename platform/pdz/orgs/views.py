@@ -48,7 +48,11 @@ def detail(org: Organisation) -> Any:
     org = queries.detail(org.id) or org
     cycles = list(db.session.scalars(select(PlanningCycle).order_by(PlanningCycle.start_year.desc())))
     return render_template(
-        "orgs/detail.html", org=org, memberships=queries.bodies_of(org), adhesion_form=AdhesionForm(), cycles=cycles
+        "orgs/detail.html",
+        org=org,
+        memberships=queries.bodies_of(org),
+        adhesion_form=AdhesionForm(),
+        cycles=cycles,
     )
 
 

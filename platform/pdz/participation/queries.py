@@ -36,7 +36,10 @@ class Period:
     def of(cls, cycle: PlanningCycle, since: date | None = None, until: date | None = None) -> Period:
         start = since or date(cycle.start_year, 1, 1)
         end = (until + timedelta(days=1)) if until else date(cycle.end_year + 1, 1, 1)
-        return cls(datetime(start.year, start.month, start.day, tzinfo=UTC), datetime(end.year, end.month, end.day, tzinfo=UTC))
+        return cls(
+            datetime(start.year, start.month, start.day, tzinfo=UTC),
+            datetime(end.year, end.month, end.day, tzinfo=UTC),
+        )
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,10 @@ def by_kind(period: Period, body_id: int | None = None) -> list[Rate]:
     """Comuni, ETS split by legal form, ASST, ...: the key is `kind` or `ets:<legal form>`."""
     pairs = org_pairs(period, body_id)
     key = case(
-        (Organisation.kind == OrgKind.ETS.value, literal("ets:") + func.coalesce(Organisation.legal_form, literal("altro_ets"))),
+        (
+            Organisation.kind == OrgKind.ETS.value,
+            literal("ets:") + func.coalesce(Organisation.legal_form, literal("altro_ets")),
+        ),
         else_=Organisation.kind,
     )
     rows = db.session.execute(
@@ -154,7 +160,9 @@ def by_sub_ambito(period: Period, body_id: int | None = None) -> list[Rate]:
 def by_month(period: Period, body_id: int | None = None) -> list[Rate]:
     pairs = org_pairs(period, body_id)
     return _rates(
-        select(pairs.c.month, pairs.c.month, func.sum(pairs.c.attended), func.count()).group_by(pairs.c.month).order_by(pairs.c.month)
+        select(pairs.c.month, pairs.c.month, func.sum(pairs.c.attended), func.count())
+        .group_by(pairs.c.month)
+        .order_by(pairs.c.month)
     )
 
 
@@ -218,9 +226,17 @@ def _swot(period: Period) -> Select[Any]:
 @contribution_source("actions", "Azioni completate")
 def _actions(period: Period) -> Select[Any]:
     stmt: Any = (
-        select(ActionItem.organisation_id.label("organisation_id"), Meeting.body_id.label("body_id"), literal("actions").label("kind"))
+        select(
+            ActionItem.organisation_id.label("organisation_id"),
+            Meeting.body_id.label("body_id"),
+            literal("actions").label("kind"),
+        )
         .join(Meeting, Meeting.id == ActionItem.meeting_id)
-        .where(ActionItem.status == ActionStatus.DONE, ActionItem.completed_at >= period.start, ActionItem.completed_at < period.end)
+        .where(
+            ActionItem.status == ActionStatus.DONE,
+            ActionItem.completed_at >= period.start,
+            ActionItem.completed_at < period.end,
+        )
     )
     return stmt
 
@@ -238,7 +254,9 @@ def _cards(period: Period) -> Select[Any]:
         )
         .select_from(CardRevision)
         .join(Card, Card.id == CardRevision.card_id)
-        .where(CardRevision.author_id.is_not(None), CardRevision.at >= period.start, CardRevision.at < period.end)
+        .where(
+            CardRevision.author_id.is_not(None), CardRevision.at >= period.start, CardRevision.at < period.end
+        )
     )
 
 
@@ -274,7 +292,9 @@ def contributions(period: Period, group: str, body_id: int | None = None) -> lis
     if not SOURCES:
         return []
     union = union_all(*(source(period) for _label, source in SOURCES.values())).subquery()
-    model, column = (Organisation, union.c.organisation_id) if group == "organisation" else (Body, union.c.body_id)
+    model, column = (
+        (Organisation, union.c.organisation_id) if group == "organisation" else (Body, union.c.body_id)
+    )
     stmt = (
         select(model.id, model.name, union.c.kind, func.count())
         .join(union, column == model.id)
@@ -303,7 +323,9 @@ class RegistryRow:
 def registry(cycle: PlanningCycle, period: Period) -> list[RegistryRow]:
     pairs = org_pairs(period)
     attended = (
-        select(pairs.c.organisation_id, func.sum(pairs.c.attended).label("n")).group_by(pairs.c.organisation_id).subquery()
+        select(pairs.c.organisation_id, func.sum(pairs.c.attended).label("n"))
+        .group_by(pairs.c.organisation_id)
+        .subquery()
     )
     tavoli = (
         select(Membership.organisation_id, Body.name)
@@ -341,14 +363,19 @@ def stopped_attending(body_id: int | None = None, last: int = 3) -> list[Alert]:
         select(
             Meeting.id.label("meeting_id"),
             Meeting.body_id.label("body_id"),
-            func.row_number().over(partition_by=Meeting.body_id, order_by=Meeting.starts_at.desc()).label("rank"),
+            func.row_number()
+            .over(partition_by=Meeting.body_id, order_by=Meeting.starts_at.desc())
+            .label("rank"),
         )
         .where(Meeting.status == MeetingStatus.CONCLUDED)
         .subquery()
     )
     recent = select(ranked.c.meeting_id, ranked.c.body_id).where(ranked.c.rank <= last).subquery()
     members = (
-        select(Membership.body_id, Membership.organisation_id).where(Membership.ended_at.is_(None)).distinct().subquery()
+        select(Membership.body_id, Membership.organisation_id)
+        .where(Membership.ended_at.is_(None))
+        .distinct()
+        .subquery()
     )
     presence = (
         select(
@@ -379,7 +406,9 @@ def stopped_attending(body_id: int | None = None, last: int = 3) -> list[Alert]:
     )
     if body_id is not None:
         stmt = stmt.where(Body.id == body_id)
-    return [Alert("stopped", b, o, f"assente agli ultimi {last} incontri") for b, o in db.session.execute(stmt)]
+    return [
+        Alert("stopped", b, o, f"assente agli ultimi {last} incontri") for b, o in db.session.execute(stmt)
+    ]
 
 
 def quiet_tavoli(now: datetime | None = None, days: int = 60, body_id: int | None = None) -> list[Alert]:
@@ -387,7 +416,9 @@ def quiet_tavoli(now: datetime | None = None, days: int = 60, body_id: int | Non
     now = now or utcnow()
     last = (
         select(Meeting.body_id, func.max(Meeting.starts_at).label("last"))
-        .where(Meeting.starts_at <= now, Meeting.status.in_([MeetingStatus.CONCLUDED, MeetingStatus.IN_PROGRESS]))
+        .where(
+            Meeting.starts_at <= now, Meeting.status.in_([MeetingStatus.CONCLUDED, MeetingStatus.IN_PROGRESS])
+        )
         .group_by(Meeting.body_id)
         .subquery()
     )
@@ -405,7 +436,11 @@ def quiet_tavoli(now: datetime | None = None, days: int = 60, body_id: int | Non
         stmt = stmt.where(Body.id == body_id)
     alerts = []
     for name, when in db.session.execute(stmt):
-        detail = "nessun incontro tenuto" if when is None else f"ultimo incontro il {when.astimezone(UTC):%d/%m/%Y}"
+        detail = (
+            "nessun incontro tenuto"
+            if when is None
+            else f"ultimo incontro il {when.astimezone(UTC):%d/%m/%Y}"
+        )
         alerts.append(Alert("quiet", name, "", detail))
     return alerts
 
@@ -414,7 +449,9 @@ def uncovered_sub_ambiti(body_id: int | None = None) -> list[Alert]:
     """Pairs (tavolo, sub-ambito) where no member represents an organisation working in that sub-ambito."""
     covered = (
         select(Membership.body_id, organisation_sub_ambiti.c.sub_ambito_id)
-        .join(organisation_sub_ambiti, organisation_sub_ambiti.c.organisation_id == Membership.organisation_id)
+        .join(
+            organisation_sub_ambiti, organisation_sub_ambiti.c.organisation_id == Membership.organisation_id
+        )
         .where(Membership.ended_at.is_(None))
         .distinct()
         .subquery()
@@ -432,4 +469,7 @@ def uncovered_sub_ambiti(body_id: int | None = None) -> list[Alert]:
     )
     if body_id is not None:
         stmt = stmt.where(Body.id == body_id)
-    return [Alert("uncovered", b, s, "nessun componente di enti attivi in questo sub-ambito") for b, s in db.session.execute(stmt)]
+    return [
+        Alert("uncovered", b, s, "nessun componente di enti attivi in questo sub-ambito")
+        for b, s in db.session.execute(stmt)
+    ]

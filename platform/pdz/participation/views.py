@@ -21,8 +21,10 @@ from . import bp, queries
 def _filters() -> tuple[PlanningCycle, queries.Period, dict[str, Any]]:
     cycles = list(db.session.scalars(select(PlanningCycle).order_by(PlanningCycle.start_year.desc())))
     cycle_id = request.args.get("ciclo", type=int)
-    cycle = next((c for c in cycles if c.id == cycle_id), None) if cycle_id else next(
-        (c for c in cycles if c.status == CycleStatus.RUNNING), cycles[0] if cycles else None
+    cycle = (
+        next((c for c in cycles if c.id == cycle_id), None)
+        if cycle_id
+        else next((c for c in cycles if c.status == CycleStatus.RUNNING), cycles[0] if cycles else None)
     )
     if cycle is None:
         raise NotFound(_("Ciclo di programmazione non trovato."))
@@ -47,7 +49,9 @@ def _tables(period: queries.Period, cycle: PlanningCycle, body: Body | None) -> 
         "mesi": queries.by_month(period, body_id),
         "contributi_enti": queries.contributions(period, "organisation", body_id),
         "contributi_tavoli": queries.contributions(period, "body", body_id),
-        "allerte": queries.stopped_attending(body_id) + queries.quiet_tavoli(body_id=body_id) + queries.uncovered_sub_ambiti(body_id),
+        "allerte": queries.stopped_attending(body_id)
+        + queries.quiet_tavoli(body_id=body_id)
+        + queries.uncovered_sub_ambiti(body_id),
     }
     if body is None:
         tables["registro"] = queries.registry(cycle, period)
@@ -61,8 +65,12 @@ def _tables(period: queries.Period, cycle: PlanningCycle, body: Body | None) -> 
 def dashboard() -> Any:
     cycle, period, filters = _filters()
     return render_template(
-        "participation/dashboard.html", cycle=cycle, body=None, tables=_tables(period, cycle, None),
-        sources=queries.SOURCES, **filters,
+        "participation/dashboard.html",
+        cycle=cycle,
+        body=None,
+        tables=_tables(period, cycle, None),
+        sources=queries.SOURCES,
+        **filters,
     )
 
 
@@ -71,8 +79,12 @@ def dashboard() -> Any:
 def tavolo(body: Body) -> Any:
     cycle, period, filters = _filters()
     return render_template(
-        "participation/dashboard.html", cycle=cycle, body=body, tables=_tables(period, cycle, body),
-        sources=queries.SOURCES, **filters,
+        "participation/dashboard.html",
+        cycle=cycle,
+        body=body,
+        tables=_tables(period, cycle, body),
+        sources=queries.SOURCES,
+        **filters,
     )
 
 
@@ -83,13 +95,23 @@ def _rows(name: str, value: Any) -> list[list[Any]]:
         ]
     if name.startswith("contributi"):
         kinds = list(queries.SOURCES)
-        return [["nome", *kinds, "totale"]] + [[r.label, *(r.counts.get(k, 0) for k in kinds), r.total] for r in value]
+        return [["nome", *kinds, "totale"]] + [
+            [r.label, *(r.counts.get(k, 0) for k in kinds), r.total] for r in value
+        ]
     if name == "registro":
         return [["ente", "forma_giuridica", "adesione", "tavoli", "incontri_con_presenza"]] + [
-            [r.organisation.name, r.organisation.legal_form.value if r.organisation.legal_form else "", r.adhered_on.isoformat(), "; ".join(r.tavoli), r.attended_meetings]
+            [
+                r.organisation.name,
+                r.organisation.legal_form.value if r.organisation.legal_form else "",
+                r.adhered_on.isoformat(),
+                "; ".join(r.tavoli),
+                r.attended_meetings,
+            ]
             for r in value
         ]
-    return [["tipo", "tavolo", "oggetto", "dettaglio"]] + [[a.kind, a.body, a.subject, a.detail] for a in value]
+    return [["tipo", "tavolo", "oggetto", "dettaglio"]] + [
+        [a.kind, a.body, a.subject, a.detail] for a in value
+    ]
 
 
 def _csv(name: str, tables: dict[str, Any]) -> Response:

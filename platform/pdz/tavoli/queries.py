@@ -24,7 +24,11 @@ def _with_members() -> Any:
 
 def bodies(thematic: bool) -> list[Body]:
     kinds = THEMATIC_KINDS if thematic else set(BodyKind) - THEMATIC_KINDS
-    return list(db.session.scalars(select(Body).where(Body.kind.in_(kinds)).options(*_with_members()).order_by(Body.name)))
+    return list(
+        db.session.scalars(
+            select(Body).where(Body.kind.in_(kinds)).options(*_with_members()).order_by(Body.name)
+        )
+    )
 
 
 def my_bodies(user: User) -> list[Body]:
@@ -53,7 +57,10 @@ def members_by_organisation(body: Body) -> list[tuple[Any, list[Membership]]]:
     for membership in body.memberships:
         groups[membership.organisation_id].append(membership)
         orgs[membership.organisation_id] = membership.organisation
-    return sorted(((orgs[i], sorted(ms, key=lambda m: m.user.full_name)) for i, ms in groups.items()), key=lambda p: p[0].name)
+    return sorted(
+        ((orgs[i], sorted(ms, key=lambda m: m.user.full_name)) for i, ms in groups.items()),
+        key=lambda p: p[0].name,
+    )
 
 
 def mandate_in_force(body: Body) -> Mandate | None:

@@ -8,7 +8,9 @@ from ..errors import Invalid
 from .models import AssignmentSource, Comune, SubAmbito
 
 
-def assign_sub_ambito(comune: Comune, sub_ambito: SubAmbito | None, population: int | None, *, actor: User) -> None:
+def assign_sub_ambito(
+    comune: Comune, sub_ambito: SubAmbito | None, population: int | None, *, actor: User
+) -> None:
     policy.require(actor, "comune.edit", comune)
     if sub_ambito is None:
         raise Invalid(errors={"sub_ambito_id": _("Scegli un sub-ambito dall'elenco.")})

@@ -23,8 +23,12 @@ def index() -> Any:
     sub_ambiti = list(
         db.session.scalars(select(SubAmbito).options(selectinload(SubAmbito.comuni)).order_by(SubAmbito.name))
     )
-    unassigned = list(db.session.scalars(select(Comune).where(Comune.sub_ambito_id.is_(None)).order_by(Comune.name)))
-    total = sum((c.population or 0) for s in sub_ambiti for c in s.comuni) + sum((c.population or 0) for c in unassigned)
+    unassigned = list(
+        db.session.scalars(select(Comune).where(Comune.sub_ambito_id.is_(None)).order_by(Comune.name))
+    )
+    total = sum((c.population or 0) for s in sub_ambiti for c in s.comuni) + sum(
+        (c.population or 0) for c in unassigned
+    )
     return render_template("territory/index.html", sub_ambiti=sub_ambiti, unassigned=unassigned, total=total)
 
 
@@ -53,4 +57,6 @@ def edit(comune: Comune) -> Any:
                 else:
                     flash(_("Comune aggiornato."), "success")
                     return redirect(url_for("territory.index"))
-    return render_template("territory/edit.html", comune=comune, sub_ambiti=sub_ambiti, errors=errors), (422 if errors else 200)
+    return render_template("territory/edit.html", comune=comune, sub_ambiti=sub_ambiti, errors=errors), (
+        422 if errors else 200
+    )
