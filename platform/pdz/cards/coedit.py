@@ -11,7 +11,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit, policy
 from ..coedit import DocKind, FieldChange, register
@@ -59,31 +59,46 @@ class CardDoc(DocKind):
         return obj.body_id
 
     def materialise(self, obj: Card, changes: list[FieldChange], at: datetime) -> None:
-        final: dict[str, str] = {}
-        for change in changes:
-            spec = fields.SPECS[change.key]
-            before, after = spec.clean(change.before), spec.clean(change.after)
-            final[change.key] = after
-            if before == after:
-                continue
-            last = db.session.scalar(
-                select(CardRevision)
-                .where(CardRevision.card_id == obj.id, CardRevision.field == change.key)
-                .order_by(CardRevision.number.desc())
-                .limit(1)
+        """A handful of statements per batch whatever its size: the last revision of each touched field in
+        one query, the new revisions and audit entries inserted together, the value rows in one query."""
+        keys = sorted({change.key for change in changes})
+        newest = (
+            select(CardRevision.field, func.max(CardRevision.number).label("number"))
+            .where(CardRevision.card_id == obj.id, CardRevision.field.in_(keys))
+            .group_by(CardRevision.field)
+            .subquery()
+        )
+        last: dict[str, CardRevision] = {
+            revision.field: revision
+            for revision in db.session.scalars(
+                select(CardRevision).join(
+                    newest,
+                    (CardRevision.field == newest.c.field)
+                    & (CardRevision.number == newest.c.number)
+                    & (CardRevision.card_id == obj.id),
+                )
             )
-            if (
-                last is not None
-                and not change.restore
-                and last.kind == RevisionKind.EDIT
-                and extends(last.author_id, last.at, change.author_id, at)
-            ):
-                last.after, last.at = after, at  # the author is still writing: the same revision grows
-                continue
-            obj.revision_no += 1
-            kind = RevisionKind.RESTORE if change.restore else RevisionKind.EDIT
-            db.session.add(
-                CardRevision(
+        }
+        final: dict[str, str] = {}
+        with db.session.no_autoflush:
+            for change in changes:
+                spec = fields.SPECS[change.key]
+                before, after = spec.clean(change.before), spec.clean(change.after)
+                final[change.key] = after
+                if before == after:
+                    continue
+                previous = last.get(change.key)
+                if (
+                    previous is not None
+                    and not change.restore
+                    and previous.kind == RevisionKind.EDIT
+                    and extends(previous.author_id, previous.at, change.author_id, at)
+                ):
+                    previous.after, previous.at = after, at  # the author is still writing: it grows
+                    continue
+                obj.revision_no += 1
+                kind = RevisionKind.RESTORE if change.restore else RevisionKind.EDIT
+                revision = CardRevision(
                     card_id=obj.id,
                     number=obj.revision_no,
                     field=change.key,
@@ -94,31 +109,32 @@ class CardDoc(DocKind):
                     at=at,
                     client_op_id=uuid.uuid4().hex,
                 )
-            )
-            audit.record(
-                SimpleNamespace(id=change.author_id),
-                "card.text_edited",
-                obj,
-                {"field": change.key, "revision": obj.revision_no, "kind": kind.value},
-            )
-        rows = {
-            row.key: row
-            for row in db.session.scalars(
-                select(CardValue).where(CardValue.card_id == obj.id, CardValue.key.in_(list(final)))
-            )
-        }
-        for key, value in final.items():
-            row = rows.get(key)
-            if row is None:
-                row = CardValue(card_id=obj.id, key=key)
-                db.session.add(row)
-            if row.value_source != value:
-                row.value_source = value
-                row.value_html = fields.SPECS[key].html(value)
-            if key == "title":
-                obj.title = value or "Scheda senza titolo"
-        obj.last_change_at = at
-        obj.last_change_by_id = changes[-1].author_id
+                db.session.add(revision)
+                last[change.key] = revision
+                audit.record(
+                    SimpleNamespace(id=change.author_id),
+                    "card.text_edited",
+                    obj,
+                    {"field": change.key, "revision": obj.revision_no, "kind": kind.value},
+                )
+            rows = {
+                row.key: row
+                for row in db.session.scalars(
+                    select(CardValue).where(CardValue.card_id == obj.id, CardValue.key.in_(list(final)))
+                )
+            }
+            for key, value in final.items():
+                row = rows.get(key)
+                if row is None:
+                    row = CardValue(card_id=obj.id, key=key)
+                    db.session.add(row)
+                if row.value_source != value:
+                    row.value_source = value
+                    row.value_html = fields.SPECS[key].html(value)
+                if key == "title":
+                    obj.title = value or "Scheda senza titolo"
+            obj.last_change_at = at
+            obj.last_change_by_id = changes[-1].author_id
 
 
 register(CardDoc())

@@ -32,7 +32,7 @@ from ..extensions import db, socketio
 from .models import CoDoc, CoUpdate
 from .registry import KINDS, DocKind, FieldChange
 
-FLUSH_WINDOW = 0.025  # seconds between two fan-out messages of one document
+FLUSH_WINDOW = 0.012  # seconds between two fan-out messages of one document
 COMPACT_EVERY = 500  # updates appended before they are merged into the snapshot
 ACK_TIMEOUT = 30.0
 MAX_UPDATE_BYTES = 512 * 1024
@@ -117,6 +117,10 @@ class _Pending:
     restore: bool = False
     done: threading.Event = field(default_factory=threading.Event)
     result: dict[str, Any] = field(default_factory=dict)
+    staged: bool = False  # checked and applied in memory (stage 1)
+    store: bool = True  # False for a resend: acknowledged with the next commit, nothing new to store
+    changed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    fresh: set[str] = field(default_factory=set)
 
 
 class LiveDoc:
@@ -125,26 +129,51 @@ class LiveDoc:
         self.ydoc: Doc[Any] = Doc()
         self.shadow: Doc[Any] = Doc()  # every update is tried here first
         self.seq = 0
+        self.snapshot_seq = 0
         self.texts: dict[str, str] = {}
-        self.lock = threading.Lock()  # held by the committing thread
-        self.queue: list[_Pending] = []
+        self.lock = threading.Lock()  # the document in memory (stage 1: check, apply, send)
+        self.persist_lock = threading.Lock()  # this process's committer (stage 2)
+        self.queue: list[_Pending] = []  # waiting for stage 1
+        self.persist: list[_Pending] = []  # checked and sent, waiting for the commit
         self.qlock = threading.Lock()
         self.outbox: list[bytes] = []
         self.olock = threading.Lock()
         self.last_flush = 0.0
         self.flush_scheduled = False
         self.broken = False
+        self.watched: dict[str, Text] = {}
+        self.dirty: set[str] = set()
 
     def apply(self, data: bytes) -> None:
         self.ydoc.apply_update(data)
         self.shadow.apply_update(data)
 
     def read_texts(self, doc: Doc[Any]) -> dict[str, str]:
-        return {key: str(doc.get(key, type=Text)) for key in doc.keys()}  # noqa: SIM118 - a Doc is not a Mapping
+        return {key: str(doc.get(key, type=Text)) for key in root_keys(doc)}
 
     def rebuild_shadow(self) -> None:
         self.shadow = Doc()
         self.shadow.apply_update(self.ydoc.get_update())
+        self.watched, self.dirty = {}, set()
+
+    def watch_shadow(self) -> None:
+        """Observe every text of the shadow, so that checking an update reads only the texts it changed
+        (a new text counts as changed)."""
+        for key in root_keys(self.shadow):
+            if key not in self.watched:
+                text = self.shadow.get(key, type=Text)
+                text.observe(self._marker(key))
+                self.watched[key] = text  # keeps the subscription alive
+                self.dirty.add(key)
+
+    def _marker(self, key: str) -> Callable[[], None]:
+        return lambda: self.dirty.add(key)
+
+
+def root_keys(doc: Doc[Any]) -> list[str]:
+    """The names of a document's root types (pycrdt's `Doc.keys()` builds a typed wrapper for each one)."""
+    with doc.transaction() as txn:
+        return list(doc._doc.roots(txn._txn))  # type: ignore[arg-type]
 
 
 _LIVE_LOCK = threading.Lock()
@@ -192,6 +221,7 @@ def _catch_up(live: LiveDoc) -> None:
     row = db.session.execute(select(CoDoc.seq, CoDoc.snapshot_seq).where(CoDoc.id == live.doc_id)).one()
     if row.seq == live.seq:
         return
+    live.snapshot_seq = row.snapshot_seq
     if row.snapshot_seq > live.seq:  # the updates we lack were compacted: take the snapshot (idempotent)
         live.apply(db.session.scalar(select(CoDoc.snapshot).where(CoDoc.id == live.doc_id)) or b"")
         after = row.snapshot_seq
@@ -214,19 +244,21 @@ def _reload(live: LiveDoc) -> None:
     ).one()
     live.ydoc, live.shadow = Doc(), Doc()
     live.apply(stored.snapshot)
-    live.seq = stored.snapshot_seq
+    live.seq = live.snapshot_seq = stored.snapshot_seq
     live.texts = live.read_texts(live.ydoc)
     live.broken = False
     _catch_up(live)
 
 
 def _lock_row(live: LiveDoc) -> None:
-    """Take the document's write lock (every process) and bring memory up to the database."""
+    """Take the document's write lock (every process), then bring memory up to the database. Lock order
+    everywhere: the database row first, then the document in memory (`live.lock`)."""
     db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(updated_at=utcnow()))
-    if live.broken:
-        _reload(live)
-    else:
-        _catch_up(live)
+    with live.lock:
+        if live.broken:
+            _reload(live)
+        else:
+            _catch_up(live)
 
 
 def _seed_missing(live: LiveDoc, obj: Any, only: set[str] | None = None) -> bytes:
@@ -277,7 +309,7 @@ def open_doc(key: Any, *, load: bool = True) -> tuple[LiveDoc, Any]:
     assert stored is not None
     fresh = LiveDoc(key, kind, ref_id, stored.id)
     fresh.apply(stored.snapshot)
-    fresh.seq = stored.snapshot_seq
+    fresh.seq = fresh.snapshot_seq = stored.snapshot_seq
     fresh.texts = fresh.read_texts(fresh.ydoc)
     _catch_up(fresh)
     with _LIVE_LOCK:
@@ -297,12 +329,15 @@ def sync_step1(key: str, state_vector: bytes) -> tuple[str, str]:
     live, obj = open_doc(key)
     with live.lock:
         _catch_up(live)
-        if any(v and k not in live.texts for k, v in live.kind.initial_texts(obj).items()):
-            with unit_of_work():
-                _lock_row(live)
+        lacking = any(v and k not in live.texts for k, v in live.kind.initial_texts(obj).items())
+    if lacking:
+        with live.persist_lock, unit_of_work():
+            _lock_row(live)
+            with live.lock:
                 seeded = _seed_missing(live, obj)
-            if seeded:
-                _queue_out(live, [seeded])
+        if seeded:
+            _queue_out(live, [seeded])
+    with live.lock:
         try:
             missing = live.ydoc.get_update(state_vector)
         except Exception as error:  # noqa: BLE001 - pycrdt raises ValueError on a bad state vector
@@ -314,26 +349,81 @@ def sync_step1(key: str, state_vector: bytes) -> tuple[str, str]:
 
 
 def submit(key: str, data: bytes, user_id: int | None, *, restore: bool = False) -> dict[str, Any]:
-    """Store one update (group commit) and answer once it is committed: {"ok": True, "seq": n} or a refusal."""
+    """Check, apply and send one update, then store it (group commit) and answer once it is committed:
+    {"ok": True, "seq": n} or a refusal. Two stages, each batching whatever is waiting:
+    1. under the document's memory lock: permission, decoding, schema and limits, applied to the document,
+       sent to the other editors at once (they do not wait for the disk);
+    2. under this process's committer lock and the database row lock: stored, materialised, committed,
+       then acknowledged. Stage 1 of the next updates runs while stage 2 waits for the disk."""
     if not data or len(data) > MAX_UPDATE_BYTES:
         return {"ok": False, "error": "invalid", "message": "Aggiornamento non valido o troppo grande."}
     live, _obj = open_doc(key, load=False)
     if not db.session.new and not db.session.dirty and not db.session.deleted:
-        db.session.rollback()  # give the connection back to the pool while waiting for the lock
+        db.session.rollback()  # give the connection back to the pool while waiting
     item = _Pending(bytes(data), user_id, restore)
     with live.qlock:
         live.queue.append(item)
     with live.lock:
-        if not item.done.is_set():
+        if not item.staged:
             with live.qlock:
                 batch, live.queue = live.queue, []
-            try:
-                _commit(live, batch)
-            except Exception:  # noqa: BLE001 - every editor of the batch was answered "retry"
-                current_app.logger.exception("co-writing commit failed for %s", key)
+            _stage(live, batch)
+    if not item.done.is_set():
+        with live.persist_lock:
+            if not item.done.is_set():
+                with live.qlock:
+                    ready, live.persist = live.persist, []
+                try:
+                    _commit(live, ready)
+                except Exception:  # noqa: BLE001 - every editor of the batch was answered "retry"
+                    current_app.logger.exception("co-writing commit failed for %s", key)
     if not item.done.wait(ACK_TIMEOUT):
         return {"ok": False, "error": "timeout", "message": "Il server non ha risposto: nuovo tentativo."}
     return item.result
+
+
+def _stage(live: LiveDoc, batch: list[_Pending]) -> None:
+    """Stage 1 (holding `live.lock`): refuse or apply each update in memory, send the accepted ones."""
+    try:
+        db.session.expire_all()
+        obj = live.kind.load(live.ref_id)
+        refusal = _permission_checker(live, obj)
+        sent: list[bytes] = []
+        for item in batch:
+            item.staged = True
+            reason = refusal(item.user_id) if obj is not None else "Documento non trovato."
+            if reason is not None:
+                item.result = {"ok": False, "error": "forbidden", "message": reason}
+                item.done.set()
+                continue
+            known = set(live.texts)
+            try:
+                changed = _try(live, obj, item.data)
+            except Invalid as error:
+                item.result = {"ok": False, "error": "invalid", "message": error.message}
+                item.done.set()
+                continue
+            if changed is None:
+                item.store = False
+            else:
+                item.changed, item.fresh = changed, set(changed) - known
+                sent.append(item.data)
+            with live.qlock:
+                live.persist.append(item)
+        if sent:
+            # Sent to the other editors now, before the commit: they see the typing without waiting for the
+            # disk. Safe, because only the author's acknowledgement waits for the commit: if the commit
+            # fails, the author is answered "retry" and resyncs, which sends the update again.
+            _queue_out(live, sent)
+    except Exception:
+        for item in batch:
+            if not item.done.is_set():
+                item.staged = True
+                item.result = {"ok": False, "error": "retry", "message": "Salvataggio non riuscito: nuovo tentativo."}
+                item.done.set()
+        current_app.logger.exception("co-writing check failed for %s", live.key)
+    finally:
+        db.session.rollback()
 
 
 PERMISSION_TTL = 2.0  # seconds a "may write" answer is reused; any change of rights forgets it at once
@@ -417,12 +507,15 @@ def _try(live: LiveDoc, obj: Any, data: bytes) -> dict[str, tuple[str, str]] | N
     Invalid (document untouched)."""
     kind = live.kind
     before_state = live.shadow.get_state()
+    live.watch_shadow()
+    live.dirty.clear()
     try:
         live.shadow.apply_update(data)
     except Exception as error:  # noqa: BLE001 - undecodable
         live.rebuild_shadow()
         raise Invalid("Aggiornamento non leggibile: rifiutato, il documento non è cambiato.") from error
-    after = live.read_texts(live.shadow)
+    live.watch_shadow()
+    after = {key: str(live.watched[key]) for key in live.dirty}
     changed: dict[str, tuple[str, str]] = {}
     for key, text in after.items():
         previous = live.texts.get(key, "")
@@ -452,74 +545,66 @@ def _try(live: LiveDoc, obj: Any, data: bytes) -> dict[str, tuple[str, str]] | N
 
 
 def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
-    stored: list[_Pending] = []
+    """Stage 2 (holding `live.persist_lock`): store the staged updates in order, materialise, commit, answer."""
+    if not batch:
+        return
     seeded = b""
     try:
         with unit_of_work():
-            _lock_row(live)  # one committer at a time on every process
-            db.session.expire_all()  # read the domain's rows as they are now, under the lock
+            db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(updated_at=utcnow()))
+            with live.lock:
+                if live.broken:  # a failed commit left memory unsure: rebuild it, with this batch again
+                    _reload(live)
+                    for item in batch:
+                        if item.store:
+                            live.apply(item.data)
+                    live.texts = live.read_texts(live.ydoc)
+                else:
+                    _catch_up(live)  # updates other processes stored meanwhile
+            db.session.expire_all()  # the domain's rows as they are now, under the lock
             obj = live.kind.load(live.ref_id)
-            known = set(live.texts)
-            refusal = _permission_checker(live, obj)
             runs: list[FieldChange] = []
-            datas: list[tuple[_Pending, bytes]] = []
+            fresh: set[str] = set()
             for item in batch:
-                reason = refusal(item.user_id) if obj is not None else "Documento non trovato."
-                if reason is not None:
-                    item.result = {"ok": False, "error": "forbidden", "message": reason}
-                    continue
-                try:
-                    changed = _try(live, obj, item.data)
-                except Invalid as error:
-                    item.result = {"ok": False, "error": "invalid", "message": error.message}
-                    continue
-                item.result = {"ok": True, "seq": live.seq}
-                if changed is None:
-                    continue
-                datas.append((item, item.data))
-                for key, (before, after) in changed.items():
-                    last = next((r for r in reversed(runs) if r.key == key), None)
-                    if last is not None and last.author_id == item.user_id and runs[-1] is last:
+                fresh |= item.fresh
+                for key, (before, after) in item.changed.items():
+                    last = runs[-1] if runs else None
+                    if last is not None and last.key == key and last.author_id == item.user_id:
                         runs[-1] = FieldChange(key, item.user_id, last.before, after, item.restore)
                     else:
                         runs.append(FieldChange(key, item.user_id, before, after, item.restore))
-            fresh = {run.key for run in runs} - known
             if fresh and obj is not None:  # an editor typed in a text the document did not hold yet
-                seeded = _seed_missing(live, obj, fresh)  # the rows' text of it goes in too, merged
-                for index, run in enumerate(runs):
-                    if run.key in fresh:
-                        runs[index] = FieldChange(
-                            run.key, run.author_id, run.before, live.texts[run.key], run.restore
-                        )
-            for item, data in datas:
-                live.seq += 1
-                db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=data, author_id=item.user_id))
-                item.result["seq"] = live.seq
-                stored.append(item)
-            if stored:
-                values: dict[str, Any] = {"seq": live.seq}
-                if live.seq % COMPACT_EVERY == 0:
+                with live.lock:
+                    seeded = _seed_missing(live, obj, fresh)  # the rows' text of it goes in too, merged
+                    texts = dict(live.texts)
+                runs = [
+                    FieldChange(r.key, r.author_id, r.before, texts[r.key], r.restore) if r.key in fresh else r
+                    for r in runs
+                ]
+            for item in batch:
+                if item.store:
+                    live.seq += 1
+                    db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=item.data, author_id=item.user_id))
+            values: dict[str, Any] = {"seq": live.seq}
+            if live.seq - live.snapshot_seq >= COMPACT_EVERY:
+                with live.lock:
                     values.update(snapshot=live.ydoc.get_update(), snapshot_seq=live.seq)
-                    db.session.execute(
-                        delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= live.seq)
-                    )
-                db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(**values))
+                live.snapshot_seq = live.seq
+                db.session.execute(delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= live.seq))
+            db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(**values))
             if runs and obj is not None:
                 live.kind.materialise(obj, runs, utcnow())
     except Exception:
         _evict(live)
         for item in batch:
-            item.result = {
-                "ok": False,
-                "error": "retry",
-                "message": "Salvataggio non riuscito: nuovo tentativo.",
-            }
+            item.result = {"ok": False, "error": "retry", "message": "Salvataggio non riuscito: nuovo tentativo."}
             item.done.set()
         raise
     for item in batch:
+        item.result = {"ok": True, "seq": live.seq}
         item.done.set()
-    if stored or seeded:
-        _queue_out(live, ([seeded] if seeded else []) + [item.data for item in stored])
+    if seeded:
+        _queue_out(live, [seeded])
 
 
 # --- fan-out --------------------------------------------------------------------------------------------
@@ -605,8 +690,8 @@ def write_in_transaction(key: str, field_key: str, change: str | Callable[[str],
             )
         return
     live, obj = open_doc(key)
+    _lock_row(live)
     with live.lock:
-        _lock_row(live)
         before = live.texts.get(field_key, "")
         new_text = change(before) if callable(change) else change
         limit = live.kind.accepts_key(obj, field_key)
