@@ -6,12 +6,15 @@ Choices, yes/no and the lists (objectives, actions, budget lines...) are structu
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import func, select, update
 
 from .. import audit, policy
 from ..coedit import DocKind, FieldChange, register
@@ -22,6 +25,67 @@ from .models import Card, CardRevision, CardValue, RevisionKind
 
 TEXT_KINDS = {"line", "markdown", "tags"}
 TEXT_KEYS = [spec.key for spec in fields.FIELDS if spec.kind in TEXT_KINDS]
+
+
+# Rendering Markdown (then sanitising it) is the dearest step of a commit. While people type, a text's HTML
+# is rendered at most once every HTML_EVERY seconds; the last change is always rendered, HTML_EVERY later.
+HTML_EVERY = 1.0
+_RENDERED: dict[tuple[int, str], float] = {}
+_TRAILING: set[tuple[int, str]] = set()
+_RENDER_LOCK = threading.Lock()
+
+
+def _render_now(card_id: int, key: str) -> bool:
+    if fields.SPECS[key].kind != "markdown":
+        return True
+    now = time.monotonic()
+    with _RENDER_LOCK:
+        if now - _RENDERED.get((card_id, key), 0.0) >= HTML_EVERY:
+            _RENDERED[(card_id, key)] = now
+            return True
+        if (card_id, key) in _TRAILING:
+            return False
+        _TRAILING.add((card_id, key))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    timer = threading.Timer(HTML_EVERY, _render_later, args=(app, card_id, key))
+    timer.daemon = True
+    timer.start()
+    return False
+
+
+def _render_later(app: Any, card_id: int, key: str) -> None:
+    """Bring one text's HTML up to its source (only if the source is still the one rendered)."""
+    with _RENDER_LOCK:
+        _TRAILING.discard((card_id, key))
+        _RENDERED[(card_id, key)] = time.monotonic()
+    from ..coedit import engine
+
+    with app.app_context():
+        try:
+            live, _card = engine.open_doc(f"card:{card_id}", load=False)
+        except Exception:  # noqa: BLE001 - the card is gone
+            return
+        with live.persist_lock:  # one writer per document and process (SQLite's busy wait is slow)
+            _write_html(app, card_id, key)
+
+
+def _write_html(app: Any, card_id: int, key: str) -> None:
+    try:
+        source = db.session.scalar(
+            select(CardValue.value_source).where(CardValue.card_id == card_id, CardValue.key == key)
+        )
+        if source is not None:
+            db.session.execute(
+                update(CardValue)
+                .where(CardValue.card_id == card_id, CardValue.key == key, CardValue.value_source == source)
+                .values(value_html=fields.SPECS[key].html(source))
+            )
+            db.session.commit()
+    except Exception:  # noqa: BLE001 - the next change renders it again
+        db.session.rollback()
+        app.logger.exception("rendering %s of card %s failed", key, card_id)
+    finally:
+        db.session.remove()
 
 
 def limit_of(key: str) -> int:
@@ -130,7 +194,8 @@ class CardDoc(DocKind):
                     db.session.add(row)
                 if row.value_source != value:
                     row.value_source = value
-                    row.value_html = fields.SPECS[key].html(value)
+                    if _render_now(obj.id, key):
+                        row.value_html = fields.SPECS[key].html(value)
                 if key == "title":
                     obj.title = value or "Scheda senza titolo"
             obj.last_change_at = at
