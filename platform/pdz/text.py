@@ -86,6 +86,8 @@ def render_markdown(source: str) -> Markup:
         return Markup("")
     renderer = getattr(_LOCAL, "markdown", None)
     if renderer is None:
-        renderer = _LOCAL.markdown = markdown.Markdown(extensions=["sane_lists", "tables", "nl2br"], output_format="html")
+        renderer = _LOCAL.markdown = markdown.Markdown(
+            extensions=["sane_lists", "tables", "nl2br"], output_format="html"
+        )
     html = renderer.reset().convert(source)
     return Markup(_sanitise(html))  # noqa: S704 - sanitised by the allow-list above

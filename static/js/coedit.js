@@ -76,6 +76,8 @@ export class CoDoc {
       if (data.doc !== this.key) return;
       const [, payload] = readPayload(bytes(data.msg));
       Y.applyUpdate(this.doc, payload, "remote");
+      // An update that builds on one this page never received waits, pending: ask for the missing part.
+      if (this.doc.store.pendingStructs || this.doc.store.pendingDs) this.resyncSoon();
     });
     socket.on("coedit.awareness", (data) => {
       if (data.doc === this.key) awarenessProtocol.applyAwarenessUpdate(this.awareness, bytes(data.msg), "remote");

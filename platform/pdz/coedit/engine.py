@@ -419,7 +419,11 @@ def _stage(live: LiveDoc, batch: list[_Pending]) -> None:
         for item in batch:
             if not item.done.is_set():
                 item.staged = True
-                item.result = {"ok": False, "error": "retry", "message": "Salvataggio non riuscito: nuovo tentativo."}
+                item.result = {
+                    "ok": False,
+                    "error": "retry",
+                    "message": "Salvataggio non riuscito: nuovo tentativo.",
+                }
                 item.done.set()
         current_app.logger.exception("co-writing check failed for %s", live.key)
     finally:
@@ -573,31 +577,48 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
                         runs[-1] = FieldChange(key, item.user_id, last.before, after, item.restore)
                     else:
                         runs.append(FieldChange(key, item.user_id, before, after, item.restore))
-            if fresh and obj is not None:  # an editor typed in a text the document did not hold yet
-                with live.lock:
+            with live.lock:
+                if fresh and obj is not None:  # an editor typed in a text the document did not hold yet
                     seeded = _seed_missing(live, obj, fresh)  # the rows' text of it goes in too, merged
-                    texts = dict(live.texts)
-                runs = [
-                    FieldChange(r.key, r.author_id, r.before, texts[r.key], r.restore) if r.key in fresh else r
-                    for r in runs
-                ]
+                texts = dict(live.texts)
+            # The rows get each text as it is now in memory, which holds everything committed by any process
+            # (caught up under the row lock) plus this batch: never an older text computed before a commit
+            # of another process.
+            last_of = {r.key: i for i, r in enumerate(runs)}
+            runs = [
+                FieldChange(r.key, r.author_id, r.before, texts.get(r.key, r.after), r.restore)
+                if last_of[r.key] == i
+                else r
+                for i, r in enumerate(runs)
+            ]
             for item in batch:
                 if item.store:
                     live.seq += 1
-                    db.session.add(CoUpdate(doc_id=live.doc_id, seq=live.seq, data=item.data, author_id=item.user_id))
+                    db.session.add(
+                        CoUpdate(doc_id=live.doc_id, seq=live.seq, data=item.data, author_id=item.user_id)
+                    )
             values: dict[str, Any] = {"seq": live.seq}
             if live.seq - live.snapshot_seq >= COMPACT_EVERY:
                 with live.lock:
                     values.update(snapshot=live.ydoc.get_update(), snapshot_seq=live.seq)
                 live.snapshot_seq = live.seq
-                db.session.execute(delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= live.seq))
+                db.session.execute(
+                    delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= live.seq)
+                )
             db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(**values))
             if runs and obj is not None:
                 live.kind.materialise(obj, runs, utcnow())
+            # Whatever waits in the fan-out window goes out before the commit: a stored update is always
+            # sent (a process killed after its commit cannot leave editors of other processes without it).
+            _flush(live)
     except Exception:
         _evict(live)
         for item in batch:
-            item.result = {"ok": False, "error": "retry", "message": "Salvataggio non riuscito: nuovo tentativo."}
+            item.result = {
+                "ok": False,
+                "error": "retry",
+                "message": "Salvataggio non riuscito: nuovo tentativo.",
+            }
             item.done.set()
         raise
     for item in batch:
@@ -605,6 +626,52 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
         item.done.set()
     if seeded:
         _queue_out(live, [seeded])
+
+
+def catch_up_later(key: str, sid: str, delays: tuple[float, ...] = (1.0, 4.0)) -> None:
+    """With several processes, an editor who joins while others type on another process may miss updates
+    that process had already sent to the room (before this editor entered it) but not yet stored (so they
+    were not in the state this editor received). A little later, when they are stored, send this editor
+    what was stored since it joined: receiving an update twice is harmless."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("PDZ_REDIS_URL"):
+        return  # one process: the state sent at joining holds everything already sent to the room
+    live, _obj = open_doc(key, load=False)
+    since = live.seq
+
+    def send(remaining: tuple[float, ...]) -> None:
+        with app.app_context():
+            try:
+                row = db.session.execute(select(CoDoc.snapshot_seq).where(CoDoc.id == live.doc_id)).one()
+                if row.snapshot_seq > since:
+                    datas = [db.session.scalar(select(CoDoc.snapshot).where(CoDoc.id == live.doc_id)) or b""]
+                else:
+                    datas = list(
+                        db.session.scalars(
+                            select(CoUpdate.data)
+                            .where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq > since)
+                            .order_by(CoUpdate.seq)
+                        )
+                    )
+                if datas:
+                    merged = datas[0] if len(datas) == 1 else merge_updates(*datas)
+                    socketio.emit(
+                        "coedit.update", {"doc": key, "msg": wire(encode_sync(UPDATE, merged))}, to=sid
+                    )
+            except Exception:  # noqa: BLE001 - best effort: the page also resyncs when it sees a gap
+                app.logger.exception("late catch-up of %s failed", key)
+            finally:
+                db.session.remove()
+        if len(remaining) > 1:
+            _later(remaining[1] - remaining[0], send, remaining[1:])
+
+    _later(delays[0], send, delays)
+
+
+def _later(delay: float, function: Callable[..., None], *args: Any) -> None:
+    timer = threading.Timer(delay, function, args=args)
+    timer.daemon = True
+    timer.start()
 
 
 # --- fan-out --------------------------------------------------------------------------------------------

@@ -74,13 +74,19 @@ def on_join(data: Any) -> dict[str, Any]:
         kind, payload = engine.decode_sync(data.get("msg"))
         if kind != engine.STEP1:
             raise PdzError("step 1 expected")
-        step2, step1 = engine.sync_step1(key, payload)
     except PdzError:
         return {"ok": False, "error": "invalid", "message": "Richiesta di sincronizzazione non valida."}
+    # Into the room first, then the state: an update sent in between arrives twice (harmless), never zero times.
     join_room(engine.room(key))
+    try:
+        step2, step1 = engine.sync_step1(key, payload)
+    except PdzError:
+        leave_room(engine.room(key))
+        return {"ok": False, "error": "invalid", "message": "Richiesta di sincronizzazione non valida."}
     with _LOCK:
         _SID_USER[_sid()] = current_user.id
         _JOINED.setdefault(_sid(), {}).setdefault(key, {})
+    engine.catch_up_later(key, _sid())
     emit("coedit.awareness_query", {"doc": key}, to=engine.room(key), include_self=False)
     return {
         "ok": True,
