@@ -30,8 +30,8 @@ TEXT_KEYS = [spec.key for spec in fields.FIELDS if spec.kind in TEXT_KINDS]
 # Rendering Markdown (then sanitising it) is the dearest step of a commit. While people type, a text's HTML
 # is rendered at most once every HTML_EVERY seconds; the last change is always rendered, HTML_EVERY later.
 HTML_EVERY = 1.0
-_RENDERED: dict[tuple[int, str], float] = {}
-_TRAILING: set[tuple[int, str]] = set()
+_RENDERED: dict[tuple[int, int, str], float] = {}  # (app, card, field): per app, as the live documents
+_TRAILING: set[tuple[int, int, str]] = set()
 _RENDER_LOCK = threading.Lock()
 
 
@@ -39,14 +39,15 @@ def _render_now(card_id: int, key: str) -> bool:
     if fields.SPECS[key].kind != "markdown":
         return True
     now = time.monotonic()
-    with _RENDER_LOCK:
-        if now - _RENDERED.get((card_id, key), 0.0) >= HTML_EVERY:
-            _RENDERED[(card_id, key)] = now
-            return True
-        if (card_id, key) in _TRAILING:
-            return False
-        _TRAILING.add((card_id, key))
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    ident = (id(app), card_id, key)
+    with _RENDER_LOCK:
+        if now - _RENDERED.get(ident, 0.0) >= HTML_EVERY:
+            _RENDERED[ident] = now
+            return True
+        if ident in _TRAILING:
+            return False
+        _TRAILING.add(ident)
     timer = threading.Timer(HTML_EVERY, _render_later, args=(app, card_id, key))
     timer.daemon = True
     timer.start()
@@ -56,8 +57,8 @@ def _render_now(card_id: int, key: str) -> bool:
 def _render_later(app: Any, card_id: int, key: str) -> None:
     """Bring one text's HTML up to its source (only if the source is still the one rendered)."""
     with _RENDER_LOCK:
-        _TRAILING.discard((card_id, key))
-        _RENDERED[(card_id, key)] = time.monotonic()
+        _TRAILING.discard((id(app), card_id, key))
+        _RENDERED[(id(app), card_id, key)] = time.monotonic()
     from ..coedit import engine
 
     with app.app_context():
