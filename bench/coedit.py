@@ -60,7 +60,7 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 from bench import servers  # noqa: E402
 from pycrdt import Assoc, Doc, Text  # noqa: E402
 
-from pdz.coedit.engine import UPDATE, encode_sync, wire  # noqa: E402
+from pdz.coedit.engine import UPDATE, _state_vector, encode_sync, wire  # noqa: E402
 from pdz.coedit.pyclient import Editor  # noqa: E402
 
 SHARED_FIELD = "context"
@@ -88,25 +88,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def decode_sv(state: bytes) -> dict[int, int]:
-    """A Yjs state vector: varint count, then (client id, clock) varint pairs."""
-    out: dict[int, int] = {}
-    pos = 0
-
-    def var() -> int:
-        nonlocal pos
-        value, shift = 0, 0
-        while True:
-            byte = state[pos]
-            pos += 1
-            value |= (byte & 127) << shift
-            shift += 7
-            if byte < 128:
-                return value
-
-    for _ in range(var()):
-        client = var()
-        out[client] = var()
-    return out
+    """A Yjs state vector: varint count, then (client id, clock) varint pairs (the engine's decoder)."""
+    return _state_vector(state)
 
 
 def proc_cpu_seconds(pid: int) -> float:
