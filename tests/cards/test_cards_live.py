@@ -158,3 +158,63 @@ def test_member_removed_from_the_tavolo_is_refused_and_told(
     assert stored(live_server, card_a["id"], "context") == card_a["context"] + " prima"
     revoked = wait_for(lambda: [d for d in events(member.sio, "coedit.revoked") if d["doc"] == card_a["doc"]])
     assert revoked[0]["readonly"] is True
+
+
+def test_a_refusal_in_one_app_is_not_reused_by_another_app_in_the_same_process(
+    live_server: Any,
+    socket_client: Any,
+    card_a: dict[str, Any],
+    backend: str,
+    templates: dict[str, str],
+    run_dir: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (CI flake): the permission cache was keyed by document and person only, so the removal of
+    a member in one test's app refused the same member on the same card id in the next test's app."""
+    import socketio
+    from tests.conftest import LiveServer, fast_close, fresh_database, make_app
+
+    monkeypatch.setattr("pdz.coedit.engine.PERMISSION_TTL", 600.0)  # the cached answer outlives the test
+    member = Editor(socket_client("membro@example.org"), card_a["doc"])
+    assert member.join()["ok"] is True
+    # The membership ends behind the app's back (no signal), so the refusal comes from the engine's own
+    # check of the next update, which caches "forbidden" for (card A, membro).
+    engine = create_engine(live_server.app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE memberships SET ended_at = CURRENT_TIMESTAMP WHERE body_id = :b AND ended_at IS NULL "
+                "AND user_id = (SELECT id FROM users WHERE email = 'membro@example.org')"
+            ),
+            {"b": card_a["body_id"]},
+        )
+    engine.dispose()
+    refused = member.append("context", " no", wait=True)
+    assert refused["ok"] is False and refused["error"] == "forbidden", refused
+
+    # A second app in the same process, on a fresh copy of the demo where membro is still a member.
+    from pdz.extensions import db
+
+    with fresh_database(backend, templates, run_dir) as url:
+        other_app = make_app(url, run_dir, WTF_CSRF_ENABLED=True)
+        other = LiveServer(other_app).start()
+        client = socketio.Client(reconnection=False)
+        try:
+            session = http_session(other, "membro@example.org")
+            client.connect(
+                other.url,
+                headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in session.cookies)},
+                transports=["websocket"],
+                wait_timeout=5,
+            )
+            again = Editor(client, card_a["doc"])
+            assert again.join()["ok"] is True
+            answer = again.append("context", " sì", wait=True)
+            assert answer["ok"] is True, answer
+        finally:
+            fast_close(client)
+            client.disconnect()
+            other.stop()
+            with other_app.app_context():
+                db.session.remove()
+                db.engine.dispose()

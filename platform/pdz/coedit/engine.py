@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -439,12 +440,23 @@ def forget_permissions(user_id: int | None = None) -> None:
         if user_id is None:
             _PERMISSIONS.clear()
         else:
-            for key in [k for k in _PERMISSIONS if k[1] == user_id]:
+            for key in [k for k in _PERMISSIONS if k[2] == user_id]:
                 del _PERMISSIONS[key]
 
 
-_PERMISSIONS: dict[tuple[str, int | None], tuple[float, str | None]] = {}
+# Keyed by app too: two apps in one process (as in the tests) never share an answer.
+_PERMISSIONS: dict[tuple[int, str, int | None], tuple[float, str | None]] = {}
 _PERMISSIONS_LOCK = threading.Lock()
+_APP_NUMBERS = itertools.count(1)
+
+
+def _app_number() -> int:
+    """A number of this app's own, never reused in the process (unlike `id()`)."""
+    extensions = current_app.extensions
+    if "pdz_coedit_number" not in extensions:
+        with _PERMISSIONS_LOCK:
+            extensions.setdefault("pdz_coedit_number", next(_APP_NUMBERS))
+    return int(extensions["pdz_coedit_number"])
 
 
 def _permission_checker(live: LiveDoc, obj: Any) -> Callable[[int | None], str | None]:
@@ -456,11 +468,12 @@ def _permission_checker(live: LiveDoc, obj: Any) -> Callable[[int | None], str |
     policy.forget_memberships()
     now = time.monotonic()
     closed = obj is None or not live.kind.writable(obj)
+    app_id = _app_number()
 
     def refusal(user_id: int | None) -> str | None:
         if closed:
             return "Questo documento non si può più modificare: il testo non è stato salvato."
-        key = (live.key, user_id)
+        key = (app_id, live.key, user_id)
         with _PERMISSIONS_LOCK:
             cached = _PERMISSIONS.get(key)
         if cached is not None and cached[0] > now:
