@@ -34,6 +34,9 @@
     });
     var current = root.querySelector("[data-current-item]");
     if (current && label) { current.textContent = label; }
+    // Run page: the minutes of the item now in discussion open by themselves (the others stay as they are).
+    var minutes = root.querySelector('.minutes-live-item[data-item-id="' + String(itemId) + '"]');
+    if (minutes) { minutes.open = true; }
   }
 
   function showQuorum(q) {

@@ -482,6 +482,9 @@ def _run_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         meeting=meeting,
         body=meeting.body,
         quorum=services.quorum(meeting),
+        # the minutes are written here too, while the meeting runs (the same co-written document)
+        write=can(current_user, "meeting.minutes.write", meeting) and services.minutes_writable(meeting),
+        limits={"item": services.MAX_MINUTES_CHARS, "decision": services.MAX_DECISION_CHARS},
         register_form=register_form,
         mark_form=MarkForm(),
         marks=[
