@@ -253,8 +253,32 @@ def db(app: Any) -> Any:
     return database
 
 
+# The demo's staff accounts ask for a TOTP code after the password. The helpers type the code once per test
+# and person, asking PdZ to remember the device; later sign-ins in the same test (same database) show that
+# trusted-device cookie instead, since a code is never accepted twice.
+_TRUSTED: dict[tuple[str, str], str] = {}
+
+
+def demo_code() -> str:
+    import pyotp
+
+    from pdz.accounts.demo import DEMO_TOTP_SECRET
+
+    return str(pyotp.TOTP(DEMO_TOTP_SECRET).now())
+
+
 def login(client: Any, email: str, password: str = "demo") -> Any:
+    from pdz.accounts.second_factor import DEVICE_COOKIE
+
+    key = (client.application.config["SQLALCHEMY_DATABASE_URI"], email)
+    if key in _TRUSTED:
+        client.set_cookie(DEVICE_COOKIE, _TRUSTED[key], path="/login")
     response = client.post("/login", data={"email": email, "password": password})
+    if response.status_code == 302 and response.location.startswith("/login/codice"):
+        response = client.post("/login/codice", data={"code": demo_code(), "remember": "y"})
+        cookie = client.get_cookie(DEVICE_COOKIE, path="/login")
+        if cookie is not None:
+            _TRUSTED[key] = cookie.value
     assert response.status_code == 302, f"login failed for {email}: {response.status_code}"
     return client
 
@@ -390,17 +414,34 @@ def live_server(database_url: str, run_dir: Path, app_overrides: dict[str, Any])
 
 def http_session(server: LiveServer, email: str, password: str = "demo") -> requests.Session:
     """A requests session signed in through the real login form (CSRF token included)."""
+    from pdz.accounts.second_factor import DEVICE_COOKIE
+
+    def csrf(url: str) -> str:
+        page = session.get(url)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
+            r'name="csrf_token" value="([^"]+)"', page.text
+        )
+        assert token, f"no CSRF token on {url}"
+        return token.group(1)
+
     session = requests.Session()
-    page = session.get(server.url + "/login")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page.text
-    )
-    assert token, "no CSRF token on the login page"
+    key = (server.app.config["SQLALCHEMY_DATABASE_URI"], email)
+    if key in _TRUSTED:
+        session.cookies.set(DEVICE_COOKIE, _TRUSTED[key], domain="127.0.0.1", path="/login")
     response = session.post(
         server.url + "/login",
-        data={"csrf_token": token.group(1), "email": email, "password": password},
+        data={"csrf_token": csrf(server.url + "/login"), "email": email, "password": password},
         allow_redirects=False,
     )
+    if response.status_code == 302 and response.headers["Location"].endswith("/login/codice"):
+        code_url = server.url + "/login/codice"
+        response = session.post(
+            code_url,
+            data={"csrf_token": csrf(code_url), "code": demo_code(), "remember": "y"},
+            allow_redirects=False,
+        )
+        if session.cookies.get(DEVICE_COOKIE):
+            _TRUSTED[key] = session.cookies.get(DEVICE_COOKIE)
     assert response.status_code == 302, response.text[:500]
     return session
 
@@ -489,10 +530,30 @@ def page_as(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Any
         page = context.new_page()
         page.goto(live_server.url + "/login")
         if email:
+            from pdz.accounts.second_factor import DEVICE_COOKIE
+
+            key = (live_server.app.config["SQLALCHEMY_DATABASE_URI"], email)
+            if key in _TRUSTED:
+                cookie = {
+                    "name": DEVICE_COOKIE,
+                    "value": _TRUSTED[key],
+                    "domain": "127.0.0.1",
+                    "path": "/login",
+                }
+                context.add_cookies([cookie])
+            home, code_step = live_server.url + "/", live_server.url + "/login/codice"
             page.get_by_label("E-mail").fill(email)
             page.get_by_label("Password").fill(password)
             page.get_by_role("button", name="Accedi").click()
-            page.wait_for_url(live_server.url + "/")
+            page.wait_for_url(lambda url: url in (home, code_step))
+            if page.url == code_step:
+                page.get_by_label("Codice").fill(demo_code())
+                page.get_by_label("Ricorda questo dispositivo").check()
+                page.get_by_role("button", name="Verifica").click()
+                page.wait_for_url(home)
+                for cookie in context.cookies():
+                    if cookie["name"] == DEVICE_COOKIE:
+                        _TRUSTED[key] = cookie["value"]
         return page
 
     yield make

@@ -2,8 +2,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..labels import options
 
@@ -61,3 +69,46 @@ class ChangePasswordForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for POST buttons."""
+
+
+CODE_REQUIRED = _l("Indica il codice.")
+
+
+class CodeForm(FlaskForm):
+    """The second step of sign-in: a code from the authenticator app or a recovery code."""
+
+    code = StringField(
+        _l("Codice"),
+        validators=[DataRequired(CODE_REQUIRED), Length(max=40, message=_l("Codice non valido."))],
+    )
+    remember = BooleanField(_l("Ricorda questo dispositivo"))
+
+
+class EnrolForm(FlaskForm):
+    """Confirms a new authenticator with its first code."""
+
+    code = StringField(
+        _l("Codice a 6 cifre"),
+        validators=[DataRequired(CODE_REQUIRED), Length(max=20, message=_l("Codice non valido."))],
+    )
+
+
+class RecoveryCodesForm(FlaskForm):
+    code = StringField(
+        _l("Codice attuale dell'app"),
+        validators=[DataRequired(CODE_REQUIRED), Length(max=20, message=_l("Codice non valido."))],
+    )
+
+
+class DisableSecondFactorForm(FlaskForm):
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Indica la password.")), Length(max=200)]
+    )
+
+
+class ForgetDeviceForm(FlaskForm):
+    device_id = IntegerField(validators=[Optional()])
+
+
+class EndSessionForm(FlaskForm):
+    session_id = IntegerField(validators=[DataRequired(_l("Sessione sconosciuta."))])

@@ -1,4 +1,5 @@
-"""People: accounts, their affiliations to organisations, invitations and password resets."""
+"""People: accounts, their affiliations to organisations, invitations, password resets, second factors and
+the sessions they have open."""
 
 from __future__ import annotations
 
@@ -139,3 +140,55 @@ class PasswordReset(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     user: Mapped[User] = relationship()
+
+
+class SecondFactor(Base):
+    """A person's authenticator app (TOTP, RFC 6238). A new secret waits in `pending_secret` until a first
+    valid code confirms it; `last_step` is the last time step accepted, so a code is never accepted twice."""
+
+    __tablename__ = "second_factors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str | None] = mapped_column(String(64))  # base32; None until the first confirmation
+    pending_secret: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int] = mapped_column(default=0)
+    failed_attempts: Mapped[int] = mapped_column(default=0)  # wrong codes in a row, from any address
+    locked_until: Mapped[datetime | None]
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """A one-time code for when the authenticator app is lost: stored as a keyed hash, used once."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class TrustedDevice(Base):
+    """A browser where the second factor is not asked again until `expires_at` (cookie bound to this row)."""
+
+    __tablename__ = "trusted_devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class UserSession(Base):
+    """One signed-in browser: the session cookie carries the token whose digest is stored here."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]

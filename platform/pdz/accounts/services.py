@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -21,6 +23,7 @@ from ..extensions import db
 from ..mail import send_mail
 from ..orgs.models import Organisation
 from ..tavoli.models import COORDINATOR_ROLES, Body, Membership, MembershipRole
+from . import second_factor, sessions
 from .models import (
     Affiliation,
     Function,
@@ -28,7 +31,6 @@ from .models import (
     InvitationStatus,
     PasswordReset,
     User,
-    new_session_token,
 )
 
 MIN_PASSWORD = 8
@@ -39,6 +41,18 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(
         time_cost=config["PDZ_ARGON2_TIME_COST"], memory_cost=config["PDZ_ARGON2_MEMORY_COST"]
     )
+
+
+_DUMMY_HASHES: dict[tuple[int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash with the configured parameters, made once per process: an unknown address then costs exactly
+    one verification, as a wrong password for a real account does."""
+    key = (hasher.time_cost, hasher.memory_cost)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[key]
 
 
 def hash_password(password: str) -> str:
@@ -58,23 +72,21 @@ def user_by_email(email: str) -> User | None:
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login loader: the cookie carries id and session token; a rotated token ends the session."""
-    ident, _sep, token = (user_id or "").partition(":")
-    if not ident.isdigit() or not token:
-        return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
-        return None
-    return user
+    """Flask-Login loader: the cookie carries id and session token, and this browser's session row must
+    still exist; a rotated token or a deleted row ends the session."""
+    from flask import session
+
+    return sessions.load(user_id, session.get(sessions.SESSION_KEY))
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """The password step. The account is not signed in yet: see `sign_in`."""
     user = user_by_email(email)
     hasher = _hasher()
     if user is None or not user.password_hash:
-        # Same work whether or not the account exists.
-        with contextlib.suppress(VerificationError):
-            hasher.verify(hasher.hash("not-a-password"), password or "x")
+        # Same work whether or not the account exists: one verification against a hash of equal cost.
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            hasher.verify(_dummy_hash(hasher), password or "x")
         audit.record(None, "account.sign_in_failed", None, {"email": normalise_email(email)[:254]})
         return None
     try:
@@ -87,9 +99,101 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    user.last_login_at = utcnow()
-    audit.record(user, "account.signed_in", user)
     return user
+
+
+class SignInStep(StrEnum):
+    REFUSED = "refused"  # wrong address or password, or account not active
+    DONE = "done"  # signed in: the session token goes in the cookie
+    CODE = "code"  # the password is right: a code from the authenticator app comes next
+    ENROL = "enrol"  # the password is right, a second factor is required and missing: enrol first
+
+
+@dataclass
+class SignIn:
+    step: SignInStep
+    user: User | None = None
+    session_token: str = ""
+    suggest_second_factor: bool = False
+
+
+def sign_in(email: str, password: str, *, device_cookie: str, ip: str, user_agent: str) -> SignIn:
+    """The password step and what follows it. Nobody is signed in before their second factor (if they
+    have one, or must have one); a trusted device cookie stands for the code until it expires."""
+    user = authenticate(email, password)
+    if user is None:
+        return SignIn(SignInStep.REFUSED)
+    if second_factor.is_enrolled(user):
+        if second_factor.trusted_device(user, device_cookie) is None:
+            return SignIn(SignInStep.CODE, user)
+        audit.record(user, "account.mfa_verified", user, {"method": "trusted_device"})
+        token = sessions.start_session(user, ip=ip, user_agent=user_agent, method="trusted_device")
+        return SignIn(SignInStep.DONE, user, token)
+    if second_factor.is_required(user):
+        second_factor.start_enrolment(user, actor=user)
+        return SignIn(SignInStep.ENROL, user)
+    token = sessions.start_session(user, ip=ip, user_agent=user_agent, method="none")
+    return SignIn(SignInStep.DONE, user, token, suggest_second_factor=second_factor.is_suggested(user))
+
+
+def pending_user(user_id: int, session_token: str) -> User | None:
+    """The person between the password step and the second factor, if nothing changed meanwhile
+    (password, sign-out everywhere, deactivation all rotate the session token)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, session_token):
+        return None
+    return user
+
+
+def second_step(
+    user: User, code: str, *, remember: bool, ip: str, user_agent: str
+) -> tuple[second_factor.Check, str, str]:
+    """The code step: (check, session token, trusted-device cookie value); tokens are empty unless the
+    check passed (and the device was to be remembered)."""
+    check = second_factor.verify_code(user, code)
+    if not check.ok:
+        return check, "", ""
+    device = second_factor.remember_device(user, user_agent) if remember else ""
+    return check, sessions.start_session(user, ip=ip, user_agent=user_agent, method=check.value), device
+
+
+def enrol_at_sign_in(user: User, code: str, *, ip: str, user_agent: str) -> tuple[list[str] | None, str]:
+    """Mandatory enrolment between the password and the session: (recovery codes, session token)."""
+    codes = second_factor.confirm_enrolment(user, code, actor=user)
+    if codes is None:
+        return None, ""
+    return codes, sessions.start_session(user, ip=ip, user_agent=user_agent, method="totp")
+
+
+def disable_second_factor(user: User, password: str, *, actor: User) -> None:
+    policy.require(actor, "account.edit", user)
+    if second_factor.is_required(user):
+        raise Invalid(
+            _("Per il tuo ruolo la verifica in due passaggi è obbligatoria: non si può disattivare.")
+        )
+    try:
+        _hasher().verify(user.password_hash or "", password or "")
+    except (VerificationError, InvalidHashError):
+        raise Invalid(errors={"password": _("La password non è corretta.")}) from None
+    if not second_factor.is_enrolled(user):
+        raise Invalid(_("La verifica in due passaggi non è attiva."))
+    second_factor.remove(user)
+    audit.record(actor, "account.mfa_disabled", user)
+
+
+def reset_second_factor(user: User, *, actor: User) -> None:
+    """An administrator removes someone's authenticator (lost phone): their sessions and trusted devices
+    end, and at the next sign-in they enrol again if their role requires it."""
+    policy.require(actor, "user.grant_staff", user)  # administrators only
+    if user.id == actor.id:
+        raise Invalid(
+            _("Non puoi azzerare la tua verifica in due passaggi: chiedilo a un altro amministratore.")
+        )
+    if not second_factor.is_enrolled(user):
+        raise Invalid(_("%(name)s non ha attivato la verifica in due passaggi.", name=user.full_name))
+    second_factor.remove(user)
+    sessions.end_sessions(user)
+    audit.record(actor, "account.mfa_reset", user)
 
 
 def validate_new_password(password: str, confirm: str | None = None) -> None:
@@ -103,7 +207,10 @@ def validate_new_password(password: str, confirm: str | None = None) -> None:
         raise Invalid(errors={"confirm": _("Le due password non coincidono.")})
 
 
-def change_password(user: User, current: str, new: str, confirm: str, *, actor: User) -> None:
+def change_password(
+    user: User, current: str, new: str, confirm: str, *, actor: User, keep_session: str | None = None
+) -> None:
+    """A new password; every session ends except the one holding `keep_session` (this browser)."""
     policy.require(actor, "account.edit", user)
     try:
         _hasher().verify(user.password_hash or "", current or "")
@@ -111,13 +218,13 @@ def change_password(user: User, current: str, new: str, confirm: str, *, actor: 
         raise Invalid(errors={"current": _("La password attuale non è corretta.")}) from None
     validate_new_password(new, confirm)
     user.password_hash = hash_password(new)
-    user.session_token = new_session_token()  # every other session ends
+    sessions.end_sessions(user, keep_token=keep_session)
     audit.record(actor, "account.password_changed", user)
 
 
 def sign_out_everywhere(user: User, *, actor: User) -> None:
     policy.require(actor, "account.edit", user)
-    user.session_token = new_session_token()
+    sessions.end_sessions(user)
     audit.record(actor, "account.signed_out_everywhere", user)
 
 
@@ -137,13 +244,15 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
     if user.id == actor.id and not active:
         raise Invalid(_("Non puoi disattivare il tuo stesso account."))
     user.active = active
-    user.session_token = new_session_token()
+    sessions.end_sessions(user)
     audit.record(actor, "account.activated" if active else "account.deactivated", user)
 
 
 def set_staff_role(user: User, role: Any, *, actor: User) -> None:
     policy.require(actor, "user.grant_staff", user)
     user.staff_role = role
+    if role is not None and not second_factor.is_enrolled(user):
+        sessions.end_sessions(user)  # staff need a second factor: they enrol at their next sign-in
     audit.record(actor, "account.staff_role_set", user, {"role": role.value if role else None})
 
 
@@ -197,7 +306,7 @@ def reset_password(token: str, password: str, confirm: str) -> User:
     reset.used_at = utcnow()
     user = reset.user
     user.password_hash = hash_password(password)
-    user.session_token = new_session_token()
+    sessions.end_sessions(user)
     audit.record(user, "account.password_reset", user)
     return user
 

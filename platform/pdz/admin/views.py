@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts import services as account_services
 from ..accounts.forms import EmptyForm
-from ..accounts.models import Affiliation, StaffRole, User
+from ..accounts.models import Affiliation, SecondFactor, StaffRole, User
 from ..audit import AuditEntry
 from ..db import unit_of_work
 from ..errors import Invalid
@@ -57,7 +57,16 @@ def users() -> Any:
             .order_by(User.full_name)
         )
     )
-    return render_template("admin/users.html", people=people, form=EmptyForm(), staff_roles=list(StaffRole))
+    with_second_factor = set(
+        db.session.scalars(select(SecondFactor.user_id).where(SecondFactor.confirmed_at.is_not(None)))
+    )
+    return render_template(
+        "admin/users.html",
+        people=people,
+        form=EmptyForm(),
+        staff_roles=list(StaffRole),
+        with_second_factor=with_second_factor,
+    )
 
 
 @bp.post("/admin/persone/<int:user_id>/stato")
@@ -92,4 +101,26 @@ def staff_role(user: User) -> Any:
     with unit_of_work():
         account_services.set_staff_role(user, StaffRole(raw) if raw else None, actor=current_user)
     flash(_("Ruolo aggiornato."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/admin/persone/<int:user_id>/secondo-fattore")
+@guard("user.grant_staff", User, "user_id", "user")  # administrators only
+def reset_second_factor(user: User) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            account_services.reset_second_factor(user, actor=current_user)
+    except Invalid as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            _(
+                "Verifica in due passaggi azzerata per %(name)s: le sue sessioni sono chiuse e al prossimo "
+                "accesso potrà attivarla di nuovo.",
+                name=user.full_name,
+            ),
+            "success",
+        )
     return redirect(url_for("admin.users"))
