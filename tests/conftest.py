@@ -425,7 +425,8 @@ def http_session(server: LiveServer, email: str, password: str = "demo") -> requ
         return token.group(1)
 
     session = requests.Session()
-    key = (server.app.config["SQLALCHEMY_DATABASE_URI"], email)
+    app = getattr(server, "app", None)  # bench.servers' processes have no app object here: keyed by address
+    key = (app.config["SQLALCHEMY_DATABASE_URI"] if app is not None else server.url, email)
     if key in _TRUSTED:
         session.cookies.set(DEVICE_COOKIE, _TRUSTED[key], domain="127.0.0.1", path="/login")
     response = session.post(
