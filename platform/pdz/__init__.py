@@ -100,19 +100,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     _import_socket_handlers()  # before init_app, so every app instance gets the handlers
+    from . import livecheck
+
     socketio.init_app(
         app,
         async_mode="threading",
         message_queue=app.config["PDZ_REDIS_URL"],
-        channel=app.config.get("PDZ_REDIS_CHANNEL") or "flask-socketio",
+        # Redis fan-out (PDZ_REDIS_CHANNEL) when configured; every delivery to a room checked by the policy
+        client_manager=livecheck.client_manager(app),
         cors_allowed_origins=[],
         manage_session=False,
     )
 
     from .accounts.services import load_user
-    from .coedit.sockets import start_listener
-
-    start_listener(app)
+    livecheck.install(app)  # rights that change: sockets leave their rooms at once, on every process
 
     login_manager.user_loader(load_user)
 

@@ -53,17 +53,3 @@ def events_since(rooms: list[str], after_id: int, limit: int = REPLAY_LIMIT) -> 
         .limit(limit)
     )
     return [row.as_message() for row in rows]
-
-
-def close_room_after_commit(room: str) -> None:
-    """After commit, empty `room` on every process (Redis propagates it), telling its sockets first.
-
-    Used when someone leaves a tavolo: their open sockets stop receiving at once; the other pages get
-    `room.closed`, rejoin (permission-checked) and catch up from the database with `events.since`.
-    """
-
-    def close() -> None:
-        socketio.emit("room.closed", {"room": room}, to=room)
-        socketio.close_room(room)
-
-    on_commit(db.session, close)

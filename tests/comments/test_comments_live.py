@@ -200,9 +200,13 @@ def test_someone_removed_from_the_tavolo_stops_receiving_at_once(
     )
     assert removed.status_code == 302
     wait_for(lambda: any(e == "membership.ended" for e, _ in member.received), message="membership.ended")
-    wait_for(lambda: any(e == "room.closed" for e, _ in coord.received), message="room.closed")
+    wait_for(
+        lambda: any(e == "room.revoked" and d == {"room": room} for e, d in member.received),
+        message="room.revoked",
+    )
     assert member.call("room.join", {"room": room}, timeout=5)["ok"] is False  # the page may not rejoin
-    joined(coord, room)  # the others rejoin and go on
+    # Only that person leaves: the others stay in the room, untouched.
+    assert not any(e in {"room.revoked", "room.closed"} for e, _ in coord.received)
     posted = comment(coord, poverta_id, "Dopo l'uscita")["comment"]["id"]
     wait_for(lambda: posted in ids_of(coord), message="coordinator receives")
     assert posted not in ids_of(member)

@@ -15,10 +15,11 @@ import json
 import threading
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
+from .. import livecheck
 from ..errors import PdzError
 from ..extensions import db, socketio
 from ..sockets import socket_login_required
@@ -238,53 +239,53 @@ def on_disconnect(*args: Any) -> None:
 
 
 # --- permissions that change while sockets are open -----------------------------------------------------
-
-_CHANNEL = "pdz-coedit-recheck"
-_listener_started = False
+# `pdz.livecheck` notices every change of rights at flush time and, after the commit, calls `_recheck` on
+# every process; it also checks each outgoing message of a `doc:` room against `_may_read`.
 
 
 def recheck_after_commit(user_id: int) -> None:
-    """After commit, every process re-checks the open documents of `user_id` (membership ended, account
-    disabled, body closed): sockets that may no longer read leave the room at once, those that may no
-    longer write are told they are read-only (and the server refuses their updates anyway)."""
-    from ..db import on_commit
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def send() -> None:
-        engine.forget_permissions(user_id)  # this process: at once, before any other update is committed
-        url = app.config.get("PDZ_REDIS_URL")
-        if url:
-            import redis
-
-            redis.Redis.from_url(url).publish(_CHANNEL, str(user_id))
-        else:  # one process: re-check now, outside the committing session (no SQL inside after_commit)
-            threading.Thread(target=_recheck_in, args=(app, user_id), daemon=True).start()
-
-    on_commit(db.session, send)
+    """After commit, every process re-checks the open documents of `user_id`. Changes of memberships,
+    accounts and bodies are noticed by themselves; this is for a change of rights made another way."""
+    livecheck.rights_changed_after_commit([user_id])
 
 
-def _recheck_in(app: Any, user_id: int) -> None:
-    with app.app_context():
-        try:
-            _recheck(user_id)
-        except Exception:  # noqa: BLE001 - a failed re-check must not kill the thread silently
-            app.logger.exception("coedit re-check failed")
+@livecheck.emit_rule("doc")
+def _may_read(user: Any, key: str) -> bool:
+    try:
+        kind, ref_id = engine.parse_key(key)
+    except PdzError:
+        return False
+    obj = kind.load(ref_id)
+    return obj is not None and bool(kind.can_view(user, obj))
 
 
-def _recheck(user_id: int) -> None:
+@livecheck.on_forget
+def _forget_permissions(user_ids: list[int] | None) -> None:
+    """At the commit, before any other update is stored: the engine asks the database again."""
+    if user_ids is None:
+        engine.forget_permissions()
+    else:
+        for user_id in user_ids:
+            engine.forget_permissions(user_id)
+
+
+@livecheck.on_recheck
+def _recheck(user_ids: list[int] | None) -> None:
     from .. import policy
     from ..accounts.models import User
 
-    engine.forget_permissions(user_id)
+    _forget_permissions(user_ids)
+    wanted = None if user_ids is None else set(user_ids)
     with _LOCK:
-        sids = [sid for sid, uid in _SID_USER.items() if uid == user_id]
+        sids = [sid for sid, uid in _SID_USER.items() if wanted is None or uid in wanted]
+        owners = {sid: _SID_USER[sid] for sid in sids}
         opened = {sid: list(_JOINED.get(sid, {})) for sid in sids}
     if not sids:
         return
     policy.forget_memberships()
-    user = db.session.get(User, user_id)
+    users = {uid: db.session.get(User, uid) for uid in set(owners.values())}
     for sid, keys in opened.items():
+        user = users[owners[sid]]
         for key in keys:
             try:
                 live, obj = engine.open_doc(key)
@@ -299,26 +300,3 @@ def _recheck(user_id: int) -> None:
                 _drop_presence(sid, key, clients)
             elif not live.kind.can_edit(user, obj):
                 socketio.emit("coedit.revoked", {"doc": key, "readonly": True, "gone": False}, to=sid)
-    db.session.remove()
-
-
-def start_listener(app: Any) -> None:
-    """With Redis, one thread per process listens for re-check requests from every process."""
-    global _listener_started
-    url = app.config.get("PDZ_REDIS_URL")
-    if not url or _listener_started:
-        return
-    _listener_started = True
-    import redis
-
-    def listen() -> None:
-        pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(_CHANNEL)
-        for message in pubsub.listen():
-            try:
-                _recheck_in(app, int(message["data"]))
-            except ValueError:
-                continue
-
-    thread = threading.Thread(target=listen, name="pdz-coedit-recheck", daemon=True)
-    thread.start()

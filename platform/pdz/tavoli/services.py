@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 
 from .. import audit, policy, realtime
 from ..accounts.models import User
-from ..coedit.sockets import recheck_after_commit
 from ..cycles.models import PolicyArea
 from ..db import utcnow
 from ..errors import Invalid
@@ -162,7 +161,7 @@ def set_member_role(body: Body, membership_id: int, role: MembershipRole, *, act
     membership.role = role
     policy.forget_memberships()
     audit.record(actor, "membership.role_changed", membership, {"before": before.value, "after": role.value})
-    recheck_after_commit(membership.user_id)  # an observer now: their open documents turn read-only
+    # pdz.livecheck notices the change: after the commit their live rooms and documents are re-checked
     return membership
 
 
@@ -174,8 +173,8 @@ def end_membership(body: Body, membership_id: int, *, actor: User) -> Membership
     audit.record(actor, "membership.ended", membership, {"body_id": body.id, "user_id": membership.user_id})
     # Open pages and sockets of that person drop the tavolo's rooms when they see this.
     realtime.publish_after_commit(f"user:{membership.user_id}", "membership.ended", {"body_id": body.id})
-    realtime.close_room_after_commit(f"tavolo:{body.id}")  # open sockets of that person stop receiving now
-    recheck_after_commit(membership.user_id)  # and leave (or turn read-only in) every co-written document
+    # pdz.livecheck notices the ended membership: after the commit, on every process, that person's sockets
+    # leave every room of the body (tavolo, cards, meetings, SWOT) and every co-written document of it.
     return membership
 
 
