@@ -403,3 +403,38 @@ class TestWithCsrf:
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         response = client.post("/login/codice", data={"csrf_token": token, "code": demo_code()})
         assert response.status_code == 302 and client.get("/").status_code == 200
+
+
+def test_one_code_sent_twice_at_once_lets_only_one_in(live_server: Any) -> None:
+    """Two browsers racing with the same code: the last used time step is claimed by compare-and-swap."""
+    import threading
+
+    import requests
+
+    def at_code_step() -> tuple[requests.Session, str]:
+        session = requests.Session()
+        page = session.get(live_server.url + "/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        session.post(
+            live_server.url + "/login",
+            data={"csrf_token": token, "email": UDP, "password": "demo"},
+            allow_redirects=False,
+        )
+        page = session.get(live_server.url + "/login/codice").text
+        return session, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    racers, code, barrier, answers = [at_code_step(), at_code_step()], demo_code(), threading.Barrier(2), []
+
+    def send(session: requests.Session, token: str) -> None:
+        barrier.wait()
+        answer = session.post(
+            live_server.url + "/login/codice", data={"csrf_token": token, "code": code}, allow_redirects=False
+        )
+        answers.append(answer.status_code)
+
+    threads = [threading.Thread(target=send, args=racer) for racer in racers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answers) == [302, 401]

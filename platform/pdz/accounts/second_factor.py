@@ -14,13 +14,14 @@ import secrets
 import time
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 import pyotp
 import segno
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from .. import audit, policy
 from ..db import utcnow
@@ -184,6 +185,10 @@ def regenerate_recovery_codes(user: User, code: str, *, actor: User) -> list[str
 # --- the code step ---------------------------------------------------------------------------------
 
 
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def verify_code(user: User, code: str, *, allow_recovery: bool = True, now: float | None = None) -> Check:
     """Check a TOTP or recovery code typed by `user`; count and audit failures, audit success."""
     factor = confirmed_factor(user)
@@ -196,22 +201,25 @@ def verify_code(user: User, code: str, *, allow_recovery: bool = True, now: floa
     assert factor.secret is not None
     step = _totp_step(factor.secret, typed, now)
     result = Check.WRONG
-    if step is not None:
-        result = Check.TOTP if step > factor.last_step else Check.REUSED
+    if step is not None:  # compare-and-swap: of two requests racing with one code, one wins
+        claimed = db.session.execute(
+            update(SecondFactor)
+            .where(SecondFactor.id == factor.id, SecondFactor.last_step < step)
+            .values(last_step=step)
+        )
+        result = Check.TOTP if _rowcount(claimed) else Check.REUSED
     elif allow_recovery and len(typed) == 10:
-        used = db.session.scalar(
-            select(RecoveryCode).where(
+        claimed = db.session.execute(
+            update(RecoveryCode)
+            .where(
                 RecoveryCode.user_id == user.id,
                 RecoveryCode.code_hash == _code_digest(user.id, typed),
                 RecoveryCode.used_at.is_(None),
             )
+            .values(used_at=utcnow())
         )
-        if used is not None:
-            used.used_at = utcnow()
-            result = Check.RECOVERY
+        result = Check.RECOVERY if _rowcount(claimed) else Check.WRONG
     if result.ok:
-        if step is not None:
-            factor.last_step = step
         factor.failed_attempts, factor.locked_until = 0, None
         if result is Check.RECOVERY:
             db.session.flush()
@@ -294,7 +302,7 @@ def forget_devices(user: User, *, actor: User, device_id: int | None = None) -> 
     query = delete(TrustedDevice).where(TrustedDevice.user_id == user.id)
     if device_id is not None:
         query = query.where(TrustedDevice.id == device_id)
-    count = int(getattr(db.session.execute(query), "rowcount", 0) or 0)
+    count = _rowcount(db.session.execute(query))
     if count:
         audit.record(actor, "account.mfa_device_forgotten", user, {"device_id": device_id, "count": count})
     return count
