@@ -210,3 +210,66 @@ def test_every_event_is_checked_before_it_goes_out(live_server, socket_client, d
     )
     wait_for(lambda: any(second in str(d) for e, d in witness.received if e == "comment.created"), "second")
     assert not [d for e, d in member.received if e == "comment.created" and second in str(d)]
+
+
+def test_a_disabled_account_and_a_closed_body_are_followed_at_once(live_server, socket_client, database_url):
+    """An administrator disables the member: their socket leaves the tavolo room and its documents. Then the
+    UdP closes the tavolo: the open co-written documents of those still inside turn read-only."""
+    from sqlalchemy import select
+    from tests.conftest import http_session
+
+    from pdz.accounts.models import User
+    from pdz.db import unit_of_work
+    from pdz.extensions import db
+    from pdz.tavoli import services
+    from pdz.tavoli.models import Body, BodyStatus
+
+    body_id = int(scalar(database_url, "SELECT id FROM bodies WHERE name = 'Tavolo Povertà'"))
+    card_id = int(scalar(database_url, "SELECT id FROM cards WHERE key = 'A'"))
+    member_id = int(scalar(database_url, "SELECT id FROM users WHERE email = :e", e=MEMBER))
+    room = f"tavolo:{body_id}"
+    member, witness = socket_client(MEMBER), socket_client(WITNESS)
+    docs = {}
+    for name, client in (("member", member), ("witness", witness)):
+        assert client.call("room.join", {"room": room}, timeout=10)["ok"]
+        docs[name] = Editor(client, f"card:{card_id}")
+        assert docs[name].join()["ok"]
+
+    admin = http_session(live_server, "admin@example.org")
+    token = csrf(admin, f"{live_server.url}/admin/persone")
+    toggled = admin.post(
+        f"{live_server.url}/admin/persone/{member_id}/stato",
+        data={"csrf_token": token},
+        allow_redirects=False,
+    )
+    assert toggled.status_code in (302, 303), toggled.text[:300]
+    wait_for(lambda: {"room": room} in received(member, "room.revoked"), "disabled: room revoked")
+    wait_for(
+        lambda: [d for d in received(member, "coedit.revoked") if d["gone"]], "disabled: document revoked"
+    )
+    assert not received(witness, "room.revoked") and not received(witness, "coedit.revoked")
+
+    with live_server.app.test_request_context():
+        try:
+            with unit_of_work():
+                body = db.session.get(Body, body_id)
+                udp = db.session.scalar(select(User).where(User.email == "udp@example.org"))
+                services.update_body(
+                    body,
+                    body.name,
+                    body.short_name,
+                    BodyStatus.CLOSED,
+                    [a.id for a in body.areas],
+                    body.description,
+                    actor=udp,
+                )
+        finally:
+            db.session.remove()
+    wait_for(
+        lambda: [
+            d for d in received(witness, "coedit.revoked") if d["doc"] == f"card:{card_id}" and d["readonly"]
+        ],
+        "closed body: read-only",
+    )
+    answer = docs["witness"].append("context", " dopo la chiusura", wait=True)
+    assert answer["ok"] is False and answer["error"] == "forbidden", answer
