@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text as sql_text
 from werkzeug.exceptions import HTTPException
 
-from . import models, policy  # noqa: F401 - models registers every table on Base.metadata
+from . import models, policy, security  # noqa: F401 - models registers every table on Base.metadata
 from .config import ROOT, load_config
 from .db import install_session_hooks
 from .errors import Invalid, NotAllowed, NotFound, PdzError
@@ -111,6 +111,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         cors_allowed_origins=[],
         manage_session=False,
     )
+    # After Socket.IO wrapped the WSGI app: ProxyFix outermost; security headers on every response.
+    security.install(app)
 
     from .accounts.services import load_user
     livecheck.install(app)  # rights that change: sockets leave their rooms at once, on every process

@@ -65,6 +65,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PDZ_RESET_TOKEN_HOURS": 2,
         "PDZ_INVITATION_DAYS": 14,
         "PDZ_TIMEZONE": "Europe/Rome",
+        # Number of reverse proxies in front of PdZ whose X-Forwarded-* headers are trusted (0: none).
+        "PDZ_PROXY_FIX": int(os.environ.get("PDZ_PROXY_FIX", "0")),
+        # Optional address that receives the browser's Content-Security-Policy violation reports.
+        "PDZ_CSP_REPORT_URI": os.environ.get("PDZ_CSP_REPORT_URI") or None,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -73,7 +73,7 @@ def test_two_people_type_in_one_field_at_the_same_moment(live_server: Any, page_
     two.keyboard.press("Control+End")
     # The other person is shown as writing in this field.
     one.wait_for_function(
-        "document.querySelector('[data-coedit-presence=\"context\"]').textContent.includes('sta scrivendo')"
+        "() => document.querySelector('[data-coedit-presence=\"context\"]').textContent.includes('sta scrivendo')"
     )
     first, second = "ALFA: ", " OMEGA"
     for a, b in zip(first, second, strict=True):  # keystrokes interleaved: both type at once

@@ -73,7 +73,8 @@ def test_meeting_in_the_browser(live_server, page_as):
     member.wait_for_selector("[data-meeting-id][data-live='1']")
     coord.get_by_test_id("make-current-2").click()
     member.wait_for_function(
-        "document.querySelector('[data-testid=current-item]').textContent.trim() === '2. Mappatura delle reti'"
+        "() => document.querySelector('[data-testid=current-item]').textContent.trim()"
+        " === '2. Mappatura delle reti'"
     )
     assert member.locator("li.is-current").inner_text().startswith("Mappatura delle reti")
 
@@ -89,7 +90,7 @@ def test_meeting_in_the_browser(live_server, page_as):
     def shared_text_is(
         value: str,
     ) -> str:  # the document's text (the editor's DOM also holds others' cursors)
-        return f"window.PdzCoedit && window.PdzCoedit.docs[0].textOf('{key}') === '{value}'"
+        return f"() => window.PdzCoedit && window.PdzCoedit.docs[0].textOf('{key}') === '{value}'"
 
     coord.locator(first_item).first.click()
     coord.keyboard.type("Il verbale precedente è letto e condiviso.")
