@@ -14,11 +14,11 @@ from ..comments import queries as comment_queries
 from ..cycles.models import PlanningCycle
 from ..db import unit_of_work
 from ..errors import Invalid, NotFound
+from ..exports import csv_response
 from ..extensions import db
 from ..labels import label
 from ..policy import guard
 from ..tavoli.models import Body
-from ..webutil import csv_response
 from . import bp, queries, services
 from .models import Answer, ObjectiveEvaluation, SwotAssessment, SwotEntry, SwotKind
 

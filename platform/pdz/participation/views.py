@@ -11,10 +11,10 @@ from sqlalchemy import select
 from .. import policy
 from ..cycles.models import CycleStatus, PlanningCycle
 from ..errors import Invalid, NotFound
+from ..exports import csv_response
 from ..extensions import db
 from ..policy import guard
 from ..tavoli.models import Body
-from ..webutil import csv_response
 from . import bp, queries
 
 
