@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text as sql_text
 from werkzeug.exceptions import HTTPException
 
-from . import models, policy, security  # noqa: F401 - models registers every table on Base.metadata
+from . import models, policy, realtime, security  # noqa: F401 - models registers every table on Base.metadata
 from .config import ROOT, load_config
 from .db import install_session_hooks
 from .errors import Invalid, NotAllowed, NotFound, PdzError
@@ -89,6 +89,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     _db.init_app(app)
     install_session_hooks(_db.session.session_factory.class_)
+    realtime.install(_db.session.session_factory.class_)  # live events get their position in commit order
     migrate.init_app(app, _db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
