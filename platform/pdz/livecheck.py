@@ -232,10 +232,14 @@ def start_listener(app: Flask) -> None:
     import redis
 
     def listen() -> None:
+        lost = False
         while True:
             try:
                 pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(_channel(app))
+                if lost:  # the message queue is back: what other processes sent meanwhile never came
+                    lost = False
+                    _resync_pages(app)
                 for message in pubsub.listen():
                     try:
                         users = json.loads(message["data"])["users"]
@@ -244,10 +248,30 @@ def start_listener(app: Flask) -> None:
                     ids = None if users is None else [int(u) for u in users]
                     _recheck_in(app, ids)
             except redis.RedisError:
+                lost = True
                 _forget(app, None)  # announcements may have been missed: check every socket again
                 time.sleep(1)  # Redis is down: try again (the outgoing checks still expire meanwhile)
 
     threading.Thread(target=listen, name="pdz-rights", daemon=True).start()
+
+
+def _resync_pages(app: Flask) -> None:
+    """Tell every page connected to this process to catch up from the database (`live.resync`), now and
+    again a little later, when the Socket.IO fan-out has surely reconnected to Redis too."""
+
+    def tell() -> None:
+        server = socketio.server
+        if server is not None:
+            server.manager.emit("live.resync", {}, "/", room=None, ignore_queue=True)
+
+    tell()
+    timer = threading.Timer(RESYNC_AGAIN, tell)
+    timer.daemon = True
+    timer.start()
+    app.logger.warning("message queue back: pages asked to catch up")
+
+
+RESYNC_AGAIN = 5.0
 
 
 # --- 2. every event checked before it goes out ----------------------------------------------------------

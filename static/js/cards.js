@@ -188,14 +188,19 @@
   }
   if (window.io) {
     var socket = window.io({ transports: ["websocket", "polling"] });
+    var catchUp = function () {
+      socket.emit("events.since", { rooms: [room], after: lastEventId }, function (reply) {
+        if (reply && reply.ok) { reply.events.forEach(applyEvent); }
+      });
+    };
     socket.on("connect", function () {
       socket.emit("room.join", { room: room }, function (ack) {
-        if (!ack || !ack.ok) { return; }
-        socket.emit("events.since", { rooms: [room], after: lastEventId }, function (reply) {
-          if (reply && reply.ok) { reply.events.forEach(applyEvent); }
-        });
+        if (ack && ack.ok) { catchUp(); }
       });
     });
+    // The server asks for it when its message queue comes back; a heartbeat covers anything else missed.
+    socket.on("live.resync", catchUp);
+    setInterval(function () { if (socket.connected) { catchUp(); } }, 20000);
     socket.on("card.updated", function (event) { if (event.card_id === cardId) { applyEvent(event); } });
     socket.on("card.moved", function (event) { if (event.card_id === cardId) { applyEvent(event); } });
   }

@@ -130,6 +130,15 @@
       flush();
     });
     live.socket.on("disconnect", () => setStatus(navigator.onLine === false ? "offline" : "reconnecting"));
+    // The server asks for it when its message queue comes back; a heartbeat covers anything else missed.
+    live.socket.on("live.resync", catchUp);
+    setInterval(() => { if (live.socket.connected) catchUp(); }, 20000);
+    // Rights taken away while the page is open: that discussion is no longer followed.
+    live.socket.on("room.revoked", (data) => {
+      if (!data || !live.rooms.has(data.room)) return;
+      live.rooms.delete(data.room);
+      boxes.forEach((b) => { if (b.room === data.room) b.left(); });
+    });
     ["comment.created", "comment.updated", "comment.removed", "comment.resolved", "comment.reopened"].forEach((name) => {
       live.socket.on(name, apply);
     });

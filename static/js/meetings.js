@@ -85,16 +85,22 @@
     Object.keys(handlers).forEach(function (name) {
       socket.on(name, function (e) { handle(name, e); });
     });
+    var catchUp = function () {
+      socket.emit("events.since", { rooms: [room], after: lastId }, function (reply) {
+        (reply && reply.events || []).forEach(function (e) { handle(e.name, e); });
+      });
+    };
     socket.on("connect", function () {
       socket.emit("room.join", { room: room }, function (ack) {
         if (!ack || !ack.ok) { return; }
         root.setAttribute("data-live", "1");
         if (lastId === 0) { lastId = ack.last_event_id; return; }
-        socket.emit("events.since", { rooms: [room], after: lastId }, function (reply) {
-          (reply && reply.events || []).forEach(function (e) { handle(e.name, e); });
-        });
+        catchUp();
       });
     });
+    // The server asks for it when its message queue comes back; a heartbeat covers anything else missed.
+    socket.on("live.resync", function () { if (lastId) { catchUp(); } });
+    setInterval(function () { if (socket.connected && lastId) { catchUp(); } }, 20000);
   }
 
   // Coordinator: mark the current item without reloading.

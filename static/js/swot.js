@@ -89,11 +89,17 @@
   // --- live channel -------------------------------------------------------------------------
   if (window.io) {
     var socket = io({transports: ["websocket", "polling"]});
+    var catchUp = function () {
+      socket.emit("events.since", {rooms: [room], after: lastEvent}, function (reply) {
+        (reply && reply.events || []).forEach(function (e) { apply(e.name, e); });
+      });
+    };
+    // The server asks for it when its message queue comes back; a heartbeat covers anything else missed.
+    socket.on("live.resync", catchUp);
+    setInterval(function () { if (socket.connected) { catchUp(); } }, 20000);
     socket.on("connect", function () {
       socket.emit("room.join", {room: room}, function () {
-        socket.emit("events.since", {rooms: [room], after: lastEvent}, function (reply) {
-          (reply && reply.events || []).forEach(function (e) { apply(e.name, e); });
-        });
+        catchUp();
       });
       say("");
       flushPending();
