@@ -116,10 +116,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.install(app)
 
     from .accounts.services import load_user
+
     livecheck.install(app)  # rights that change: sockets leave their rooms at once, on every process
 
     login_manager.user_loader(load_user)
 
+    from . import inputs
+
+    inputs.install(app)  # before the blueprints: their <int:...> rules take positive ids only
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_template_helpers(app)

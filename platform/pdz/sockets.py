@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from flask import current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import disconnect, join_room, leave_room
 
 from . import policy, realtime
 from .extensions import db, socketio
+from .inputs import first_problem, int64, positive_id
 
 # room prefix -> function(user, id) -> bool. Domains add theirs (cards, meetings...).
 ROOM_RULES: dict[str, Callable[[Any, int], bool]] = {}
@@ -38,26 +43,85 @@ def _tavolo_room(user: Any, ident: int) -> bool:
 
 
 def may_join(user: Any, room: str) -> bool:
-    prefix, _sep, ident = (room or "").partition(":")
+    prefix, _sep, ident = (room if isinstance(room, str) else "").partition(":")
     check = ROOM_RULES.get(prefix)
-    if check is None or not ident.isdigit():
+    number = positive_id(ident)
+    if check is None or number is None:
         return False
     policy.forget_memberships()  # sockets live long: never trust a cached membership
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and check(user, int(ident)))
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and check(user, number))
+
+
+def invalid(message: str = "") -> dict[str, Any]:
+    """The answer to a payload of the wrong shape: nothing was done."""
+    return {"ok": False, "error": "invalid", "message": message or _("Richiesta non valida.")}
 
 
 def socket_login_required(handler: Callable[..., Any]) -> Callable[..., Any]:
+    signature = inspect.signature(handler)
+
     @wraps(handler)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             disconnect()
             return {"ok": False, "error": "unauthenticated"}
         try:
+            signature.bind(*args, **kwargs)
+        except TypeError:  # no data, or several arguments, where the handler takes one
+            return invalid()
+        try:
             return handler(*args, **kwargs)
         finally:
             db.session.remove()
 
     return wrapped
+
+
+def socket_payload(handler: Callable[[dict[str, Any]], Any]) -> Callable[..., Any]:
+    """The handler receives exactly one object whose texts hold no NUL and no broken Unicode; anything else
+    (no data, a string, a list, several arguments) is answered `invalid()` without calling it."""
+
+    @wraps(handler)
+    def wrapped(*args: Any) -> Any:
+        if len(args) != 1 or not isinstance(args[0], dict):
+            return invalid(_("Richiesta non valida: è atteso un oggetto con i dati."))
+        problem = first_problem(args[0])
+        if problem:
+            return invalid(problem)
+        return handler(args[0])
+
+    return wrapped
+
+
+def _raised_by_the_call(error: BaseException) -> bool:
+    """True when the handler could not even be called with what the page sent (no data, two arguments):
+    the innermost frame is Flask-SocketIO's, not the handler's."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_globals.get("__name__") == "flask_socketio"
+
+
+@socketio.on_error_default
+def on_handler_error(error: Exception) -> dict[str, Any] | bool:
+    """A handler that raised still answers, so the page never waits for an acknowledgement that cannot come.
+    An event the handler cannot take (no data, several arguments) is bad input, not a server error."""
+    event = getattr(request, "event", None) or {}
+    db.session.remove()
+    if event.get("message") == "connect":
+        current_app.logger.error("socket connection failed", exc_info=error)
+        return False  # refused: the page reconnects later
+    if isinstance(error, TypeError) and _raised_by_the_call(error):
+        logging.getLogger(__name__).warning(
+            "socket event %s: wrong number of arguments", event.get("message")
+        )
+        return invalid()
+    current_app.logger.error("socket event %s failed", event.get("message"), exc_info=error)
+    return {
+        "ok": False,
+        "error": "server",
+        "message": _("Si è verificato un errore imprevisto. Riprova tra poco."),
+    }
 
 
 @socketio.on("connect")
@@ -73,8 +137,11 @@ def on_connect(auth: Any = None) -> bool:
 
 @socketio.on("room.join")
 @socket_login_required
-def on_join(data: Any) -> dict[str, Any]:
-    room = str((data or {}).get("room", ""))
+@socket_payload
+def on_join(data: dict[str, Any]) -> dict[str, Any]:
+    room = data.get("room")
+    if not isinstance(room, str):
+        return invalid(_("Indica la stanza da seguire."))
     if not may_join(current_user, room):
         return {"ok": False, "error": "forbidden"}
     join_room(room)
@@ -83,20 +150,27 @@ def on_join(data: Any) -> dict[str, Any]:
 
 @socketio.on("room.leave")
 @socket_login_required
-def on_leave(data: Any) -> dict[str, Any]:
-    leave_room(str((data or {}).get("room", "")))
+@socket_payload
+def on_leave(data: dict[str, Any]) -> dict[str, Any]:
+    room = data.get("room")
+    if not isinstance(room, str):
+        return invalid(_("Indica la stanza da lasciare."))
+    leave_room(room)
     return {"ok": True}
 
 
 @socketio.on("events.since")
 @socket_login_required
-def on_replay(data: Any) -> dict[str, Any]:
+@socket_payload
+def on_replay(data: dict[str, Any]) -> dict[str, Any]:
     """A reconnecting page asks for what it missed; only rooms it may still join are answered."""
-    data = data or {}
-    rooms = [str(r) for r in (data.get("rooms") or [])][:50]
+    rooms = data.get("rooms") or []
+    if not isinstance(rooms, list) or not all(isinstance(r, str) for r in rooms):
+        return invalid(_("Indica le stanze come elenco di nomi."))
+    rooms = rooms[:50]
     try:
-        after = int(data.get("after", 0))
-    except (TypeError, ValueError):
-        return {"ok": False, "error": "invalid"}
+        after = int64(data.get("after", 0))
+    except ValueError:
+        return invalid(_("Indica l'ultimo evento ricevuto con un numero."))
     allowed = [room for room in rooms if may_join(current_user, room)]
     return {"ok": True, "rooms": allowed, "events": realtime.events_since(allowed, after)}

@@ -67,10 +67,10 @@ def new_op_id() -> str:
     return uuid.uuid4().hex
 
 
-def _op(client_op_id: str | None) -> str:
+def _op(client_op_id: Any) -> str:
     if client_op_id is None or client_op_id == "":
         return new_op_id()
-    if not OP_ID.match(client_op_id):
+    if not isinstance(client_op_id, str) or not OP_ID.match(client_op_id):
         raise Invalid(errors={"client_op_id": "Identificativo dell'operazione non valido."})
     return client_op_id
 

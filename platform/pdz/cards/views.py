@@ -22,6 +22,7 @@ from ..cycles.models import PolicyArea
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..extensions import db
+from ..inputs import int32, payload
 from ..policy import guard
 from ..tavoli.models import Body
 from ..webutil import attach_errors
@@ -55,22 +56,13 @@ def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
-def _payload() -> dict[str, Any]:
-    if request.is_json:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise Invalid(errors={"": "Richiesta non valida."})
-        return data
-    return request.form.to_dict()
-
-
 def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | None:
     value = data.get(key, default)
     if value in (None, ""):
         return default
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return int32(value)
+    except ValueError:
         raise Invalid(errors={key: "Valore numerico non valido."}) from None
 
 
@@ -207,7 +199,7 @@ def rows_fragment(card: Card, kind: str) -> Any:
 @bp.post("/schede/<int:card_id>/campi")
 @guard("card.edit", Card, "card_id", "card")
 def save(card: Card) -> Any:
-    data = _payload()
+    data = payload()
 
     def action() -> services.SaveOutcome:
         return services.save_field(
@@ -226,7 +218,7 @@ def save(card: Card) -> Any:
 @bp.post("/schede/<int:card_id>/righe/<kind>")
 @guard("card.edit", Card, "card_id", "card")
 def add_row(card: Card, kind: str) -> Any:
-    data = _payload()
+    data = payload()
     values: dict[str, Any] = (
         data["values"] if isinstance(data.get("values"), dict) else _row_values(kind, data)
     )
@@ -247,7 +239,7 @@ def add_row(card: Card, kind: str) -> Any:
 @bp.post("/schede/<int:card_id>/righe/<kind>/<int:row_id>")
 @guard("card.edit", Card, "card_id", "card")
 def update_row(card: Card, kind: str, row_id: int) -> Any:
-    data = _payload()
+    data = payload()
     values: dict[str, Any] = (
         data["values"] if isinstance(data.get("values"), dict) else _row_values(kind, data)
     )
@@ -270,7 +262,7 @@ def update_row(card: Card, kind: str, row_id: int) -> Any:
 @bp.post("/schede/<int:card_id>/righe/<kind>/<int:row_id>/rimuovi")
 @guard("card.edit", Card, "card_id", "card")
 def remove_row(card: Card, kind: str, row_id: int) -> Any:
-    data = _payload()
+    data = payload()
 
     def action() -> services.SaveOutcome:
         return services.remove_row(
@@ -361,7 +353,7 @@ def compare(card: Card) -> Any:
 @bp.post("/schede/<int:card_id>/ripristina")
 @guard("card.edit", Card, "card_id", "card")
 def restore(card: Card) -> Any:
-    data = _payload()
+    data = payload()
     number = _int(data, "number", -1)
     assert number is not None
     try:

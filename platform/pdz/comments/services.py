@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..db import utcnow
 from ..errors import Invalid, NotFound, PdzError
 from ..extensions import db
+from ..inputs import int32, positive_id, text_value
 from ..tavoli.models import Body
 from ..text import render_markdown
 from . import targets
@@ -55,12 +56,9 @@ def resolve_target(
     body: Body, kind: str, target_id: Any, field_key: str | None = ""
 ) -> tuple[targets.Target, Any, str]:
     """The registered target `kind`/`target_id`, which must belong to `body`; else NotFound (no leak)."""
-    target = targets.get(str(kind or ""))
-    try:
-        ident = int(target_id)
-    except (TypeError, ValueError):
-        ident = -1
-    obj = target.load(ident) if target is not None and ident > 0 else None
+    target = targets.get(kind if isinstance(kind, str) else "")
+    ident = positive_id(target_id)
+    obj = target.load(ident) if target is not None and ident is not None else None
     if target is None or obj is None or getattr(target.body_of(obj), "id", None) != body.id:
         raise NotFound(_("Discussione sconosciuta in questo tavolo."))
     field_key = str(field_key or "")
@@ -99,7 +97,8 @@ def _thread(body: Body, kind: str, target_id: int, field_key: str) -> CommentThr
 
 
 def _clean_text(text: Any) -> str:
-    text = str(text or "").strip()
+    """The comment's Markdown: a text (a list or an object is refused, never stored as "['x']")."""
+    text = text_value("" if text is None else text, "text").strip()
     if not text:
         raise Invalid(errors={"text": _("Scrivi il commento prima di inviarlo.")})
     if len(text) > MAX_COMMENT_CHARS:
@@ -138,10 +137,12 @@ def readers_ok(body: Body, users: list[User]) -> list[User]:
 
 
 def _mentioned(body: Body, mention_ids: Any, actor: User) -> list[User]:
-    try:
-        ids = sorted({int(i) for i in (mention_ids or [])} - {actor.id})
-    except (TypeError, ValueError):
-        raise Invalid(errors={"mentions": _("Menzioni non valide.")}) from None
+    wanted = [positive_id(i) for i in mention_ids] if isinstance(mention_ids, (list, tuple)) else [None]
+    if not mention_ids:
+        wanted = []
+    if None in wanted:
+        raise Invalid(errors={"mentions": _("Menzioni non valide.")})
+    ids = sorted({i for i in wanted if i is not None} - {actor.id})
     if len(ids) > MAX_MENTIONS:
         raise Invalid(errors={"mentions": _("Puoi menzionare al massimo %(n)d persone.", n=MAX_MENTIONS)})
     if not ids:
@@ -288,12 +289,10 @@ def _same_send(comment: Comment, kind: str, target_id: int, field_key: str) -> C
 
 
 def _parent(parent_id: Any, kind: str, target_id: int, field_key: str) -> Comment | None:
-    if parent_id in (None, "", 0):
+    if parent_id is None or parent_id == "":
         return None
-    try:
-        parent = db.session.get(Comment, int(parent_id))
-    except (TypeError, ValueError):
-        parent = None
+    ident = positive_id(parent_id)
+    parent = db.session.get(Comment, ident) if ident is not None else None
     thread = db.session.get(CommentThread, parent.thread_id) if parent is not None else None
     if (
         parent is None
@@ -392,8 +391,8 @@ def mark_read(thread: CommentThread, last_comment_id: Any, *, actor: User) -> in
     """Personal read marker (not audited: it changes nothing anyone else sees). Only moves forward."""
     policy.require(actor, "tavolo.view", db.session.get(Body, thread.body_id))
     try:
-        wanted = int(last_comment_id)
-    except (TypeError, ValueError):
+        wanted = int32(last_comment_id)
+    except ValueError:
         raise Invalid(_("Segnalibro di lettura non valido.")) from None
     newest = db.session.scalar(select(func.max(Comment.id)).where(Comment.thread_id == thread.id)) or 0
     marker = _mark_read(actor, thread, min(wanted, newest))

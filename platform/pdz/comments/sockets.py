@@ -13,7 +13,8 @@ from flask_login import current_user
 from ..db import unit_of_work
 from ..errors import NotFound, PdzError
 from ..extensions import db, socketio
-from ..sockets import socket_login_required
+from ..inputs import positive_id
+from ..sockets import socket_login_required, socket_payload
 from ..tavoli.models import Body
 from . import services
 from .models import CommentThread
@@ -21,15 +22,12 @@ from .models import CommentThread
 
 @socketio.on("comment.create")
 @socket_login_required
-def on_create(data: Any = None) -> dict[str, Any]:
-    data = data if isinstance(data, dict) else {}
-    try:
-        body_id = int(data.get("body_id", 0))
-    except (TypeError, ValueError):
-        body_id = 0
+@socket_payload
+def on_create(data: dict[str, Any]) -> dict[str, Any]:
+    body_id = positive_id(data.get("body_id"))
     try:
         with unit_of_work():
-            body = db.session.get(Body, body_id) if body_id > 0 else None
+            body = db.session.get(Body, body_id) if body_id is not None else None
             if body is None:
                 raise NotFound("Discussione sconosciuta in questo tavolo.")
             comment, created = services.create_comment(

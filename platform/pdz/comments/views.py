@@ -17,16 +17,12 @@ from ..accounts.models import User
 from ..db import unit_of_work
 from ..errors import NotFound, PdzError
 from ..extensions import db
+from ..inputs import payload, positive_id
 from ..policy import guard
 from ..tavoli import queries as tavoli_queries
 from ..tavoli.models import MANDATE_PARTS, Body
 from . import bp, queries, services
 from .models import CommentStatus, CommentThread
-
-
-def _payload() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else request.form.to_dict()
 
 
 def _answer(call: Callable[[], dict[str, Any]], status: int = 200) -> Any:
@@ -60,7 +56,7 @@ def thread(body: Body) -> Any:
 @bp.post("/tavoli/<int:body_id>/commenti")
 @guard("comment.create", Body, "body_id", "body")
 def create(body: Body) -> Any:
-    data = _payload()
+    data = payload()
 
     def call() -> dict[str, Any]:
         comment, created = services.create_comment(
@@ -98,7 +94,7 @@ def _on_comment(body: Body, comment_id: int, change: Callable[..., Any]) -> Any:
 @bp.post("/tavoli/<int:body_id>/commenti/<int:comment_id>/modifica")
 @guard("tavolo.view", Body, "body_id", "body")
 def edit(body: Body, comment_id: int) -> Any:
-    text = _payload().get("text", "")
+    text = payload().get("text", "")
     return _on_comment(body, comment_id, lambda c, t: services.edit_comment(c, t, text, actor=current_user))
 
 
@@ -132,13 +128,11 @@ def history(body: Body, comment_id: int) -> Any:
 @bp.post("/tavoli/<int:body_id>/commenti/letti")
 @guard("tavolo.view", Body, "body_id", "body")
 def mark_read(body: Body) -> Any:
-    data = _payload()
+    data = payload()
 
     def call() -> dict[str, Any]:
-        try:
-            found = db.session.get(CommentThread, int(data.get("thread_id", 0)))
-        except (TypeError, ValueError):
-            found = None
+        thread_id = positive_id(data.get("thread_id"))
+        found = db.session.get(CommentThread, thread_id) if thread_id is not None else None
         if found is None or found.body_id != body.id:
             raise NotFound("Discussione sconosciuta in questo tavolo.")
         return {"read_marker": services.mark_read(found, data.get("last_comment_id", 0), actor=current_user)}
@@ -149,7 +143,7 @@ def mark_read(body: Body) -> Any:
 @bp.post("/tavoli/<int:body_id>/commenti/segui")
 @guard("tavolo.view", Body, "body_id", "body")
 def follow(body: Body) -> Any:
-    data = _payload()
+    data = payload()
     wanted = bool(data.get("follow", True))
 
     def call() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from ..accounts.forms import EmptyForm
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
+from ..inputs import int32
 from ..policy import guard
 from . import bp, services
 from .models import CycleStatus, PlanningCycle
@@ -44,8 +45,8 @@ def create() -> Any:
     try:
         with unit_of_work():
             services.create_cycle(
-                request.form.get("start_year", type=int),
-                request.form.get("end_year", type=int),
+                request.form.get("start_year", type=int32),
+                request.form.get("end_year", type=int32),
                 actor=current_user,
             )
     except Invalid as error:

@@ -16,6 +16,7 @@ from ..db import unit_of_work
 from ..errors import Invalid, NotFound
 from ..exports import csv_response
 from ..extensions import db
+from ..inputs import int32, payload
 from ..labels import label
 from ..policy import guard
 from ..tavoli.models import Body
@@ -25,7 +26,7 @@ from .models import Answer, ObjectiveEvaluation, SwotAssessment, SwotEntry, Swot
 
 def _payload() -> dict[str, Any]:
     if request.is_json:
-        return dict(request.get_json(silent=True) or {})
+        return payload()
     data: dict[str, Any] = request.form.to_dict()
     data["tags"] = request.form.get("tags", "")
     return data
@@ -78,7 +79,7 @@ def open_swot(body: Body) -> Any:
         kind = SwotKind(request.form.get("kind", SwotKind.ANNUAL.value))
         with unit_of_work():
             assessment = services.open_swot(
-                body, request.form.get("year", type=int), kind, actor=current_user
+                body, request.form.get("year", type=int32), kind, actor=current_user
             )
             assessment_id = assessment.id
     except (Invalid, ValueError) as error:
@@ -185,7 +186,7 @@ def close(assessment: SwotAssessment) -> Any:
 
 
 def _cycle(default_running: bool = True) -> PlanningCycle:
-    cycle_id = request.args.get("ciclo", type=int)
+    cycle_id = request.args.get("ciclo", type=int32)
     cycle = db.session.get(PlanningCycle, cycle_id) if cycle_id else services.current_cycle()
     if cycle is None:
         raise NotFound(_("Ciclo di programmazione non trovato."))
@@ -204,7 +205,7 @@ def _previous_cycle(cycle: PlanningCycle) -> PlanningCycle | None:
 @guard("evaluation.view")
 def synthesis() -> Any:
     cycle = _cycle()
-    year = request.args.get("anno", type=int)
+    year = request.args.get("anno", type=int32)
     include_open = request.args.get("anche_aperte") == "1"
     evaluated = _previous_cycle(cycle) or cycle
     return render_template(
@@ -231,7 +232,7 @@ def _csv(rows: list[list[Any]], filename: str) -> Response:
 @guard("evaluation.view")
 def synthesis_csv() -> Any:
     cycle = _cycle()
-    year = request.args.get("anno", type=int)
+    year = request.args.get("anno", type=int32)
     include_open = request.args.get("anche_aperte") == "1"
     rows: list[list[Any]] = [["dimensione", "quadrante", "tavolo", "voce", "temi"]]
     for entry, body in queries.synthesis_entries(cycle, year, only_closed=not include_open):
@@ -317,7 +318,7 @@ def edit_evaluation(evaluation: ObjectiveEvaluation) -> Any:
                 errors.update(error.errors)
             else:
                 flash(_("Scheda di valutazione salvata."), "success")
-                return redirect(url_for("evaluation.synthesis", ciclo=request.args.get("ciclo", type=int)))
+                return redirect(url_for("evaluation.synthesis", ciclo=request.args.get("ciclo", type=int32)))
     return render_template(
         "evaluation/objective_edit.html",
         evaluation=evaluation,

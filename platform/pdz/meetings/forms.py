@@ -4,9 +4,9 @@ service answers with an Italian message next to the field."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -18,34 +18,36 @@ from wtforms import (
 )
 from wtforms.validators import Length
 
+from ..inputs import Form, int32
 from ..labels import choices
 from .models import MajorityKind, QuorumKind, RsvpAnswer
 
 TOO_LONG = _l("Testo troppo lungo.")
 
 
-def parse_date(value: str | None) -> date | None:
+def parse_date(value: Any) -> date | None:
     try:
-        return date.fromisoformat((value or "").strip())
+        return date.fromisoformat(value.strip()) if isinstance(value, str) else None
     except ValueError:
         return None
 
 
-def parse_time(value: str | None) -> time | None:
+def parse_time(value: Any) -> time | None:
     try:
-        return datetime.strptime((value or "").strip()[:5], "%H:%M").time()
+        return datetime.strptime(value.strip()[:5], "%H:%M").time() if isinstance(value, str) else None
     except ValueError:
         return None
 
 
-def parse_int(value: str | None) -> int | None:
+def parse_int(value: Any) -> int | None:
+    """A 64-bit integer from a form value (digits, optional sign), else None."""
     try:
-        return int((value or "").strip())
+        return int32(value) if value is not None else None
     except ValueError:
         return None
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     title = StringField(_l("Titolo"), validators=[Length(max=200, message=TOO_LONG)])
     day = StringField(_l("Data"), render_kw={"type": "date"})
     start = StringField(_l("Inizio (ora italiana)"), render_kw={"type": "time"})
@@ -66,7 +68,7 @@ class MeetingForm(FlaskForm):
         }
 
 
-class AgendaItemForm(FlaskForm):
+class AgendaItemForm(Form):
     version = HiddenField(default="1")
     title = StringField(_l("Titolo del punto"), validators=[Length(max=200, message=TOO_LONG)])
     description = TextAreaField(_l("Descrizione"), validators=[Length(max=5000, message=TOO_LONG)])
@@ -89,7 +91,7 @@ class AgendaItemForm(FlaskForm):
         }
 
 
-class RsvpForm(FlaskForm):
+class RsvpForm(Form):
     answer = RadioField(_l("La tua risposta"), choices=[])
     delegate_id = SelectField(_l("Delego"), choices=[], validate_choice=False)
 
@@ -98,7 +100,7 @@ class RsvpForm(FlaskForm):
         self.answer.choices = choices(RsvpAnswer)
 
 
-class CheckinForm(FlaskForm):
+class CheckinForm(Form):
     code = StringField(
         _l("Codice dell'incontro"),
         validators=[Length(max=20, message=TOO_LONG)],
@@ -106,22 +108,22 @@ class CheckinForm(FlaskForm):
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     user_id = SelectField(_l("Persona"), choices=[], validate_choice=False)
     stands_for_id = SelectField(_l("In rappresentanza di (delega)"), choices=[], validate_choice=False)
 
 
-class MarkForm(FlaskForm):
+class MarkForm(Form):
     mark = SelectField(_l("Stato"), choices=[], validate_choice=False)
     at = StringField(_l("Ora"), render_kw={"type": "time"})
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     item_id = SelectField(_l("Punto"), choices=[], validate_choice=False)
     text = TextAreaField(_l("Decisione"), validators=[Length(max=5000, message=TOO_LONG)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     item_id = SelectField(_l("Punto"), choices=[], validate_choice=False)
     title = StringField(_l("Azione"), validators=[Length(max=300, message=TOO_LONG)])
     owner_id = SelectField(_l("Responsabile"), choices=[], validate_choice=False)
@@ -129,11 +131,11 @@ class ActionForm(FlaskForm):
     due_on = StringField(_l("Scadenza"), render_kw={"type": "date"})
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     approving_meeting_id = SelectField(_l("Approvato nell'incontro del"), choices=[], validate_choice=False)
 
 
-class QuorumForm(FlaskForm):
+class QuorumForm(Form):
     kind = SelectField(_l("Regola del numero legale"), choices=[])
     numerator = StringField(_l("Numeratore"), default="1")
     denominator = StringField(_l("Denominatore"), default="2")

@@ -14,6 +14,7 @@ from ..comments import queries as comment_queries
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..extensions import db, limiter
+from ..inputs import payload
 from ..labels import options
 from ..policy import can, guard, public
 from ..tavoli.models import Body, Membership
@@ -509,14 +510,12 @@ def run(meeting: Meeting) -> Any:
 def current_item(meeting: Meeting) -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    data = request.get_json(silent=True) or request.form
+    data = payload()
     with unit_of_work():
-        item = services.set_current_item(
-            meeting, parse_int(str(data.get("item_id", ""))) or 0, actor=current_user
-        )
-        payload = {"ok": True, "item_id": item.id, "title": item.title}
+        item = services.set_current_item(meeting, parse_int(data.get("item_id")) or 0, actor=current_user)
+        answer = {"ok": True, "item_id": item.id, "title": item.title}
     if _wants_json():
-        return jsonify(payload)
+        return jsonify(answer)
     return redirect(url_for("meetings.run", meeting_id=meeting.id))
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField
 
+from ..inputs import Form
 from .models import MailMode
 
 MODE_LABELS = {
@@ -15,7 +15,7 @@ MODE_LABELS = {
 }
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     mentions = RadioField(_l("Quando qualcuno mi menziona"), choices=[])
     others = RadioField(
         _l("Risposte ai miei commenti e nuovi commenti nelle discussioni che seguo"), choices=[]

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..inputs import Form
 from ..labels import choices, options
 from .models import LegalForm, OrgKind
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(
         _l("Nome"),
         validators=[
@@ -37,6 +37,6 @@ class OrganisationForm(FlaskForm):
         self.legal_form.choices = [*options([("", "—")]), *choices(LegalForm)]
 
 
-class AdhesionForm(FlaskForm):
+class AdhesionForm(Form):
     cycle_id = IntegerField(_l("Piano di Zona"), validators=[Optional()])
     adhered_on = DateField(_l("Data di adesione"), validators=[Optional()])

@@ -11,6 +11,7 @@ from ..cycles.models import PlanningCycle
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
+from ..inputs import int32
 from ..labels import options
 from ..policy import guard
 from ..territory.models import SubAmbito
@@ -29,7 +30,7 @@ def _sub_ambiti() -> list[SubAmbito]:
 def index() -> Any:
     kind = request.args.get("tipo", "")
     legal_form = request.args.get("forma", "")
-    sub_ambito_id = request.args.get("sub_ambito", type=int)
+    sub_ambito_id = request.args.get("sub_ambito", type=int32)
     q = request.args.get("q", "").strip()
     organisations = queries.directory(kind, legal_form, sub_ambito_id, q)
     return render_template(

@@ -13,6 +13,7 @@ from ..cycles.models import CycleStatus, PlanningCycle
 from ..errors import Invalid, NotFound
 from ..exports import csv_response
 from ..extensions import db
+from ..inputs import int32
 from ..policy import guard
 from ..tavoli.models import Body
 from . import bp, queries
@@ -20,7 +21,7 @@ from . import bp, queries
 
 def _filters() -> tuple[PlanningCycle, queries.Period, dict[str, Any]]:
     cycles = list(db.session.scalars(select(PlanningCycle).order_by(PlanningCycle.start_year.desc())))
-    cycle_id = request.args.get("ciclo", type=int)
+    cycle_id = request.args.get("ciclo", type=int32)
     cycle = (
         next((c for c in cycles if c.id == cycle_id), None)
         if cycle_id

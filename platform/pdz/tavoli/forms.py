@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
@@ -14,13 +13,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..accounts.models import Function
+from ..inputs import Form
 from ..labels import choices, options
 from ..tavoli.models import BodyKind, BodyStatus, MembershipRole
 
 TOO_LONG = _l("Testo troppo lungo.")
 
 
-class BodyForm(FlaskForm):
+class BodyForm(Form):
     name = StringField(
         _l("Nome"), validators=[DataRequired(_l("Indica il nome.")), Length(max=200, message=TOO_LONG)]
     )
@@ -54,7 +54,7 @@ INVITE_ROLES = [
 ]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(
         _l("E-mail"),
         validators=[
@@ -74,7 +74,7 @@ class InviteForm(FlaskForm):
         self.function.choices = choices(Function)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     membership_id = HiddenField()
     role = SelectField(_l("Ruolo"), choices=[])
 
@@ -83,5 +83,5 @@ class RoleForm(FlaskForm):
         self.role.choices = choices(MembershipRole)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = SelectField(choices=options([("accept", _l("Approva")), ("reject", _l("Respingi"))]))

@@ -12,6 +12,7 @@ from ..accounts.forms import EmptyForm
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
+from ..inputs import int32
 from ..policy import guard
 from . import bp, services
 from .models import Comune, SubAmbito
@@ -43,12 +44,12 @@ def edit(comune: Comune) -> Any:
         else:
             raw_population = request.form.get("population", "").replace(".", "").strip()
             try:
-                population = int(raw_population) if raw_population else None
+                population = int32(raw_population) if raw_population else None
             except ValueError:
                 errors["population"] = _("La popolazione deve essere un numero intero.")
                 population = None
             if not errors:
-                sub_ambito = db.session.get(SubAmbito, request.form.get("sub_ambito_id", type=int) or 0)
+                sub_ambito = db.session.get(SubAmbito, request.form.get("sub_ambito_id", type=int32) or 0)
                 try:
                     with unit_of_work():
                         services.assign_sub_ambito(comune, sub_ambito, population, actor=current_user)
