@@ -365,6 +365,20 @@ def test_out_of_range_ids_in_urls_are_not_found(client_as: Any, tavolo: Any, val
     assert client.post(f"/schede/{value}/campi", data={"field": "x", "value": "y"}).status_code == 404
 
 
+@pytest.mark.parametrize("value", [*BIG, "-99999999999999999999", "١٢", "1e3"])
+def test_numbers_beyond_range_in_query_strings_are_harmless(client_as: Any, tavolo: Any, value: str) -> None:
+    client = client_as("udp@example.org")
+    for path in [
+        f"/valutazione/?ciclo={value}",
+        f"/valutazione/?anno={value}",
+        f"/partecipazione/?ciclo={value}",
+        f"/tavoli/{tavolo.id}/partecipazione?ciclo={value}",
+        f"/enti/?sub_ambito={value}",
+        f"/pubblico/?pagina={value}",
+    ]:
+        assert client.get(path).status_code < 500, path
+
+
 # --- Socket.IO ---------------------------------------------------------------------------------------
 
 

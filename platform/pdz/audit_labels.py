@@ -32,6 +32,7 @@ AREAS: dict[str, LazyString] = {
     "cycle": _l("Cicli di programmazione"),
     "organisation": _l("Enti"),
     "comune": _l("Comuni"),
+    "mail": _l("Posta in uscita"),
 }
 
 ACTIONS: dict[str, LazyString] = {
@@ -148,6 +149,8 @@ ACTIONS: dict[str, LazyString] = {
     "organisation.updated": _l("ha modificato un ente"),
     "organisation.adhered": _l("ha registrato l'adesione di un ente"),
     "comune.updated": _l("ha modificato un comune"),
+    # outgoing mail (recorded by pdz.mail after the commit, with no person acting)
+    "mail.failed": _l("non è riuscito a inviare un'e-mail"),
 }
 
 # Object types (table names) as the log names them.
@@ -174,6 +177,7 @@ OBJECT_TYPES: dict[str, LazyString] = {
     "planning_cycles": _l("Ciclo di programmazione"),
     "organisations": _l("Ente"),
     "comuni": _l("Comune"),
+    "outbox_messages": _l("Messaggio e-mail"),
 }
 
 # Names of the keys found in entries' details.

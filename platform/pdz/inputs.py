@@ -18,14 +18,15 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import DataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.routing import ValidationError as NoMatch
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from .errors import Invalid
@@ -36,6 +37,7 @@ MAX_ID = 2**31 - 1
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]{1,19}")
+CLIENT_OP_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # a page's identifier of one operation (a retried send)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = {"\u2028", "\u2029"}  # line and paragraph separators: not in category Cc, still line breaks
 
@@ -170,7 +172,8 @@ def _is_one_line(field: Any) -> bool:
 class Form(FlaskForm):
     """Base of every PdZ form.
 
-    - A JSON body feeds the fields texts and numbers only (a list or an object is refused, not stringified).
+    - A JSON body feeds the fields texts and numbers only: a list only where a field takes several values
+      (SelectMultipleField), never an object; anything else is refused, not stringified.
     - Numbers outside 64 bits (IntegerField, SelectField with `coerce=int`) are turned into a field error
       and `None`, so even a view that does not validate never sends them to the database.
     - Every one-line field (a StringField that is not a TextAreaField or a PasswordField: titles, places,
@@ -182,15 +185,17 @@ class Form(FlaskForm):
             if wrapped is None or not request.is_json or request.form:
                 return wrapped
             flat: MultiDict[str, str] = MultiDict()
-            for key, value in wrapped.items(multi=True):
-                if isinstance(value, str):
-                    flat.add(key, value)
-                elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    flat.add(key, str(value))
-                else:
-                    raise Invalid(
-                        errors={"": _("Richiesta non valida: i dati inviati non sono nel formato atteso.")}
-                    )
+            for key, value in (request.get_json(silent=True) or {}).items():
+                several = isinstance(getattr(form, key, None), SelectMultipleField)
+                values = value if several and isinstance(value, list) else [value]
+                for one in values:
+                    if isinstance(one, bool) or not isinstance(one, (str, int, float)):
+                        raise Invalid(
+                            errors={
+                                "": _("Richiesta non valida: i dati inviati non sono nel formato atteso.")
+                            }
+                        )
+                    flat.add(key, str(one))
             return flat
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -225,14 +230,30 @@ def payload() -> dict[str, Any]:
     return request.form.to_dict()
 
 
-def _refusal(message: str) -> Any:
+def _refusal(message: str, status: int = 400) -> Any:
     if (
         request.is_json
         or request.accept_mimetypes.best == "application/json"
         or request.path.startswith("/api/")
     ):
-        return jsonify(ok=False, error=message, errors={"": message}), 400
-    return render_template("error.html", status=400, title=BAD_REQUEST, message=message), 400
+        return jsonify(ok=False, error=message, errors={"": message}), status
+    return render_template("error.html", status=status, title=BAD_REQUEST, message=message), status
+
+
+REFUSED_BY_THE_DATABASE = _l(
+    "Un valore inviato non può essere registrato (troppo lungo o fuori dall'intervallo ammesso): "
+    "correggilo e riprova."
+)
+
+
+def refused_by_the_database(error: DataError) -> Any:
+    """The last line of defence: a value the database refuses (too long for its column, a number beyond
+    the column's range) is bad input, answered 422; nothing was stored (the unit of work rolled back)."""
+    from .extensions import db
+
+    db.session.rollback()
+    current_app.logger.warning("value refused by the database: %s", error.orig)
+    return _refusal(str(REFUSED_BY_THE_DATABASE), 422)
 
 
 def refuse_malformed_request() -> Any:
@@ -259,3 +280,4 @@ def install(app: Flask) -> None:
     """Before the blueprints are registered: their `<int:…>` rules are built with `IdConverter`."""
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_malformed_request)
+    app.register_error_handler(DataError, refused_by_the_database)

@@ -12,10 +12,11 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import disconnect, join_room, leave_room
+from sqlalchemy.exc import DataError
 
 from . import policy, realtime
 from .extensions import db, socketio
-from .inputs import first_problem, int64, positive_id
+from .inputs import REFUSED_BY_THE_DATABASE, first_problem, int64, positive_id
 
 # room prefix -> function(user, id) -> bool. Domains add theirs (cards, meetings...).
 ROOM_RULES: dict[str, Callable[[Any, int], bool]] = {}
@@ -111,6 +112,11 @@ def on_handler_error(error: Exception) -> dict[str, Any] | bool:
     if event.get("message") == "connect":
         current_app.logger.error("socket connection failed", exc_info=error)
         return False  # refused: the page reconnects later
+    if isinstance(error, DataError):
+        current_app.logger.warning(
+            "socket event %s: value refused by the database: %s", event.get("message"), error.orig
+        )
+        return invalid(str(REFUSED_BY_THE_DATABASE))
     if isinstance(error, TypeError) and _raised_by_the_call(error):
         logging.getLogger(__name__).warning(
             "socket event %s: wrong number of arguments", event.get("message")

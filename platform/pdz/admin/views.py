@@ -14,7 +14,7 @@ from ..accounts.models import Affiliation, SecondFactor, StaffRole, User
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
-from ..mail import OutboxMessage
+from ..mail import MailStatus, OutboxMessage, failure_reasons
 from ..policy import guard
 from . import audit_views, bp  # noqa: F401 - audit_views: the audit log's pages
 
@@ -29,7 +29,8 @@ def index() -> Any:
 @guard("outbox.view")
 def outbox() -> Any:
     messages = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)))
-    return render_template("admin/outbox.html", messages=messages)
+    failed = [m.id for m in messages if m.status == MailStatus.FAILED]
+    return render_template("admin/outbox.html", messages=messages, reasons=failure_reasons(failed))
 
 
 @bp.get("/admin/persone")

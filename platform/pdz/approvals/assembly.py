@@ -155,7 +155,7 @@ def save_entry(
 ) -> None:
     from .. import audit, policy
     from ..cards.models import Card
-    from ..cards.money import parse_amount
+    from ..cards.money import parse_amount, stored_cents
     from ..errors import Invalid
     from .models import PlanEntry
 
@@ -166,7 +166,11 @@ def save_entry(
     for name, text in (("timing", timing), ("done", done)):
         if len(text or "") > 5000:
             raise Invalid(errors={name: _("Il testo è troppo lungo: al massimo 5.000 caratteri.")})
-    cents = parse_amount(committed, field="committed") if (committed or "").strip() else None
+    cents = (
+        stored_cents(parse_amount(committed, field="committed"), field="committed")
+        if (committed or "").strip()
+        else None
+    )
     entry = db.session.scalar(
         select(PlanEntry).where(PlanEntry.plan_id == plan.id, PlanEntry.card_id == card_id)
     )

@@ -55,8 +55,10 @@ class FieldSpec:
 
     def clean(self, value: object, *, area_keys: dict[str, str] | None = None) -> str:
         """Validate and normalise a submitted value; raise Invalid with an Italian message."""
-        if isinstance(value, list):
-            value = "\n".join(str(v) for v in value)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = "\n".join(value)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
+            raise Invalid(errors={self.key: "Valore non valido: è atteso un testo o un elenco di testi."})
         text = str(value if value is not None else "").replace("\r\n", "\n")
         limit = LINE_MAX if self.kind == "line" else MARKDOWN_MAX
         if len(text) > limit:

@@ -7,9 +7,10 @@ import re
 from ..errors import Invalid
 
 MAX_CENTS = 10**13  # one hundred billion euro: anything above is a typing mistake
+MAX_STORED_CENTS = 2**31 - 1  # amounts are INTEGER columns: 32 bits on PostgreSQL (21.474.836,47 €)
 
-_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+$")
-_PLAIN = re.compile(r"^\d+$")
+_GROUPED = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+$")
+_PLAIN = re.compile(r"^[0-9]{1,16}$")
 
 
 def parse_amount(text: str | None, *, field: str = "amount") -> int:
@@ -22,13 +23,13 @@ def parse_amount(text: str | None, *, field: str = "amount") -> int:
     if raw.startswith("+"):
         raw = raw[1:]
     whole, sep, decimals = raw.partition(",")
-    if sep and (not decimals.isdigit() or len(decimals) > 2):
+    if sep and not re.fullmatch(r"[0-9]{1,2}", decimals):
         raise Invalid(
             errors={
                 field: f"«{text}» non è un importo valido: dopo la virgola al massimo due cifre (es. 12,50)."
             }
         )
-    if _GROUPED.match(whole):
+    if _GROUPED.match(whole) and len(whole) <= 21:
         whole = whole.replace(".", "")
     elif not _PLAIN.match(whole):
         raise Invalid(
@@ -39,6 +40,17 @@ def parse_amount(text: str | None, *, field: str = "amount") -> int:
     cents = int(whole) * 100 + (int(decimals.ljust(2, "0")) if sep else 0)
     if cents >= MAX_CENTS:
         raise Invalid(errors={field: "L'importo è troppo grande."})
+    return cents
+
+
+def stored_cents(cents: int, *, field: str = "amount") -> int:
+    """An amount about to be stored: what its column holds, else an Italian message (never a 500)."""
+    if cents > MAX_STORED_CENTS:
+        raise Invalid(
+            errors={
+                field: f"L'importo è troppo grande: al massimo {format_cents(MAX_STORED_CENTS)} per voce."
+            }
+        )
     return cents
 
 

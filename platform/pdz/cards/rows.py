@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Invalid
+from ..inputs import line_problem, text_problem
 from ..text import render_markdown
 from .models import (
     BudgetSource,
@@ -23,7 +24,7 @@ from .models import (
     IndicatorKind,
     IndicatorSet,
 )
-from .money import format_cents, parse_amount
+from .money import format_cents, parse_amount, stored_cents
 
 PNRR_MEASURES = {
     "1.1.1": "M5C2 1.1.1 – PIPPI: sostegno alle capacità genitoriali",
@@ -103,9 +104,16 @@ def _clean(attr: Attr, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             if value < 0:
                 raise Invalid(errors={attr.name: "L'importo non può essere negativo."})
-            return value
-        return parse_amount(str(value), field=attr.name)
+            return stored_cents(value, field=attr.name)
+        if not isinstance(value, str):
+            raise Invalid(errors={attr.name: f"«{attr.label}»: indica un importo, per esempio 1.250,50 €."})
+        return stored_cents(parse_amount(value, field=attr.name), field=attr.name)
+    if value is not None and not isinstance(value, (str, int, float)):
+        raise Invalid(errors={attr.name: f"«{attr.label}»: valore non valido, è atteso un testo."})
     text = str(value if value is not None else "").replace("\r\n", "\n")
+    problem = text_problem(text) if attr.type == "markdown" else line_problem(text)
+    if problem:
+        raise Invalid(errors={attr.name: f"«{attr.label}»: {problem}"})
     if len(text) > attr.max:
         raise Invalid(
             errors={

@@ -27,7 +27,7 @@ from ..merge import merge3
 from ..tavoli.models import Body
 from . import fields
 from .models import Card, CardRevision, CardStatus, CardValue, RevisionKind
-from .money import format_cents, parse_amount
+from .money import format_cents, parse_amount, stored_cents
 from .rows import ROW_KINDS, parse_field, row_kind
 
 OP_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -304,7 +304,11 @@ def set_declared_total(
     _require_edit(card, actor, expected_body_id)
     op = _op(client_op_id)
     text = str(value or "").strip()
-    cents = parse_amount(text, field=fields.DECLARED_TOTAL) if text else None
+    cents = (
+        stored_cents(parse_amount(text, field=fields.DECLARED_TOTAL), field=fields.DECLARED_TOTAL)
+        if text
+        else None
+    )
     _lock(card)
     replayed = _replay(card, op)
     if replayed is not None:

@@ -207,7 +207,7 @@ def save(card: Card) -> Any:
             str(data.get("field", "")),
             data.get("value", ""),
             base_value=data.get("base_value") if isinstance(data.get("base_value"), str) else None,
-            client_op_id=data.get("client_op_id") if isinstance(data.get("client_op_id"), str) else None,
+            client_op_id=data.get("client_op_id"),
             expected_body_id=_int(data, "body_id"),
             actor=current_user,
         )

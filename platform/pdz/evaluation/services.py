@@ -18,6 +18,7 @@ from ..cycles.models import CycleStatus, PlanningCycle, PolicyArea
 from ..db import utcnow
 from ..errors import Invalid
 from ..extensions import db
+from ..inputs import line_problem, text_value
 from ..tavoli.models import Body
 from ..text import render_markdown
 from .models import (
@@ -78,8 +79,8 @@ def _require_open(assessment: SwotAssessment, actor: User) -> None:
         raise Invalid(_("L'autovalutazione è chiusa: non si può più modificare."))
 
 
-def _clean_text(text: str) -> str:
-    text = (text or "").strip()
+def _clean_text(text: Any) -> str:
+    text = text_value("" if text is None else text, "text").strip()
     if not text:
         raise Invalid(errors={"text": _("Scrivi il testo della voce.")})
     if len(text) > MAX_ENTRY:
@@ -88,6 +89,10 @@ def _clean_text(text: str) -> str:
 
 
 def _tags(names: list[str]) -> list[SwotTag]:
+    for name in names:
+        problem = line_problem(name) if isinstance(name, str) else _("Indica i temi come testi.")
+        if problem:
+            raise Invalid(errors={"tags": problem})
     clean = sorted({" ".join(n.split()).lower()[:60] for n in names if n and n.strip()})
     if len(clean) > MAX_TAGS:
         raise Invalid(errors={"tags": _("Al massimo %(n)d temi per voce.", n=MAX_TAGS)})

@@ -16,7 +16,7 @@ from ..db import unit_of_work
 from ..errors import Invalid, NotFound
 from ..exports import csv_response
 from ..extensions import db
-from ..inputs import int32, payload
+from ..inputs import CLIENT_OP_ID, int32, payload
 from ..labels import label
 from ..policy import guard
 from ..tavoli.models import Body
@@ -33,9 +33,20 @@ def _payload() -> dict[str, Any]:
 
 
 def _tags(raw: Any) -> list[str]:
-    if isinstance(raw, list):
-        return [str(t) for t in raw]
-    return [t for t in str(raw or "").split(",") if t.strip()]
+    """Themes as a list of texts (JSON) or comma-separated (form); any other shape is refused."""
+    if isinstance(raw, list) and all(isinstance(t, str) for t in raw):
+        return raw
+    if raw is not None and not isinstance(raw, str):
+        raise Invalid(errors={"tags": _("Indica i temi come testi separati da virgole.")})
+    return [t for t in (raw or "").split(",") if t.strip()]
+
+
+def _op_id(raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not CLIENT_OP_ID.fullmatch(raw):
+        raise Invalid(errors={"client_op_id": _("Identificativo di invio non valido: ricarica la pagina.")})
+    return raw
 
 
 def _entry_json(entry: SwotEntry) -> dict[str, Any]:
@@ -132,9 +143,9 @@ def add_entry(assessment: SwotAssessment) -> Any:
                 assessment,
                 str(data.get("dimension", "")),
                 str(data.get("quadrant", "")),
-                str(data.get("text", "")),
+                data.get("text", ""),
                 _tags(data.get("tags")),
-                str(data.get("client_op_id") or "") or None,
+                _op_id(data.get("client_op_id")),
                 actor=current_user,
             )
             result = _entry_json(entry)
