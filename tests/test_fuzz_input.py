@@ -365,6 +365,16 @@ def test_out_of_range_ids_in_urls_are_not_found(client_as: Any, tavolo: Any, val
     assert client.post(f"/schede/{value}/campi", data={"field": "x", "value": "y"}).status_code == 404
 
 
+def test_nul_in_a_name_in_the_url_is_not_found(client_as: Any) -> None:
+    client = client_as("membro@example.org")
+    for path in [
+        "/invito/" + "x" * 40 + "%00",
+        "/calendario/" + "x" * 40 + "%00.ics",
+        "/partecipazione/enti%00.csv",
+    ]:
+        assert client.get(path).status_code == 404, path
+
+
 @pytest.mark.parametrize("value", [*BIG, "-99999999999999999999", "١٢", "1e3"])
 def test_numbers_beyond_range_in_query_strings_are_harmless(client_as: Any, tavolo: Any, value: str) -> None:
     client = client_as("udp@example.org")
@@ -482,3 +492,19 @@ def test_no_data_and_wrong_shapes_get_an_invalid_answer(live_server: Any, socket
     ]:
         answer = member.call(event, payload, timeout=10)
         assert answer["ok"] is False and answer["error"] == "invalid", (event, payload, answer)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pdz/coedit/engine.py parse_key takes any Unicode digit (str.isdigit): int('²') raises ValueError; "
+    "the socket still answers (error 'server') but logs a traceback. Not ours to edit: reported to the lead "
+    "(fix: ident.isascii() and ident.isdigit(), and at most MAX_ID)",
+)
+def test_coedit_join_with_a_superscript_digit_is_refused_without_a_traceback(
+    live_server: Any, socket_client: Any, error_log: ErrorLog
+) -> None:
+    answer = socket_client("membro@example.org").call(
+        "coedit.join", {"doc": "card:²", "msg": "AAE="}, timeout=10
+    )
+    assert answer["ok"] is False and answer["error"] != "server"
+    assert error_log.take() == []

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -36,7 +36,7 @@ from .errors import Invalid
 MAX_ID = 2**31 - 1
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}")
+_DIGITS = re.compile(r"[1-9][0-9]{0,18}")  # an id as text: ASCII digits, no sign, no leading zero
 CLIENT_OP_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # a page's identifier of one operation (a retried send)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = {"\u2028", "\u2029"}  # line and paragraph separators: not in category Cc, still line breaks
@@ -68,9 +68,9 @@ def positive_id(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if 0 < value <= MAX_ID else None
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        number = int(value.strip())
-        return number if 0 < number <= MAX_ID else None
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        number = int(value)
+        return number if number <= MAX_ID else None
     return None
 
 
@@ -258,6 +258,9 @@ def refused_by_the_database(error: DataError) -> Any:
 
 def refuse_malformed_request() -> Any:
     """Before every view: texts without NUL or broken Unicode, and a JSON body that is a well-formed object."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and text_problem(value):
+            abort(404)  # no page has a name like that
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):
             problem = text_problem(key) or text_problem(value)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Invalid
-from ..inputs import line_problem, text_problem
+from ..inputs import line_problem, positive_id, text_problem
 from ..text import render_markdown
 from .models import (
     BudgetSource,
@@ -248,4 +248,5 @@ def row_kind(key: str) -> RowKind:
 
 def parse_field(field: str) -> tuple[str, int] | None:
     kind, sep, ident = field.partition(":")
-    return (kind, int(ident)) if sep and kind in ROW_KINDS and ident.isdigit() else None
+    number = positive_id(ident)
+    return (kind, number) if sep and kind in ROW_KINDS and number is not None else None

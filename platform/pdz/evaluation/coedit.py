@@ -16,6 +16,7 @@ from .. import audit, policy
 from ..coedit import DocKind, FieldChange, register
 from ..coedit.registry import extends
 from ..extensions import db
+from ..inputs import positive_id
 from ..text import render_markdown
 from .models import SwotAssessment, SwotEntry, SwotEntryRevision
 from .services import MAX_ENTRY
@@ -33,7 +34,7 @@ def entry_key(entry: SwotEntry) -> str:
 
 def _entry_id(key: str) -> int | None:
     ident = key.removeprefix(PREFIX)
-    return int(ident) if key.startswith(PREFIX) and ident.isdigit() and len(ident) <= 12 else None
+    return positive_id(ident) if key.startswith(PREFIX) else None
 
 
 class SwotDoc(DocKind):

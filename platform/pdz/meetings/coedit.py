@@ -20,6 +20,7 @@ from ..audit import AuditEntry
 from ..coedit import DocKind, FieldChange, register
 from ..coedit.registry import extends
 from ..extensions import db
+from ..inputs import positive_id
 from ..realtime import publish_after_commit
 from ..text import render_markdown
 from . import services
@@ -35,9 +36,10 @@ def doc_key(meeting: Meeting) -> str:
 
 def _split(key: str) -> tuple[str, int] | None:
     prefix, _sep, ident = key.partition(":")
-    if prefix not in ("item", "decision") or not ident.isdigit() or len(ident) > 12:
+    number = positive_id(ident)
+    if prefix not in ("item", "decision") or number is None:
         return None
-    return prefix, int(ident)
+    return prefix, number
 
 
 class MinutesDoc(DocKind):
