@@ -6,9 +6,10 @@
   NUL character or half of a surrogate pair, or when its JSON body is malformed or not an object
   (`refuse_malformed_request`, installed by `install`).
 - Ids and numbers read from forms, query strings, JSON and socket payloads go through `positive_id` / `int32`.
-- Forms derive from `Form`: JSON values must be texts or numbers, numbers stay within 64 bits, and one-line
-  fields (titles, places, names) refuse control characters; `one_line` / `text_value` check values that
-  reach a service another way (JSON, sockets).
+- Forms derive from `Form`: JSON values must be texts or numbers, numbers stay within what an INTEGER
+  column holds, and one-line fields (titles, places, names) refuse control characters; `line_problem` and
+  `text_value` check the values that reach a service another way (JSON, sockets).
+- A value the database still refuses (too long for its column...) is answered 422, not 500.
 """
 
 from __future__ import annotations
@@ -117,16 +118,6 @@ def line_problem(value: str) -> str | None:
     return text_problem(value)
 
 
-def one_line(value: Any, field: str = "") -> str:
-    """A one-line text for a service; Invalid (on `field`) when it is not text or holds control characters."""
-    if not isinstance(value, str):
-        raise Invalid(errors={field: _("Valore non valido: è atteso un testo.")})
-    problem = line_problem(value)
-    if problem:
-        raise Invalid(errors={field: problem})
-    return value
-
-
 def text_value(value: Any, field: str = "") -> str:
     """A (possibly multi-line) text for a service: refused when it is not a string (a list, a number...)."""
     if not isinstance(value, str):
@@ -174,8 +165,8 @@ class Form(FlaskForm):
 
     - A JSON body feeds the fields texts and numbers only: a list only where a field takes several values
       (SelectMultipleField), never an object; anything else is refused, not stringified.
-    - Numbers outside 64 bits (IntegerField, SelectField with `coerce=int`) are turned into a field error
-      and `None`, so even a view that does not validate never sends them to the database.
+    - Numbers beyond what an INTEGER column holds (IntegerField, SelectField with `coerce=int`) become a
+      field error and `None`, so even a view that does not validate never sends them to the database.
     - Every one-line field (a StringField that is not a TextAreaField or a PasswordField: titles, places,
       names, codes) refuses control characters such as line breaks."""
 
