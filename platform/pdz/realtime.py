@@ -85,7 +85,9 @@ def install(session_class: Any) -> None:
 def last_event_id(room: str) -> int:
     """The last position published in `room` (a page starts following from there)."""
     return (
-        db.session.scalar(select(func.coalesce(func.max(LiveEvent.position), 0)).where(LiveEvent.room == room))
+        db.session.scalar(
+            select(func.coalesce(func.max(LiveEvent.position), 0)).where(LiveEvent.room == room)
+        )
         or 0
     )
 
