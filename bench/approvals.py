@@ -1,6 +1,7 @@
 """Approval-chain benchmark: do the pages stay as fast with many frozen documents, and how long a vote takes.
 
-Starts its own server (fresh SQLite database with the demo, as bench/coedit.py), then, for growing numbers of
+Starts its own server (bench/serve.py through bench/servers.py, on a fresh SQLite database with the demo;
+people sign in through bench/servers.sign_in, demo second factor included), then, for growing numbers of
 approved submissions (copies of the demo's, inserted directly), measures the median time of: the public list,
 a submission page, the approvals overview and the home page ("Da fare") of the UdP, the verification of an
 uploaded DOCX; an empty authenticated request measured in the same run is the floor. Then 48 comuni vote at
@@ -17,8 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import socket
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,8 +33,62 @@ from typing import Any
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from coedit import Server, login  # noqa: E402 - same server harness as the co-editing benchmark
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
+
+from bench import servers  # noqa: E402 - the server harness shared by the benchmarks
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """One server process (bench/serve.py) on a fresh SQLite database holding the demo."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db_path = workdir / "bench.sqlite3"
+        self.env = {
+            "PDZ_INSTANCE_DIR": str(workdir),
+            "PDZ_DATABASE_URL": f"sqlite:///{self.db_path}",
+            "PDZ_LOGIN_RATE_LIMIT": "100000 per minute",
+            "PDZ_ARGON2_TIME_COST": "1",
+            "PDZ_ARGON2_MEMORY_COST": "1024",
+            "PDZ_SECRET_KEY": "bench-secret",
+        }
+        self.process: subprocess.Popen[Any] | None = None
+
+    def prepare(self) -> None:
+        """Migrate the database and load the demo (`flask --app wsgi demo`)."""
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "demo"],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        self.process = servers.start(self.port, self.env, log=self.workdir / "server.log")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            servers.stop(self.process)
+            self.process = None
+
+    def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.db_path) as connection:
+            return connection.execute(sql, args).fetchall()
+
+
+def login(server: Server, email: str) -> requests.Session:
+    """A demo account signed in through the real forms (the demo's staff also type their TOTP code)."""
+    return servers.sign_in(server.url, email)
 
 
 def timed(session: requests.Session, method: str, url: str, repeat: int, **kwargs: Any) -> float:
@@ -49,8 +108,6 @@ def pile_up(server: Server, n: int) -> None:
     rows = server.query("select id, max(document_id) from submissions where status = 'approvata'")
     model_id = rows[0][0]
     top = server.query("select coalesce(max(document_id), 0) from submissions")[0][0]
-    import sqlite3
-
     with sqlite3.connect(server.db_path) as connection:
         columns = [r[1] for r in connection.execute("pragma table_info(submissions)") if r[1] != "id"]
         listed = ", ".join(columns)
@@ -63,7 +120,9 @@ def pile_up(server: Server, n: int) -> None:
 
 
 def token(session: requests.Session, url: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', session.get(url, timeout=30).text)
+    found = re.search(
+        r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', session.get(url, timeout=30).text
+    )
     assert found, url
     return found.group(1)
 

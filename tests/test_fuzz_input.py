@@ -107,11 +107,10 @@ garbage = st.recursive(
 hostile_string = st.sampled_from(HOSTILE_TEXTS) | st.text(max_size=12)
 
 
-def hostile_object(keys: list[str], flat: bool = False) -> Any:
-    """An object whose keys are mostly the names the receiver reads, with hostile values (`flat`: texts only,
-    as a form would send)."""
+def hostile_object(keys: list[str]) -> Any:
+    """An object whose keys are mostly the names the receiver reads, with hostile values."""
     names = st.sampled_from(keys) | st.sampled_from(KEYS) if keys else st.sampled_from(KEYS)
-    return st.dictionaries(names, hostile_string if flat else garbage, min_size=1, max_size=8)
+    return st.dictionaries(names, garbage, min_size=1, max_size=8)
 
 
 def hostile_form(keys: list[str]) -> Any:
@@ -244,10 +243,6 @@ def build_path(rule: Any, values: dict[str, str]) -> str:
 
 # --- HTTP ---------------------------------------------------------------------------------------------
 
-# The accounts package's forms still derive from FlaskForm, which takes a JSON body's numbers, lists and
-# objects as field values (a 500); they should derive from pdz.inputs.Form. Until then its views get flat JSON objects
-# here, and test_account_forms_refuse_json_lists (xfail, strict) keeps the case.
-FLASK_WTF_JSON = "accounts."
 PEOPLE = ["udp@example.org", "membro@example.org", "coord.pubblico@example.org"]
 
 
@@ -276,7 +271,6 @@ def _is_int_arg(rule: Any, name: str) -> bool:
 def hostile_requests(
     draw: Any, rule: Any, method: str, reals: dict[str, list[str]], people: list[str], keys: list[str]
 ) -> Any:
-    flat = rule.endpoint.startswith(FLASK_WTF_JSON)
     """Two requests for one rule: hostile values in the URL; then real ids with a hostile query and body."""
     who = draw(st.sampled_from(people), label="who")
     out = []
@@ -302,7 +296,7 @@ def hostile_requests(
         }
     elif shape == "json":
         kwargs = {
-            "data": json.dumps(draw(hostile_object(keys, flat) if flat else hostile_object(keys) | garbage)),
+            "data": json.dumps(draw(hostile_object(keys) | garbage)),
             "content_type": "application/json",
         }
     else:
@@ -341,15 +335,31 @@ def test_every_url_rule_answers_hostile_values_without_a_server_error(
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:60])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts forms derive from FlaskForm, not pdz.inputs.Form: a JSON list reaches the field (owned "
-    "by the accounts work, reported to the lead)",
-)
-def test_account_forms_refuse_json_lists(client_as: Any) -> None:
+def test_account_forms_refuse_json_lists(app: Any, client_as: Any, user: Any) -> None:
     client = client_as("membro@example.org")
     response = client.post("/profilo", json={"full_name": ["x"], "locale": "it"})
     assert response.status_code == 422
+    for path, body in [
+        ("/profilo", {"full_name": {"a": 1}, "locale": "it"}),
+        ("/profilo/verifica-in-due-passaggi/conferma", {"code": [123456]}),
+        ("/profilo/verifica-in-due-passaggi/codici", {"code": {"x": 1}}),
+        ("/profilo/verifica-in-due-passaggi/disattiva", {"password": ["demo"]}),
+    ]:
+        assert client.post(path, json=body).status_code == 422, path
+    anonymous = app.test_client()
+    for body in [{"email": 12}, {"email": ["membro@example.org"]}, {"email": None}]:
+        assert anonymous.post("/password/dimenticata", json=body).status_code == 422, body
+    assert user("membro@example.org").full_name != "x"
+
+
+def test_a_name_with_a_line_break_is_refused(client_as: Any, user: Any) -> None:
+    client = client_as("membro@example.org")
+    before = user("membro@example.org").full_name
+    for name in ["Mario\nRossi", "Mario\rBcc: x@example.org", "Mario\u2028Rossi", "Mario\x1bRossi"]:
+        response = client.post("/profilo", data={"full_name": name, "locale": "it"})
+        assert response.status_code == 422, name
+        assert "una sola riga" in response.get_data(as_text=True)
+    assert user("membro@example.org").full_name == before
 
 
 @pytest.mark.parametrize("value", [*BIG, "0", "-1"])
@@ -494,12 +504,6 @@ def test_no_data_and_wrong_shapes_get_an_invalid_answer(live_server: Any, socket
         assert answer["ok"] is False and answer["error"] == "invalid", (event, payload, answer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pdz/coedit/engine.py parse_key takes any Unicode digit (str.isdigit): int('²') raises ValueError; "
-    "the socket still answers (error 'server') but logs a traceback. Not ours to edit: reported to the lead "
-    "(fix: ident.isascii() and ident.isdigit(), and at most MAX_ID)",
-)
 def test_coedit_join_with_a_superscript_digit_is_refused_without_a_traceback(
     live_server: Any, socket_client: Any, error_log: ErrorLog
 ) -> None:
