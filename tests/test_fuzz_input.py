@@ -413,6 +413,19 @@ def socket_events() -> dict[str, list[str]]:
         original = handler.__closure__[0].cell_contents if handler.__closure__ else handler
         source = inspect.getsource(inspect.unwrap(original))
         events[name] = sorted(set(re.findall(r"[\"']([a-z][a-z_]{0,30})[\"']", source)))
+    # Handlers registered straight on the Socket.IO server (the co-writing hot path), with the source of
+    # the module functions they call.
+    for name, handler in (socketio.server.handlers.get("/", {}) if socketio.server else {}).items():
+        if name in events or name in {"connect", "disconnect"}:
+            continue
+        module = inspect.getmodule(handler)
+        called = [
+            getattr(module, n)
+            for n in handler.__code__.co_names
+            if inspect.isfunction(getattr(module, n, None))
+        ]
+        source = "".join(inspect.getsource(f) for f in [handler, *called])
+        events[name] = sorted(set(re.findall(r"[\"']([a-z][a-z_]{0,30})[\"']", source)))
     return events
 
 

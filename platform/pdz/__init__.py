@@ -116,7 +116,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.install(app)
 
     from .accounts.services import load_user
+    from .coedit.sockets import install_fast_paths
 
+    install_fast_paths()  # coedit.update, once per keystroke, without a Flask request context
     livecheck.install(app)  # rights that change: sockets leave their rooms at once, on every process
 
     login_manager.user_loader(load_user)

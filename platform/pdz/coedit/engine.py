@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from pycrdt import Doc, Text, get_state, merge_updates
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from .registry import KINDS, DocKind, FieldChange
 FLUSH_WINDOW = 0.015  # seconds between two fan-out messages of one document (at least)
 COMPACT_EVERY = 500  # updates appended before they are merged into the snapshot
 ACK_TIMEOUT = 30.0
+COMMITTER_IDLE = 30.0  # seconds a document's committer thread waits for work before it ends
 MAX_UPDATE_BYTES = 512 * 1024
 
 
@@ -48,7 +49,12 @@ def parse_key(key: Any) -> tuple[DocKind, int]:
     text = str(key or "")
     name, _sep, ident = text.partition(":")
     kind = KINDS.get(name)
-    if kind is None or not ident.isdigit() or len(ident) > 12:
+    if (
+        kind is None
+        or not (ident.isascii() and ident.isdigit())
+        or len(ident) > 10
+        or not 0 < int(ident) < 2**31
+    ):
         raise NotFound("Documento sconosciuto.")
     return kind, int(ident)
 
@@ -137,6 +143,8 @@ class LiveDoc:
         self.queue: list[_Pending] = []  # waiting for stage 1
         self.persist: list[_Pending] = []  # checked and sent, waiting for the commit
         self.qlock = threading.Lock()
+        self.wanted = threading.Condition(self.qlock)  # stage 2 has work
+        self.committer: threading.Thread | None = None
         self.outbox: list[bytes] = []
         self.olock = threading.Lock()
         self.last_flush = 0.0
@@ -370,17 +378,44 @@ def submit(key: str, data: bytes, user_id: int | None, *, restore: bool = False)
                 batch, live.queue = live.queue, []
             _stage(live, batch)
     if not item.done.is_set():
-        with live.persist_lock:
-            if not item.done.is_set():
-                with live.qlock:
-                    ready, live.persist = live.persist, []
-                try:
-                    _commit(live, ready)
-                except Exception:  # noqa: BLE001 - every editor of the batch was answered "retry"
-                    current_app.logger.exception("co-writing commit failed for %s", key)
+        _wake_committer(live)
     if not item.done.wait(ACK_TIMEOUT):
         return {"ok": False, "error": "timeout", "message": "Il server non ha risposto: nuovo tentativo."}
     return item.result
+
+
+def _wake_committer(live: LiveDoc) -> None:
+    """Stage 2 runs in one thread per live document (started when needed, ended when idle): the threads of
+    the updates only wait for their own acknowledgement. (Each of them taking the committer lock in turn,
+    just to find its update already stored, made a convoy of lock hand-offs under many editors.)"""
+    with live.qlock:
+        live.wanted.notify()
+        if live.committer is not None:
+            return
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        live.committer = threading.Thread(
+            target=_committer, args=(app, live), name=f"pdz-commit-{live.key}", daemon=True
+        )
+        live.committer.start()
+
+
+def _committer(app: Any, live: LiveDoc) -> None:
+    with app.app_context():
+        while True:
+            with live.qlock:
+                if not live.persist:
+                    live.wanted.wait(COMMITTER_IDLE)
+                if not live.persist:
+                    live.committer = None
+                    return
+                ready, live.persist = live.persist, []
+            try:
+                with live.persist_lock:
+                    _commit(live, ready)
+            except Exception:  # noqa: BLE001 - every editor of the batch was answered "retry"
+                app.logger.exception("co-writing commit failed for %s", live.key)
+            finally:
+                db.session.remove()
 
 
 def _stage(live: LiveDoc, batch: list[_Pending]) -> None:
@@ -604,12 +639,18 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
                 else r
                 for i, r in enumerate(runs)
             ]
+            # One stored row per author and commit (their updates merged), inserted in one statement.
+            by_author: dict[int | None, list[bytes]] = {}
             for item in batch:
                 if item.store:
-                    live.seq += 1
-                    db.session.add(
-                        CoUpdate(doc_id=live.doc_id, seq=live.seq, data=item.data, author_id=item.user_id)
-                    )
+                    by_author.setdefault(item.user_id, []).append(item.data)
+            rows = []
+            for author_id, datas in by_author.items():
+                live.seq += 1
+                data = datas[0] if len(datas) == 1 else merge_updates(*datas)
+                rows.append({"doc_id": live.doc_id, "seq": live.seq, "data": data, "author_id": author_id})
+            if rows:
+                db.session.execute(insert(CoUpdate), rows)
             values: dict[str, Any] = {"seq": live.seq}
             if live.seq - live.snapshot_seq >= COMPACT_EVERY:
                 with live.lock:

@@ -100,17 +100,34 @@ def on_join(data: Any) -> dict[str, Any]:
     }
 
 
-@socketio.on("coedit.update")
-def on_update(data: Any) -> dict[str, Any]:
-    """The hot path: no query before the commit. The socket joined the document after signing in and a
-    permission check; who may write is checked again in the commit, for every update."""
+def on_update(sid: str, *args: Any) -> dict[str, Any]:
+    """The hot path, once per keystroke: no query before the commit and no Flask request context (no URL
+    binding, request object or session per keystroke), only the app context. The socket signed in at
+    connection and joined the document after a permission check (`_SID_USER`, `_JOINED`); who may write is
+    checked again by the engine for every update. Registered straight on the Socket.IO server by
+    `install_fast_paths`."""
+    environ = socketio.server.get_environ(sid, namespace="/") if socketio.server else None
+    if not environ:
+        return {"ok": False, "error": "not_joined", "message": "Apri prima il documento."}
+    app = environ["flask.app"]
+    with app.app_context():
+        try:
+            return _update(sid, args[0] if len(args) == 1 else None)  # one object, or refused
+        except Exception:  # noqa: BLE001 - answered like any other failure, and logged with its traceback
+            app.logger.exception("coedit.update failed")
+            return {"ok": False, "error": "retry", "message": "Salvataggio non riuscito: nuovo tentativo."}
+        finally:
+            db.session.remove()
+
+
+def _update(sid: str, data: Any) -> dict[str, Any]:
     payload = _payload(data)
     if payload is None:
         return {"ok": False, "error": "invalid", "message": "Richiesta non valida."}
     key = str(payload.get("doc", ""))
     with _LOCK:
-        joined = key in _JOINED.get(_sid(), {})
-        user_id = _SID_USER.get(_sid())
+        joined = key in _JOINED.get(sid, {})
+        user_id = _SID_USER.get(sid)
     if not joined or user_id is None:
         return {"ok": False, "error": "not_joined", "message": "Apri prima il documento."}
     try:
@@ -123,8 +140,11 @@ def on_update(data: Any) -> dict[str, Any]:
         return engine.submit(key, update, user_id)
     except PdzError as error:
         return {"ok": False, "error": "invalid", "message": error.message}
-    finally:
-        db.session.remove()
+
+
+def install_fast_paths() -> None:
+    """After `socketio.init_app`: `coedit.update` goes straight to the Socket.IO server's handler table."""
+    socketio.server.on("coedit.update", on_update, namespace="/")
 
 
 def _read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
