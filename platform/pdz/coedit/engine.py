@@ -148,6 +148,7 @@ class LiveDoc:
         self.outbox: list[bytes] = []
         self.olock = threading.Lock()
         self.last_flush = 0.0
+        self.sent_at = 0.0  # every update queued for fan-out before this moment has been sent
         self.flush_scheduled = False
         self.broken = False
         self.watched: dict[str, Text] = {}
@@ -400,6 +401,9 @@ def _wake_committer(live: LiveDoc) -> None:
 
 
 def _committer(app: Any, live: LiveDoc) -> None:
+    """Commits follow the fan-out window: each commit sends what waits in the window (a stored update is
+    always sent), so committing at most once per window keeps the messages per second where the window
+    puts them, and each commit carries everything typed meanwhile."""
     with app.app_context():
         while True:
             with live.qlock:
@@ -409,9 +413,13 @@ def _committer(app: Any, live: LiveDoc) -> None:
                     live.committer = None
                     return
                 ready, live.persist = live.persist, []
+            taken = time.monotonic()  # every update of `ready` is in the fan-out window by now
+            pause = live.last_flush + _window(live) - taken
+            if pause > 0:
+                time.sleep(pause)  # this document's own thread: until the window sends them
             try:
                 with live.persist_lock:
-                    _commit(live, ready)
+                    _commit(live, ready, sent_after=taken)
             except Exception:  # noqa: BLE001 - every editor of the batch was answered "retry"
                 app.logger.exception("co-writing commit failed for %s", live.key)
             finally:
@@ -596,7 +604,7 @@ def _try(live: LiveDoc, obj: Any, data: bytes) -> dict[str, tuple[str, str]] | N
     return changed
 
 
-def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
+def _commit(live: LiveDoc, batch: list[_Pending], sent_after: float | None = None) -> None:
     """Stage 2 (holding `live.persist_lock`): store the staged updates in order, materialise, commit, answer."""
     if not batch:
         return
@@ -664,7 +672,9 @@ def _commit(live: LiveDoc, batch: list[_Pending]) -> None:
                 live.kind.materialise(obj, runs, utcnow())
             # Whatever waits in the fan-out window goes out before the commit: a stored update is always
             # sent (a process killed after its commit cannot leave editors of other processes without it).
-            _flush(live)
+            # The committer waits for the window, so usually the window has already sent the whole batch.
+            if sent_after is None or live.sent_at < sent_after:
+                _flush(live)
     except Exception:
         _evict(live)
         for item in batch:
@@ -761,13 +771,15 @@ def _flush(live: LiveDoc) -> None:
     with live.olock:
         datas, live.outbox = live.outbox, []
         live.flush_scheduled = False
-        live.last_flush = time.monotonic()
+        live.last_flush = taken = time.monotonic()
     if not datas:
         return
     merged = datas[0] if len(datas) == 1 else merge_updates(*datas)
     socketio.emit(
         "coedit.update", {"doc": live.key, "msg": wire(encode_sync(UPDATE, merged))}, to=room(live.key)
     )
+    with live.olock:
+        live.sent_at = max(live.sent_at, taken)  # everything queued before `taken` is on its way
 
 
 # --- server-made changes (restore, import) --------------------------------------------------------------
