@@ -942,3 +942,37 @@ def test_the_public_list_is_paged_and_its_queries_do_not_grow(app, db, count_que
     last = anonymous.get(f"/pubblico/?pagina={-(-approved // 50)}").get_data(as_text=True)
     assert last.count("/documento.pdf") == approved - 50 * (-(-approved // 50) - 1)
     assert anonymous.get("/pubblico/?pagina=abc").status_code == 200
+
+
+def test_no_one_skips_a_state_not_even_an_administrator(app, db, client_as, body):
+    """Issue #13: an administrator's "forward" moved a document awaiting the Assemblea's vote straight to
+    approved, and reopened a document that had been sent back. States are checked in the service."""
+    from pdz.cards.models import Card
+
+    card = _povertà_card(db, body)
+    sid, _meeting, _udp = _to_vote(db, client_as, card)
+    admin = client_as("admin@example.org")
+    before = _sub(db, sid)
+    assert before.status == "in_attesa_di_voto"
+    version = before.version
+    for action, data in (("inoltra", {}), ("restituisci", {"note": "Salto il voto."})):
+        response = admin.post(f"/approvazioni/{sid}/{action}", data={"version": version, **data})
+        assert response.status_code in (303, 422), (action, response.status_code)
+        after = _sub(db, sid)
+        assert (after.status, after.version) == ("in_attesa_di_voto", version), action  # nothing moved
+
+    # A document sent back stays sent back: nobody forwards it again (a new version must be submitted).
+    other = db.session.scalars(
+        select(Card).where(Card.body_id == body("Tavolo Povertà").id).order_by(Card.id).offset(1).limit(1)
+    ).one()
+    coord, udp = client_as("coord.pubblico@example.org"), client_as("udp@example.org")
+    returned = _submit_card(coord, other.id)
+    v = _sub(db, returned).version
+    response = udp.post(f"/approvazioni/{returned}/restituisci", data={"version": v, "note": "Da rivedere."})
+    assert response.status_code == 303
+    sent_back = _sub(db, returned)
+    assert sent_back.status == "restituita"
+    for who in (admin, udp):
+        who.post(f"/approvazioni/{returned}/inoltra", data={"version": sent_back.version})
+        again = _sub(db, returned)
+        assert (again.status, again.version) == ("restituita", sent_back.version)

@@ -400,9 +400,20 @@ def _document_status(submission: Submission) -> None:
         source.on_status(obj, submission.status)
 
 
+def _ensure_in_review(submission: Submission) -> None:
+    """A review decision (forward, send back) only on a document in review at a review step, whoever acts:
+    an administrator cannot skip the Assemblea's vote nor reopen a document that was sent back."""
+    step = submission.current_step
+    if submission.status != SubmissionStatus.IN_REVIEW or step is None or step["mode"] != StepMode.REVIEW:
+        raise Invalid(
+            _("Questo documento non è in esame in questo momento: non si può inoltrare né restituire.")
+        )
+
+
 def forward(submission: Submission, *, version: int, note: str = "", actor: User) -> Submission:
     """The reviewing body passes it on (or, at the last step, approves it)."""
     policy.require(actor, "approval.review", submission)
+    _ensure_in_review(submission)
     note = _note(note, required=False)
     index = submission.step_index
     nxt = index + 1
@@ -425,6 +436,7 @@ def forward(submission: Submission, *, version: int, note: str = "", actor: User
 def send_back(submission: Submission, *, version: int, note: str, actor: User) -> Submission:
     """The reviewing body returns it with the changes it asks; this round ends, its history stays."""
     policy.require(actor, "approval.review", submission)
+    _ensure_in_review(submission)
     note = _note(note, required=True)
     index = submission.step_index
     _transition(submission, version, status=SubmissionStatus.SENT_BACK, decided_at=utcnow())
