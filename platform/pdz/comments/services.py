@@ -196,8 +196,19 @@ def _publish(name: str, comment: Comment, thread: CommentThread, author_name: st
 
 
 def _follow(user_id: int, thread: CommentThread, reason: FollowReason) -> None:
-    if db.session.get(ThreadFollow, (user_id, thread.id)) is None:
-        db.session.add(ThreadFollow(user_id=user_id, thread_id=thread.id, reason=reason))
+    """Atomic on both databases (INSERT … ON CONFLICT DO NOTHING): two comments posted at once by one author
+    in a thread they do not follow yet both go through (a check-then-insert raised UniqueViolation)."""
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    db.session.flush()  # a follow added in this unit of work is in the table before the statement
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ThreadFollow)
+        .values(user_id=user_id, thread_id=thread.id, reason=str(reason), created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id", "thread_id"])
+    )
 
 
 # --- use cases -------------------------------------------------------------------------------------
