@@ -81,6 +81,14 @@ def _role(user: Any, body: Any) -> Any:
     return found.role if found is not None else None
 
 
+def _writable(body: Any) -> bool:
+    """Drafts, meetings, comments and submissions of a body are written only while it is active: a closed
+    (`concluso`) or suspended (`sospeso`) body is read-only (docs/permissions.md, last column)."""
+    from .tavoli.models import BodyStatus
+
+    return body is not None and body.status == BodyStatus.ACTIVE
+
+
 # --- rules -----------------------------------------------------------------------------------------
 
 
@@ -128,9 +136,9 @@ def _tavolo_view(user: Any, body: Any) -> bool:
 
 @rule("tavolo.write")
 def _tavolo_write(user: Any, body: Any) -> bool:
-    from .tavoli.models import WRITER_ROLES, BodyStatus
+    from .tavoli.models import WRITER_ROLES
 
-    if body is None or body.status == BodyStatus.CLOSED:
+    if not _writable(body):
         return False
     return user.is_udp or _role(user, body) in WRITER_ROLES
 
@@ -157,12 +165,13 @@ def _card_edit(user: Any, card: Any) -> bool:
 
 @rule("card.create")
 def _card_create(user: Any, body: Any) -> bool:
-    return body is not None and body.status != "concluso" and can(user, "tavolo.write", body)
+    return _writable(body) and can(user, "tavolo.write", body)
 
 
 @rule("card.move")
 def _card_move(user: Any, card: Any) -> bool:
-    return card is not None and can(user, "tavolo.members.manage", card.body)
+    """Moving a card between tavoli is the Ufficio di Piano's (docs/permissions.md)."""
+    return card is not None and user.is_udp
 
 
 # --- meetings ---
@@ -181,9 +190,9 @@ def _meeting_list(user: Any, body: Any) -> bool:
 @rule("meeting.schedule")
 def _meeting_schedule(user: Any, body: Any) -> bool:
     """Co-coordinators schedule and run their body's meetings; UdP staff any (governance bodies have none)."""
-    from .tavoli.models import COORDINATOR_ROLES, BodyStatus
+    from .tavoli.models import COORDINATOR_ROLES
 
-    if body is None or body.status == BodyStatus.CLOSED:
+    if not _writable(body):
         return False
     return user.is_udp or _role(user, body) in COORDINATOR_ROLES
 
@@ -240,9 +249,7 @@ def _meeting_minutes_write(user: Any, meeting: Any) -> bool:
 @rule("comment.create", "comment.resolve")
 def _comment_write(user: Any, body: Any) -> bool:
     """Everyone who may read a tavolo may discuss it, observers included (comments are not drafts)."""
-    from .tavoli.models import BodyStatus
-
-    if body is None or body.status == BodyStatus.CLOSED:
+    if not _writable(body):
         return False
     return user.is_udp or _role(user, body) is not None
 
@@ -441,9 +448,7 @@ def _approval_view(user: Any, submission: Any) -> bool:
 @rule("approval.submit")
 def _approval_submit(user: Any, body: Any) -> bool:
     """Co-coordinators submit their tavolo's documents; the Ufficio di Piano submits its own and any other."""
-    from .tavoli.models import BodyStatus
-
-    return body is not None and body.status != BodyStatus.CLOSED and _tavolo_coordinate(user, body)
+    return _writable(body) and _tavolo_coordinate(user, body)
 
 
 @rule("card.submit", "swot.submit", "minutes.submit")
