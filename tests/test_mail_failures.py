@@ -1,5 +1,6 @@
 """Mail that cannot be sent (issue #13 point 1): marked "non inviata" with its reason shown to the UdP, the
-other messages still go, and the request that sent them never answers 500."""
+other messages still go, and the request that sent them never answers 500. The request only queues the
+messages; the mail worker (`flask --app wsgi mail-worker --once`) sends them."""
 
 from __future__ import annotations
 
@@ -59,9 +60,15 @@ class _SmtpSession(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def app_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """SMTP on: the test's sink when it has one, else a port where nobody listens."""
+    """SMTP on: the test's sink when it has one, else a port where nobody listens. One attempt per message,
+    so that a message that cannot be sent is marked failed at once (retries: tests/ops)."""
     port = request.getfixturevalue("sink").port if "sink" in request.fixturenames else free_port()
-    return {"PDZ_SMTP_HOST": "127.0.0.1", "PDZ_SMTP_PORT": port, "PDZ_SMTP_STARTTLS": False}
+    return {
+        "PDZ_SMTP_HOST": "127.0.0.1",
+        "PDZ_SMTP_PORT": port,
+        "PDZ_SMTP_STARTTLS": False,
+        "PDZ_MAIL_MAX_ATTEMPTS": 1,
+    }
 
 
 @pytest.fixture
@@ -87,6 +94,11 @@ def _convene(client: Any, body_id: int) -> Any:
         == 302
     )
     return client.post(f"/incontri/{meeting_id}/convoca")
+
+
+def _send_outbox(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["mail-worker", "--once"])
+    assert result.exit_code == 0, result.output
 
 
 def _messages(db: Any, since_id: int) -> list[Any]:
@@ -115,6 +127,7 @@ def test_a_message_the_mail_library_refuses_fails_alone_and_says_why(
     before = _last_id(db)
 
     response = _convene(client_as("coord.pubblico@example.org"), tavolo.id)
+    _send_outbox(app)
 
     assert response.status_code == 302
     messages = _messages(db, before)
@@ -135,6 +148,7 @@ def test_an_unreachable_mail_server_marks_every_message_failed_and_the_page_stil
 
     before = _last_id(db)
     response = _convene(client_as("coord.pubblico@example.org"), tavolo.id)
+    _send_outbox(app)
 
     assert response.status_code == 302
     messages = _messages(db, before)

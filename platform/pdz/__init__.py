@@ -10,7 +10,6 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text as sql_text
 from werkzeug.exceptions import HTTPException
 
 from . import models, policy, realtime, security  # noqa: F401 - models registers every table on Base.metadata
@@ -134,11 +133,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     cli.register(app)
 
-    @app.get("/healthz")
-    @policy.public
-    def healthz() -> Any:
-        _db.session.execute(sql_text("SELECT 1"))
-        return jsonify(status="ok", database=_db.engine.dialect.name)
+    from . import ops
+
+    ops.install(app)  # /healthz, and the mail worker thread in single-process deployments
 
     return app
 
@@ -225,7 +222,7 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from . import formatting, policy
+    from . import formatting
 
     @app.context_processor
     def inject() -> dict[str, Any]:

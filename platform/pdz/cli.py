@@ -1,9 +1,12 @@
-"""Flask commands: `flask --app wsgi demo` migrates and loads the Ambito Cremasco demo."""
+"""Flask commands: `flask --app wsgi demo` migrates and loads the Ambito Cremasco demo; `mail-worker`
+sends the outbox; `backup` and `restore` save and bring back the database and uploaded files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from .db import unit_of_work
@@ -34,3 +37,79 @@ def register(app: Flask) -> None:
         """Apply the Alembic migrations up to head."""
         upgrade()
         click.echo("Database aggiornato.")
+
+    @app.cli.command("mail-worker")
+    @click.option("--once", is_flag=True, help="Send what is due now, then stop (for cron and tests).")
+    @click.option(
+        "--interval", default=5.0, show_default=True, help="Seconds between two looks at the outbox."
+    )
+    def mail_worker_command(once: bool, interval: float) -> None:
+        """Send the outbox (with retries and backoff) until stopped."""
+        from .mail import MailWorker, setting
+
+        if not current_app.config.get("PDZ_SMTP_HOST"):
+            raise click.ClickException(
+                "PDZ_SMTP_HOST non è impostato: senza un server SMTP la posta resta nella posta in uscita."
+            )
+        worker = MailWorker(current_app._get_current_object(), interval=interval)  # type: ignore[attr-defined]
+        if once:
+            tried = total = worker.run_once()
+            while tried >= 100:  # a full batch: there may be more due
+                tried = worker.run_once()
+                total += tried
+            click.echo(f"Posta in uscita: {total} messaggi tentati.")
+            return
+        attempts = setting(current_app.config, "PDZ_MAIL_MAX_ATTEMPTS", 8, int)
+        click.echo(f"Invio della posta in uscita avviato (fino a {attempts} tentativi per messaggio).")
+        try:
+            worker.run()
+        except KeyboardInterrupt:
+            click.echo("Invio della posta fermato.")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+    def backup_command(path: Path, force: bool) -> None:
+        """Write a backup (database and uploaded files) to PATH, a .tar.gz archive."""
+        from .ops import OpsError, backup
+
+        if path.exists() and not force:
+            raise click.ClickException(f"{path} esiste già: scegli un altro nome o aggiungi --force.")
+        try:
+            manifest = backup(current_app._get_current_object(), path)  # type: ignore[attr-defined]
+        except OpsError as error:
+            raise click.ClickException(str(error)) from error
+        rows = sum(manifest["tables"].values())
+        uploads = "con" if manifest["uploads"] else "senza"
+        click.echo(
+            f"Backup scritto in {path}: database {manifest['database']}, {len(manifest['tables'])} tabelle, "
+            f"{rows} righe, {uploads} file caricati."
+        )
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(path: Path, yes: bool) -> None:
+        """Replace the database (and uploaded files) with the backup in PATH. Stop PdZ first."""
+        from sqlalchemy import make_url
+
+        from .ops import OpsError, read_manifest, restore
+
+        application = current_app._get_current_object()  # type: ignore[attr-defined]
+        try:
+            manifest = read_manifest(path)
+            target = make_url(application.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
+                hide_password=True
+            )
+            if not yes:
+                click.confirm(
+                    f"Il database {target} sarà sostituito dal backup del {manifest.get('created_at')}. Continuare?",
+                    abort=True,
+                )
+            restore(application, path)
+        except OpsError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(
+            f"Ripristino completato dal backup del {manifest.get('created_at')}. "
+            "Se il backup viene da una versione precedente di PdZ, esegui `flask --app wsgi migrate-db`."
+        )
