@@ -28,6 +28,7 @@ from ..meetings import services as meetings
 from ..meetings.models import Attendance, MajorityKind, Meeting, MeetingStatus
 from ..notifications import services as notifications
 from ..notifications.models import MailMode, MailState, Notification, NotificationKind
+from ..orgs.models import Organisation
 from ..realtime import publish_after_commit
 from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
 from ..text import render_markdown
@@ -665,8 +666,14 @@ def tally(ballot: Ballot) -> dict[str, Any]:
     for choice, count, weight in rows:
         counts[str(choice)], weights[str(choice)] = int(count), int(weight)
     measure = weights if rule.weighted else counts
-    # seats (or their population) present when the vote closes; a seat that voted and then left still counts
-    present = max(state.present, sum(measure.values()))
+    # seats (or their population) present when the vote closes, plus each seat that voted and then left
+    voted = db.session.execute(
+        select(Organisation.name, Vote.weight)
+        .join(Organisation, Organisation.id == Vote.organisation_id)
+        .where(Vote.ballot_id == ballot.id)
+    ).all()
+    still_here = set(state.present_orgs)
+    present = state.present + sum(w if rule.weighted else 1 for name, w in voted if name not in still_here)
     majority = rule.majority
     if state.applies and not state.reached:
         outcome = BallotOutcome.NO_QUORUM
