@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from flask import Response
+
+from .formatting import format_local
 
 # A spreadsheet evaluates a cell starting with one of these (tab and carriage return included: some
 # programs strip them and then see the formula).
@@ -17,7 +20,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value: Any) -> Any:
     """Text that would start a formula gets a leading apostrophe, shown as text by spreadsheet programs.
-    Numbers stay numbers: only strings come from what people typed."""
+    Numbers stay numbers: only strings come from what people typed. A time is written in Europe/Rome."""
+    if isinstance(value, datetime):
+        return format_local(value, "stamp")
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

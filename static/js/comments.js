@@ -33,7 +33,9 @@
     return "op-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
   }
 
-  const when = new Intl.DateTimeFormat("it-IT", { dateStyle: "medium", timeStyle: "short" });
+  // Times read in Rome whatever the computer's clock says, as on every server page (pdz.formatting.format_local,
+  // style "datetime": "28 mar 2026, 10:55").
+  const when = new Intl.DateTimeFormat("it-IT", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Rome" });
 
   async function api(url, options) {
     const response = await fetch(url, Object.assign({

@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -28,7 +27,7 @@ from ..audit_labels import (
     object_type_label,
 )
 from ..extensions import db
-from ..formatting import ROME
+from ..formatting import ROME, format_local
 
 PER_PAGE = 50
 CSV_LIMIT = 100_000
@@ -197,7 +196,7 @@ def _meetings(ids: set[int]) -> Named:
     from ..meetings.models import Meeting
 
     def make(r: Any) -> tuple[str, str | None]:
-        when = format_datetime(r.starts_at, "dd/MM/yyyy")
+        when = format_local(r.starts_at, "day")
         return f"{r.title} ({when})", url_for("meetings.detail", meeting_id=r.id)
 
     return _load([Meeting.id, Meeting.title, Meeting.starts_at], ids, make)
@@ -504,7 +503,7 @@ def rows(entries: list[AuditEntry]) -> list[Row]:
         result.append(
             Row(
                 entry=entry,
-                when=format_datetime(entry.at, "dd/MM/yyyy HH:mm"),
+                when=format_local(entry.at, "stamp"),
                 who=who,
                 who_id=entry.actor_id,
                 what=action_label(entry.action),

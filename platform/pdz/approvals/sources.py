@@ -302,9 +302,8 @@ def _load_meeting(ident: int) -> Any:
 
 
 def minutes_content(meeting: Any) -> doc.Content:
-    from ..formatting import ROME
+    from ..formatting import format_local, local
 
-    start = meeting.starts_at.astimezone(ROME)
     attendance = [
         [a.organisation.name, a.user.full_name, label(a.status)]
         for a in sorted(meeting.attendances, key=lambda a: (a.organisation.name, a.user.full_name))
@@ -319,20 +318,20 @@ def minutes_content(meeting: Any) -> doc.Content:
             )
         sections.append(doc.section(f"{n}. {item.title}", blocks))
     actions = [
-        [a.title, a.owner.full_name, a.organisation.name, a.due_on.strftime("%d/%m/%Y") if a.due_on else ""]
+        [a.title, a.owner.full_name, a.organisation.name, format_local(a.due_on, "day") if a.due_on else ""]
         for a in meeting.actions
     ]
     sections.append(
         doc.section("Azioni", [doc.table("Azioni da svolgere", ["Azione", "Chi", "Ente", "Entro"], actions)])
     )
-    subtitle = f"{meeting.body.name} · {start:%d/%m/%Y %H:%M} · {meeting.place or meeting.video_url}"
+    subtitle = f"{meeting.body.name} · {format_local(meeting.starts_at, 'stamp')} · {meeting.place or meeting.video_url}"
     return doc.document(
         "verbale",
         f"Verbale – {meeting.title}",
         subtitle,
         {"meeting_id": meeting.id},
         sections,
-        {"body": meeting.body.name, "date": start.date().isoformat()},
+        {"body": meeting.body.name, "date": local(meeting.starts_at).date().isoformat()},
     )
 
 

@@ -20,6 +20,7 @@ from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..evaluation.models import SwotAssessment
 from ..extensions import db
+from ..formatting import format_local
 from ..labels import label
 from ..meetings.forms import parse_int
 from ..meetings.models import Meeting
@@ -259,10 +260,10 @@ def _export(sub: Submission, fmt: str) -> Response:
 
 
 def _status_line(sub: Submission) -> str:
-    when = sub.decided_at.strftime("%d/%m/%Y") if sub.decided_at else sub.submitted_at.strftime("%d/%m/%Y")
+    when = format_local(sub.decided_at or sub.submitted_at, "day")
     if sub.status == SubmissionStatus.APPROVED:
         return f"Approvato il {when} (versione {sub.round})"
-    return f"{label(sub.status)} – versione {sub.round} inviata il {sub.submitted_at:%d/%m/%Y}"
+    return f"{label(sub.status)} – versione {sub.round} inviata il {format_local(sub.submitted_at, 'day')}"
 
 
 @bp.get("/approvazioni/<int:submission_id>/documento.<fmt>")

@@ -17,7 +17,7 @@ from flask import current_app, url_for
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from ..db import utcnow
-from ..formatting import ROME
+from ..formatting import local
 from .models import Meeting, MeetingStatus
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -44,8 +44,8 @@ def event_for(meeting: Meeting) -> Event:
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", utcnow().astimezone(UTC))
     event.add("last-modified", (meeting.updated_at or utcnow()).astimezone(UTC))
-    event.add("dtstart", meeting.starts_at.astimezone(ROME))
-    event.add("dtend", meeting.ends_at.astimezone(ROME))
+    event.add("dtstart", local(meeting.starts_at))
+    event.add("dtend", local(meeting.ends_at))
     event.add("summary", _line(f"{meeting.body.display_name}: {meeting.title}"))
     address = parseaddr(current_app.config.get("PDZ_MAIL_FROM") or "")[1] or "noreply@localhost"
     organizer = vCalAddress(f"mailto:{address}")

@@ -14,7 +14,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .. import labels
-from ..formatting import ROME
+from ..formatting import format_local
 from .models import Meeting
 
 
@@ -25,25 +25,22 @@ def _p(text: str, style: Any) -> Paragraph:
 def minutes_pdf(meeting: Meeting, quorum: Any) -> bytes:
     styles = getSampleStyleSheet()
     normal, heading, title = styles["BodyText"], styles["Heading2"], styles["Title"]
-    start, end = meeting.starts_at.astimezone(ROME), meeting.ends_at.astimezone(ROME)
     story: list[Any] = [
         _p(_("Verbale – %(b)s", b=meeting.body.name), title),
         _p(meeting.title, styles["Heading3"]),
         _p(
             _(
                 "%(d)s, dalle %(s)s alle %(e)s – %(p)s",
-                d=start.strftime("%d/%m/%Y"),
-                s=start.strftime("%H:%M"),
-                e=end.strftime("%H:%M"),
+                d=format_local(meeting.starts_at, "day"),
+                s=format_local(meeting.starts_at, "time"),
+                e=format_local(meeting.ends_at, "time"),
                 p=meeting.place or meeting.video_url,
             ),
             normal,
         ),
         _p(
             labels.label(meeting.minutes_status)
-            + (
-                f" ({meeting.approved_in.starts_at.astimezone(ROME):%d/%m/%Y})" if meeting.approved_in else ""
-            ),
+            + (f" ({format_local(meeting.approved_in.starts_at, 'day')})" if meeting.approved_in else ""),
             normal,
         ),
         Spacer(1, 0.4 * cm),
@@ -55,7 +52,7 @@ def minutes_pdf(meeting: Meeting, quorum: Any) -> bytes:
         if a.stands_for is not None:
             state += " – " + _("delegato per %(n)s", n=a.stands_for.full_name)
         if a.left_at:
-            state += " – " + _("uscito alle %(t)s", t=a.left_at.astimezone(ROME).strftime("%H:%M"))
+            state += " – " + _("uscito alle %(t)s", t=format_local(a.left_at, "time"))
         rows.append([_p(a.user.full_name, normal), _p(a.organisation.name, normal), _p(state, normal)])
     table = Table(rows, colWidths=[5 * cm, 6.5 * cm, 5.5 * cm], repeatRows=1)
     table.setStyle(
@@ -98,7 +95,7 @@ def minutes_pdf(meeting: Meeting, quorum: Any) -> bytes:
                 [
                     _p(action.title, normal),
                     _p(f"{action.owner.full_name} ({action.organisation.name})", normal),
-                    action.due_on.strftime("%d/%m/%Y") if action.due_on else "—",
+                    format_local(action.due_on, "day") if action.due_on else "—",
                     labels.label(action.status),
                 ]
             )

@@ -24,7 +24,7 @@ from ..cards.models import Card
 from ..db import utcnow
 from ..errors import EditConflict, Invalid, NotFound
 from ..extensions import db
-from ..formatting import ROME
+from ..formatting import ROME, format_local, local
 from ..mail import send_mail
 from ..orgs.models import Organisation
 from ..realtime import publish_after_commit
@@ -152,16 +152,15 @@ def _members(body: Body) -> list[Membership]:
 
 def _notify_members(meeting: Meeting, subject: str, intro: str, event: str) -> None:
     attachment = ics.attachment(meeting)
-    when = meeting.starts_at.astimezone(ROME)
     lines = [
         intro,
         "",
         f"{meeting.body.name}: {meeting.title}",
         _(
             "Quando: %(day)s, dalle %(start)s alle %(end)s (ora italiana)",
-            day=when.strftime("%d/%m/%Y"),
-            start=when.strftime("%H:%M"),
-            end=meeting.ends_at.astimezone(ROME).strftime("%H:%M"),
+            day=format_local(meeting.starts_at, "day"),
+            start=format_local(meeting.starts_at, "time"),
+            end=format_local(meeting.ends_at, "time"),
         ),
         _("Dove: %(place)s", place=meeting.place or meeting.video_url),
         "",
@@ -841,7 +840,7 @@ def mark_attendance(
         raise NotFound(_("Questa presenza non appartiene all'incontro."))
     if mark not in MARKS:
         raise Invalid(errors={"mark": _("Scegli uno stato valido.")})
-    moment = local_to_utc(meeting.starts_at.astimezone(ROME).date(), at) if at else (now or utcnow())
+    moment = local_to_utc(local(meeting.starts_at).date(), at) if at else (now or utcnow())
     if mark == "presente":
         row.status, row.left_at = AttendanceStatus.PRESENT, None
         row.arrived_at = row.arrived_at or min(moment, meeting.starts_at)

@@ -14,6 +14,7 @@ from ..comments import queries as comment_queries
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..extensions import db, limiter
+from ..formatting import format_local, local
 from ..inputs import payload
 from ..labels import options
 from ..policy import can, guard, public
@@ -243,7 +244,7 @@ def event_ics(meeting: Meeting) -> Any:
 @bp.route("/incontri/<int:meeting_id>/modifica", methods=["GET", "POST"])
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def edit(meeting: Meeting) -> Any:
-    when, until = meeting.starts_at.astimezone(services.ROME), meeting.ends_at.astimezone(services.ROME)
+    when, until = local(meeting.starts_at), local(meeting.ends_at)
     form = MeetingForm(
         title=meeting.title,
         day=when.date().isoformat(),
@@ -584,7 +585,7 @@ def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     approve_form = forms.get("approve_form") or ApproveForm()
     candidates = services.approving_candidates(meeting)
     approve_form.approving_meeting_id.choices = options(
-        [(str(m.id), f"{m.starts_at.astimezone(services.ROME):%d/%m/%Y} – {m.title}") for m in candidates]
+        [(str(m.id), f"{format_local(m.starts_at, 'day')} – {m.title}") for m in candidates]
     )
     return render_template(
         "meetings/minutes.html",

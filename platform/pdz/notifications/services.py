@@ -18,6 +18,7 @@ from .. import audit, policy, realtime
 from ..accounts.models import User
 from ..db import utcnow
 from ..extensions import db
+from ..formatting import format_local
 from ..mail import send_mail
 from ..tavoli.models import Body
 from .models import MailMode, MailState, Notification, NotificationKind, NotificationPreference
@@ -179,6 +180,7 @@ def notify_comment(
             target_kind=thread.target_kind,
             target_id=thread.target_id,
             comment_id=comment.id,
+            created_at=comment.created_at,  # the comment's moment: thread, notification and mail agree
             text=_text(kind, actor, where, excerpt),
             url=url,
             mail_state=MailState.NONE if mode == MailMode.NEVER else MailState.PENDING,
@@ -189,7 +191,12 @@ def notify_comment(
             send_mail(
                 user.email,
                 _("PdZ: %(text)s", text=_excerpt(note.text)[:200]),
-                note.text + "\n\n" + _("Apri la discussione: %(url)s", url=base + url) + _footer(user),
+                note.text
+                + "\n"
+                + _("Scritto il %(when)s (ora italiana).", when=format_local(comment.created_at))
+                + "\n\n"
+                + _("Apri la discussione: %(url)s", url=base + url)
+                + _footer(user),
             )
             note.mail_state = MailState.SENT
         created.append(note)
@@ -253,7 +260,7 @@ def send_digests() -> int:
         if not keep or user is None:
             continue
         base = current_app.config["PDZ_BASE_URL"].rstrip("/")
-        lines = [f"- {note.text}\n  {base}{note.url}" for note in keep]
+        lines = [f"- {format_local(note.created_at)} · {note.text}\n  {base}{note.url}" for note in keep]
         send_mail(
             user.email,
             _("PdZ: %(n)d novità nelle tue discussioni", n=len(keep)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
@@ -19,6 +19,7 @@ from ..accounts.models import User
 from ..cycles.models import PlanningCycle
 from ..db import utcnow
 from ..extensions import db
+from ..formatting import ROME, format_local
 from ..meetings.models import ActionItem, ActionStatus, Attendance, AttendanceStatus, Meeting, MeetingStatus
 from ..orgs.models import Adhesion, Organisation, OrgKind, organisation_sub_ambiti
 from ..tavoli.models import THEMATIC_KINDS, Body, BodyStatus, Membership
@@ -37,8 +38,8 @@ class Period:
         start = since or date(cycle.start_year, 1, 1)
         end = (until + timedelta(days=1)) if until else date(cycle.end_year + 1, 1, 1)
         return cls(
-            datetime(start.year, start.month, start.day, tzinfo=UTC),
-            datetime(end.year, end.month, end.day, tzinfo=UTC),
+            datetime(start.year, start.month, start.day, tzinfo=ROME),
+            datetime(end.year, end.month, end.day, tzinfo=ROME),
         )
 
 
@@ -55,9 +56,12 @@ class Rate:
 
 
 def _month(column: Any) -> ColumnElement[str]:
+    """The month on the clocks of Rome (a UTC column). SQLite knows no time zones, but at the turn of every
+    month Rome is UTC+2 from March to September and UTC+1 otherwise, and only the turn decides the month."""
     if db.engine.dialect.name == "sqlite":
-        return func.strftime("%Y-%m", column)
-    return func.to_char(column, "YYYY-MM")
+        shift = case((func.strftime("%m", column).between("03", "09"), "+2 hours"), else_="+1 hours")
+        return func.strftime("%Y-%m", column, shift)
+    return func.to_char(func.timezone(ROME.key, func.timezone("UTC", column)), "YYYY-MM")
 
 
 def _meetings(period: Period, body_id: int | None) -> Any:
@@ -437,9 +441,7 @@ def quiet_tavoli(now: datetime | None = None, days: int = 60, body_id: int | Non
     alerts = []
     for name, when in db.session.execute(stmt):
         detail = (
-            "nessun incontro tenuto"
-            if when is None
-            else f"ultimo incontro il {when.astimezone(UTC):%d/%m/%Y}"
+            "nessun incontro tenuto" if when is None else f"ultimo incontro il {format_local(when, 'day')}"
         )
         alerts.append(Alert("quiet", name, "", detail))
     return alerts
