@@ -53,6 +53,20 @@ def may_join(user: Any, room: str) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and check(user, number))
 
 
+def join_if_connected(room: str) -> bool:
+    """Join `room`, unless this socket has already gone: a page that navigates away while its join is being
+    handled disconnects first, and python-socketio then raises (KeyError or ValueError) on entering a room.
+    Such a join is ignored, and False returned."""
+    sid, namespace = request.sid, request.namespace  # type: ignore[attr-defined]
+    if not socketio.server.manager.is_connected(sid, namespace):
+        return False
+    try:
+        join_room(room)
+    except (KeyError, ValueError):  # gone between the check and the join
+        return False
+    return True
+
+
 def invalid(message: str = "") -> dict[str, Any]:
     """The answer to a payload of the wrong shape: nothing was done."""
     return {"ok": False, "error": "invalid", "message": message or _("Richiesta non valida.")}
@@ -150,7 +164,8 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
         return invalid(_("Indica la stanza da seguire."))
     if not may_join(current_user, room):
         return {"ok": False, "error": "forbidden"}
-    join_room(room)
+    if not join_if_connected(room):
+        return {"ok": False, "error": "gone"}
     return {"ok": True, "room": room, "last_event_id": realtime.last_event_id(room)}
 
 
