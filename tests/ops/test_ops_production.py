@@ -67,8 +67,8 @@ def production(templates: dict[str, str], tmp_path: Path, sink: SmtpSink) -> Ite
         def healthy() -> bool:
             assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
             try:
-                return requests.get(server.url + "/healthz", timeout=2).status_code == 200
-            except requests.ConnectionError:
+                return requests.get(server.url + "/healthz", timeout=5).status_code == 200
+            except requests.RequestException:  # not listening yet, or still loading the app
                 return False
 
         wait_for(healthy, timeout=60, what="gunicorn to answer /healthz")
