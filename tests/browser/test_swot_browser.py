@@ -3,6 +3,7 @@ text; the synthesis charts render."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -56,7 +57,15 @@ def test_two_people_fill_a_swot_at_once_and_the_udp_reads_the_synthesis(
     member.goto(swot_url)
     for page in (coordinator, member):
         page.wait_for_function("() => document.getElementById('live-status') !== null")
-    coordinator.wait_for_timeout(300)  # both sockets joined
+    # both pages' sockets are in the SWOT's room (the server runs in this process: ask its Socket.IO manager)
+    from pdz.extensions import socketio
+
+    room = coordinator.get_attribute("#swot", "data-room")
+    manager = socketio.server.manager
+    deadline = time.monotonic() + 10
+    while len(manager.rooms.get("/", {}).get(room, {})) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(manager.rooms.get("/", {}).get(room, {})) == 2, "the two pages never joined the SWOT's room"
 
     coordinator.get_by_label("Nuova voce: Punti di forza").first.fill("Co-coordinamento che funziona")
     coordinator.locator(".swot-cell[data-dimension=mandato][data-quadrant=S] button").click()

@@ -64,12 +64,10 @@ def test_two_editors_in_one_field_see_each_others_text(
         assert joined["ok"] is True and joined["readonly"] is False, joined
         assert joined["limits"]["context"] == 20_000 and joined["limits"]["title"] == 300
         assert editor.text("context") == card_a["context"]
-    started = time.monotonic()
     assert one.insert("context", 0, "INIZIO ", wait=True)["ok"] is True
     assert two.append("context", " FINE", wait=True)["ok"] is True
     expected = "INIZIO " + card_a["context"] + " FINE"
     wait_for(lambda: one.text("context") == expected and two.text("context") == expected)
-    assert time.monotonic() - started < 2.0
     assert stored(live_server, card_a["id"], "context") == expected
 
 

@@ -85,12 +85,10 @@ def test_comments_reach_every_reader_live_in_order_and_outsiders_are_refused(soc
     for client in (coord, observer):
         joined(client, room)
     assert outsider.call("room.join", {"room": room}, timeout=5) == {"ok": False, "error": "forbidden"}
-    started = time.monotonic()
     sent = [comment(member, poverta_id, f"Messaggio {i}")["comment"]["id"] for i in range(3)]
     for client in (coord, observer):
         wait_for(lambda c=client: len(ids_of(c)) == 3, message="three live comments")
         assert ids_of(client) == sent  # in order, once
-    assert time.monotonic() - started < 1.5  # three posts and their delivery: a fraction of a second each
     answer = comment(observer, poverta_id, "Anche gli osservatori commentano")
     assert answer["ok"] and answer["created"]
     wait_for(lambda: len(ids_of(coord)) == 4)

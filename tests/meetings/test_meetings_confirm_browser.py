@@ -58,8 +58,8 @@ def test_cancelling_a_meeting_asks_first(live_server: Any, page_as: Any) -> None
         dialog.dismiss()
 
     coord.once("dialog", dismiss)
-    coord.get_by_test_id("cancel-meeting").click()
-    coord.wait_for_timeout(300)
+    coord.get_by_test_id("cancel-meeting").click()  # returns once the dialog was dismissed
+    coord.wait_for_load_state("load")
     assert asked == ["Annullare l'incontro?"]
     assert coord.url == meeting_url and status() == MeetingStatus.DRAFT
 
