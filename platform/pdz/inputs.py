@@ -9,12 +9,14 @@
 - Forms derive from `Form`: JSON values must be texts or numbers, numbers stay within what an INTEGER
   column holds, and one-line fields (titles, places, names) refuse control characters; `line_problem` and
   `text_value` check the values that reach a service another way (JSON, sockets).
-- A value the database still refuses (too long for its column...) is answered 422, not 500.
+- A value the database still refuses (too long for its column...) is answered 422, not 500; a row a unique
+  constraint refuses because another request stored it first is answered 409 (`refused_as_duplicate`).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +25,8 @@ from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import DataError
+from markupsafe import Markup
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.routing import ValidationError as NoMatch
@@ -168,9 +171,20 @@ class Form(FlaskForm):
     - Numbers beyond what an INTEGER column holds (IntegerField, SelectField with `coerce=int`) become a
       field error and `None`, so even a view that does not validate never sends them to the database.
     - Every one-line field (a StringField that is not a TextAreaField or a PasswordField: titles, places,
-      names, codes) refuses control characters such as line breaks."""
+      names, codes) refuses control characters such as line breaks.
+    - The CSRF token renders with a hidden `idempotency_key`, new for each rendered form, so that a double
+      click or a resent form creates one thing (`pdz.idempotency`)."""
 
     class Meta(FlaskForm.Meta):
+        def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
+            html = super().render_field(field, render_kw)
+            if field.type == "CSRFTokenField":
+                key = Markup(
+                    '<input type="hidden" name="idempotency_key" value="%s">'
+                ) % secrets.token_urlsafe(18)
+                return html + key
+            return html
+
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
             wrapped = super().wrap_formdata(form, formdata)
             if wrapped is None or not request.is_json or request.form:
@@ -247,6 +261,26 @@ def refused_by_the_database(error: DataError) -> Any:
     return _refusal(str(REFUSED_BY_THE_DATABASE), 422)
 
 
+CONCURRENT_CHANGE = _l(
+    "Qualcun altro ha appena fatto la stessa operazione: ricarica la pagina per vedere il risultato. "
+    "Non è stato registrato nulla due volte."
+)
+
+
+def refused_as_duplicate(error: IntegrityError) -> Any:
+    """The backstop of check-then-insert: two different requests raced for a row a unique constraint allows
+    once (an identical repeat is answered by `pdz.idempotency`). The loser is answered 409, never 500; its
+    transaction rolled back, and sent again it finds the row the winner stored."""
+    from .extensions import db
+
+    orig = error.orig
+    if type(orig).__name__ != "UniqueViolation" and "UNIQUE constraint failed" not in str(orig):
+        raise error  # a foreign key or a missing value: a bug, not a race
+    db.session.rollback()
+    current_app.logger.warning("concurrent insert refused by a unique constraint: %s", orig)
+    return _refusal(str(CONCURRENT_CHANGE), 409)
+
+
 def refuse_malformed_request() -> Any:
     """Before every view: texts without NUL or broken Unicode, and a JSON body that is a well-formed object."""
     for value in (request.view_args or {}).values():
@@ -275,3 +309,4 @@ def install(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_malformed_request)
     app.register_error_handler(DataError, refused_by_the_database)
+    app.register_error_handler(IntegrityError, refused_as_duplicate)

@@ -7,6 +7,7 @@ from .coedit.models import *  # noqa: F403
 from .comments.models import *  # noqa: F403
 from .cycles.models import *  # noqa: F403
 from .evaluation.models import *  # noqa: F403
+from .idempotency import IdempotencyKey  # noqa: F401
 from .mail import OutboxMessage  # noqa: F401
 from .meetings.models import *  # noqa: F403
 from .notifications.models import *  # noqa: F403

@@ -122,7 +122,7 @@ def test_closing_freezes_the_swot(client_as: Any, swot: Any, db: Any) -> None:
 
     member, coordinator = client_as("membro@example.org"), client_as("coord.ets@example.org")
     empty = coordinator.post(f"/swot/{swot.id}/chiudi")
-    assert empty.status_code == 303
+    assert empty.status_code == 422  # refused, with the reason on the SWOT's page
     entry = add(member, swot, "Prima voce").get_json()["entry"]
     assert member.post(f"/swot/{swot.id}/chiudi").status_code == 403
     assert coordinator.post(f"/swot/{swot.id}/chiudi").status_code == 302

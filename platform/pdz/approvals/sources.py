@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..cards import services as card_services
 from ..extensions import db
 from ..labels import label
 from . import document as doc
@@ -220,6 +222,27 @@ def _card_status(card: Any, status: str) -> None:
         "in_attesa_di_voto": CardStatus.REVIEW,
         "approvata": CardStatus.AGREED,
     }.get(status, CardStatus.DRAFT)
+
+
+def _card_in_approval(card: Any) -> str | None:
+    """While a version of the card is under approval, its status follows the chain, for everyone."""
+    from .models import OPEN_STATUSES, Submission
+
+    status = db.session.scalar(
+        select(Submission.status)
+        .where(Submission.document_kind == DocKind.CARD, Submission.document_id == card.id)
+        .order_by(Submission.round.desc())
+        .limit(1)
+    )
+    if status in OPEN_STATUSES:
+        return _(
+            "Questa scheda è in approvazione: il suo stato lo decide il percorso di approvazione, "
+            "non si cambia a mano."
+        )
+    return None
+
+
+card_services.STATUS_OWNERS.append(_card_in_approval)
 
 
 register(

@@ -7,17 +7,30 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
-from .. import policy
+from .. import idempotency, policy
 from ..cards.models import Card
 from ..cycles.models import CycleStatus, PlanningCycle
 from ..db import unit_of_work
-from ..errors import EditConflict, Invalid
+from ..errors import EditConflict, Invalid, PdzError
 from ..evaluation.models import SwotAssessment
 from ..extensions import db
 from ..formatting import format_local
@@ -50,16 +63,34 @@ def _act(
     action: Callable[[], Any], back: str, done: str | None = None, then: Callable[[Any], str] | None = None
 ) -> Any:
     """One unit of work; refusals come back as a message on the page the person came from. On success, `then`
-    (given what the action returned) says where to go, else back."""
+    (given what the action returned) says where to go, else back. A form sent twice (same idempotency key)
+    acts once and gets the first answer again (`pdz.idempotency`)."""
     try:
         with _writing():
-            result = action()
+            first = idempotency.claim(str(request.endpoint), actor=current_user)
+            if first is None:
+                result = action()
+                if done:
+                    flash(done, "success")
+                first = idempotency.answer(redirect(then(result) if then else back, 303))
     except (Invalid, EditConflict) as error:
-        flash(error.message, "error")
+        return _refused(error, back)
+    return first
+
+
+def _refused(error: Invalid | EditConflict, back: str) -> Any:
+    """A refusal answers 4xx (422, or 409 when someone else acted first) with its Italian message: as JSON,
+    or as the page the person came from with the message on top (a redirect where that page has no GET)."""
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify(ok=False, error=error.message), error.status
+    flash(error.message, "error")
+    try:
+        endpoint, args = current_app.url_map.bind("localhost").match(urlsplit(back).path, method="GET")
+        page = make_response(current_app.view_functions[endpoint](**args))
+    except (HTTPException, PdzError):
         return redirect(back), 303
-    if done:
-        flash(done, "success")
-    return redirect(then(result) if then else back), 303
+    page.status_code = error.status
+    return page
 
 
 def _version() -> int:

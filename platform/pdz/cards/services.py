@@ -31,6 +31,9 @@ from .money import format_cents, parse_amount, stored_cents
 from .rows import ROW_KINDS, parse_field, row_kind
 
 OP_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Who else owns a card's status at times: each check returns why the tavolo cannot change it by hand now
+# (the approval chain registers one while a version of the card is under approval), or None.
+STATUS_OWNERS: list[Any] = []
 TEXT_ATTRS = {"text", "markdown"}
 TEXT_KINDS = {"line", "markdown", "tags"}  # co-written: see cards/coedit.py
 
@@ -568,6 +571,10 @@ def set_status(card: Card, status: str, *, actor: Any) -> None:
     old = card.status.value if hasattr(card.status, "value") else str(card.status)
     if old == new.value:
         return
+    for owner in STATUS_OWNERS:  # whoever acts: the chain decides the status while it runs
+        reason = owner(card)
+        if reason:
+            raise Invalid(errors={"status": reason})
     op = new_op_id()
     number = _record(card, [("status", old, new.value)], RevisionKind.EDIT, op, actor)
     card.status = new

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import labels, realtime
+from .. import idempotency, labels, realtime
 from ..coedit import engine as coedit_engine
 from ..comments import queries as comment_queries
 from ..config import ROOT
@@ -71,7 +71,7 @@ def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | No
 _SQLITE_WRITES = threading.Lock()
 
 
-def _run(action: Callable[[], services.SaveOutcome]) -> services.SaveOutcome:
+def _run(action: Callable[[], Any]) -> Any:
     """One unit of work; a concurrent duplicate of the same operation is answered by replaying it."""
     serial = _SQLITE_WRITES if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
     for attempt in range(3):
@@ -84,22 +84,34 @@ def _run(action: Callable[[], services.SaveOutcome]) -> services.SaveOutcome:
     raise AssertionError("unreachable")
 
 
-def _respond(card: Card, action: Callable[[], services.SaveOutcome]) -> Any:
+def _respond(card: Card, action: Callable[[], services.SaveOutcome], once: str | None = None) -> Any:
+    """Run one save and answer it. With `once` (a create: a new row), the request's key or client operation
+    id is claimed in the same unit of work, and a repeat gets the first answer (`pdz.idempotency`)."""
+
+    def claimed() -> Any:
+        first = idempotency.claim(once, actor=current_user) if once else None
+        if first is not None:
+            return first
+        return idempotency.answer(_success(card, action()))
+
     try:
-        outcome = _run(action)
+        return _run(claimed)
     except Invalid as error:
         if _wants_json():
             return jsonify(ok=False, status="invalid", error=error.message, errors=error.errors), 422
-        flash(error.message, "error")
-        return redirect(url_for("cards.detail", card_id=card.id)), 303
+        flash(error.message, "error")  # refused: the card's page with the message, answered 422
+        return detail(card_id=card.id), 422
     except EditConflict as error:
         if _wants_json():
             return jsonify(ok=False, status="moved", error=error.message), 409
         raise
+
+
+def _success(card: Card, outcome: services.SaveOutcome) -> Any:
     if _wants_json():
         return jsonify(outcome.as_json())
     flash(_l("Modifica salvata (versione %(n)d).", n=outcome.revision), "success")
-    return redirect(url_for("cards.detail", card_id=card.id, _anchor=f"f-{outcome.field}")), 303
+    return redirect(url_for("cards.detail", card_id=card.id, _anchor=f"f-{outcome.field}"), 303)
 
 
 # --- pages -------------------------------------------------------------------------------------------
@@ -126,15 +138,17 @@ def create(body: Body) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                card = services.create_card(
-                    body, form.title.data, form.area_id.data or None, actor=current_user
-                )
-                card_id = card.id
+                first = idempotency.claim("card.create", actor=current_user)
+                if first is None:
+                    card = services.create_card(
+                        body, form.title.data, form.area_id.data or None, actor=current_user
+                    )
+                    flash(_l("Scheda creata: ora potete scriverla insieme."), "success")
+                    first = idempotency.answer(redirect(url_for("cards.detail", card_id=card.id)))
         except Invalid as error:
             attach_errors(form, error)
         else:
-            flash(_l("Scheda creata: ora potete scriverla insieme."), "success")
-            return redirect(url_for("cards.detail", card_id=card_id))
+            return first
     status = 422 if form.errors or form.form_errors else 200
     return render_template("cards/new.html", body=body, form=form), status
 
@@ -233,7 +247,7 @@ def add_row(card: Card, kind: str) -> Any:
             actor=current_user,
         )
 
-    return _respond(card, action)
+    return _respond(card, action, once="card.row.create")
 
 
 @bp.post("/schede/<int:card_id>/righe/<kind>/<int:row_id>")
@@ -294,7 +308,8 @@ def status(card: Card) -> Any:
         with unit_of_work():
             services.set_status(card, request.form.get("status", ""), actor=current_user)
     except Invalid as error:
-        flash(error.message, "error")
+        flash(error.message, "error")  # refused: the card's page with the message, answered 422
+        return detail(card_id=card.id), 422
     return redirect(url_for("cards.detail", card_id=card.id)), 303
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import idempotency
 from ..accounts.forms import EmptyForm
 from ..db import unit_of_work
 from ..errors import Invalid
@@ -44,15 +45,18 @@ def create() -> Any:
         return _page({"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
     try:
         with unit_of_work():
-            services.create_cycle(
-                request.form.get("start_year", type=int32),
-                request.form.get("end_year", type=int32),
-                actor=current_user,
-            )
+            first = idempotency.claim("cycle.create", actor=current_user)
+            if first is None:
+                services.create_cycle(
+                    request.form.get("start_year", type=int32),
+                    request.form.get("end_year", type=int32),
+                    actor=current_user,
+                )
+                flash(_("Ciclo creato."), "success")
+                first = idempotency.answer(redirect(url_for("cycles.index")))
     except Invalid as error:
         return _page(error.errors, 422)
-    flash(_("Ciclo creato."), "success")
-    return redirect(url_for("cycles.index"))
+    return first
 
 
 @bp.post("/cicli/<int:cycle_id>/stato")

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import policy
+from .. import idempotency, policy
 from ..accounts.forms import EmptyForm
 from ..cards.models import Card, CardIndicator
 from ..comments import queries as comment_queries
@@ -62,10 +62,11 @@ def _entry_json(entry: SwotEntry) -> dict[str, Any]:
 
 
 def _fail(error: Invalid, assessment_id: int) -> Any:
+    """A refusal: 422 with the Italian message, as JSON or on the SWOT's page."""
     if request.is_json:
         return jsonify(ok=False, error=error.message, errors=error.errors), 422
     flash(error.message, "error")
-    return redirect(url_for("evaluation.swot", assessment_id=assessment_id)), 303
+    return swot(assessment_id=assessment_id), 422
 
 
 @bp.get("/tavoli/<int:body_id>/swot")
@@ -89,10 +90,13 @@ def open_swot(body: Body) -> Any:
     try:
         kind = SwotKind(request.form.get("kind", SwotKind.ANNUAL.value))
         with unit_of_work():
-            assessment = services.open_swot(
-                body, request.form.get("year", type=int32), kind, actor=current_user
-            )
-            assessment_id = assessment.id
+            first = idempotency.claim("swot.open", actor=current_user)
+            if first is None:
+                assessment = services.open_swot(
+                    body, request.form.get("year", type=int32), kind, actor=current_user
+                )
+                flash(_("Autovalutazione aperta: ora tutti i componenti possono scrivere."), "success")
+                first = idempotency.answer(redirect(url_for("evaluation.swot", assessment_id=assessment.id)))
     except (Invalid, ValueError) as error:
         message = error.message if isinstance(error, Invalid) else _("Tipo di autovalutazione sconosciuto.")
         flash(message, "error")
@@ -104,8 +108,7 @@ def open_swot(body: Body) -> Any:
             cycle=cycle,
             form=EmptyForm(),
         ), 422
-    flash(_("Autovalutazione aperta: ora tutti i componenti possono scrivere."), "success")
-    return redirect(url_for("evaluation.swot", assessment_id=assessment_id))
+    return first
 
 
 @bp.get("/swot/<int:assessment_id>")
@@ -139,6 +142,8 @@ def add_entry(assessment: SwotAssessment) -> Any:
         raise Invalid(_("Richiesta non valida."))
     try:
         with unit_of_work():
+            if (first := idempotency.claim("swot.entry.create", actor=current_user)) is not None:
+                return first
             entry = services.add_entry(
                 assessment,
                 str(data.get("dimension", "")),
@@ -149,11 +154,13 @@ def add_entry(assessment: SwotAssessment) -> Any:
                 actor=current_user,
             )
             result = _entry_json(entry)
+            if request.is_json:
+                return idempotency.answer(jsonify(ok=True, entry=result))
+            return idempotency.answer(
+                redirect(url_for("evaluation.swot", assessment_id=assessment.id) + f"#voce-{result['id']}")
+            )
     except Invalid as error:
         return _fail(error, assessment.id)
-    if request.is_json:
-        return jsonify(ok=True, entry=result)
-    return redirect(url_for("evaluation.swot", assessment_id=assessment.id) + f"#voce-{result['id']}")
 
 
 def _entry_of(assessment: SwotAssessment, entry_id: int) -> SwotEntry:
@@ -383,6 +390,8 @@ def record_value(card: Card, indicator_id: int) -> Any:
     data = _payload()
     try:
         with unit_of_work():
+            if (first := idempotency.claim("indicator.value.create", actor=current_user)) is not None:
+                return first
             row = services.record_indicator_value(
                 card,
                 indicator,
@@ -399,6 +408,15 @@ def record_value(card: Card, indicator_id: int) -> Any:
                 "version": row.version,
                 "value": row.value,
             }
+            if request.is_json:
+                return idempotency.answer(jsonify(ok=True, value=saved))
+            flash(_("Valore registrato: %(period)s.", period=saved["period"]))
+            return idempotency.answer(
+                redirect(
+                    url_for("evaluation.monitoring", card_id=card.id, _anchor=f"indicatore-{indicator.id}"),
+                    303,
+                )
+            )
     except Invalid as error:
         if request.is_json:
             return jsonify(ok=False, error=error.message, errors=error.errors), 422
@@ -406,12 +424,6 @@ def record_value(card: Card, indicator_id: int) -> Any:
         return _monitoring_page(
             card.id, error.message, {indicator_id: error.errors}, {**typed, "indicator_id": indicator_id}
         ), 422
-    if request.is_json:
-        return jsonify(ok=True, value=saved)
-    flash(_("Valore registrato: %(period)s.", period=saved["period"]))
-    return redirect(
-        url_for("evaluation.monitoring", card_id=card.id, _anchor=f"indicatore-{indicator.id}")
-    ), 303
 
 
 @bp.app_context_processor

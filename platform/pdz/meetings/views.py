@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from .. import policy
+from .. import idempotency, policy
 from ..accounts.forms import EmptyForm
 from ..accounts.models import Affiliation, User
 from ..comments import queries as comment_queries
@@ -44,6 +44,14 @@ def _page(meeting: Meeting) -> Meeting:
     loaded = queries.meeting_page(meeting.id)
     assert loaded is not None
     return loaded
+
+
+def _refused(form: Any, error: Invalid) -> None:
+    """A refusal next to its form; one about the moment (the meeting's state, not a field) is also shown on
+    top of the page, since in that state the page may not show the form at all."""
+    attach_errors(form, error)
+    if "" in error.errors:
+        flash(error.errors[""], "error")
 
 
 def _wants_json() -> bool:
@@ -130,13 +138,15 @@ def create(body: Body) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                meeting = services.schedule_meeting(body, **form.values(), actor=current_user)  # type: ignore[arg-type]
-                meeting_id = meeting.id
+                first = idempotency.claim("meeting.create", actor=current_user)
+                if first is None:
+                    meeting = services.schedule_meeting(body, **form.values(), actor=current_user)  # type: ignore[arg-type]
+                    flash(_("Incontro creato in bozza: prepara l'ordine del giorno, poi convoca."), "success")
+                    first = idempotency.answer(redirect(url_for("meetings.detail", meeting_id=meeting.id)))
         except Invalid as error:
             attach_errors(form, error)
         else:
-            flash(_("Incontro creato in bozza: prepara l'ordine del giorno, poi convoca."), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting_id))
+            return first
     status = 422 if form.errors or form.form_errors else 200
     return render_template("meetings/edit.html", form=form, body=body, meeting=None), status
 
@@ -324,12 +334,17 @@ def add_item(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.add_agenda_item(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
+                first = idempotency.claim("meeting.agenda_item.create", actor=current_user)
+                if first is None:
+                    services.add_agenda_item(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
+                    flash(_("Punto aggiunto all'ordine del giorno."), "success")
+                    first = idempotency.answer(
+                        redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+                    )
         except Invalid as error:
-            attach_errors(form, error)
+            _refused(form, error)
         else:
-            flash(_("Punto aggiunto all'ordine del giorno."), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+            return first
     return _detail(meeting, 422, item_form=form)
 
 
@@ -436,12 +451,15 @@ def checkin(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.check_in(meeting, form.code.data or "", actor=current_user)
+                first = idempotency.claim("meeting.checkin", actor=current_user)
+                if first is None:
+                    services.check_in(meeting, form.code.data or "", actor=current_user)
+                    flash(_("Presenza registrata. Benvenuto!"), "success")
+                    first = idempotency.answer(redirect(url_for("meetings.detail", meeting_id=meeting.id)))
         except Invalid as error:
             attach_errors(form, error)
         else:
-            flash(_("Presenza registrata. Benvenuto!"), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+            return first
     return _detail(meeting, 422, checkin_form=form)
 
 
@@ -527,17 +545,22 @@ def register(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.register_attendance(
-                    meeting,
-                    parse_int(form.user_id.data) or 0,
-                    stands_for_id=parse_int(form.stands_for_id.data),
-                    actor=current_user,
-                )
+                first = idempotency.claim("meeting.attendance.create", actor=current_user)
+                if first is None:
+                    services.register_attendance(
+                        meeting,
+                        parse_int(form.user_id.data) or 0,
+                        stands_for_id=parse_int(form.stands_for_id.data),
+                        actor=current_user,
+                    )
+                    flash(_("Presenza registrata."), "success")
+                    first = idempotency.answer(
+                        redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+                    )
         except Invalid as error:
-            attach_errors(form, error)
+            _refused(form, error)
         else:
-            flash(_("Presenza registrata."), "success")
-            return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+            return first
     return _run_page(meeting, 422, register_form=form)
 
 
@@ -616,14 +639,19 @@ def add_decision(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.add_decision(
-                    meeting, parse_int(form.item_id.data), form.text.data or "", actor=current_user
-                )
+                first = idempotency.claim("meeting.decision.create", actor=current_user)
+                if first is None:
+                    services.add_decision(
+                        meeting, parse_int(form.item_id.data), form.text.data or "", actor=current_user
+                    )
+                    flash(_("Decisione registrata."), "success")
+                    first = idempotency.answer(
+                        redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#decisioni")
+                    )
         except Invalid as error:
-            attach_errors(form, error)
+            _refused(form, error)
         else:
-            flash(_("Decisione registrata."), "success")
-            return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#decisioni")
+            return first
     return _minutes_page(meeting, 422, decision_form=form)
 
 
@@ -637,20 +665,25 @@ def add_action(meeting: Meeting) -> Any:
             if form.due_on.data and due is None:
                 raise Invalid(errors={"due_on": _("Data di scadenza non valida.")})
             with unit_of_work():
-                services.add_action(
-                    meeting,
-                    parse_int(form.item_id.data),
-                    form.title.data or "",
-                    parse_int(form.owner_id.data),
-                    parse_int(form.organisation_id.data),
-                    due,
-                    actor=current_user,
-                )
+                first = idempotency.claim("meeting.action.create", actor=current_user)
+                if first is None:
+                    services.add_action(
+                        meeting,
+                        parse_int(form.item_id.data),
+                        form.title.data or "",
+                        parse_int(form.owner_id.data),
+                        parse_int(form.organisation_id.data),
+                        due,
+                        actor=current_user,
+                    )
+                    flash(_("Azione registrata."), "success")
+                    first = idempotency.answer(
+                        redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#azioni")
+                    )
         except Invalid as error:
-            attach_errors(form, error)
+            _refused(form, error)
         else:
-            flash(_("Azione registrata."), "success")
-            return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#azioni")
+            return first
     return _minutes_page(meeting, 422, action_form=form)
 
 
@@ -679,7 +712,7 @@ def approve(meeting: Meeting) -> Any:
                     meeting, parse_int(form.approving_meeting_id.data), actor=current_user
                 )
         except Invalid as error:
-            attach_errors(form, error)
+            _refused(form, error)
         else:
             flash(_("Verbale approvato: ora è definitivo."), "success")
             return redirect(url_for("meetings.minutes", meeting_id=meeting.id))

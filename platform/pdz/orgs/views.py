@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import idempotency
 from ..cycles.models import PlanningCycle
 from ..db import unit_of_work
 from ..errors import Invalid
@@ -66,6 +67,9 @@ def _save(org: Organisation | None) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
+                first = idempotency.claim("org.create", actor=current_user) if org is None else None
+                if first is not None:
+                    return first
                 saved = services.save_organisation(
                     org,
                     name=form.name.data,
@@ -78,12 +82,10 @@ def _save(org: Organisation | None) -> Any:
                     description=form.description.data,
                     actor=current_user,
                 )
-                org_id = saved.id
+                flash(_("Ente salvato."), "success")
+                return idempotency.answer(redirect(url_for("orgs.detail", org_id=saved.id)))
         except Invalid as error:
             attach_errors(form, error)
-        else:
-            flash(_("Ente salvato."), "success")
-            return redirect(url_for("orgs.detail", org_id=org_id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("orgs/edit.html", form=form, org=org), status
 
@@ -107,12 +109,15 @@ def add_adhesion(org: Organisation) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
+                first = idempotency.claim("org.adhesion.create", actor=current_user)
+                if first is not None:
+                    return first
                 cycle = db.session.get(PlanningCycle, form.cycle_id.data) if form.cycle_id.data else None
                 services.record_adhesion(org, cycle, form.adhered_on.data, actor=current_user)
+                flash(_("Adesione registrata."), "success")
+                return idempotency.answer(redirect(url_for("orgs.detail", org_id=org.id)))
         except Invalid as error:
             flash(error.message, "error")
-        else:
-            flash(_("Adesione registrata."), "success")
     else:
         flash(_("Data di adesione non valida."), "error")
     return redirect(url_for("orgs.detail", org_id=org.id))

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import idempotency
 from ..accounts import services as account_services
 from ..accounts.forms import EmptyForm
 from ..accounts.models import Function, Invitation
@@ -71,20 +72,22 @@ def create() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                body = services.create_body(
-                    form.name.data,
-                    BodyKind(form.kind.data),
-                    form.area_ids.data,
-                    form.description.data,
-                    form.short_name.data,
-                    actor=current_user,
-                )
-                body_id = body.id
+                first = idempotency.claim("tavolo.create", actor=current_user)
+                if first is None:
+                    body = services.create_body(
+                        form.name.data,
+                        BodyKind(form.kind.data),
+                        form.area_ids.data,
+                        form.description.data,
+                        form.short_name.data,
+                        actor=current_user,
+                    )
+                    flash(_("Tavolo creato. Ora scrivi il mandato e invita i componenti."), "success")
+                    first = idempotency.answer(redirect(url_for("tavoli.workspace", body_id=body.id)))
         except Invalid as error:
             attach_errors(form, error)
         else:
-            flash(_("Tavolo creato. Ora scrivi il mandato e invita i componenti."), "success")
-            return redirect(url_for("tavoli.workspace", body_id=body_id))
+            return first
     status = 422 if form.errors or form.form_errors else 200
     return render_template("tavoli/edit.html", form=form, body=None), status
 
@@ -146,16 +149,21 @@ def submit_mandate(body: Body) -> Any:
         return _mandate_page(body, _("Il modulo è scaduto: ricarica la pagina e riprova."), status=422)
     try:
         with unit_of_work():
-            in_force = (
-                services.submit_mandate_draft(body, actor=current_user).status == MandateStatus.IN_FORCE
-            )
+            first = idempotency.claim("mandate.submit", actor=current_user)
+            if first is None:
+                in_force = (
+                    services.submit_mandate_draft(body, actor=current_user).status == MandateStatus.IN_FORCE
+                )
+                flash(
+                    _("Mandato aggiornato.")
+                    if in_force
+                    else _("Proposta di mandato inviata all'Ufficio di Piano."),
+                    "success",
+                )
+                first = idempotency.answer(redirect(url_for("tavoli.workspace", body_id=body.id)))
     except Invalid as error:
         return _mandate_page(body, error.message, error.errors, 422)
-    flash(
-        _("Mandato aggiornato.") if in_force else _("Proposta di mandato inviata all'Ufficio di Piano."),
-        "success",
-    )
-    return redirect(url_for("tavoli.workspace", body_id=body.id))
+    return first
 
 
 @bp.post("/tavoli/<int:body_id>/mandato/<int:mandate_id>/decisione")
@@ -202,20 +210,23 @@ def invite(body: Body) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                account_services.invite(
-                    body,
-                    form.email.data,
-                    form.full_name.data,
-                    form.organisation_id.data,
-                    MembershipRole(form.role.data),
-                    Function(form.function.data),
-                    actor=current_user,
-                )
+                first = idempotency.claim("tavolo.invite", actor=current_user)
+                if first is None:
+                    account_services.invite(
+                        body,
+                        form.email.data,
+                        form.full_name.data,
+                        form.organisation_id.data,
+                        MembershipRole(form.role.data),
+                        Function(form.function.data),
+                        actor=current_user,
+                    )
+                    flash(_("Invito inviato a %(email)s.", email=form.email.data), "success")
+                    first = idempotency.answer(redirect(url_for("tavoli.members", body_id=body.id)))
         except Invalid as error:
             attach_errors(form, error)
         else:
-            flash(_("Invito inviato a %(email)s.", email=form.email.data), "success")
-            return redirect(url_for("tavoli.members", body_id=body.id))
+            return first
     return _members_page(body, form, 422)
 
 
