@@ -283,4 +283,7 @@ def test_a_weighted_majority_counts_populations_not_heads(app, db, client_as, bo
     """A (200) against, B and C (100 each) in favour: two heads to one, but 200 is not above half of 400."""
     case = Case(seats=WEIGHTED, weighted=True, present="ABC")
     case.votes = {"A": "contrario", "B": "favorevole", "C": "favorevole"}
-    assert run(app, db, client_as, body, case).outcome == "respinta"
+    ballot = run(app, db, client_as, body, case)
+    assert ballot.outcome == "respinta"
+    assert ballot.tally["weights"] == {"favorevole": 200, "contrario": 200, "astenuto": 0}
+    assert ballot.tally["counts"] == {"favorevole": 2, "contrario": 1, "astenuto": 0}
