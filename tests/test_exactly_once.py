@@ -335,3 +335,60 @@ def test_every_form_a_browser_gets_carries_a_fresh_key(client_as: Any, tavolo: A
         app.config["WTF_CSRF_ENABLED"] = False
     keys = [re.findall(r'name="idempotency_key" value="([^"]+)"', page) for page in pages]
     assert keys[0] and keys[1] and set(keys[0]).isdisjoint(keys[1])
+
+
+def _at_once(clients: list[Any], send: Callable[[Any], Any]) -> list[Any]:
+    barrier = threading.Barrier(len(clients))
+    answers: list[Any] = [None] * len(clients)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        answers[i] = send(clients[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+def test_two_answers_to_one_invitation_at_once_store_one(app: Any, db: Any, tavolo: Any) -> None:
+    """Two tabs (two different keys) answer the same convocation at the same moment: both succeed and the
+    member has one answer (the check-then-insert failed on the unique key)."""
+    meeting_id = _meeting(login(app.test_client(), COORD), tavolo.id)
+    coord = login(app.test_client(), COORD)
+    assert coord.post(f"/incontri/{meeting_id}/convoca").status_code == 302
+    member = _id(db, "SELECT id FROM users WHERE email = 'membro@example.org'")
+    for answer in ("partecipa", "non_partecipa"):
+        clients = [login(app.test_client(), "membro@example.org") for _ in range(2)]
+        answers = _at_once(
+            clients, lambda c, a=answer: c.post(f"/incontri/{meeting_id}/risposta", data={"answer": a})
+        )
+        assert [a.status_code for a in answers] == [302, 302], [
+            a.get_data(as_text=True)[:300] for a in answers
+        ]
+        rows = _id(
+            db,
+            "SELECT count(*) FROM meeting_rsvps WHERE meeting_id = :m AND user_id = :u",
+            m=meeting_id,
+            u=member,
+        )
+        assert rows == 1
+
+
+def test_following_a_thread_twice_at_once_follows_once(app: Any, db: Any, tavolo: Any) -> None:
+    clients = [login(app.test_client(), "membro@example.org") for _ in range(2)]
+    url = f"/tavoli/{tavolo.id}/commenti/segui"
+    payload = {"target_kind": "tavolo", "target_id": tavolo.id, "follow": True}
+    answers = _at_once(clients, lambda c: c.post(url, json=payload))
+    assert [a.status_code for a in answers] == [200, 200], [a.get_json() for a in answers]
+    member = _id(db, "SELECT id FROM users WHERE email = 'membro@example.org'")
+    follows = _id(
+        db,
+        "SELECT count(*) FROM thread_follows f JOIN comment_threads t ON t.id = f.thread_id "
+        "WHERE f.user_id = :u AND t.target_kind = 'tavolo' AND t.target_id = :b",
+        u=member,
+        b=tavolo.id,
+    )
+    assert follows == 1

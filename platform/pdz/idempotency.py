@@ -135,3 +135,20 @@ def answer(response: Any, status: int | None = None) -> Any:
         values["location"] = response.location
     db.session.execute(update(IdempotencyKey).where(IdempotencyKey.key == key).values(**values))
     return response
+
+
+def insert_once(model: Any, unique: list[str], **values: Any) -> Any:
+    """The row of `model` whose `unique` columns hold these values, inserted unless it is there: one
+    `INSERT … ON CONFLICT DO NOTHING` on both databases, then a read, instead of a check-then-insert (two
+    requests at once both saw "missing" and the second insert failed on the unique key). `values` fill a
+    new row only; the caller changes the returned row as it needs."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    db.session.flush()  # a row added in this unit of work is in the table before the statement
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))
+    return db.session.execute(
+        select(model)
+        .filter_by(**{name: values[name] for name in unique})
+        .execution_options(populate_existing=True)
+    ).scalar_one()

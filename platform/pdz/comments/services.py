@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..db import utcnow
 from ..errors import Invalid, NotFound, PdzError
 from ..extensions import db
+from ..idempotency import insert_once
 from ..inputs import int32, positive_id, text_value
 from ..tavoli.models import Body
 from ..text import render_markdown
@@ -390,10 +391,9 @@ def set_resolved(comment: Comment, thread: CommentThread, resolved: bool, *, act
 
 
 def _mark_read(user: User, thread: CommentThread, last_comment_id: int) -> int:
-    row = db.session.get(ThreadRead, (user.id, thread.id))
-    if row is None:
-        row = ThreadRead(user_id=user.id, thread_id=thread.id, last_comment_id=0)
-        db.session.add(row)
+    row = insert_once(
+        ThreadRead, ["user_id", "thread_id"], user_id=user.id, thread_id=thread.id, last_comment_id=0
+    )
     row.last_comment_id = max(row.last_comment_id or 0, last_comment_id)
     return row.last_comment_id
 
@@ -422,11 +422,12 @@ def set_follow(
     policy.require(actor, "tavolo.view", body)
     target, obj, field_key = resolve_target(body, kind, target_id, field_key)
     thread = _thread(body, target.kind, obj.id, field_key)
-    row = db.session.get(ThreadFollow, (actor.id, thread.id))
-    if follow and row is None:
-        db.session.add(ThreadFollow(user_id=actor.id, thread_id=thread.id, reason=FollowReason.EXPLICIT))
-    elif not follow and row is not None:
-        db.session.delete(row)
+    if follow:
+        _follow(actor.id, thread, FollowReason.EXPLICIT)  # atomic: two clicks at once follow once
+    else:
+        row = db.session.get(ThreadFollow, (actor.id, thread.id))
+        if row is not None:
+            db.session.delete(row)
     db.session.flush()
     audit.record(actor, "thread.followed" if follow else "thread.unfollowed", thread, {})
     return follow

@@ -25,6 +25,7 @@ from ..db import utcnow
 from ..errors import EditConflict, Invalid, NotFound
 from ..extensions import db
 from ..formatting import ROME, format_local, local
+from ..idempotency import insert_once
 from ..mail import send_mail
 from ..orgs.models import Organisation
 from ..realtime import publish_after_commit
@@ -527,10 +528,16 @@ def answer_invitation(
                     )
                 }
             )
-    rsvp = db.session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.user_id == actor.id))
-    if rsvp is None:
-        rsvp = Rsvp(meeting_id=meeting.id, user_id=actor.id, answer=answer)
-        db.session.add(rsvp)
+    now = utcnow()  # one answer per member, even when two arrive at once
+    rsvp = insert_once(
+        Rsvp,
+        ["meeting_id", "user_id"],
+        meeting_id=meeting.id,
+        user_id=actor.id,
+        answer=answer,
+        created_at=now,
+        updated_at=now,
+    )
     rsvp.answer, rsvp.delegate_id = answer, delegate.id if delegate else None
     db.session.flush()
     audit.record(
