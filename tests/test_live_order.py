@@ -57,3 +57,57 @@ def test_an_event_committed_after_a_later_id_is_not_missed(
     assert names == ["late id", "early id"]
     positions = [e["id"] for e in replay["events"]]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
+
+
+def test_the_ordering_lock_is_taken_after_every_row_lock(live_server: Any, database_url: str):
+    """Two transactions publish and change the same row: the one holding the row commits while the other
+    waits for it. The ordering lock must come after the rows (else each waits for the other: a deadlock,
+    seen as a 500 when one person posted two comments at once)."""
+    import threading
+
+    from sqlalchemy import select, text
+
+    from pdz.accounts.models import User
+    from pdz.extensions import db
+    from pdz.realtime import publish_after_commit
+
+    with live_server.app.app_context():
+        holder, waiter = db.session.session_factory(), db.session.session_factory()
+        holder.autoflush = waiter.autoflush = False
+        try:
+            email = "membro@example.org"
+            row = holder.scalars(select(User).where(User.email == email)).one()
+            row.full_name = row.full_name + " (1)"
+            holder.flush()  # the holder has the row
+            publish_after_commit("tavolo:1", "test.lock", {"n": "waiter"}, session=waiter)  # flushes
+            other = waiter.scalars(select(User).where(User.email == email)).one()
+            other.full_name = other.full_name + " (2)"  # not flushed yet: at commit
+            waiter_pid = waiter.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            errors: list[BaseException] = []
+
+            def commit_waiter() -> None:
+                try:
+                    with live_server.app.app_context():
+                        waiter.commit()
+                except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+                    errors.append(error)
+
+            thread = threading.Thread(target=commit_waiter)
+            thread.start()
+            wait_for(
+                lambda: scalar(
+                    database_url,
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid AND wait_event_type = 'Lock'",
+                    pid=int(waiter_pid),
+                ),
+                "the waiter blocked on a lock",
+            )
+            publish_after_commit("tavolo:1", "test.lock", {"n": "holder"}, session=holder)
+            holder.commit()  # takes the ordering lock: the waiter must not hold it yet
+            thread.join(timeout=30)
+            assert not thread.is_alive()
+            assert errors == []
+        finally:
+            holder.close()
+            waiter.close()
+            db.session.remove()

@@ -59,6 +59,11 @@ def _position_events(session: Any) -> None:
     """Before the commit: take the ordering lock, then give this transaction's events their positions."""
     if session.in_nested_transaction():
         return
+    if not session.info.get("pdz_live_events"):
+        return
+    # Write every pending change first, so the ordering lock is always the last lock a transaction takes:
+    # a row flushed after it could be held by another transaction that waits for the lock (a deadlock).
+    session.flush()
     pending = session.info.pop("pdz_live_events", None)
     if not pending:
         return
