@@ -111,3 +111,45 @@ def test_the_ordering_lock_is_taken_after_every_row_lock(live_server: Any, datab
             holder.close()
             waiter.close()
             db.session.remove()
+
+
+def test_catch_up_answers_how_far_it_is_complete(live_server: Any, socket_client: Any, database_url: str):
+    """`events.since` answers `as_of`: every event of the rooms up to it is in the answer. A page that asks
+    from `as_of` next time gets an event whose live message it never received, even when it received later
+    ones live (so "after the last id seen" would skip it); a page of answers stops at the last event given."""
+    from pdz.extensions import db
+    from pdz.realtime import publish_after_commit, replay
+
+    body_id = int(scalar(database_url, "SELECT id FROM bodies WHERE name = 'Tavolo Povertà'"))
+    room = f"tavolo:{body_id}"
+    page = socket_client("membro@example.org")
+    joined = page.call("room.join", {"room": room}, timeout=10)
+    first = page.call("events.since", {"rooms": [room], "after": joined["last_event_id"]}, timeout=10)
+    assert first["ok"] and first["events"] == []
+    synced_to = first["as_of"]
+    with live_server.app.app_context():
+        for n in ("lost", "live 1", "live 2"):
+            session = db.session.session_factory()
+            try:
+                publish_after_commit(room, "test.order", {"n": n}, session=session)
+                if n == "lost":  # its live message never leaves (as when the message queue is down)
+                    session.info["pdz_on_commit"] = []
+                session.commit()
+            finally:
+                session.close()
+        wait_for(lambda: len([d for e, d in page.received if e == "test.order"]) == 2, "two live messages")
+        live = [d for e, d in page.received if e == "test.order"]
+        assert [d["n"] for d in live] == ["live 1", "live 2"]
+        # "After the last id seen" cannot find the lost one; "after as_of" does, and moves as_of on.
+        assert (
+            page.call("events.since", {"rooms": [room], "after": live[-1]["id"]}, timeout=10)["events"] == []
+        )
+        answer = page.call("events.since", {"rooms": [room], "after": synced_to}, timeout=10)
+        assert [e["n"] for e in answer["events"] if e["name"] == "test.order"] == ["lost", "live 1", "live 2"]
+        assert answer["as_of"] >= live[-1]["id"]
+        # A limited answer is complete only up to its last event.
+        events, as_of = replay([room], synced_to, limit=2)
+        assert [e["n"] for e in events] == ["lost", "live 1"] and as_of == events[-1]["id"]
+        rest, _as_of = replay([room], as_of, limit=2)
+        assert [e["n"] for e in rest] == ["live 2"]
+        db.session.remove()

@@ -99,10 +99,23 @@ def last_event_id(room: str) -> int:
 
 def events_since(rooms: list[str], after_id: int, limit: int = REPLAY_LIMIT) -> list[dict[str, Any]]:
     """The events of `rooms` committed after position `after_id`, in commit order."""
-    rows = db.session.scalars(
-        select(LiveEvent)
-        .where(LiveEvent.room.in_(rooms), LiveEvent.position > after_id)
-        .order_by(LiveEvent.position)
-        .limit(limit)
+    return replay(rooms, after_id, limit)[0]
+
+
+def replay(rooms: list[str], after_id: int, limit: int = REPLAY_LIMIT) -> tuple[list[dict[str, Any]], int]:
+    """The events of `rooms` after position `after_id`, and `as_of`: the answer holds every event of those
+    rooms up to that position. Positions are given under a lock held until the commit, so every position up to
+    the largest one visible is committed: a page that keeps `as_of` and asks from it next time never misses an
+    event, even one whose live message was lost (message queue down, a process killed after its commit)."""
+    as_of = db.session.scalar(select(func.coalesce(func.max(LiveEvent.position), 0))) or 0
+    rows = list(
+        db.session.scalars(
+            select(LiveEvent)
+            .where(LiveEvent.room.in_(rooms), LiveEvent.position > after_id, LiveEvent.position <= as_of)
+            .order_by(LiveEvent.position)
+            .limit(limit)
+        )
     )
-    return [row.as_message() for row in rows]
+    if len(rows) == limit:  # more to come: complete only up to the last one given
+        as_of = int(rows[-1].position or after_id)
+    return [row.as_message() for row in rows], max(int(as_of), after_id)

@@ -194,4 +194,5 @@ def on_replay(data: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return invalid(_("Indica l'ultimo evento ricevuto con un numero."))
     allowed = [room for room in rooms if may_join(current_user, room)]
-    return {"ok": True, "rooms": allowed, "events": realtime.events_since(allowed, after)}
+    events, as_of = realtime.replay(allowed, after)
+    return {"ok": True, "rooms": allowed, "events": events, "as_of": as_of}

@@ -10,7 +10,9 @@
   var cardId = Number(root.dataset.cardId);
   var bodyId = Number(root.dataset.bodyId);
   var editable = root.dataset.coeditReadonly !== "1";
+  // Every event of the card's room up to lastEventId has been received (the page, then the server's `as_of`).
   var lastEventId = Number(root.dataset.lastEvent || 0);
+  var seenEvents = {};
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.content : "";
   var problem = document.getElementById("save-problem");
@@ -170,8 +172,10 @@
 
   // --- live structured changes -----------------------------------------------------------------------
   function applyEvent(event) {
-    if (event.id && event.id <= lastEventId) { return; }
-    if (event.id) { lastEventId = event.id; }
+    if (event.id) {
+      if (seenEvents[event.id]) { return; }
+      seenEvents[event.id] = true;
+    }
     if (event.name === "card.moved") {
       stopped = true;
       showProblem("Questa scheda è stata spostata nel tavolo «" + event.body + "»: ricarica la pagina.");
@@ -190,7 +194,10 @@
     var socket = window.io({ transports: ["websocket", "polling"] });
     var catchUp = function () {
       socket.emit("events.since", { rooms: [room], after: lastEventId }, function (reply) {
-        if (reply && reply.ok) { reply.events.forEach(applyEvent); }
+        if (reply && reply.ok) {
+          reply.events.forEach(applyEvent);
+          if (reply.as_of > lastEventId) { lastEventId = reply.as_of; }
+        }
       });
     };
     socket.on("connect", function () {

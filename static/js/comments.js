@@ -13,7 +13,8 @@
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const boxes = [];
   const REPLAY_MARGIN = 50;
-  const live = { socket: null, rooms: new Set(), lastId: 0, seen: new Set(), userId: null };
+  // syncedTo: every event of the followed rooms up to this position has been received (from `as_of`).
+  const live = { socket: null, rooms: new Set(), lastId: 0, syncedTo: 0, seen: new Set(), userId: null };
 
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
@@ -101,10 +102,13 @@
     // Ask a little before the last id: two transactions may commit in the opposite order of their ids,
     // so an event with a smaller id can still be on its way. Ids already applied are skipped, and a
     // replayed tail applied in id order always ends in the current state.
-    const after = Math.max(0, live.lastId - REPLAY_MARGIN);
+    // From the last complete answer: a live message lost in between (message queue down, a process killed)
+    // has a smaller position than later ones, so "after the last id seen" would skip it.
+    const after = live.syncedTo || Math.max(0, live.lastId - REPLAY_MARGIN);
     live.socket.emit("events.since", { rooms: rooms, after: after }, (answer) => {
       if (!answer || !answer.ok) return;
       answer.events.forEach(apply);
+      if (typeof answer.as_of === "number" && answer.as_of > live.syncedTo) live.syncedTo = answer.as_of;
       if (answer.events.length >= 500) catchUp(); // more than one page missed (lastId moved on)
     });
   }
@@ -205,6 +209,7 @@
     this.following = data.following;
     data.comments.forEach((c) => this.comments.set(c.id, c));
     if (!live.lastId || data.last_event_id < live.lastId) live.lastId = data.last_event_id;
+    if (!live.syncedTo || data.last_event_id < live.syncedTo) live.syncedTo = data.last_event_id;
     this.render();
     this.bindForm();
     this.scheduleRead();

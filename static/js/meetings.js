@@ -9,6 +9,8 @@
   var room = "meeting:" + meetingId;
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var lastId = 0;
+  var syncedTo = 0; // every event of the room up to here was received (the server's `as_of`)
+  var seen = {};
   var notice = root.querySelector("[data-live-notice]");
 
   function say(text) {
@@ -75,8 +77,11 @@
 
   function handle(name, e) {
     if (!e || String(e.meeting_id) !== String(meetingId)) { return; }
-    if (e.id && e.id <= lastId) { return; }
-    if (e.id) { lastId = e.id; }
+    if (e.id) {
+      if (seen[e.id]) { return; }
+      seen[e.id] = true;
+      if (e.id > lastId) { lastId = e.id; }
+    }
     if (handlers[name]) { handlers[name](e); }
   }
 
@@ -86,15 +91,16 @@
       socket.on(name, function (e) { handle(name, e); });
     });
     var catchUp = function () {
-      socket.emit("events.since", { rooms: [room], after: lastId }, function (reply) {
+      socket.emit("events.since", { rooms: [room], after: syncedTo || lastId }, function (reply) {
         (reply && reply.events || []).forEach(function (e) { handle(e.name, e); });
+        if (reply && reply.ok && reply.as_of > syncedTo) { syncedTo = reply.as_of; }
       });
     };
     socket.on("connect", function () {
       socket.emit("room.join", { room: room }, function (ack) {
         if (!ack || !ack.ok) { return; }
         root.setAttribute("data-live", "1");
-        if (lastId === 0) { lastId = ack.last_event_id; return; }
+        if (lastId === 0) { lastId = syncedTo = ack.last_event_id; return; }
         catchUp();
       });
     });

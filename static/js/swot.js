@@ -7,7 +7,9 @@
   if (!root) return;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var room = root.dataset.room;
+  // Every event of the room up to lastEvent has been received (the page, then the server's `as_of`).
   var lastEvent = parseInt(root.dataset.lastEvent || "0", 10);
+  var seenEvents = {};
   var writable = root.dataset.writable === "true";
   var limit = root.dataset.limit || "2000";
   var status = document.getElementById("live-status");
@@ -79,8 +81,10 @@
     setTimeout(finish, 5000);
   }
   function apply(name, data) {
-    if (data.id && data.id <= lastEvent) return;
-    if (data.id) lastEvent = data.id;
+    if (data.id) {
+      if (seenEvents[data.id]) return;
+      seenEvents[data.id] = true;
+    }
     if (name === "swot.entry_added") render(data);
     if (name === "swot.entry_removed") { var li = document.getElementById("voce-" + data.entry_id); if (li) li.remove(); }
     if (name === "swot.closed" && writable) { say("L'autovalutazione è stata chiusa."); window.location.reload(); }
@@ -92,6 +96,7 @@
     var catchUp = function () {
       socket.emit("events.since", {rooms: [room], after: lastEvent}, function (reply) {
         (reply && reply.events || []).forEach(function (e) { apply(e.name, e); });
+        if (reply && reply.ok && reply.as_of > lastEvent) lastEvent = reply.as_of;
       });
     };
     // The server asks for it when its message queue comes back; a heartbeat covers anything else missed.
