@@ -729,7 +729,9 @@ def run_chaos(
                 events.append(f"{now - started:.1f}s process 2 killed -9")
                 log(events[-1])
                 time.sleep(1.0)
-                procs[1] = servers.start(ports[1], env, log=work / f"server_{ports[1]}_again.log")
+                procs[1] = servers.start(
+                    ports[1], env, log=work / f"server_{ports[1]}_again.log", healthy=not cut
+                )
                 events.append(f"{time.perf_counter() - started:.1f}s process 2 restarted")
                 log(events[-1])
             if redis_outage and not cut and not outage_done and now - started >= outage_at:

@@ -14,8 +14,11 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[Any]:
-    """Start bench/serve.py on `port` with PDZ_* settings in `env`; return once /healthz answers."""
+def start(
+    port: int, env: dict[str, str], log: Path | None = None, *, healthy: bool = True
+) -> subprocess.Popen[Any]:
+    """Start bench/serve.py on `port` with PDZ_* settings in `env`; return once /healthz answers 200 (or,
+    with `healthy=False`, answers at all: a process restarted while Redis is down says 503 until it is back)."""
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "serve.py"), "--port", str(port)],
@@ -30,7 +33,8 @@ def start(port: int, env: dict[str, str], log: Path | None = None) -> subprocess
             tail = log.read_text(errors="replace")[-3000:] if log else ""
             raise RuntimeError(f"server on port {port} exited ({process.returncode}): {tail}")
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+            answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            if answer.ok or (not healthy and answer.status_code == 503):
                 return process
         except requests.RequestException:
             pass
