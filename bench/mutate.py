@@ -50,7 +50,11 @@ TARGETS = {
     "policy": Target(
         "platform/pdz/policy.py",
         (),
-        ("tests/test_permissions_walk.py", "tests/rules/test_approval_roles.py"),
+        (
+            "tests/test_permissions_walk.py",
+            "tests/rules/test_approval_roles.py",
+            "tests/rules/test_named_delegate.py",
+        ),
     ),
     "quorum": Target(
         "platform/pdz/meetings/services.py",
