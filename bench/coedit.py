@@ -705,13 +705,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         return result
     finally:
+        # Servers first: a client's disconnect then ends at once instead of waiting up to 3 s each for a
+        # closing handshake (50 editors took minutes to leave).
+        for process in procs:
+            servers.stop(process)
         for e in editors:
+            e.sio.reconnection = False
             with contextlib.suppress(Exception):  # best effort
                 e.sio.disconnect()
         if truth is not None:
             truth.close()
-        for process in procs:
-            servers.stop(process)
         if pg_name:
             pg_admin(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
 
