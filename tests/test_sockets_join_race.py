@@ -86,3 +86,49 @@ def test_a_join_handled_after_its_socket_left_is_ignored(
     assert errors == []
     assert all(sid not in members for members in manager.rooms.get("/", {}).values())
     assert room not in manager.rooms.get("/", {}) or sid not in manager.rooms["/"][room]
+
+
+def test_a_coedit_join_handled_after_its_socket_left_is_ignored(
+    live_server: Any, socket_client: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """The same race on a co-written document's join (`coedit.join`): held after its permission check, just
+    before it enters the document's room."""
+    from pdz.cards.models import Card
+    from pdz.coedit import engine
+    from pdz.extensions import db, socketio
+
+    with live_server.app.app_context():
+        key = f"card:{db.session.scalar(select(Card.id).where(Card.key == 'A'))}"
+        db.session.remove()
+
+    entered, release = threading.Event(), threading.Event()
+    handlers: list[threading.Thread] = []
+    decode = engine.decode_sync
+
+    def held_before_the_room(message: Any) -> Any:
+        handlers.append(threading.current_thread())
+        entered.set()
+        release.wait(TIMEOUT)
+        return decode(message)
+
+    monkeypatch.setattr(engine, "decode_sync", held_before_the_room)
+    manager = socketio.server.manager
+    socket_client("coord.pubblico@example.org")
+    page = socket_client("coord.ets@example.org")
+    sid = page.get_sid()
+    caplog.set_level(logging.ERROR)
+
+    page.emit("coedit.join", {"doc": key, "msg": engine.wire(engine.encode_sync(engine.STEP1, b"\x00"))})
+    assert entered.wait(TIMEOUT), "coedit.join never reached its sync step"
+    page.disconnect()
+    _until(lambda: not _connected(manager, sid), "the server to handle the disconnect")
+    release.set()
+    for handler in handlers:
+        handler.join(TIMEOUT)
+        assert not handler.is_alive()
+
+    errors = [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("pdz")
+    ]
+    assert errors == []
+    assert all(sid not in members for members in manager.rooms.get("/", {}).values())

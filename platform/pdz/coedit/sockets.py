@@ -17,12 +17,12 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import emit, leave_room
 
 from .. import livecheck
 from ..errors import PdzError
 from ..extensions import db, socketio
-from ..sockets import socket_login_required
+from ..sockets import join_if_connected, socket_login_required
 from . import engine
 
 # Per process: sid -> user id, and sid -> {doc key: {yjs client id: last awareness clock}}.
@@ -78,7 +78,8 @@ def on_join(data: Any) -> dict[str, Any]:
     except PdzError:
         return {"ok": False, "error": "invalid", "message": "Richiesta di sincronizzazione non valida."}
     # Into the room first, then the state: an update sent in between arrives twice (harmless), never zero times.
-    join_room(engine.room(key))
+    if not join_if_connected(engine.room(key)):  # the page left while its join was being handled
+        return {"ok": False, "error": "gone", "message": "Connessione chiusa."}
     try:
         step2, step1 = engine.sync_step1(key, payload)
     except PdzError:
