@@ -127,3 +127,16 @@ def install_session_hooks(session_class: Any) -> None:
         session.info.pop("pdz_on_commit", None)
         for callback in session.info.pop("pdz_on_rollback", []):
             callback()
+
+
+def release_session() -> None:
+    """End a background thread's session. A connection that died meanwhile (the database restarted, or a
+    test's database dropped) is only logged: an exception must never end a background thread."""
+    import logging
+
+    from .extensions import db
+
+    try:
+        db.session.remove()
+    except Exception as error:  # noqa: BLE001 - see above
+        logging.getLogger("pdz").warning("background session release failed: %s", error)

@@ -27,7 +27,7 @@ import socketio as socketio_lib
 from flask import Flask, current_app
 from sqlalchemy import event, inspect
 
-from .db import on_commit
+from .db import on_commit, release_session
 from .extensions import db, socketio
 
 CHECK_TTL = 120.0  # seconds an outgoing check is reused (spread by ±25%), unless the person's rights change
@@ -186,7 +186,7 @@ def _recheck_in(app: Flask, user_ids: list[int] | None) -> None:
         except Exception:  # noqa: BLE001 - a failed re-check must not kill the listener silently
             app.logger.exception("live rooms re-check failed")
         finally:
-            db.session.remove()
+            release_session()
 
 
 def _recheck(app: Flask, user_ids: list[int] | None) -> None:
@@ -375,7 +375,7 @@ class _Checked:
                 self.app.logger.exception("live check of %s failed", room)
                 return [sid for sid in sids if sid not in refused]
             finally:
-                db.session.remove()
+                release_session()
         return refused
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from .. import audit, policy
 from ..coedit import DocKind, FieldChange, register
 from ..coedit.registry import extends
+from ..db import release_session
 from ..extensions import db
 from . import fields
 from .models import Card, CardRevision, CardValue, RevisionKind
@@ -83,10 +84,9 @@ def _write_html(app: Any, card_id: int, key: str) -> None:
             )
             db.session.commit()
     except Exception:  # noqa: BLE001 - the next change renders it again
-        db.session.rollback()
         app.logger.exception("rendering %s of card %s failed", key, card_id)
     finally:
-        db.session.remove()
+        release_session()  # rolls back whatever is left
 
 
 def limit_of(key: str) -> int:

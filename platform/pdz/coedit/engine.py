@@ -27,7 +27,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db import unit_of_work, utcnow
+from ..db import release_session, unit_of_work, utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db, socketio
 from .models import CoDoc, CoUpdate
@@ -423,7 +423,7 @@ def _committer(app: Any, live: LiveDoc) -> None:
             except Exception:  # noqa: BLE001 - every editor of the batch was answered "retry"
                 app.logger.exception("co-writing commit failed for %s", live.key)
             finally:
-                db.session.remove()
+                release_session()
 
 
 def _stage(live: LiveDoc, batch: list[_Pending]) -> None:
@@ -725,7 +725,7 @@ def catch_up_later(key: str, sid: str, delays: tuple[float, ...] = (1.0, 4.0)) -
             except Exception:  # noqa: BLE001 - best effort: the page also resyncs when it sees a gap
                 app.logger.exception("late catch-up of %s failed", key)
             finally:
-                db.session.remove()
+                release_session()
         if len(remaining) > 1:
             _later(remaining[1] - remaining[0], send, remaining[1:])
 
