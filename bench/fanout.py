@@ -91,6 +91,19 @@ def prepare_database(url: str, instance: Path) -> int:
     return int(body_id)
 
 
+def server_env(database_url: str, work: Path) -> dict[str, str]:
+    """The PDZ_* settings of the benchmark's server processes."""
+    return {
+        "PDZ_DATABASE_URL": database_url,
+        "PDZ_INSTANCE_DIR": str(work),
+        "PDZ_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "PDZ_COMMENT_RATE_LIMIT": "1000000 per minute",  # the limit is for people, not for the bench
+        "PDZ_LOGIN_RATE_LIMIT": "100000 per minute",
+        "PDZ_ARGON2_TIME_COST": "1",
+        "PDZ_ARGON2_MEMORY_COST": "1024",
+    }
+
+
 def pg_admin(sql: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -243,15 +256,7 @@ def run(clients_n: int, seconds: float, processes: int, interval: float) -> dict
     try:
         log(f"preparing database {database_url}")
         body_id = prepare_database(database_url, work)
-        env = {
-            "PDZ_DATABASE_URL": database_url,
-            "PDZ_INSTANCE_DIR": str(work),
-            "PDZ_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-            "PDZ_COMMENT_RATE_LIMIT": "1000000 per minute",  # the limit is for people, not for the bench
-            "PDZ_LOGIN_RATE_LIMIT": "100000 per minute",
-            "PDZ_ARGON2_TIME_COST": "1",
-            "PDZ_ARGON2_MEMORY_COST": "1024",
-        }
+        env = server_env(database_url, work)
         if processes > 1:
             env.update({"PDZ_REDIS_URL": REDIS_URL, "PDZ_REDIS_CHANNEL": f"pdz-bench-{uuid.uuid4().hex}"})
         ports = [free_port() for _ in range(processes)]
@@ -677,13 +682,7 @@ def run_chaos(
         log(f"preparing database {database_url}")
         body_id = prepare_database(database_url, work)
         env = {
-            "PDZ_DATABASE_URL": database_url,
-            "PDZ_INSTANCE_DIR": str(work),
-            "PDZ_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-            "PDZ_COMMENT_RATE_LIMIT": "1000000 per minute",
-            "PDZ_LOGIN_RATE_LIMIT": "100000 per minute",
-            "PDZ_ARGON2_TIME_COST": "1",
-            "PDZ_ARGON2_MEMORY_COST": "1024",
+            **server_env(database_url, work),
             "PDZ_REDIS_URL": f"redis://127.0.0.1:{proxy.port}/0",
             "PDZ_REDIS_CHANNEL": f"pdz-bench-{uuid.uuid4().hex}",
         }
