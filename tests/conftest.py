@@ -385,13 +385,19 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.thread.start()
-        for _ in range(100):
+        # The socket is bound before the thread starts, so the first request waits in the
+        # backlog rather than failing; on a loaded machine the first answer (which opens the
+        # database) can take seconds, so wait on it with a generous deadline.
+        deadline = time.monotonic() + 60
+        last: Exception | None = None
+        while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
+                if requests.get(self.url + "/healthz", timeout=15).ok:
                     return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("live server did not start")
+            except requests.RequestException as error:
+                last = error
+            time.sleep(0.05)
+        raise RuntimeError(f"live server did not start: {last!r}")
 
     def stop(self) -> None:
         self.server.shutdown()
