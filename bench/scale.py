@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,11 +60,53 @@ UNIT_MEETINGS = 252
 UNIT_COMMENTS = 1000
 HOT_TAVOLO = "Tavolo Povertà"
 
-WORDS = (
-    "il tavolo propone di rafforzare la rete dei servizi territoriali per le famiglie in condizione di "
-    "fragilità economica abitativa e sociale con particolare attenzione ai minori agli anziani soli e alle "
-    "persone con disabilità coinvolgendo enti del terzo settore comuni ASST e scuole del cremasco"
-).split()
+WORDS = [
+    "il",
+    "tavolo",
+    "propone",
+    "di",
+    "rafforzare",
+    "la",
+    "rete",
+    "dei",
+    "servizi",
+    "territoriali",
+    "per",
+    "le",
+    "famiglie",
+    "in",
+    "condizione",
+    "di",
+    "fragilità",
+    "economica",
+    "abitativa",
+    "e",
+    "sociale",
+    "con",
+    "particolare",
+    "attenzione",
+    "ai",
+    "minori",
+    "agli",
+    "anziani",
+    "soli",
+    "e",
+    "alle",
+    "persone",
+    "con",
+    "disabilità",
+    "coinvolgendo",
+    "enti",
+    "del",
+    "terzo",
+    "settore",
+    "comuni",
+    "ASST",
+    "e",
+    "scuole",
+    "del",
+    "cremasco",
+]
 
 
 # --- building the demo at a factor ------------------------------------------------------------------
