@@ -1,0 +1,289 @@
+"""The read side of search: parse the words, match them, keep what the person may read, highlight.
+
+PostgreSQL: `to_tsquery('italian', 'word:* & ...')` on the `tsv` column (Snowball's Italian stemmer, then
+a prefix match, so "servizi" finds "servizio"), ranked by `ts_rank`, highlighted by `ts_headline`.
+SQLite: FTS5 (`unicode61 remove_diacritics 2`); FTS5 has no Italian stemmer, so each word loses its Italian
+inflection ending here (`light_stem`) and is asked for as a prefix ("servizi" -> "serviz"*); ranked by
+`bm25`, highlighted by `highlight()`/`snippet()`. Highlights come back wrapped in two marks that the index
+never contains; the text is HTML-escaped first and only then the marks become <mark> (user text cannot
+inject markup).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import url_for
+from markupsafe import Markup, escape
+from sqlalchemy import Select, and_, column, func, literal_column, or_, select, table, text
+
+from .. import policy
+from ..extensions import db
+from ..meetings.models import Rsvp
+from ..tavoli.models import Membership
+from .index import KINDS
+from .models import SearchEntry
+
+MARK_START, MARK_END = "\u27e6", "\u27e7"
+MAX_WORDS = 8
+PER_KIND = 5
+PER_KIND_ALONE = 50  # when the person asks for one kind only
+
+_WORD = re.compile(r"[^\W_]+")
+_FTS = table("search_fts", column("rowid"), column("title"), column("content"))
+BODY_KINDS = ("card", "comment", "meeting", "agenda", "minutes", "decision", "swot")
+MEETING_KINDS = ("meeting", "agenda", "minutes", "decision")
+PUBLIC_KINDS = ("org", "document")
+
+
+@dataclass
+class Hit:
+    kind: str
+    object_id: int
+    body_id: int | None
+    meeting_id: int | None
+    ref: str
+    title: Markup = Markup("")
+    snippet: Markup = Markup("")
+    url: str | None = None
+    context: str = ""
+
+
+@dataclass
+class Group:
+    kind: str
+    total: int
+    hits: list[Hit] = field(default_factory=list)
+
+
+def words_of(query: str) -> list[str]:
+    found = [w.lower() for w in _WORD.findall(query or "") if len(w) >= 2 or w.isdigit()]
+    return [w[:40] for w in found][:MAX_WORDS]
+
+
+_VOWELS = "aeiouàèéìíòóù"
+
+
+def light_stem(word: str) -> str:
+    """A small Italian stemmer for the query side of SQLite: the inflection ending goes, the rest becomes a
+    prefix. servizi/servizio -> serviz, politiche/politica -> politic, comunità -> comunit, famiglie -> famigl."""
+    stem = word
+    for ending in ("zioni", "zione"):
+        if stem.endswith(ending) and len(stem) > len(ending) + 2:
+            return stem[: -len(ending)] + "zion"
+    if len(stem) >= 4 and stem[-1] in _VOWELS:
+        stem = stem[:-1]
+        gli = len(stem) >= 5 and stem.endswith("gli")  # famiglie -> famigl
+        chi = len(stem) >= 4 and stem[-1] == "h" and stem[-2] in "cg"  # politiche -> politic
+        if gli or chi:
+            stem = stem[:-1]
+    return stem
+
+
+def _fold(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def fts5_query(words: Sequence[str]) -> str:
+    return " ".join(f'"{_fold(light_stem(w))}"*' for w in words)
+
+
+def pg_query(words: Sequence[str]) -> str:
+    return " & ".join(f"{w}:*" for w in words)
+
+
+def _visible(user: Any) -> Any:
+    """SQL twin of the policy for the index rows (each shown row is checked again with policy.can)."""
+    if user.is_admin or user.is_udp:
+        return None
+    mine = select(Membership.body_id).where(Membership.user_id == user.id, Membership.ended_at.is_(None))
+    delegated = select(Rsvp.meeting_id).where(Rsvp.delegate_id == user.id)
+    colleagues = select(Membership.user_id).where(Membership.body_id.in_(mine), Membership.ended_at.is_(None))
+    e = SearchEntry
+    return or_(
+        and_(e.kind.in_(BODY_KINDS), e.body_id.in_(mine)),
+        and_(e.kind.in_(MEETING_KINDS), e.meeting_id.in_(delegated)),
+        e.kind.in_(PUBLIC_KINDS),
+        and_(e.kind == "person", or_(e.object_id.in_(colleagues), e.object_id == user.id)),
+    )
+
+
+def _ranked(words: Sequence[str], user: Any, kind: str | None) -> tuple[Select[Any], Any]:
+    e = SearchEntry
+    rank: Any
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = func.to_tsquery("italian", pg_query(words))
+        rank = -func.ts_rank(e.tsv, query)
+        stmt = select(e.id, e.kind, rank.label("rank")).where(e.tsv.op("@@")(query))
+    else:
+        rank = func.bm25(literal_column("search_fts"), 4.0, 1.0)
+        stmt = (
+            select(e.id, e.kind, rank.label("rank"))
+            .select_from(_FTS.join(e.__table__, e.id == _FTS.c.rowid))
+            .where(text("search_fts MATCH :fts").bindparams(fts=fts5_query(words)))
+        )
+        query = None
+    visible = _visible(user)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    if kind:
+        stmt = stmt.where(e.kind == kind)
+    return stmt, query
+
+
+def search(user: Any, query: str, kind: str | None = None) -> tuple[list[str], list[Group]]:
+    words = words_of(query)
+    if not words:
+        return words, []
+    if kind not in KINDS:
+        kind = None
+    limit = PER_KIND_ALONE if kind else PER_KIND
+    stmt, ts_query = _ranked(words, user, kind)
+    inner = stmt.subquery()
+    numbered = select(
+        inner.c.id,
+        inner.c.kind,
+        inner.c.rank,
+        func.row_number().over(partition_by=inner.c.kind, order_by=(inner.c.rank, inner.c.id)).label("n"),
+        func.count().over(partition_by=inner.c.kind).label("total"),
+    ).subquery()
+    rows = db.session.execute(
+        select(numbered.c.id, numbered.c.kind, numbered.c.total)
+        .where(numbered.c.n <= limit)
+        .order_by(numbered.c.kind, numbered.c.rank, numbered.c.id)
+    ).all()
+    if not rows:
+        return words, []
+    totals = {row.kind: row.total for row in rows}
+    ids = [row.id for row in rows]
+    entries = {
+        entry.id: entry for entry in db.session.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))
+    }
+    marks = _highlights(ids, words, ts_query)
+    groups: dict[str, Group] = {}
+    for row in rows:
+        entry = entries[row.id]
+        title, snippet = marks.get(row.id, (entry.title, entry.content[:200]))
+        hit = Hit(
+            entry.kind,
+            entry.object_id,
+            entry.body_id,
+            entry.meeting_id,
+            entry.ref,
+            title=marked(title),
+            snippet=marked(snippet),
+        )
+        groups.setdefault(row.kind, Group(row.kind, totals[row.kind])).hits.append(hit)
+    for group in groups.values():
+        _resolve(user, group)
+    return words, [groups[k] for k in KINDS if k in groups and groups[k].hits]
+
+
+def _highlights(ids: list[int], words: Sequence[str], ts_query: Any) -> dict[int, tuple[str, str]]:
+    if ts_query is not None:
+        e = SearchEntry
+        title_opts = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
+        body_opts = (
+            f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=24, MinWords=8, "
+            'FragmentDelimiter=" … "'
+        )
+        rows = db.session.execute(
+            select(
+                e.id,
+                func.ts_headline("italian", e.title, ts_query, title_opts),
+                func.ts_headline("italian", e.content, ts_query, body_opts),
+            ).where(e.id.in_(ids))
+        )
+    else:
+        rows = db.session.execute(
+            select(
+                _FTS.c.rowid,
+                func.highlight(literal_column("search_fts"), 0, MARK_START, MARK_END),
+                func.snippet(literal_column("search_fts"), 1, MARK_START, MARK_END, "…", 24),
+            )
+            .where(text("search_fts MATCH :fts").bindparams(fts=fts5_query(words)))
+            .where(_FTS.c.rowid.in_(ids))
+        )
+    return {row[0]: (row[1] or "", row[2] or "") for row in rows}
+
+
+def marked(value: str) -> Markup:
+    """Escape every piece of text, and turn the highlighter's marks (never in indexed text) into <mark>."""
+    out, open_mark = Markup(""), False
+    for piece in re.split(f"([{MARK_START}{MARK_END}])", value):
+        if piece == MARK_START and not open_mark:
+            out, open_mark = out + Markup("<mark>"), True
+        elif piece == MARK_END and open_mark:
+            out, open_mark = out + Markup("</mark>"), False
+        elif piece not in (MARK_START, MARK_END):
+            out += escape(piece)
+    return out + Markup("</mark>") if open_mark else out
+
+
+# --- permission check and links of the rows shown --------------------------------------------------
+
+
+def _resolve(user: Any, group: Group) -> None:
+    """Check each shown row with policy.can on its object, and give it its link; drop what fails."""
+    from ..approvals.models import Submission
+    from ..cards.models import Card
+    from ..meetings.models import Meeting
+    from ..orgs.models import Organisation
+    from ..tavoli.models import Body
+
+    kept: list[Hit] = []
+    for hit in group.hits:
+        ok = False
+        if hit.kind == "card":
+            card = db.session.get(Card, hit.object_id)
+            ok = policy.can(user, "card.view", card)
+            hit.url = url_for("cards.detail", card_id=hit.object_id)
+            hit.context = card.body.display_name if card is not None else ""
+        elif hit.kind in MEETING_KINDS:
+            meeting = db.session.get(Meeting, hit.meeting_id) if hit.meeting_id else None
+            ok = policy.can(user, "meeting.view", meeting)
+            if meeting is not None:
+                hit.context = meeting.body.display_name
+                if hit.kind == "minutes":
+                    hit.url = url_for("meetings.minutes", meeting_id=meeting.id)
+                else:
+                    hit.url = url_for("meetings.detail", meeting_id=meeting.id)
+                if hit.kind != "meeting":
+                    hit.context = f"{meeting.title} · {hit.context}"
+        elif hit.kind in ("comment", "swot"):
+            body = db.session.get(Body, hit.body_id) if hit.body_id else None
+            ok = policy.can(user, "swot.view" if hit.kind == "swot" else "tavolo.view", body)
+            hit.context = body.display_name if body is not None else ""
+            hit.url = _comment_url(hit) if hit.kind == "comment" else _swot_url(hit)
+        elif hit.kind == "org":
+            ok = policy.can(user, "org.view", db.session.get(Organisation, hit.object_id))
+            hit.url = url_for("orgs.detail", org_id=hit.object_id)
+        elif hit.kind == "document":
+            ok = policy.can(user, "approval.view", db.session.get(Submission, hit.object_id))
+            hit.url = url_for("approvals.public_document", submission_id=hit.object_id)
+        elif hit.kind == "person":
+            ok = True  # the SQL filter: oneself, people sharing a tavolo, everyone for the staff
+            hit.url = url_for("admin.users") if policy.can(user, "user.list") else None
+        if ok:
+            kept.append(hit)
+    group.total -= len(group.hits) - len(kept)
+    group.hits = kept
+
+
+def _comment_url(hit: Hit) -> str | None:
+    from ..comments import targets
+
+    kind, _, ident = hit.ref.partition(":")
+    target = targets.get(kind)
+    obj = target.load(int(ident)) if target is not None and ident.isdigit() else None
+    if target is None or obj is None:
+        return None
+    return target.url_of(obj) + f"#commento-{hit.object_id}"
+
+
+def _swot_url(hit: Hit) -> str | None:
+    return url_for("evaluation.swot", assessment_id=int(hit.ref)) if hit.ref.isdigit() else None
