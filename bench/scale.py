@@ -419,6 +419,9 @@ def grow(factor: int, seed: int = 17) -> None:
         )
     for start in range(0, len(comment_rows), 5000):
         session.execute(insert(Comment), comment_rows[start : start + 5000])
+    from pdz.participation.rollups import mark_all
+
+    mark_all(session)  # the rows above bypassed the ORM hook that marks participation rollups stale
     session.commit()
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -12,6 +12,7 @@ from .mail import OutboxMessage  # noqa: F401
 from .meetings.models import *  # noqa: F403
 from .notifications.models import *  # noqa: F403
 from .orgs.models import *  # noqa: F403
+from .participation.models import *  # noqa: F403
 from .realtime import LiveEvent  # noqa: F401
 from .tavoli.models import *  # noqa: F403
 from .territory.models import *  # noqa: F403

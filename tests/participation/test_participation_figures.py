@@ -237,6 +237,7 @@ def test_dashboard_queries_are_bounded_on_the_full_demo(
     from pdz.meetings.models import Attendance, Meeting, MeetingStatus
 
     udp = client_as("udp@example.org")
+    assert udp.get("/partecipazione/").status_code == 200  # computes the rollups marked stale by the demo
     with count_queries() as before:
         assert udp.get("/partecipazione/").status_code == 200
     body = small["body"]
@@ -267,6 +268,9 @@ def test_dashboard_queries_are_bounded_on_the_full_demo(
                 Attendance(meeting_id=meeting.id, user_id=person, organisation_id=org, status="presente")
             )
     db.session.commit()
+    with count_queries() as refreshing:  # the first reader recomputes the marked buckets, in a few queries
+        assert udp.get("/partecipazione/").status_code == 200
+    assert refreshing() <= before() + 10
     with count_queries() as after:
         assert udp.get("/partecipazione/").status_code == 200
     assert after() == before()

@@ -1,4 +1,4 @@
-"""Participation figures, all computed in the database with aggregate queries (never loops over rows).
+"""Participation figures: aggregate queries over the raw rows, summed per (tavolo, month) into rollups.
 
 Attendance counts concluded meetings in the period. For a person, a row is attended when present or
 represented by a delegate; an organisation attended a meeting when anyone of it did (one pair per
@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, select, union_all
+from flask import g, has_app_context
+from sqlalchemy import Select, and_, case, delete, func, insert, literal, select, union_all
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..accounts.models import User
@@ -97,47 +99,221 @@ def org_pairs(period: Period, body_id: int | None = None) -> Any:
     )
 
 
-def _rates(stmt: Select[Any]) -> list[Rate]:
-    return [Rate(str(k), str(label), int(a or 0), int(n or 0)) for k, label, a, n in db.session.execute(stmt)]
+# --- rollups ----------------------------------------------------------------------------------------
+#
+# The figures are sums over (tavolo, month) buckets kept in participation_rollups (see models.py): the
+# months wholly inside the period come from there, the partial months at its edges are computed from the
+# raw rows (bounded: at most two months). Stale buckets (marked by rollups.py in the transaction of each
+# change) are recomputed by the first reader.
+
+EVER = Period(datetime(1900, 1, 1, tzinfo=ROME), datetime(2200, 1, 1, tzinfo=ROME))
+
+
+@dataclass(frozen=True)
+class Bucket:
+    kind: str  # "org", "person" or a contribution source key
+    body_id: int
+    month: str
+    organisation_id: int | None
+    user_id: int | None
+    attended: int
+    expected: int
+
+
+def _raw(period: Period, body_ids: list[int] | None = None) -> list[Bucket]:
+    """The buckets of `period` computed from the raw rows (attendances, revisions, comments, ...)."""
+    out: list[Bucket] = []
+    pairs = org_pairs(period)
+    stmt: Any = select(
+        pairs.c.body_id, pairs.c.month, pairs.c.organisation_id, func.sum(pairs.c.attended), func.count()
+    ).group_by(pairs.c.body_id, pairs.c.month, pairs.c.organisation_id)
+    if body_ids is not None:
+        stmt = stmt.where(pairs.c.body_id.in_(body_ids))
+    out += [Bucket("org", b, m, o, None, int(a or 0), int(n)) for b, m, o, a, n in db.session.execute(stmt)]
+    month = _month(Meeting.starts_at)
+    stmt = (
+        select(Meeting.body_id, month, Attendance.user_id, func.sum(_attended()), func.count(Attendance.id))
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(_meetings(period, None), Attendance.stands_for_id.is_(None))
+        .group_by(Meeting.body_id, month, Attendance.user_id)
+    )
+    if body_ids is not None:
+        stmt = stmt.where(Meeting.body_id.in_(body_ids))
+    out += [
+        Bucket("person", b, m, None, u, int(a or 0), int(n)) for b, m, u, a, n in db.session.execute(stmt)
+    ]
+    if SOURCES:
+        union = union_all(*(source(period) for _label, source in SOURCES.values())).subquery()
+        month = _month(union.c.at)
+        stmt = select(union.c.kind, union.c.body_id, month, union.c.organisation_id, func.count()).group_by(
+            union.c.kind, union.c.body_id, month, union.c.organisation_id
+        )
+        if body_ids is not None:
+            stmt = stmt.where(union.c.body_id.in_(body_ids))
+        out += [Bucket(str(k), b, m, o, None, int(n), 0) for k, b, m, o, n in db.session.execute(stmt)]
+    return out
+
+
+def _month_start(year: int, month: int) -> datetime:
+    return datetime(year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=ROME)
+
+
+def _month_period(key: str) -> Period:
+    year, month = int(key[:4]), int(key[5:7])
+    return Period(_month_start(year, month), _month_start(year, month + 1))
+
+
+def _store(buckets: list[Bucket]) -> None:
+    from .models import ParticipationRollup
+
+    rows = [
+        {
+            "kind": b.kind,
+            "body_id": b.body_id,
+            "month": b.month,
+            "organisation_id": b.organisation_id,
+            "user_id": b.user_id,
+            "attended": b.attended,
+            "expected": b.expected,
+        }
+        for b in buckets
+    ]
+    for start in range(0, len(rows), 2000):
+        db.session.execute(insert(ParticipationRollup), rows[start : start + 2000])
+
+
+def refresh() -> int:
+    """Recompute the stale buckets and commit; the number of marks handled. Called by every reader before
+    it sums buckets. The marks are claimed by deleting them (DELETE ... RETURNING: a concurrent reader
+    waits for the row locks, then finds them gone); a change committed meanwhile marks again. Whole-history
+    marks recompute those tavoli; month marks recompute the span of months they cover for their tavoli."""
+    from .models import ALL_MONTHS, ParticipationRollup, ParticipationStale
+
+    claimed = db.session.execute(
+        delete(ParticipationStale).returning(ParticipationStale.body_id, ParticipationStale.month)
+    ).all()
+    if not claimed:
+        return 0
+    whole = sorted({b for b, m in claimed if m == ALL_MONTHS})
+    if whole:
+        db.session.execute(delete(ParticipationRollup).where(ParticipationRollup.body_id.in_(whole)))
+        _store(_raw(EVER, whole))
+    months = {m for b, m in claimed if m != ALL_MONTHS and b not in whole}
+    bodies = sorted({b for b, m in claimed if m != ALL_MONTHS and b not in whole})
+    if bodies:
+        first, last = min(months), max(months)
+        db.session.execute(
+            delete(ParticipationRollup).where(
+                ParticipationRollup.body_id.in_(bodies),
+                ParticipationRollup.month >= first,
+                ParticipationRollup.month <= last,
+            )
+        )
+        _store(_raw(Period(_month_period(first).start, _month_period(last).end), bodies))
+    db.session.commit()
+    return len(claimed)
+
+
+def buckets(period: Period, body_id: int | None = None) -> list[Bucket]:
+    """Every bucket of the period: whole months from the rollups, the partial months at the edges raw."""
+    from .models import ParticipationRollup
+
+    refresh()
+    start = period.start.astimezone(ROME)
+    first = _month_start(
+        start.year, start.month + (0 if (start.day, start.hour, start.minute) == (1, 0, 0) else 1)
+    )
+    end = period.end.astimezone(ROME)
+    after_last = _month_start(end.year, end.month)
+    out: list[Bucket] = []
+    body_ids = None if body_id is None else [body_id]
+    if after_last <= first:  # no whole month inside: all raw
+        return _raw(period, body_ids) if period.start < period.end else []
+    if period.start < first:
+        out += _raw(Period(period.start, first), body_ids)
+    if after_last < period.end:
+        out += _raw(Period(after_last, period.end), body_ids)
+    stmt = select(
+        ParticipationRollup.kind,
+        ParticipationRollup.body_id,
+        ParticipationRollup.month,
+        ParticipationRollup.organisation_id,
+        ParticipationRollup.user_id,
+        ParticipationRollup.attended,
+        ParticipationRollup.expected,
+    ).where(
+        ParticipationRollup.month >= first.strftime("%Y-%m"),
+        ParticipationRollup.month < after_last.strftime("%Y-%m"),
+    )
+    if body_id is not None:
+        stmt = stmt.where(ParticipationRollup.body_id == body_id)
+    out += [Bucket(*row) for row in db.session.execute(stmt)]
+    return out
+
+
+def _figures(period: Period, body_id: int | None) -> list[Bucket]:
+    """The period's buckets, computed once per request however many tables read them."""
+    cache = g.setdefault("participation_buckets", {}) if has_app_context() else {}
+    key = (period, body_id)
+    if key not in cache:
+        cache[key] = buckets(period, body_id)
+    return cache[key]
+
+
+def _sum(items: list[Bucket], kind: str, key: Callable[[Bucket], list[Any]]) -> dict[Any, tuple[int, int]]:
+    totals: dict[Any, list[int]] = {}
+    for b in items:
+        if b.kind != kind:
+            continue
+        for k in key(b):
+            pair = totals.setdefault(k, [0, 0])
+            pair[0] += b.attended
+            pair[1] += b.expected
+    return {k: (a, n) for k, (a, n) in totals.items()}
+
+
+def _named(model: Any, ids: Any, *columns: Any) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return {
+        row[0]: row for row in db.session.execute(select(model.id, *columns).where(model.id.in_(list(ids))))
+    }
+
+
+def _rate_rows(totals: dict[int, tuple[int, int]], names: dict[int, Any]) -> list[Rate]:
+    rows = [Rate(str(k), names[k][1], a, n) for k, (a, n) in totals.items() if k in names]
+    return sorted(rows, key=lambda r: (r.label, int(r.key)))
 
 
 def by_tavolo(period: Period, body_id: int | None = None) -> list[Rate]:
-    pairs = org_pairs(period, body_id)
-    return _rates(
-        select(Body.id, Body.name, func.sum(pairs.c.attended), func.count())
-        .join(pairs, pairs.c.body_id == Body.id)
-        .group_by(Body.id, Body.name)
-        .order_by(Body.name)
-    )
+    totals = _sum(_figures(period, body_id), "org", lambda b: [b.body_id])
+    return _rate_rows(totals, _named(Body, totals, Body.name))
 
 
 def by_organisation(period: Period, body_id: int | None = None) -> list[Rate]:
-    pairs = org_pairs(period, body_id)
-    return _rates(
-        select(Organisation.id, Organisation.name, func.sum(pairs.c.attended), func.count())
-        .join(pairs, pairs.c.organisation_id == Organisation.id)
-        .group_by(Organisation.id, Organisation.name)
-        .order_by(Organisation.name)
-    )
+    totals = _sum(_figures(period, body_id), "org", lambda b: [b.organisation_id])
+    return _rate_rows(totals, _named(Organisation, totals, Organisation.name))
+
+
+def _kind_key(kind: Any, legal_form: Any) -> str:
+    kind = getattr(kind, "value", kind)
+    if kind == OrgKind.ETS.value:
+        return "ets:" + (getattr(legal_form, "value", legal_form) or "altro_ets")
+    return str(kind)
 
 
 def by_kind(period: Period, body_id: int | None = None) -> list[Rate]:
     """Comuni, ETS split by legal form, ASST, ...: the key is `kind` or `ets:<legal form>`."""
-    pairs = org_pairs(period, body_id)
-    key = case(
-        (
-            Organisation.kind == OrgKind.ETS.value,
-            literal("ets:") + func.coalesce(Organisation.legal_form, literal("altro_ets")),
-        ),
-        else_=Organisation.kind,
+    items = _figures(period, body_id)
+    orgs = _named(
+        Organisation,
+        {b.organisation_id for b in items if b.kind == "org"},
+        Organisation.kind,
+        Organisation.legal_form,
     )
-    rows = db.session.execute(
-        select(key, func.sum(pairs.c.attended), func.count())
-        .join(pairs, pairs.c.organisation_id == Organisation.id)
-        .group_by(key)
-        .order_by(key)
-    )
-    return [Rate(str(k), kind_label(str(k)), int(a or 0), int(n)) for k, a, n in rows]
+    keys = {i: _kind_key(kind, form) for i, kind, form in orgs.values()}
+    totals = _sum(items, "org", lambda b: [keys[b.organisation_id]] if b.organisation_id in keys else [])
+    return [Rate(k, kind_label(k), a, n) for k, (a, n) in sorted(totals.items())]
 
 
 def kind_label(key: str) -> str:
@@ -151,43 +327,37 @@ def kind_label(key: str) -> str:
 
 def by_sub_ambito(period: Period, body_id: int | None = None) -> list[Rate]:
     """Organisations working in several sub-ambiti count in each of them."""
-    pairs = org_pairs(period, body_id)
-    return _rates(
-        select(SubAmbito.id, SubAmbito.name, func.sum(pairs.c.attended), func.count())
-        .join(organisation_sub_ambiti, organisation_sub_ambiti.c.sub_ambito_id == SubAmbito.id)
-        .join(pairs, pairs.c.organisation_id == organisation_sub_ambiti.c.organisation_id)
-        .group_by(SubAmbito.id, SubAmbito.name)
-        .order_by(SubAmbito.name)
-    )
+    items = _figures(period, body_id)
+    org_ids = {b.organisation_id for b in items if b.kind == "org"}
+    areas: dict[int, list[int]] = {}
+    if org_ids:
+        for org_id, area_id in db.session.execute(
+            select(organisation_sub_ambiti.c.organisation_id, organisation_sub_ambiti.c.sub_ambito_id).where(
+                organisation_sub_ambiti.c.organisation_id.in_(org_ids)
+            )
+        ):
+            areas.setdefault(org_id, []).append(area_id)
+    totals = _sum(items, "org", lambda b: areas.get(b.organisation_id or 0, []))
+    return _rate_rows(totals, _named(SubAmbito, totals, SubAmbito.name))
 
 
 def by_month(period: Period, body_id: int | None = None) -> list[Rate]:
-    pairs = org_pairs(period, body_id)
-    return _rates(
-        select(pairs.c.month, pairs.c.month, func.sum(pairs.c.attended), func.count())
-        .group_by(pairs.c.month)
-        .order_by(pairs.c.month)
-    )
+    totals = _sum(_figures(period, body_id), "org", lambda b: [b.month])
+    return [Rate(m, m, a, n) for m, (a, n) in sorted(totals.items())]
 
 
 def by_person(period: Period, body_id: int | None = None, user_id: int | None = None) -> list[Rate]:
     """Individuals' figures: only for UdP staff, or for the person themself (user_id)."""
-    stmt = (
-        select(User.id, User.full_name, func.sum(_attended()), func.count(Attendance.id))
-        .join(Attendance, Attendance.user_id == User.id)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(_meetings(period, body_id), Attendance.stands_for_id.is_(None))
-        .group_by(User.id, User.full_name)
-        .order_by(User.full_name)
-    )
+    items = _figures(period, body_id)
     if user_id is not None:
-        stmt = stmt.where(User.id == user_id)
-    return _rates(stmt)
+        items = [b for b in items if b.user_id == user_id]
+    totals = _sum(items, "person", lambda b: [b.user_id])
+    return _rate_rows(totals, _named(User, totals, User.full_name))
 
 
 # --- contributions ------------------------------------------------------------------------------
 
-# Each source gives rows (organisation_id, body_id, kind) for contributions made in the period; the
+# Each source gives rows (organisation_id, body_id, kind, at) for contributions made in the period; the
 # organisation is the one the author represents in that body. Domains add theirs (cards, comments).
 ContributionSource = Callable[[Period], Select[Any]]
 SOURCES: dict[str, tuple[str, ContributionSource]] = {}
@@ -219,6 +389,7 @@ def _swot(period: Period) -> Select[Any]:
             represented(SwotEntryRevision.author_id, SwotAssessment.body_id).label("organisation_id"),
             SwotAssessment.body_id.label("body_id"),
             literal("swot").label("kind"),
+            SwotEntryRevision.at.label("at"),
         )
         .select_from(SwotEntryRevision)
         .join(SwotEntry, SwotEntry.id == SwotEntryRevision.entry_id)
@@ -234,6 +405,7 @@ def _actions(period: Period) -> Select[Any]:
             ActionItem.organisation_id.label("organisation_id"),
             Meeting.body_id.label("body_id"),
             literal("actions").label("kind"),
+            ActionItem.completed_at.label("at"),
         )
         .join(Meeting, Meeting.id == ActionItem.meeting_id)
         .where(
@@ -255,6 +427,7 @@ def _cards(period: Period) -> Select[Any]:
             represented(CardRevision.author_id, Card.body_id).label("organisation_id"),
             Card.body_id.label("body_id"),
             literal("cards").label("kind"),
+            CardRevision.at.label("at"),
         )
         .select_from(CardRevision)
         .join(Card, Card.id == CardRevision.card_id)
@@ -273,6 +446,7 @@ def _comments(period: Period) -> Select[Any]:
         represented(Comment.author_id, Comment.body_id).label("organisation_id"),
         Comment.body_id.label("body_id"),
         literal("comments").label("kind"),
+        Comment.created_at.label("at"),
     ).where(
         Comment.status != CommentStatus.REMOVED,
         Comment.created_at >= period.start,
@@ -295,21 +469,17 @@ def contributions(period: Period, group: str, body_id: int | None = None) -> lis
     """Contributions per organisation (group='organisation') or per tavolo (group='body'), by kind."""
     if not SOURCES:
         return []
-    union = union_all(*(source(period) for _label, source in SOURCES.values())).subquery()
-    model, column = (
-        (Organisation, union.c.organisation_id) if group == "organisation" else (Body, union.c.body_id)
-    )
-    stmt = (
-        select(model.id, model.name, union.c.kind, func.count())
-        .join(union, column == model.id)
-        .group_by(model.id, model.name, union.c.kind)
-        .order_by(model.name)
-    )
-    if body_id is not None:
-        stmt = stmt.where(union.c.body_id == body_id)
+    items = [b for b in _figures(period, body_id) if b.kind in SOURCES]
+    model = Organisation if group == "organisation" else Body
+    ident = (lambda b: b.organisation_id) if group == "organisation" else (lambda b: b.body_id)
+    names = _named(model, {ident(b) for b in items if ident(b) is not None}, model.name)
     rows: dict[int, ContributionRow] = {}
-    for ident, name, kind, count in db.session.execute(stmt):
-        rows.setdefault(ident, ContributionRow(str(ident), name)).counts[kind] = int(count)
+    for b in items:
+        key = ident(b)
+        if key not in names:
+            continue
+        row = rows.setdefault(key, ContributionRow(str(key), names[key][1]))
+        row.counts[b.kind] = row.counts.get(b.kind, 0) + b.attended
     return sorted(rows.values(), key=lambda r: (-r.total, r.label))
 
 
@@ -325,12 +495,7 @@ class RegistryRow:
 
 
 def registry(cycle: PlanningCycle, period: Period) -> list[RegistryRow]:
-    pairs = org_pairs(period)
-    attended = (
-        select(pairs.c.organisation_id, func.sum(pairs.c.attended).label("n"))
-        .group_by(pairs.c.organisation_id)
-        .subquery()
-    )
+    attended = _sum(_figures(period, None), "org", lambda b: [b.organisation_id])
     tavoli = (
         select(Membership.organisation_id, Body.name)
         .join(Body, Body.id == Membership.body_id)
@@ -341,13 +506,15 @@ def registry(cycle: PlanningCycle, period: Period) -> list[RegistryRow]:
     for org_id, name in db.session.execute(tavoli.order_by(Body.name)):
         names.setdefault(org_id, []).append(name)
     rows = db.session.execute(
-        select(Organisation, Adhesion.adhered_on, func.coalesce(attended.c.n, 0))
+        select(Organisation, Adhesion.adhered_on)
         .join(Adhesion, Adhesion.organisation_id == Organisation.id)
-        .outerjoin(attended, attended.c.organisation_id == Organisation.id)
         .where(Adhesion.cycle_id == cycle.id, Organisation.kind == OrgKind.ETS.value)
         .order_by(Organisation.name)
     )
-    return [RegistryRow(org, adhered_on, names.get(org.id, []), int(n)) for org, adhered_on, n in rows]
+    return [
+        RegistryRow(org, adhered_on, names.get(org.id, []), attended.get(org.id, (0, 0))[0])
+        for org, adhered_on in rows
+    ]
 
 
 # --- alerts ---------------------------------------------------------------------------------------
@@ -362,19 +529,30 @@ class Alert:
 
 
 def stopped_attending(body_id: int | None = None, last: int = 3) -> list[Alert]:
-    """Organisations still members of a tavolo and absent from its last `last` concluded meetings."""
-    ranked = (
-        select(
-            Meeting.id.label("meeting_id"),
-            Meeting.body_id.label("body_id"),
-            func.row_number()
-            .over(partition_by=Meeting.body_id, order_by=Meeting.starts_at.desc())
-            .label("rank"),
-        )
+    """Organisations still members of a tavolo and absent from its last `last` concluded meetings.
+
+    Per body, the start of its `last`-th most recent concluded meeting is one index seek
+    (ix_meetings_body_status_starts); only the meetings from there on are read, never the whole history."""
+    other = aliased(Meeting)
+    cut = select(
+        Body.id.label("body_id"),
+        select(other.starts_at)
+        .where(other.body_id == Body.id, other.status == MeetingStatus.CONCLUDED)
+        .order_by(other.starts_at.desc())
+        .limit(1)
+        .offset(last - 1)
+        .scalar_subquery()
+        .label("since"),
+    )
+    if body_id is not None:
+        cut = cut.where(Body.id == body_id)
+    cuts = cut.subquery()
+    recent = (
+        select(Meeting.id.label("meeting_id"), Meeting.body_id.label("body_id"))
+        .join(cuts, and_(cuts.c.body_id == Meeting.body_id, Meeting.starts_at >= cuts.c.since))
         .where(Meeting.status == MeetingStatus.CONCLUDED)
         .subquery()
     )
-    recent = select(ranked.c.meeting_id, ranked.c.body_id).where(ranked.c.rank <= last).subquery()
     members = (
         select(Membership.body_id, Membership.organisation_id)
         .where(Membership.ended_at.is_(None))
