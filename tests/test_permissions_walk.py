@@ -57,6 +57,9 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None, int]] = {
     ("cycles.index", "GET"): ("cycle.manage", None, 200),
     ("cycles.create", "POST"): ("cycle.manage", None, 422),
     ("cycles.set_status", "POST"): ("cycle.manage", None, 422),
+    ("cycles.funds", "GET"): ("plan.view", "plan", 200),
+    ("cycles.add_allocation", "POST"): ("plan.manage", "plan", 422),
+    ("cycles.remove_allocation", "POST"): ("plan.manage", "plan", 303),
     ("territory.index", "GET"): ("comune.list", None, 200),
     ("territory.edit", "GET"): ("comune.edit", None, 200),
     ("territory.edit", "POST"): ("comune.edit", None, 422),
@@ -141,6 +144,7 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None, int]] = {
     ("accounts.second_factor_disable", "POST"): ("account.edit", None, 422),
     ("accounts.trusted_devices_forget", "POST"): ("account.edit", None, 302),
     ("approvals.public_list", "GET"): (None, None, 200),
+    ("help.glossary", "GET"): (None, None, 200),
     ("approvals.public_document", "GET"): (None, None, 404),
     ("approvals.public_download", "GET"): (None, None, 404),
     ("cards.detail", "GET"): ("card.view", "card", 200),
@@ -413,7 +417,7 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
     from pdz.accounts.models import Invitation, User
     from pdz.approvals.models import Ballot, PlanDocument, Submission
     from pdz.cards.models import Card, CardBudgetLine, CardIndicator
-    from pdz.cycles.models import PlanningCycle
+    from pdz.cycles.models import FundAllocation, PlanningCycle
     from pdz.db import utcnow
     from pdz.evaluation.models import ObjectiveEvaluation, SwotAssessment, SwotEntry
     from pdz.meetings.models import Meeting, MeetingStatus, MinutesStatus
@@ -469,6 +473,7 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "row_id": db.session.scalar(
             select(CardBudgetLine.id).where(CardBudgetLine.card_id == card_id).order_by(CardBudgetLine.id)
         ),
+        "allocation_id": db.session.scalar(select(FundAllocation.id).order_by(FundAllocation.id).limit(1)),
         "item_id": meeting.items[0].id,
         "attendance_id": meeting.attendances[0].id,
         "action_id": meeting.actions[0].id if meeting.actions else 0,

@@ -35,6 +35,7 @@ BLUEPRINTS = [
     "evaluation",
     "participation",
     "approvals",
+    "help",
     "search",
 ]
 

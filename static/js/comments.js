@@ -10,6 +10,8 @@
   "use strict";
 
   const T = JSON.parse((document.getElementById("pdz-comments-i18n") || {}).textContent || "{}");
+  // The page's confirmation dialog (behaviours.js); the browser's own question only if it is missing.
+  const ask = (message) => (window.PdzConfirm ? window.PdzConfirm({ message: message }) : Promise.resolve(window.confirm(message)));
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const boxes = [];
   const REPLAY_MARGIN = 50;
@@ -356,7 +358,7 @@
       li.appendChild(el("p", { class: "tools" }, [
         el("button", { type: "button", class: "link-button", text: T.retry, onclick: () => { op.state = "pending"; op.error = ""; outbox.update(); this.render(); flush(); } }),
         el("button", { type: "button", class: "link-button", text: T.edit, onclick: () => { outbox.remove(op.client_op_id); this.render(); this.form.querySelector("[data-text]").value = op.text; this.form.querySelector("[data-text]").focus(); } }),
-        el("button", { type: "button", class: "link-button", text: T.discard, onclick: () => { if (window.confirm(T.confirm_discard)) { outbox.remove(op.client_op_id); this.render(); } } }),
+        el("button", { type: "button", class: "link-button", text: T.discard, onclick: async () => { if (await ask(T.confirm_discard)) { outbox.remove(op.client_op_id); this.render(); } } }),
       ]));
     }
     return li;
@@ -406,7 +408,7 @@
   };
 
   ThreadBox.prototype.act = async function (c, verb, question) {
-    if (question && !window.confirm(question)) return;
+    if (question && !(await ask(question))) return;
     const data = await api(this.root.dataset.api + "/" + c.id + "/" + verb, { method: "POST", body: "{}" });
     if (data.ok) this.onEvent("comment.changed", data.comment);
     else this.statusLine.textContent = data.error || T.error;

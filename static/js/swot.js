@@ -164,11 +164,16 @@
 
   // --- removing an entry (structured: the text stays in the history) --------------------------
   function removeEntry(li) {
-    if (!window.confirm("Rimuovere questa voce?")) return;
-    post(li.dataset.removeUrl, {}).then(function (reply) {
-      if (reply.status === 200) { li.remove(); say("Voce rimossa."); }
-      else { say(reply.error || "Rimozione non riuscita."); }
-    }).catch(function () { say("Rimozione non riuscita: controlla la connessione."); });
+    var asking = window.PdzConfirm
+      ? window.PdzConfirm({ title: "Rimuovere questa voce?", message: "La voce sparisce dall'analisi; il testo resta nella storia.", ok: "Rimuovi" })
+      : Promise.resolve(window.confirm("Rimuovere questa voce?"));
+    asking.then(function (yes) {
+      if (!yes) return;
+      post(li.dataset.removeUrl, {}).then(function (reply) {
+        if (reply.status === 200) { li.remove(); say("Voce rimossa."); }
+        else { say(reply.error || "Rimozione non riuscita."); }
+      }).catch(function () { say("Rimozione non riuscita: controlla la connessione."); });
+    });
   }
   root.addEventListener("submit", function (event) {
     var form = event.target.closest("form.entry-remove");

@@ -71,6 +71,7 @@ def test_a_card_goes_through_the_chain_to_the_public_page(page_as, live_server, 
     udp = page_as("udp@example.org")
     udp.goto(submission_url)
     udp.get_by_test_id("forward").click()
+    udp.get_by_test_id("confirm-ok").click()  # the confirmation dialog (issue #16 point 4)
     udp.get_by_test_id("submission-status").filter(has_text="In attesa di votazione").wait_for()
     udp.goto(url + "/")
     assert udp.get_by_test_id("todo").get_by_text(f"Iscrivi «{title}»").count() == 1
@@ -97,6 +98,8 @@ def test_a_card_goes_through_the_chain_to_the_public_page(page_as, live_server, 
     meeting_url = f"{url}/incontri/{ids['meeting']}"
     udp.goto(meeting_url)
     udp.get_by_test_id("start").click()
+    if udp.locator("#confirm-dialog[open]").count():  # asks only on a day other than the scheduled one
+        udp.get_by_test_id("confirm-ok").click()
     udp.wait_for_url(re.compile(r"/regia$"))
     code = udp.get_by_test_id("checkin-code").inner_text().strip()
     assert code
@@ -111,6 +114,7 @@ def test_a_card_goes_through_the_chain_to_the_public_page(page_as, live_server, 
     # 4. The chair opens the vote; each comune votes once; the chair closes it.
     udp.goto(ballot_url)
     udp.get_by_test_id("open-ballot").click()
+    udp.get_by_test_id("confirm-ok").click()
     udp.get_by_test_id("close-ballot").wait_for()
     sindaco.goto(url + "/")
     assert sindaco.get_by_test_id("todo").get_by_text(f"Vota su «{title}»").count() == 1
@@ -123,6 +127,7 @@ def test_a_card_goes_through_the_chain_to_the_public_page(page_as, live_server, 
     delegato.get_by_test_id("my-vote").wait_for()
     udp.goto(ballot_url)
     udp.get_by_test_id("close-ballot").click()
+    udp.get_by_test_id("confirm-ok").click()
     assert udp.get_by_test_id("ballot-outcome").inner_text() == "Approvato"
     favourable = udp.get_by_test_id("tally").get_by_role("row", name=re.compile("^Favorevoli"))
     assert favourable.locator("td").first.inner_text() == "2"

@@ -105,8 +105,8 @@ def test_two_people_fill_a_swot_at_once_and_the_udp_reads_the_synthesis(
         assert texts == [final]
     coordinator.screenshot(path=str(run_dir / "swot.png"), full_page=True)
 
-    coordinator.once("dialog", lambda dialog: dialog.accept())
     coordinator.get_by_role("button", name="Chiudi e consegna all'UdP Integrato").click()
+    coordinator.get_by_test_id("confirm-ok").click()  # the confirmation dialog (issue #16 point 4)
     coordinator.locator("#swot-status", has_text="Chiusa").wait_for()
 
     udp = page_as("udp@example.org")

@@ -48,6 +48,7 @@ def test_meeting_in_the_browser(live_server, page_as):
         coord.get_by_test_id("add-item").click()
         coord.get_by_text("Punto aggiunto all'ordine del giorno.").wait_for()
     coord.get_by_test_id("publish").click()
+    coord.get_by_test_id("confirm-ok").click()  # the confirmation dialog (issue #16 point 4)
     coord.get_by_text("Incontro convocato").wait_for()
     assert coord.get_by_test_id("meeting-status").inner_text() == "Convocato"
 
@@ -60,6 +61,7 @@ def test_meeting_in_the_browser(live_server, page_as):
 
     # The coordinator starts the meeting; the member checks in with the code shown in the room.
     coord.get_by_test_id("start").click()
+    coord.get_by_test_id("confirm-ok").click()  # scheduled for another day: the dialog asks
     coord.wait_for_url(re.compile(r"/regia$"))
     code = coord.get_by_test_id("checkin-code").inner_text().strip()
     assert len(code) == 6
@@ -110,6 +112,7 @@ def test_meeting_in_the_browser(live_server, page_as):
     coord.wait_for_function(shared_text_is(full))
     coord.goto(meeting_url + "/regia")
     coord.get_by_test_id("conclude").click()
+    coord.get_by_test_id("confirm-ok").click()
     coord.wait_for_url(re.compile(r"/verbale$"))
 
     # The next meeting approves the minutes (prepared over HTTP: scheduled, convened, started).
@@ -146,6 +149,7 @@ def test_meeting_in_the_browser(live_server, page_as):
     )
     coord.get_by_label("Approvato nell'incontro del").select_option(option)
     coord.get_by_test_id("approve").click()
+    coord.get_by_test_id("confirm-ok").click()
     coord.get_by_test_id("frozen").wait_for()
     assert coord.locator("[data-coedit-doc]").count() == 0 and coord.locator(".cm-content").count() == 0
     assert full in coord.locator("[data-minutes-html]").first.inner_text()

@@ -1,6 +1,6 @@
-"""In the browser, under the strict CSP: "Annulla l'incontro" asks first (the old inline handler never
-compiled, because of the apostrophe, and cancelled without asking); dismissing keeps the meeting, accepting
-cancels it. The print link of the minutes opens the print dialog without an inline handler."""
+"""In the browser, under the strict CSP: "Annulla l'incontro" asks first, in the page's <dialog> (the old inline
+handler never compiled, because of the apostrophe, and cancelled without asking); going back keeps the meeting,
+confirming cancels it. The print link of the minutes opens the print dialog without an inline handler."""
 
 from __future__ import annotations
 
@@ -51,27 +51,23 @@ def test_cancelling_a_meeting_asks_first(live_server: Any, page_as: Any) -> None
             db.session.remove()
             return found
 
-    asked: list[str] = []
+    native: list[str] = []
+    coord.on("dialog", lambda dialog: (native.append(dialog.message), dialog.dismiss()))
+    dialog = coord.get_by_test_id("confirm-dialog")
 
-    def dismiss(dialog: Any) -> None:
-        asked.append(dialog.message)
-        dialog.dismiss()
-
-    coord.once("dialog", dismiss)
-    coord.get_by_test_id("cancel-meeting").click()  # returns once the dialog was dismissed
-    coord.wait_for_load_state("load")
-    assert asked == ["Annullare l'incontro?"]
+    # The page's own dialog asks (never window.confirm); going back keeps the meeting.
+    coord.get_by_test_id("cancel-meeting").click()
+    dialog.wait_for(state="visible")
+    assert dialog.get_by_role("heading").inner_text() == "Annullare l'incontro?"
+    coord.get_by_test_id("confirm-cancel").click()
+    dialog.wait_for(state="hidden")
     assert coord.url == meeting_url and status() == MeetingStatus.DRAFT
 
-    def accept(dialog: Any) -> None:
-        asked.append(dialog.message)
-        dialog.accept()
-
-    coord.once("dialog", accept)
     coord.get_by_test_id("cancel-meeting").click()
+    coord.get_by_test_id("confirm-ok").click()
     coord.get_by_text("Incontro annullato.").wait_for()
-    assert asked == ["Annullare l'incontro?", "Annullare l'incontro?"]
     assert status() == MeetingStatus.CANCELLED
+    assert native == []
     assert errors == []
 
 
