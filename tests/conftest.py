@@ -28,6 +28,37 @@ REQUIRE_POSTGRES = os.environ.get("PDZ_REQUIRE_POSTGRES") == "1"
 FAST_ARGON2 = {"PDZ_ARGON2_TIME_COST": 1, "PDZ_ARGON2_MEMORY_COST": 1024}
 
 
+# Waits that are only reached when something is wrong get a floor of FAILURE_WAIT seconds: the suite runs on
+# every core (pytest-xdist) and must pass while another process loads them too, so an acknowledgement that
+# takes 50 ms on a quiet machine can take seconds. A passing test never waits for these deadlines.
+FAILURE_WAIT = 30.0
+
+
+def _generous_socketio_waits() -> None:
+    import socketio
+
+    if getattr(socketio.Client, "_pdz_generous", False):
+        return
+    call, connect = socketio.Client.call, socketio.Client.connect
+
+    def generous_call(
+        self: Any, event: str, data: Any = None, namespace: Any = None, timeout: Any = 60
+    ) -> Any:
+        return call(self, event, data, namespace=namespace, timeout=max(timeout or 0, FAILURE_WAIT))
+
+    def generous_connect(self: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs["wait_timeout"] = max(kwargs.get("wait_timeout") or 0, FAILURE_WAIT)
+        return connect(self, *args, **kwargs)
+
+    socketio.Client.call = generous_call  # type: ignore[method-assign]
+    socketio.Client.connect = generous_connect  # type: ignore[method-assign]
+    socketio.Client._pdz_generous = True  # type: ignore[attr-defined]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _generous_socketio_waits()
+
+
 def _postgres_available() -> bool:
     try:
         engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -99,19 +130,28 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def templates(run_dir: Path) -> Iterator[dict[str, str]]:
     """One migrated, demo-loaded template database per backend, built lazily."""
     built: dict[str, str] = {}
-    tag = uuid.uuid4().hex[:8]
+    failed: dict[str, BaseException] = {}
+    tag = uuid.uuid4().hex[:8]  # one per process: each pytest-xdist worker builds its own templates
 
     class Lazy(dict):  # type: ignore[type-arg]
         def __missing__(self, backend: str) -> str:
-            if backend == "sqlite":
-                path = run_dir / "template.sqlite3"
-                _build_template(f"sqlite:///{path}", run_dir)
-                built[backend] = str(path)
-            else:
-                name = f"pdz_tpl_{tag}"
-                _pg_admin(f"CREATE DATABASE {name}")
-                _build_template(_pg_url(name), run_dir)
-                built[backend] = name
+            if backend in failed:  # report the build's own error in every test, not a follow-up one
+                raise RuntimeError(f"the {backend} template database could not be built") from failed[backend]
+            try:
+                if backend == "sqlite":
+                    path = run_dir / "template.sqlite3"
+                    path.unlink(missing_ok=True)
+                    _build_template(f"sqlite:///{path}", run_dir)
+                    built[backend] = str(path)
+                else:
+                    name = f"pdz_tpl_{tag}"
+                    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    _pg_admin(f"CREATE DATABASE {name}")
+                    built[backend] = name  # dropped at the end even if the build fails
+                    _build_template(_pg_url(name), run_dir)
+            except BaseException as error:
+                failed[backend] = error
+                raise
             self[backend] = built[backend]
             return built[backend]
 
@@ -378,9 +418,11 @@ class LiveServer:
         from werkzeug.serving import make_server
 
         self.app = app
-        self.port = free_port()
+        # Port 0: the kernel picks a free port as it binds, so parallel workers (pytest-xdist) never race
+        # for the same port between choosing it and binding it.
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = int(self.server.port)
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self) -> LiveServer:
@@ -483,7 +525,7 @@ def socket_client(live_server: LiveServer) -> Iterator[Callable[..., Any]]:
             live_server.url,
             headers={"Cookie": cookie},
             transports=transports or ["websocket"],
-            wait_timeout=5,
+            wait_timeout=FAILURE_WAIT,
         )
         client.http = session  # type: ignore[attr-defined]
         clients.append(client)
@@ -532,7 +574,7 @@ def page_as(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Any
 
     def make(email: str | None, password: str = "demo") -> Any:
         context = browser.new_context(locale="it-IT", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(FAILURE_WAIT * 1000)
         contexts.append(context)
         page = context.new_page()
         page.goto(live_server.url + "/login")

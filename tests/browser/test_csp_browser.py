@@ -22,7 +22,29 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__pdzCsp.push(e.effectiveDirective + " blocked " + (e.blockedURI || "inline") + " at " +
     e.sourceFile + ":" + e.lineNumber + " " + (e.sample || ""));
 });
+// Every Socket.IO connection the page's scripts open, so that the crawl can wait until they have settled.
+window.__pdzSockets = [];
+(function () {
+  var wrapped;
+  Object.defineProperty(window, "io", {
+    configurable: true,
+    get: function () { return wrapped; },
+    set: function (io) {
+      wrapped = Object.assign(function () {
+        var socket = io.apply(this, arguments);
+        socket.on("connect_error", function () { socket.__pdzFailed = true; });
+        window.__pdzSockets.push(socket);
+        return socket;
+      }, io);
+    },
+  });
+})();
 """
+# The page's late scripts have run: every socket it opened is connected (or was refused), and every
+# co-writing editor has its first answer from the server (synced, or read-only, or showing its problem).
+SETTLED = """() => window.__pdzSockets.every(s => s.connected || s.__pdzFailed) &&
+  [...document.querySelectorAll("[data-coedit-doc]")].every(root =>
+    ["saved", "readonly"].includes(root.dataset.coeditState) || root.querySelector("[data-coedit-problem]"))"""
 SESSION_ENDING = {"accounts.logout", "accounts.sign_out_everywhere"}
 PER_PATTERN = 3  # links followed per URL shape (/incontri/N, /schede/N/storia ...), beyond the URL map's own
 
@@ -96,7 +118,7 @@ def test_no_page_breaks_the_content_security_policy(
         assert response is not None
         if response.status != 200 or not response.headers.get("content-type", "").startswith("text/html"):
             continue
-        page.wait_for_timeout(150)  # scripts that start after load (live channels, editors)
+        page.wait_for_function(SETTLED)  # scripts that start after load (live channels, editors)
         found = page.evaluate("() => window.__pdzCsp || []") + console
         console.clear()
         if found:
