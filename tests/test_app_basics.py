@@ -43,6 +43,10 @@ def test_markdown_renders_then_sanitises() -> None:
     assert "<strong>ok</strong>" in html and 'href="https://example.org"' in html and 'rel="nofollow' in html
     assert "<script" not in html and "javascript:" not in html and "<iframe" not in html
     assert str(render_markdown("")) == ""
+    linked = str(render_markdown("Sito: www.comune.crema.cr.it, <b onclick=x()>grassetto</b>"))
+    assert 'href="http://www.comune.crema.cr.it"' in linked and 'rel="nofollow noopener noreferrer"' in linked
+    assert "onclick" not in linked and "<b>grassetto</b>" in linked
+    assert "<a" not in str(render_markdown("Nessun indirizzo in questo testo."))
 
 
 def test_english_is_the_second_locale(client_as: Any) -> None:
