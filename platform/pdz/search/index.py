@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select, text, update
+from sqlalchemy import delete, event, func, insert, inspect, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
@@ -124,7 +124,7 @@ def install() -> None:
 
 # the highlighter's marks (queries.MARK_START / MARK_END) never occur in indexed text
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u27e6\u27e7]")
-_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*_#>`~|]+")
+_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\*\*+|`+|~~+|^[ \t]*(?:#+|>+)[ \t]", re.MULTILINE)
 
 
 def plain(*parts: Any) -> str:
@@ -361,7 +361,7 @@ BUILDERS: dict[str, Callable[[Session, int], Doc | None]] = {
 def _tsv(session: Session, title: str, content: str) -> Any:
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return func.setweight(func.to_tsvector("italian", title), "A").op("||")(
+    return func.setweight(func.to_tsvector("italian", title), literal_column("'A'")).op("||")(
         func.to_tsvector("italian", content)
     )
 
