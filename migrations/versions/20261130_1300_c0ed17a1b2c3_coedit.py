@@ -120,3 +120,6 @@ def downgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_card_conflicts")),
         sa.UniqueConstraint("client_op_id", name=op.f("uq_card_conflicts_client_op_id")),
     )
+    with op.batch_alter_table("card_conflicts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_card_conflicts_author_id"), ["author_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_card_conflicts_card_id"), ["card_id"], unique=False)
