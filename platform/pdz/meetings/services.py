@@ -1085,6 +1085,11 @@ def add_action(
     owner = db.session.get(User, owner_id) if owner_id else None
     if owner is None or not owner.active:
         errors["owner_id"] = _("Scegli il responsabile dell'azione.")
+    if due_on is not None and due_on < meeting.starts_at.date():  # issue #16 point 3
+        errors["due_on"] = _(
+            "La scadenza non può essere prima dell'incontro (%(d)s).",
+            d=meeting.starts_at.strftime("%d/%m/%Y"),
+        )
     if errors:
         raise Invalid(errors=errors)
     assert owner is not None
