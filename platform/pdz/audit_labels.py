@@ -30,6 +30,7 @@ AREAS: dict[str, LazyString] = {
     "approval": _l("Approvazioni"),
     "plan": _l("Piani"),
     "cycle": _l("Cicli di programmazione"),
+    "fund": _l("Fondi assegnati"),
     "organisation": _l("Enti"),
     "comune": _l("Comuni"),
     "mail": _l("Posta in uscita"),
@@ -145,6 +146,8 @@ ACTIONS: dict[str, LazyString] = {
     # cycles, organisations, territory
     "cycle.created": _l("ha creato un ciclo di programmazione"),
     "cycle.status_changed": _l("ha cambiato lo stato di un ciclo di programmazione"),
+    "fund.allocated": _l("ha registrato un'assegnazione di fondi"),
+    "fund.allocation_removed": _l("ha eliminato un'assegnazione di fondi"),
     "organisation.created": _l("ha creato un ente"),
     "organisation.updated": _l("ha modificato un ente"),
     "organisation.adhered": _l("ha registrato l'adesione di un ente"),
@@ -267,6 +270,9 @@ DETAIL_KEYS: dict[str, LazyString] = {
     "timing": _l("tempi"),
     "done": _l("realizzato"),
     "committed_cents": _l("impegnato"),
+    "fund_allocations": _l("assegnazione di fondi"),
+    "amount_cents": _l("importo"),
+    "act": _l("atto"),
 }
 
 # Fixed values found in details (methods, outcomes) that would otherwise show as words of code.

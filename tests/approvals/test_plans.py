@@ -65,6 +65,15 @@ def table(content: dict[str, Any], caption: str, heading: str | None = None) -> 
     return found[0]
 
 
+def year_part(card: dict[str, Any], year: int) -> int:
+    """The card's counted lines' parts for `year` (their split by year)."""
+    return sum(
+        int(line["years"].get(str(year), 0))
+        for line in card["data"]["budget"]
+        if line.get("counted") and line.get("amount_cents")
+    )
+
+
 def fields(section: dict[str, Any]) -> dict[str, str]:
     return {b["label"]: b["text"] for b in section["blocks"] if b["type"] == "field"}
 
@@ -204,7 +213,7 @@ def test_piano_operativo_numbers_actions_across_objectives_and_totals_them(
     for n, (section, row) in enumerate(zip(objectives, summary["rows"], strict=True), 1):
         assert section["heading"] == f"Obiettivo {n}: {row[1]}"
         resources = table(po, "Risorse", section["heading"])
-        assert resources["columns"] == ["Azione/Fonte", "Descrizione", "Importo"]
+        assert resources["columns"] == ["Azione/Fonte", "Descrizione", "Importo 2026"]
         assert resources["total"][0] == f"TOTALE OBIETTIVO {n}"
         assert sum(cents(r[2]) for r in resources["rows"]) == cents(resources["total"][2]) == cents(row[2])
         totals.append(cents(row[2]))
@@ -230,14 +239,16 @@ def test_piano_operativo_numbers_actions_across_objectives_and_totals_them(
         len(c["data"]["actions"]) for c in cards
     )
     assert summary["total"] == ["TOTALE PO 2026", "", format_cents(sum(totals))]
-    assert po["data"]["total_cents"] == sum(totals) == sum(c["data"]["total_cents"] for c in cards)
+    # the year's parts only (issue #15 point 1): each counted line's 2026 part, not the triennial total
+    assert po["data"]["total_cents"] == sum(totals) == sum(year_part(c, 2026) for c in cards)
+    assert sum(totals) < sum(c["data"]["total_cents"] for c in cards)
     assert po["data"]["year"] == 2026 and len(po["data"]["cards"]) == 13
 
 
 def test_report_annuale_keeps_only_the_year_and_formats_committed_money(cards: list[dict[str, Any]]) -> None:
     ordered = sorted(cards, key=lambda c: c["data"]["area"]["position"])
     first, second = ordered[0], ordered[1]
-    planned = first["data"]["total_cents"]
+    planned = year_part(first, 2026)
     committed = {first["data"]["card_id"]: planned * 853 // 1000, second["data"]["card_id"]: None}
     indicator = first["data"]["indicators"][0]
     values = {
@@ -281,8 +292,8 @@ def test_report_annuale_keeps_only_the_year_and_formats_committed_money(cards: l
     assert table(report, "Budget", two["heading"])["rows"][0][2] == "—"
 
     summary = table(report, "Obiettivi – risorse 2026", "Sintesi")
-    assert summary["columns"] == ["N.", "Obiettivo", "Previsto", "Impegnato"]
-    total_planned = sum(c["data"]["total_cents"] for c in cards)
+    assert summary["columns"] == ["N.", "Obiettivo", "Previsto 2026", "Impegnato 2026"]
+    total_planned = sum(year_part(c, 2026) for c in cards)
     assert summary["total"] == [
         "Totale",
         "",

@@ -73,6 +73,28 @@ def _money_lines(card: Content) -> list[dict[str, Any]]:
     ]
 
 
+def _cycle_years(cycle_name: str) -> list[int]:
+    start, _sep, end = cycle_name.partition("-")
+    return list(range(int(start), int(end) + 1)) if start.isdigit() and end.isdigit() else []
+
+
+def _year_cents(line: dict[str, Any], year: int, years: list[int]) -> int:
+    """The part of a budget line planned for `year`: its split by year, or (a card approved before lines were
+    split) the even split over the cycle's years that the migration gives every line."""
+    from ..cycles.funds import even_split
+
+    split = line.get("years")
+    if split:
+        return int(split.get(str(year), 0))
+    return even_split(int(line["amount_cents"]), years).get(year, 0)
+
+
+def _year_lines(card: Content, year: int, years: list[int]) -> list[tuple[dict[str, Any], int]]:
+    """The counted money lines of a card with their part for `year` (lines with nothing that year left out)."""
+    found = [(line, _year_cents(line, year, years)) for line in _money_lines(card)]
+    return [(line, cents) for line, cents in found if cents]
+
+
 def _fingerprint(card: Content, fingerprints: dict[int, str]) -> str:
     card_id = _card_id(card)
     if card_id not in fingerprints:
@@ -228,15 +250,17 @@ def piano_operativo(
     cycle_name: str, year: int, cards: list[Content], *, timing: dict[int, str], fingerprints: dict[int, str]
 ) -> Content:
     """One year of the plan, shaped like the 2015 PO: per objective its actions (numbered across the whole
-    plan), resources with the objective's total, referents, evaluation thresholds for the year and timing."""
+    plan), resources of that year only (each line's part for the year) with the objective's total, referents, evaluation thresholds for the year and timing."""
     ordered = _ordered(cards)
+    years = _cycle_years(cycle_name)
     sections = []
     summary = []
     action_no = 0
     total = 0
     for n, card in enumerate(ordered, 1):
         data = _data(card)
-        card_total = sum(int(line["amount_cents"]) for line in _money_lines(card))
+        lines = _year_lines(card, year, years)
+        card_total = sum(cents for _line, cents in lines)
         total += card_total
         summary.append([str(n), str(card.get("title", "")), format_cents(card_total)])
         actions = []
@@ -249,14 +273,14 @@ def piano_operativo(
             doc.table(f"Azioni {year}", ["N.", "Azione"], actions),
             doc.table(
                 "Risorse",
-                ["Azione/Fonte", "Descrizione", "Importo"],
+                ["Azione/Fonte", "Descrizione", f"Importo {year}"],
                 [
                     [
                         str(line.get("source_label") or line["source"]),
                         str(line.get("description", "")),
-                        format_cents(int(line["amount_cents"])),
+                        format_cents(cents),
                     ]
-                    for line in _money_lines(card)
+                    for line, cents in lines
                 ],
                 [f"TOTALE OBIETTIVO {n}", "", format_cents(card_total)],
             ),
@@ -326,9 +350,10 @@ def report_annuale(
     values: dict[int, list[dict[str, Any]]],
     fingerprints: dict[int, str],
 ) -> Content:
-    """What was done in a year: per objective the narrative, planned vs committed money and the indicator
+    """What was done in a year: per objective the narrative, the year's planned part vs committed money and the indicator
     values measured in that year (`values`: indicator id -> the latest value per period, chosen by the caller)."""
     ordered = _ordered(cards)
+    years = _cycle_years(cycle_name)
     prefix = str(year)
     sections = []
     summary = []
@@ -336,7 +361,7 @@ def report_annuale(
     committed_total: int | None = None
     for n, card in enumerate(ordered, 1):
         card_id = _card_id(card)
-        planned = _total(card)
+        planned = sum(cents for _line, cents in _year_lines(card, year, years))
         spent = committed.get(card_id)
         planned_total += planned
         if spent is not None:
@@ -366,7 +391,7 @@ def report_annuale(
             doc.field("Che cosa è stato fatto", done.get(card_id) or "Non ancora descritto."),
             doc.table(
                 "Budget",
-                ["Voce", "Previsto", "Impegnato"],
+                ["Voce", f"Previsto {year}", f"Impegnato {year}"],
                 [["Totale obiettivo", format_cents(planned), format_cents(spent)]],
             ),
             doc.field("Impegnato sul previsto", percentage(spent, planned)),
@@ -384,7 +409,7 @@ def report_annuale(
             [
                 doc.table(
                     f"Obiettivi – risorse {year}",
-                    ["N.", "Obiettivo", "Previsto", "Impegnato"],
+                    ["N.", "Obiettivo", f"Previsto {year}", f"Impegnato {year}"],
                     summary,
                     ["Totale", "", format_cents(planned_total), format_cents(committed_total)],
                 ),

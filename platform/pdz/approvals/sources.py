@@ -72,19 +72,29 @@ def _choices_text(spec: Any, value: str, areas: dict[str, str]) -> str:
 
 
 def card_content(card: Any) -> doc.Content:
-    from ..cards.fields import DECLARED_TOTAL, FIELDS, GROUPS
+    from ..cards.fields import FIELDS, GROUPS
     from ..cards.money import format_cents
     from ..cards.rows import INDICATOR_KIND_LABELS, INDICATOR_SET_LABELS, PNRR_MEASURES, SOURCE_LABELS
     from ..cycles.models import PolicyArea
 
     areas = {a.key: f"{a.code} – {a.name}" for a in db.session.scalars(select(PolicyArea))}
     values = {v.key: v.value_source for v in card.values}
+    from ..cycles.funds import splits_of
+
     budget_rows, budget_data = [], []
     total = 0
+    splits = splits_of([line.id for line in card.budget_lines])
     for line in card.budget_lines:
         source_label = SOURCE_LABELS.get(line.source, str(line.source))
+        split = splits.get(line.id, {})
         budget_rows.append(
-            [source_label, line.description, format_cents(line.amount_cents), "sì" if line.counted else "no"]
+            [
+                source_label,
+                line.description,
+                format_cents(line.amount_cents),
+                "; ".join(f"{y}: {format_cents(c)}" for y, c in sorted(split.items())) or "—",
+                "sì" if line.counted else "no",
+            ]
         )
         budget_data.append(
             {
@@ -92,6 +102,7 @@ def card_content(card: Any) -> doc.Content:
                 "source_label": source_label,
                 "description": line.description,
                 "amount_cents": line.amount_cents,
+                "years": {str(y): c for y, c in sorted(split.items())},
                 "counted": line.counted,
             }
         )
@@ -128,16 +139,14 @@ def card_content(card: Any) -> doc.Content:
             blocks.append(
                 doc.table(
                     "Risorse economiche preventivate",
-                    ["Fonte", "Descrizione", "Importo", "Nel totale"],
+                    ["Fonte", "Descrizione", "Importo", "Per anno", "Nel totale"],
                     budget_rows,
-                    ["Totale stimato", "", format_cents(total), ""],
+                    ["Totale stimato", "", format_cents(total), "", ""],
                 )
             )
             if card.declared_total_cents is not None:
                 blocks.append(
-                    doc.field(
-                        "Totale dichiarato (" + DECLARED_TOTAL + ")", format_cents(card.declared_total_cents)
-                    )
+                    doc.field("Totale dichiarato nella scheda", format_cents(card.declared_total_cents))
                 )
             blocks.append(
                 doc.table(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from ..cycles.funds import even_split, store_split
 from ..cycles.models import PolicyArea
 from ..extensions import db
 from . import fields
@@ -80,8 +81,12 @@ def load(demo: Demo) -> None:
                     card_id=card.id, position=position, text_source=text, text_html=str(render_markdown(text))
                 )
             )
+        years = list(range(demo.cycle.start_year, demo.cycle.end_year + 1))
         for position, line in enumerate(item["budget_lines"], 1):
-            db.session.add(CardBudgetLine(card_id=card.id, position=position, **line))
+            budget_line = CardBudgetLine(card_id=card.id, position=position, **line)
+            db.session.add(budget_line)
+            if budget_line.amount_cents is not None:  # evenly over the plan's years, as a new line
+                store_split(budget_line, even_split(budget_line.amount_cents, years))
         for position, measure in enumerate(item["pnrr"], 1):
             db.session.add(CardPnrr(card_id=card.id, position=position, **measure))
         db.session.add(

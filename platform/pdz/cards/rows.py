@@ -132,6 +132,110 @@ def _clean(attr: Attr, value: Any) -> Any:
     return text if attr.type == "markdown" else " ".join(text.split())
 
 
+# --- budget lines: amount split by year --------------------------------------------------------------
+
+_MISSING: Any = object()
+
+
+def _split_text(split: dict[str, int] | None) -> str:
+    """ "2025: 1.000,00 €; 2026: 1.000,00 €" (also what the form field accepts back)."""
+    if not split:
+        return "—"
+    return "; ".join(f"{year}: {format_cents(cents)}" for year, cents in sorted(split.items()))
+
+
+def _clean_split(attr: Attr, value: Any) -> dict[str, int] | None:
+    """A split as given: a {year: amount} object, or "2025: 1.000,00; 2026: 2.000,00" text; empty means "in
+    equal parts". Amounts may be cents (integers) or Italian texts."""
+    if value is None or (isinstance(value, str) and value.strip() in {"", "—", "-"}):
+        return None
+    pairs: list[tuple[Any, Any]]
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, str):
+        if len(value) > attr.max:
+            raise Invalid(errors={attr.name: f"«{attr.label}» è troppo lungo."})
+        pairs = []
+        for part in value.split(";"):
+            if not part.strip():
+                continue
+            year, sep, amount = part.partition(":")
+            if not sep:
+                raise Invalid(
+                    errors={
+                        attr.name: f"«{attr.label}»: scrivi anno e quota separati da due punti, "
+                        "per esempio «2025: 1.000,00; 2026: 1.000,00; 2027: 1.000,00»."
+                    }
+                )
+            pairs.append((year.strip(), amount))
+    else:
+        raise Invalid(errors={attr.name: f"«{attr.label}»: valore non valido."})
+    split: dict[str, int] = {}
+    for year, amount in pairs:
+        if not (isinstance(year, (str, int)) and str(year).isdigit() and 2000 <= int(year) <= 2100):
+            raise Invalid(errors={attr.name: f"«{attr.label}»: «{year}» non è un anno."})
+        if isinstance(amount, int) and not isinstance(amount, bool):
+            if amount < 0:
+                raise Invalid(errors={attr.name: "La quota di un anno non può essere negativa."})
+            cents = amount
+        elif isinstance(amount, str):
+            cents = parse_amount(amount, field=attr.name)
+        else:
+            raise Invalid(errors={attr.name: f"«{attr.label}»: indica un importo per ogni anno."})
+        if str(int(year)) in split:
+            raise Invalid(errors={attr.name: f"«{attr.label}»: l'anno {int(year)} compare due volte."})
+        split[str(int(year))] = stored_cents(cents, field=attr.name)
+    return split
+
+
+class BudgetRowKind(RowKind):
+    """Budget lines also carry their split by year of the cycle (`cycles.models.BudgetLineYear`): even by
+    default, the remainder cents on the last year; a split given by a person must sum to the line's amount."""
+
+    def snapshot(self, row: Any) -> dict[str, Any]:
+        from ..cycles.funds import card_split_of
+
+        data = {a.name: _plain(getattr(row, a.name)) for a in self.attrs if a.type != "split"}
+        data["years"] = {str(y): c for y, c in card_split_of(row).items()}
+        data["removed"] = bool(row.removed)
+        return data
+
+    def clean(self, values: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+        rest = {k: v for k, v in values.items() if k != "years"}
+        cleaned = super().clean(rest, partial=partial)
+        if "years" in values:
+            split_attr = next(a for a in self.attrs if a.type == "split")
+            cleaned["years"] = _clean_split(split_attr, values["years"])
+        return cleaned
+
+    def apply(self, row: Any, values: dict[str, Any]) -> None:
+        from ..cycles import funds
+
+        given = values.get("years", _MISSING)
+        funds.forget_splits(row.card_id)
+        super().apply(row, {k: v for k, v in values.items() if k != "years"})
+        current = funds.split_of(row.id)
+        if row.amount_cents is None:
+            if current:
+                funds.store_split(row, {})
+            return
+        years = funds.years_of_card(row.card_id)
+        wanted = {int(y): int(c) for y, c in given.items()} if isinstance(given, dict) else None
+        if wanted is None or wanted == current:
+            valid = sorted(current) == years and sum(current.values()) == row.amount_cents
+            target = current if valid and given is not None else funds.even_split(row.amount_cents, years)
+        else:
+            funds.check_split(wanted, row.amount_cents, years)
+            target = wanted
+        if target != current:
+            funds.store_split(row, target)
+
+    def display(self, data: dict[str, Any], attr: Attr) -> str:
+        if attr.type == "split":
+            return _split_text(data.get(attr.name))
+        return super().display(data, attr)
+
+
 SOURCE_LABELS = {
     BudgetSource.AMBITO: "Risorse d'Ambito",
     BudgetSource.FNPS: "FNPS – Fondo Nazionale Politiche Sociali",
@@ -177,7 +281,7 @@ ROW_KINDS: dict[str, RowKind] = {
             "AZIONI PROGRAMMATE",
             (Attr("text_source", "Azione", "markdown", 10_000, required=True),),
         ),
-        RowKind(
+        BudgetRowKind(
             "risorse",
             CardBudgetLine,
             "RISORSE ECONOMICHE PREVENTIVATE",
@@ -192,6 +296,7 @@ ROW_KINDS: dict[str, RowKind] = {
                 Attr("description", "Descrizione", "text", 300),
                 Attr("amount_cents", "Importo", "money"),
                 Attr("counted", "Conteggiata nel totale", "bool"),
+                Attr("years", "Quota per anno", "split", 400),
             ),
         ),
         RowKind(

@@ -49,3 +49,33 @@ class PolicyArea(Base):
     name: Mapped[str] = mapped_column(String(200))
     co_programming_area: Mapped[str] = mapped_column(String(40), default="")
     position: Mapped[int] = mapped_column(default=0)
+
+
+class FundAllocation(TimestampMixin, Base):
+    """Money assigned to the Ambito for one year from one fund, with the act that assigned it (e.g. FSR 2024,
+    1.171.075,29 €, "DGR XII - 2915 e DGR XII - 2976"). The Assemblea dei Sindaci decides its use.
+
+    `source` is the card budget lines' source it is compared with (a `cards.models.BudgetSource` value): several
+    allocations may share one (FNA and the FNA caregiver fund are both "fna")."""
+
+    __tablename__ = "fund_allocations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    act: Mapped[str] = mapped_column(String(300), default="")
+    amount_cents: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class BudgetLineYear(Base):
+    """The part of a card's budget line planned for one year of the cycle; the parts of a line sum exactly to
+    its amount (even split by default, remainder cents on the last year)."""
+
+    __tablename__ = "card_budget_years"
+    __table_args__ = (UniqueConstraint("line_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("card_budget_lines.id"), index=True)
+    year: Mapped[int]
+    amount_cents: Mapped[int]

@@ -74,3 +74,76 @@ def set_status(cycle: PlanningCycle) -> Any:
         return _page({"": error.message}, 422)
     flash(_("Stato del ciclo aggiornato."), "success")
     return redirect(url_for("cycles.index"))
+
+
+# --- money by fund and by year ---------------------------------------------------------------------------
+
+
+def _funds_page(cycle: PlanningCycle, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    from ..cards.money import format_cents
+    from ..cards.rows import SOURCE_LABELS
+    from ..policy import can
+    from . import funds
+
+    return render_template(
+        "cycles/funds.html",
+        cycle=cycle,
+        tables=funds.comparison(cycle),
+        allocations=funds.allocations_by_year(),
+        sources={k.value: v for k, v in SOURCE_LABELS.items()},
+        format_cents=format_cents,
+        can_manage=can(current_user, "plan.manage"),
+        errors=errors or {},
+        values=request.form if request.method == "POST" else {},
+        form=EmptyForm(),
+    ), status
+
+
+@bp.get("/cicli/<int:cycle_id>/fondi")
+@guard("plan.view", PlanningCycle, "cycle_id", "cycle")
+def funds(cycle: PlanningCycle) -> Any:
+    return _funds_page(cycle)
+
+
+@bp.post("/cicli/<int:cycle_id>/fondi")
+@guard("plan.manage", PlanningCycle, "cycle_id", "cycle")
+def add_allocation(cycle: PlanningCycle) -> Any:
+    from . import funds as fund_services
+
+    if not EmptyForm().validate_on_submit():
+        return _funds_page(cycle, {"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
+    try:
+        with unit_of_work():
+            first = idempotency.claim("fund.allocate", actor=current_user)
+            if first is None:
+                fund_services.add_allocation(
+                    request.form.get("year", type=int32),
+                    request.form.get("source", ""),
+                    request.form.get("name", ""),
+                    request.form.get("act", ""),
+                    request.form.get("amount", ""),
+                    actor=current_user,
+                )
+                flash(_("Assegnazione registrata."), "success")
+                first = idempotency.answer(redirect(url_for("cycles.funds", cycle_id=cycle.id), 303))
+    except Invalid as error:
+        return _funds_page(cycle, error.errors or {"": error.message}, 422)
+    return first
+
+
+@bp.post("/cicli/<int:cycle_id>/fondi/<int:allocation_id>/rimuovi")
+@guard("plan.manage", PlanningCycle, "cycle_id", "cycle")
+def remove_allocation(cycle: PlanningCycle, allocation_id: int) -> Any:
+    from . import funds as fund_services
+    from .models import FundAllocation
+
+    if not EmptyForm().validate_on_submit():
+        return _funds_page(cycle, {"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
+    allocation = db.session.get(FundAllocation, allocation_id)
+    if allocation is None:  # removed already (a second click, another tab): nothing left to do
+        flash(_("Questa assegnazione era già stata eliminata."), "info")
+    else:
+        with unit_of_work():
+            fund_services.remove_allocation(allocation, actor=current_user)
+        flash(_("Assegnazione eliminata."), "success")
+    return redirect(url_for("cycles.funds", cycle_id=cycle.id), 303)
