@@ -7,6 +7,7 @@
                               data-confirm-ok     the label of the button that goes on (default: "Conferma").
                               The dialog's first button goes back and has the focus; Esc goes back too.
      data-print               on a button or link: opens the browser's print dialog.
+     data-back                on a link: goes back in the browser's history (the href when there is none).
    window.PdzConfirm({title, message, ok}) -> Promise<boolean>: the same dialog for other scripts.
    Every POST form carries an idempotency_key (forms built on pdz.inputs.Form render one; the others get one
    here, new for each page), so a double click or a resent form creates one thing. */
@@ -71,6 +72,12 @@
       });
       return;
     }
+    var back = target.closest("a[data-back]");
+    if (back && window.history.length > 1) {  // the link's own address is the way when there is no history
+      event.preventDefault();
+      window.history.back();
+      return;
+    }
     var printing = target.closest("[data-print]");
     if (printing) {
       event.preventDefault();
@@ -111,7 +118,7 @@
         Array.prototype.forEach.call(body.rows, function (row) {
           var column = 0;
           Array.prototype.forEach.call(row.cells, function (cell) {
-            if (names[column] && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", names[column]); }
+            if (names[column] && (cell.colSpan || 1) === 1 && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", names[column]); }
             column += cell.colSpan || 1;
           });
         });
