@@ -37,6 +37,8 @@ ROLES = [
 # None, and the status anyone gets. Objects: see `_samples`; None for routes without one.
 ROUTES: dict[tuple[str, str], tuple[str | None, str | None, int]] = {
     ("home.index", "GET"): ("home.view", None, 200),
+    ("home.todo", "GET"): ("home.view", None, 200),
+    ("search.search", "GET"): ("home.view", None, 200),
     ("admin.index", "GET"): ("admin.view", None, 200),
     ("admin.users", "GET"): ("user.list", None, 200),
     ("admin.staff_role", "POST"): ("user.grant_staff", None, 302),
