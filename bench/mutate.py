@@ -2,6 +2,7 @@
 
     nice -n 19 .venv/bin/python bench/mutate.py --target tally            # one target
     nice -n 19 .venv/bin/python bench/mutate.py --target all --list       # what would be mutated
+    nice -n 19 .venv/bin/python bench/mutate.py --target policy --workers 2   # the walk on two workers
 
 Each target names a module, the functions in it that hold a rule, and the tests that cover them. The
 script copies the working tree (without .venv) to a temporary directory once, then for every mutation
@@ -81,6 +82,14 @@ TARGETS = {
         "platform/pdz/approvals/views.py",
         ("_match",),
         ("tests/rules/test_frozen_documents.py",),
+    ),
+    "merge": Target(
+        "platform/pdz/merge.py",
+        (),
+        (
+            "tests/rules/test_merge_rules.py",
+            "tests/cards/test_cards_saves.py::test_concurrent_edits_of_different_rows_never_conflict",
+        ),
     ),
     "catch_up": Target(
         "platform/pdz/realtime.py",
@@ -231,6 +240,9 @@ def _copy_tree(into: Path) -> None:
     shutil.copytree(ROOT, into, ignore=ignore, dirs_exist_ok=True)
 
 
+WORKERS = "0"  # pytest-xdist workers per test run (--workers): 0 runs in one process
+
+
 def _run_tests(workdir: Path, tests: tuple[str, ...], timeout: float) -> tuple[bool, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PDZ_REQUIRE")}
     env["PDZ_TEST_POSTGRES_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # SQLite only
@@ -238,7 +250,7 @@ def _run_tests(workdir: Path, tests: tuple[str, ...], timeout: float) -> tuple[b
     started = time.monotonic()
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", *tests],
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-n", WORKERS, *tests],
             cwd=workdir,
             env=env,
             capture_output=True,
@@ -295,7 +307,14 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="list the mutations without running anything")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per test run at most")
     parser.add_argument("--every", type=int, default=1, help="run only every Nth mutation point (a sample)")
+    parser.add_argument(
+        "--workers",
+        default="0",
+        help="pytest-xdist workers for each test run (0: one process; 'auto' helps the long permission walk)",
+    )
     args = parser.parse_args()
+    global WORKERS
+    WORKERS = str(args.workers)
     names = list(TARGETS) if args.target == "all" else args.target.split(",")
     if args.list:
         for name in names:

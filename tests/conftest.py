@@ -55,8 +55,36 @@ def _generous_socketio_waits() -> None:
     socketio.Client._pdz_generous = True  # type: ignore[attr-defined]
 
 
+def _is_xdist_worker() -> bool:
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _generous_socketio_waits()
+    if not _is_xdist_worker():
+        # One tag per run, inherited by the pytest-xdist workers (started after this hook): it names the
+        # run's PostgreSQL template, which the workers share and this process drops at the end.
+        os.environ["PDZ_TEST_RUN"] = uuid.uuid4().hex[:10]
+
+
+@pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run's template and any test database a killed worker left behind are dropped once all is done."""
+    run = os.environ.get("PDZ_TEST_RUN")
+    if _is_xdist_worker() or not POSTGRES or not run:
+        return
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            names = connection.execute(
+                text("SELECT datname FROM pg_database WHERE datname IN (:t) OR datname LIKE :p"),
+                {"t": f"pdz_tpl_{run}", "p": f"pdz\\_t\\_{run}\\_%"},
+            ).scalars()
+            for name in list(names):
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - a leftover database must not fail the run
+        print(f"could not drop this run's databases: {error}")
 
 
 def _postgres_available() -> bool:
@@ -127,37 +155,57 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def templates(run_dir: Path) -> Iterator[dict[str, str]]:
-    """One migrated, demo-loaded template database per backend, built lazily."""
-    built: dict[str, str] = {}
+def templates(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One migrated, demo-loaded template database per backend, built lazily, once per run: the first
+    pytest-xdist worker that needs it builds it under a file lock, the others wait and copy it."""
+    shared = tmp_path_factory.getbasetemp().parent if _is_xdist_worker() else run_dir
     failed: dict[str, BaseException] = {}
-    tag = uuid.uuid4().hex[:8]  # one per process: each pytest-xdist worker builds its own templates
 
     class Lazy(dict):  # type: ignore[type-arg]
         def __missing__(self, backend: str) -> str:
             if backend in failed:  # report the build's own error in every test, not a follow-up one
                 raise RuntimeError(f"the {backend} template database could not be built") from failed[backend]
             try:
-                if backend == "sqlite":
-                    path = run_dir / "template.sqlite3"
-                    path.unlink(missing_ok=True)
-                    _build_template(f"sqlite:///{path}", run_dir)
-                    built[backend] = str(path)
-                else:
-                    name = f"pdz_tpl_{tag}"
-                    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                    _pg_admin(f"CREATE DATABASE {name}")
-                    built[backend] = name  # dropped at the end even if the build fails
-                    _build_template(_pg_url(name), run_dir)
+                with _locked(shared / "templates.lock"):
+                    self[backend] = _template(backend, shared, run_dir)
             except BaseException as error:
                 failed[backend] = error
                 raise
-            self[backend] = built[backend]
-            return built[backend]
+            return str(self[backend])
 
-    yield Lazy()
-    if "postgres" in built:
-        _pg_admin(f"DROP DATABASE IF EXISTS {built['postgres']} WITH (FORCE)")
+    return Lazy()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    import fcntl
+
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _template(backend: str, shared: Path, run_dir: Path) -> str:
+    """The template's file path (SQLite) or database name (PostgreSQL); built if this run has none yet.
+    Called under the lock; a marker file says the build finished."""
+    done = shared / f"template-{backend}.done"
+    if done.exists():
+        return done.read_text()
+    if backend == "sqlite":
+        path = shared / "template.sqlite3"
+        path.unlink(missing_ok=True)
+        _build_template(f"sqlite:///{path}", run_dir)
+        found = str(path)
+    else:
+        found = f"pdz_tpl_{os.environ.get('PDZ_TEST_RUN') or uuid.uuid4().hex[:10]}"
+        _pg_admin(f"DROP DATABASE IF EXISTS {found} WITH (FORCE)")
+        _pg_admin(f"CREATE DATABASE {found}")
+        _build_template(_pg_url(found), run_dir)
+    done.write_text(found)
+    return found
 
 
 class _Dropper:
@@ -191,21 +239,75 @@ class _Dropper:
 _DROPPER: _Dropper | None = None
 
 
-def _pg_copy_strategy() -> str:
-    """FILE_COPY copies a small template much faster than PostgreSQL 15's default WAL_LOG."""
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        version = int(connection.execute(text("SHOW server_version_num")).scalar() or 0)
-    engine.dispose()
-    return " STRATEGY FILE_COPY" if version >= 150000 else ""
+class _Spares:
+    """Copies of the PostgreSQL template made ahead of need in a background thread: CREATE DATABASE waits
+    mostly on the disk (PostgreSQL syncs the new files), so it overlaps with the running test instead of
+    delaying the next one. A failed copy is raised in the test that takes it."""
+
+    def __init__(self, template: str, ahead: int = 2) -> None:
+        import queue
+
+        self.template = template
+        self.ready: queue.Queue[str | BaseException] = queue.Queue()
+        self.wanted = threading.Semaphore(ahead)
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        while True:
+            self.wanted.acquire()
+            if self.closing:
+                break
+            name = _pg_test_name()
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {self.template}"))
+                self.ready.put(name)
+            except Exception as error:  # noqa: BLE001 - handed to the test that takes this copy
+                self.ready.put(error)
+        engine.dispose()
+
+    def take(self) -> str:
+        item = self.ready.get(timeout=300)
+        self.wanted.release()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        import queue
+
+        self.closing = True
+        self.wanted.release()
+        self.thread.join(timeout=120)
+        while True:
+            try:
+                item = self.ready.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, str) and _DROPPER is not None:
+                _DROPPER.drop(item)
+
+
+_SPARES: _Spares | None = None
+
+
+def _pg_test_name() -> str:
+    """Named after the run, so that whatever a killed worker leaves behind is dropped at the end of the run."""
+    return f"pdz_t_{os.environ.get('PDZ_TEST_RUN', 'x')}_{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _pg_dropper() -> Iterator[None]:
-    global _DROPPER
+    global _DROPPER, _SPARES
     if POSTGRES:
         _DROPPER = _Dropper()
     yield
+    if _SPARES is not None:
+        _SPARES.close()
+        _SPARES = None
     if _DROPPER is not None:
         _DROPPER.close()
 
@@ -223,6 +325,7 @@ def _pg_admin_fast(sql: str) -> None:
 
 @contextmanager
 def fresh_database(backend: str, templates: dict[str, str], run_dir: Path) -> Iterator[str]:
+    global _SPARES
     if backend == "sqlite":
         source = Path(templates["sqlite"])
         target = run_dir / f"db_{uuid.uuid4().hex[:10]}.sqlite3"
@@ -231,8 +334,14 @@ def fresh_database(backend: str, templates: dict[str, str], run_dir: Path) -> It
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
     else:
-        name = f"pdz_t_{uuid.uuid4().hex[:12]}"
-        _pg_admin_fast(f"CREATE DATABASE {name} TEMPLATE {templates['postgres']}{_strategy()}")
+        template = templates["postgres"]
+        if _DROPPER is not None:  # inside the session (the module pytest registered): copies made ahead
+            if _SPARES is None or _SPARES.template != template:
+                _SPARES = _Spares(template)
+            name = _SPARES.take()
+        else:
+            name = _pg_test_name()
+            _pg_admin_fast(f"CREATE DATABASE {name} TEMPLATE {template}")
         try:
             yield _pg_url(name)
         finally:
@@ -240,16 +349,6 @@ def fresh_database(backend: str, templates: dict[str, str], run_dir: Path) -> It
                 _DROPPER.drop(name)
             else:
                 _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-_STRATEGY: str | None = None
-
-
-def _strategy() -> str:
-    global _STRATEGY
-    if _STRATEGY is None:
-        _STRATEGY = _pg_copy_strategy()
-    return _STRATEGY
 
 
 @pytest.fixture(params=BACKENDS)
