@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Invitation, InvitationStatus, User
 from ..db import utcnow
 from ..extensions import db
-from .models import THEMATIC_KINDS, Body, BodyKind, Mandate, MandateStatus, Membership
+from .models import COORDINATOR_ROLES, THEMATIC_KINDS, Body, BodyKind, Mandate, MandateStatus, Membership
 
 
 def _with_members() -> Any:
@@ -22,23 +24,62 @@ def _with_members() -> Any:
     )
 
 
-def bodies(thematic: bool) -> list[Body]:
+def _listed(user: User | None) -> Any:
+    """What a list of bodies shows of their members: the coordinators and the reader's own memberships
+    (not every member's objects: a tavolo may have hundreds); the count comes from `_count_members`."""
+    shown = Membership.role.in_(COORDINATOR_ROLES)
+    if user is not None and getattr(user, "id", None):
+        shown = or_(shown, Membership.user_id == user.id)
+    listed = Body.memberships.and_(shown)
+    return (
+        selectinload(listed).selectinload(Membership.user),
+        selectinload(listed).selectinload(Membership.organisation),
+        selectinload(Body.areas),
+    )
+
+
+def _count_members(found: list[Body]) -> list[Body]:
+    """Set `member_count` (current memberships) on each body, in one grouped query."""
+    counts: dict[int, int] = {}
+    if found:
+        counts = dict(
+            db.session.execute(
+                select(Membership.body_id, func.count())
+                .where(Membership.body_id.in_([b.id for b in found]), Membership.ended_at.is_(None))
+                .group_by(Membership.body_id)
+            ).all()
+        )
+    for body in found:
+        body.member_count = counts.get(body.id, 0)  # type: ignore[attr-defined]
+    return found
+
+
+def bodies(thematic: bool, user: User | None = None) -> list[Body]:
+    """Bodies for a list: `memberships` holds the coordinators and `user`'s own (default: the signed-in
+    person), `member_count` all."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
     kinds = THEMATIC_KINDS if thematic else set(BodyKind) - THEMATIC_KINDS
-    return list(
-        db.session.scalars(
-            select(Body).where(Body.kind.in_(kinds)).options(*_with_members()).order_by(Body.name)
+    return _count_members(
+        list(
+            db.session.scalars(
+                select(Body).where(Body.kind.in_(kinds)).options(*_listed(user)).order_by(Body.name)
+            )
         )
     )
 
 
 def my_bodies(user: User) -> list[Body]:
-    return list(
-        db.session.scalars(
-            select(Body)
-            .join(Membership, Membership.body_id == Body.id)
-            .where(Membership.user_id == user.id, Membership.ended_at.is_(None))
-            .options(*_with_members())
-            .order_by(Body.name)
+    """The user's bodies: `memberships` holds the coordinators and the user's own, `member_count` all."""
+    return _count_members(
+        list(
+            db.session.scalars(
+                select(Body)
+                .join(Membership, Membership.body_id == Body.id)
+                .where(Membership.user_id == user.id, Membership.ended_at.is_(None))
+                .options(*_listed(user))
+                .order_by(Body.name)
+            )
         )
     )
 
