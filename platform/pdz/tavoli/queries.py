@@ -27,7 +27,7 @@ def _with_members() -> Any:
 def _listed(user: User | None) -> Any:
     """What a list of bodies shows of their members: the coordinators and the reader's own memberships
     (not every member's objects: a tavolo may have hundreds); the count comes from `_count_members`."""
-    shown = Membership.role.in_(COORDINATOR_ROLES)
+    shown: Any = Membership.role.in_(COORDINATOR_ROLES)
     if user is not None and getattr(user, "id", None):
         shown = or_(shown, Membership.user_id == user.id)
     listed = Body.memberships.and_(shown)
