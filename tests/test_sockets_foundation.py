@@ -10,7 +10,7 @@ import socketio
 from sqlalchemy import select
 
 
-def wait_for(predicate: Any, timeout: float = 5.0) -> Any:
+def wait_for(predicate: Any, timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -793,7 +793,7 @@ def test_the_ballot_is_followed_live(app, db, client_as, body, live_server, sock
     assert post(chair, page, f"{page}/chiudi", {}) == 303
 
     def wait(predicate: Any) -> dict[str, Any]:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             for name, data in list(screen.received):
                 if name == "ballot.updated" and predicate(data):

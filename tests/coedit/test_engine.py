@@ -17,7 +17,7 @@ from pdz.coedit.pyclient import Editor
 from pdz.coedit.sockets import encode_awareness
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = predicate()

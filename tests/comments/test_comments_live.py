@@ -30,7 +30,7 @@ def quick_websocket_close(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, message: str = "condition") -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, message: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

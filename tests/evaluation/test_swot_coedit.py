@@ -22,7 +22,7 @@ COORD, COORD_ETS, MEMBER, OBSERVER = (
 )
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = predicate()

@@ -27,7 +27,7 @@ def _post(session, server, path, data, page):
     return response
 
 
-def _wait_for(client, name, predicate=lambda data: True, timeout=5.0):
+def _wait_for(client, name, predicate=lambda data: True, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for event, data in list(client.received):

@@ -17,7 +17,7 @@ from pdz.coedit.pyclient import Editor
 COORD, COORD_ETS, MEMBER = "coord.pubblico@example.org", "coord.ets@example.org", "membro@example.org"
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if found := predicate():
