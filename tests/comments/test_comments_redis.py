@@ -81,7 +81,7 @@ def connect(server: Server, email: str) -> Any:
 
 
 def wait_for(predicate: Any, message: str = "condition") -> Any:
-    return _wait_for(predicate, timeout=15, message=message)  # two processes and Redis on a busy machine
+    return _wait_for(predicate, timeout=60, message=message)  # two processes and Redis on a busy machine
 
 
 def created(client: Any) -> list[int]:
