@@ -127,6 +127,31 @@
   }
   window.PdzLabelTables = labelTables;
 
+  // A list narrowed by typing: <input data-filter-for="ID" data-filter-empty="ID2"> hides the
+  // [data-filter-item] elements of #ID whose text does not contain every typed word (accents ignored).
+  function fold(text) {
+    return text.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-filter-for")) { return; }
+    var list = document.getElementById(input.getAttribute("data-filter-for"));
+    if (!list) { return; }
+    var words = fold(input.value).split(/\s+/).filter(Boolean);
+    var shown = 0;
+    list.querySelectorAll("[data-filter-item]").forEach(function (item) {
+      var text = fold(item.textContent);
+      var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+      item.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    var none = document.getElementById(input.getAttribute("data-filter-empty") || "");
+    if (none) { none.hidden = shown > 0; }
+  });
+  function showFilters(scope) {
+    scope.querySelectorAll("[data-filter-bar]").forEach(function (bar) { bar.hidden = false; });
+  }
+
   function newKey() {
     var bytes = new Uint8Array(18);
     window.crypto.getRandomValues(bytes);
@@ -149,6 +174,7 @@
     keyForms(document);
     setUpMenu();
     labelTables(document);
+    showFilters(document);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ready);
