@@ -123,7 +123,7 @@ def _raw_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         queries,
         "buckets",
-        lambda period, body_id=None: queries._raw(period, None if body_id is None else [body_id]),
+        lambda period, body_id=None: queries.raw_buckets(period, None if body_id is None else [body_id]),
     )
 
 
@@ -165,3 +165,32 @@ def test_participation_shows_a_change_made_after_the_rollups_were_computed(
     after = _csv(udp, "/partecipazione", "")
     _raw_figures(monkeypatch)
     assert _csv(udp, "/partecipazione", "") == after
+
+
+def _people_rows(html: str) -> list[str]:
+    table = html.split('id="table-persone"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<th scope="row">([^<]*)</th><td class="num">(\d+)</td>', table)
+
+
+def test_participation_people_table_is_paged_and_together_matches_the_csv(client_as: Any) -> None:
+    import csv
+    import html as html_lib
+    import io
+
+    udp = client_as("udp@example.org")
+    everyone = list(csv.reader(io.StringIO(udp.get("/partecipazione/persone.csv").get_data(as_text=True))))[
+        1:
+    ]
+    assert len(everyone) > 100  # the demo has more people than a page
+    shown: list[tuple[str, str]] = []
+    page = 1
+    while True:
+        text = udp.get(f"/partecipazione/?persone_pagina={page}").get_data(as_text=True)
+        rows = _people_rows(text)
+        assert len(rows) <= 100
+        shown += [(html_lib.unescape(name), n) for name, n in rows]
+        if 'rel="next"' not in text.split('id="table-persone"', 1)[1]:
+            break
+        page += 1
+    assert page == -(-len(everyone) // 100)
+    assert shown == [(row[1], row[2]) for row in everyone]

@@ -228,27 +228,55 @@ def buckets(period: Period, body_id: int | None = None) -> list[Bucket]:
     out: list[Bucket] = []
     body_ids = None if body_id is None else [body_id]
     if after_last <= first:  # no whole month inside: all raw
-        return _raw(period, body_ids) if period.start < period.end else []
+        return raw_buckets(period, body_ids) if period.start < period.end else []
     if period.start < first:
-        out += _raw(Period(period.start, first), body_ids)
+        out += raw_buckets(Period(period.start, first), body_ids)
     if after_last < period.end:
-        out += _raw(Period(after_last, period.end), body_ids)
-    stmt = select(
-        ParticipationRollup.kind,
-        ParticipationRollup.body_id,
-        ParticipationRollup.month,
-        ParticipationRollup.organisation_id,
-        ParticipationRollup.user_id,
-        ParticipationRollup.attended,
-        ParticipationRollup.expected,
-    ).where(
+        out += raw_buckets(Period(after_last, period.end), body_ids)
+    # The whole months, summed in the database: one row per (kind, tavolo, organisation or person), and
+    # one per month for the monthly table, however long the history.
+    months: tuple[Any, ...] = (
         ParticipationRollup.month >= first.strftime("%Y-%m"),
         ParticipationRollup.month < after_last.strftime("%Y-%m"),
     )
     if body_id is not None:
-        stmt = stmt.where(ParticipationRollup.body_id == body_id)
-    out += [Bucket(*row) for row in db.session.execute(stmt)]
+        months += (ParticipationRollup.body_id == body_id,)
+    attended, expected = func.sum(ParticipationRollup.attended), func.sum(ParticipationRollup.expected)
+    stmt: Any = (
+        select(
+            ParticipationRollup.kind,
+            ParticipationRollup.body_id,
+            ParticipationRollup.organisation_id,
+            ParticipationRollup.user_id,
+            attended,
+            expected,
+        )
+        .where(*months)
+        .group_by(
+            ParticipationRollup.kind,
+            ParticipationRollup.body_id,
+            ParticipationRollup.organisation_id,
+            ParticipationRollup.user_id,
+        )
+    )
+    out += [Bucket(k, b, "", o, u, int(a or 0), int(n or 0)) for k, b, o, u, a, n in db.session.execute(stmt)]
+    stmt = (
+        select(ParticipationRollup.month, attended, expected)
+        .where(*months, ParticipationRollup.kind == "org")
+        .group_by(ParticipationRollup.month)
+    )
+    out += [
+        Bucket("month", 0, m, None, None, int(a or 0), int(n or 0)) for m, a, n in db.session.execute(stmt)
+    ]
     return out
+
+
+def raw_buckets(period: Period, body_ids: list[int] | None = None) -> list[Bucket]:
+    """`_raw`, plus the monthly rows ("month") the monthly table reads."""
+    items = _raw(period, body_ids)
+    return items + [
+        Bucket("month", 0, b.month, None, None, b.attended, b.expected) for b in items if b.kind == "org"
+    ]
 
 
 def _figures(period: Period, body_id: int | None) -> list[Bucket]:
@@ -342,7 +370,7 @@ def by_sub_ambito(period: Period, body_id: int | None = None) -> list[Rate]:
 
 
 def by_month(period: Period, body_id: int | None = None) -> list[Rate]:
-    totals = _sum(_figures(period, body_id), "org", lambda b: [b.month])
+    totals = _sum(_figures(period, body_id), "month", lambda b: [b.month])
     return [Rate(m, m, a, n) for m, (a, n) in sorted(totals.items())]
 
 

@@ -61,6 +61,20 @@ def _tables(period: queries.Period, cycle: PlanningCycle, body: Body | None) -> 
     return tables
 
 
+PEOPLE_PAGE = 100  # people a page in the dashboard's table of individuals (the CSV has all of them)
+
+
+def _page_people(tables: dict[str, Any]) -> dict[str, Any]:
+    """The page of the people's table asked for (`persone_pagina`): the district may have thousands."""
+    if "persone" in tables:
+        people = tables["persone"]
+        pages = max(1, -(-len(people) // PEOPLE_PAGE))
+        page = min(max(request.args.get("persone_pagina", 1, type=int32) or 1, 1), pages)
+        tables["persone"] = people[(page - 1) * PEOPLE_PAGE : page * PEOPLE_PAGE]
+        tables["persone_pagine"] = {"page": page, "pages": pages, "total": len(people)}
+    return tables
+
+
 @bp.get("/partecipazione/")
 @guard("participation.view")
 def dashboard() -> Any:
@@ -69,7 +83,7 @@ def dashboard() -> Any:
         "participation/dashboard.html",
         cycle=cycle,
         body=None,
-        tables=_tables(period, cycle, None),
+        tables=_page_people(_tables(period, cycle, None)),
         sources=queries.SOURCES,
         **filters,
     )
@@ -83,7 +97,7 @@ def tavolo(body: Body) -> Any:
         "participation/dashboard.html",
         cycle=cycle,
         body=body,
-        tables=_tables(period, cycle, body),
+        tables=_page_people(_tables(period, cycle, body)),
         sources=queries.SOURCES,
         **filters,
     )
