@@ -181,6 +181,7 @@ OBJECT_TYPES: dict[str, LazyString] = {
     "organisations": _l("Ente"),
     "comuni": _l("Comune"),
     "outbox_messages": _l("Messaggio e-mail"),
+    "fund_allocations": _l("Assegnazione di fondi"),
 }
 
 # Names of the keys found in entries' details.
@@ -270,7 +271,18 @@ DETAIL_KEYS: dict[str, LazyString] = {
     "timing": _l("tempi"),
     "done": _l("realizzato"),
     "committed_cents": _l("impegnato"),
-    "fund_allocations": _l("assegnazione di fondi"),
+    "total": _l("totale"),
+    "present": _l("presenti"),
+    "required": _l("necessari"),
+    "reached": _l("raggiunto"),
+    "applies": _l("si applica"),
+    "seats_total": _l("seggi in tutto"),
+    "seats_present": _l("seggi presenti"),
+    "quorum_required": _l("quorum richiesto"),
+    "quorum_reached": _l("quorum raggiunto"),
+    "counts": _l("voti"),
+    "weights": _l("voti ponderati"),
+    "outcome": _l("esito"),
     "amount_cents": _l("importo"),
     "act": _l("atto"),
 }
