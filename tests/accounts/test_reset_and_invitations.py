@@ -198,3 +198,71 @@ def test_members_cannot_invite(client_as: Any, tavolo: Any) -> None:
         data={"email": "x@example.org", "organisation_id": "1", "role": "membro", "function": "altro"},
     )
     assert response.status_code == 403
+
+
+def _invite(client_as: Any, db: Any, tavolo: Any, email: str) -> str:
+    response = client_as("coord.ets@example.org").post(
+        f"/tavoli/{tavolo.id}/componenti/invito",
+        data={
+            "email": email,
+            "full_name": "Nuova Persona",
+            "organisation_id": _org_id(db, "Auser Cremasco"),
+            "role": "membro",
+            "function": "volontario",
+        },
+    )
+    assert response.status_code == 302
+    return link_in(outbox(db, email)[0])
+
+
+def test_accepting_an_invitation_makes_an_audited_membership_announced_live(
+    app: Any, db: Any, client_as: Any, tavolo: Any
+) -> None:
+    from pdz.audit import AuditEntry
+    from pdz.realtime import LiveEvent
+
+    link = _invite(client_as, db, tavolo, "nuova.persona@example.org")
+    newcomer = app.test_client()
+    response = newcomer.post(
+        link,
+        data={
+            "full_name": "Nuova Persona",
+            "password": "una-password-lunga",
+            "confirm": "una-password-lunga",
+        },
+    )
+    assert response.status_code == 302
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "membership.created").order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry is not None
+    assert entry.details["body_id"] == tavolo.id and entry.details["role"] == "membro"
+    assert "invitation_id" in entry.details
+    user_id = entry.details["user_id"]
+    assert (
+        db.session.scalars(
+            select(LiveEvent).where(
+                LiveEvent.room == f"user:{user_id}", LiveEvent.name == "membership.created"
+            )
+        ).first()
+        is not None
+    )
+
+
+@pytest.mark.parametrize("status", ["concluso", "sospeso"])
+def test_an_invitation_to_a_body_closed_since_is_refused_and_creates_nobody(
+    app: Any, db: Any, client_as: Any, tavolo: Any, status: str
+) -> None:
+    from pdz.accounts.models import User
+    from pdz.tavoli.models import Body
+
+    link = _invite(client_as, db, tavolo, "tardiva@example.org")
+    db.session.execute(update(Body).where(Body.id == tavolo.id).values(status=status))
+    db.session.commit()
+    response = app.test_client().post(
+        link, data={"full_name": "Tardiva", "password": "una-password-lunga", "confirm": "una-password-lunga"}
+    )
+    assert response.status_code == 422
+    assert "non può accogliere nuovi componenti" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.email == "tardiva@example.org")) is None

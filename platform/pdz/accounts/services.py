@@ -22,7 +22,8 @@ from ..errors import Invalid
 from ..extensions import db
 from ..mail import send_mail
 from ..orgs.models import Organisation
-from ..tavoli.models import COORDINATOR_ROLES, Body, Membership, MembershipRole
+from ..tavoli import services as tavoli_services
+from ..tavoli.models import COORDINATOR_ROLES, Body, MembershipRole
 from . import second_factor, sessions
 from .models import (
     Affiliation,
@@ -410,16 +411,7 @@ def accept_invitation(
         user.affiliations.append(
             Affiliation(organisation_id=invitation.organisation_id, function=invitation.function)
         )
-    if policy.membership(user, invitation.body) is None:
-        db.session.add(
-            Membership(
-                body_id=invitation.body_id,
-                user_id=user.id,
-                organisation_id=invitation.organisation_id,
-                role=invitation.role,
-            )
-        )
-        policy.forget_memberships()
+    tavoli_services.join_by_invitation(invitation, user)
     invitation.status = InvitationStatus.ACCEPTED
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id

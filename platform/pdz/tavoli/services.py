@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -126,6 +128,46 @@ def add_member(
         raise Invalid(errors={"email": _("Questa persona fa già parte di %(body)s.", body=body.display_name)})
     if not any(a.organisation_id == organisation.id for a in user.affiliations):
         raise Invalid(errors={"organisation_id": _("La persona non risulta collegata a questo ente.")})
+    return _create_membership(body, user, organisation, role, actor=actor, details={})
+
+
+def join_by_invitation(invitation: Any, user: User) -> Membership | None:
+    """The invited person joins the body named by an accepted invitation (nothing if they already belong to
+    it). The invitation was the manager's decision; the body's state is checked now, when it takes effect."""
+    if policy.membership(user, invitation.body) is not None:
+        return None
+    organisation = db.session.get(Organisation, invitation.organisation_id)
+    if organisation is None:
+        raise Invalid(_("L'ente dell'invito non esiste più. Chiedi un nuovo invito."))
+    return _create_membership(
+        invitation.body,
+        user,
+        organisation,
+        invitation.role,
+        actor=user,
+        details={"invitation_id": invitation.id},
+    )
+
+
+def _create_membership(
+    body: Body,
+    user: User,
+    organisation: Organisation,
+    role: MembershipRole,
+    *,
+    actor: User,
+    details: dict[str, Any],
+) -> Membership:
+    """The one writer of new memberships: the body must be active, a co-coordinator's role is assigned only
+    to someone already in the body (with its own checks), and every new member is audited and announced
+    live (their open pages gain the body's rooms)."""
+    if body.status != BodyStatus.ACTIVE:
+        raise Invalid(
+            _(
+                "%(body)s è concluso o sospeso: non può accogliere nuovi componenti.",
+                body=body.display_name,
+            )
+        )
     if role in COORDINATOR_ROLES:
         raise Invalid(
             errors={
@@ -139,7 +181,10 @@ def add_member(
     db.session.flush()
     policy.forget_memberships()
     audit.record(
-        actor, "membership.created", membership, {"body_id": body.id, "user_id": user.id, "role": role.value}
+        actor,
+        "membership.created",
+        membership,
+        {"body_id": body.id, "user_id": user.id, "role": role.value, **details},
     )
     realtime.publish_after_commit(f"user:{user.id}", "membership.created", {"body_id": body.id})
     return membership
