@@ -366,11 +366,32 @@ def _tsv(session: Session, title: str, content: str) -> Any:
     )
 
 
-def reindex(session: Session, keys: Iterable[Key]) -> None:
-    """Rewrite the entries of `keys` from the database (Core statements: no ORM flush is triggered)."""
+def reindex(session: Session, keys: Iterable[Key], *, fresh: bool = False) -> None:
+    """Rewrite the entries of `keys` from the database (Core statements: no ORM flush is triggered).
+    `fresh`: the index holds none of them (a rebuild), so rows are inserted in batches."""
+    batch: list[dict[str, Any]] = []
     for kind, ident in sorted(keys):
         doc = BUILDERS[kind](session, ident)
         where = (SearchEntry.kind == kind, SearchEntry.object_id == ident)
+        if fresh:
+            if doc is not None:
+                title = doc.title[:300]
+                batch.append(
+                    dict(
+                        kind=kind,
+                        object_id=ident,
+                        body_id=doc.body_id,
+                        meeting_id=doc.meeting_id,
+                        ref=doc.ref,
+                        title=title,
+                        content=doc.content,
+                        tsv=None,
+                        updated_at=utcnow(),
+                    )
+                )
+            if len(batch) >= 500:
+                _insert_batch(session, batch)
+            continue
         if doc is None:
             session.execute(delete(SearchEntry).where(*where))
             continue
@@ -387,6 +408,19 @@ def reindex(session: Session, keys: Iterable[Key]) -> None:
         done = session.execute(update(SearchEntry).where(*where).values(**values))
         if not done.rowcount:  # type: ignore[attr-defined]
             session.execute(insert(SearchEntry).values(kind=kind, object_id=ident, **values))
+    if batch:
+        _insert_batch(session, batch)
+
+
+def _insert_batch(session: Session, batch: list[dict[str, Any]]) -> None:
+    session.execute(insert(SearchEntry), batch)
+    batch.clear()
+
+
+def _tsv_of_columns() -> Any:
+    return func.setweight(func.to_tsvector("italian", SearchEntry.title), literal_column("'A'")).op("||")(
+        func.to_tsvector("italian", SearchEntry.content)
+    )
 
 
 def all_keys(session: Session) -> list[Key]:
@@ -413,7 +447,9 @@ def rebuild(session: Any) -> int:
     session.info.pop(PENDING, None)
     session.execute(delete(SearchEntry))
     keys = all_keys(session)
-    reindex(session, keys)
+    reindex(session, keys, fresh=True)
+    if session.get_bind().dialect.name == "postgresql":  # one pass computes every tsvector
+        session.execute(update(SearchEntry).where(SearchEntry.tsv.is_(None)).values(tsv=_tsv_of_columns()))
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
     return len(keys)

@@ -178,8 +178,10 @@ def search(user: Any, query: str, kind: str | None = None) -> tuple[list[str], l
             snippet=marked(snippet),
         )
         groups.setdefault(row.kind, Group(row.kind, totals[row.kind])).hits.append(hit)
+    loaded = _prefetch(list(groups.values()))  # held: the session keeps only weak references
     for group in groups.values():
         _resolve(user, group)
+    del loaded
     return words, [groups[k] for k in KINDS if k in groups and groups[k].hits]
 
 
@@ -225,6 +227,46 @@ def marked(value: str) -> Markup:
 
 
 # --- permission check and links of the rows shown --------------------------------------------------
+
+
+def _prefetch(groups: list[Group]) -> list[Any]:
+    """Load the shown rows' objects in one query per model, so the checks below find them in the session."""
+    from sqlalchemy.orm import selectinload
+
+    from ..approvals.models import Submission
+    from ..cards.models import Card
+    from ..meetings.models import Meeting
+    from ..orgs.models import Organisation
+    from ..tavoli.models import Body
+
+    ids: dict[Any, set[int]] = {
+        Card: set(),
+        Meeting: set(),
+        Body: set(),
+        Organisation: set(),
+        Submission: set(),
+    }
+    for group in groups:
+        for hit in group.hits:
+            if hit.kind == "card":
+                ids[Card].add(hit.object_id)
+            elif hit.kind in MEETING_KINDS and hit.meeting_id:
+                ids[Meeting].add(hit.meeting_id)
+            elif hit.kind in ("comment", "swot") and hit.body_id:
+                ids[Body].add(hit.body_id)
+            elif hit.kind == "org":
+                ids[Organisation].add(hit.object_id)
+            elif hit.kind == "document":
+                ids[Submission].add(hit.object_id)
+    loaded: list[Any] = []
+    for model, wanted in ids.items():
+        if not wanted:
+            continue
+        stmt = select(model).where(model.id.in_(wanted))
+        if model in (Card, Meeting):
+            stmt = stmt.options(selectinload(model.body))
+        loaded += db.session.scalars(stmt)
+    return loaded
 
 
 def _resolve(user: Any, group: Group) -> None:
