@@ -300,3 +300,10 @@ def test_piano_operativo_and_report_annuale_use_their_year_only(client_as: Any, 
     assert f"Previsto {report.year}" in page
     assert f"Totale {format_cents(expected)}" in page
     assert f"Totale {format_cents(triennial)}" not in page
+
+
+def test_the_plan_documents_page_links_to_the_funds_page(client_as: Any, db: Any) -> None:
+    cycle = cycle_2025(db)
+    page = fresh(client_as, "sindaco@example.org").get("/piani/")
+    assert page.status_code == 200
+    assert f'href="/cicli/{cycle.id}/fondi"' in page.get_data(as_text=True)

@@ -286,7 +286,7 @@ def piano_operativo(
             ),
             doc.table(
                 "Referenti",
-                ["Ente o ruolo", "Quante persone", "Funzione"],
+                ["Ente o ruolo", "N. persone", "Funzione"],
                 [
                     [str(p.get("organisation", "")), str(p.get("quantity", "")), str(p.get("function", ""))]
                     for p in data.get("personnel", [])

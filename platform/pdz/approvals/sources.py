@@ -151,7 +151,7 @@ def card_content(card: Any) -> doc.Content:
             blocks.append(
                 doc.table(
                     "Risorse di personale dedicate",
-                    ["Ente o ruolo", "Quante persone", "Funzione"],
+                    ["Ente o ruolo", "N. persone", "Funzione"],
                     [[p.organisation, p.quantity, p.function] for p in card.personnel],
                 )
             )
@@ -172,7 +172,7 @@ def card_content(card: Any) -> doc.Content:
             [
                 doc.table(
                     "Indicatori",
-                    ["Insieme", "Indicatore", "Tipo", "Valore di partenza", "Valore atteso", "Unità"],
+                    ["Insieme", "Indicatore", "Tipologia", "Valore di partenza", "Valore atteso", "Unità"],
                     [
                         [
                             INDICATOR_SET_LABELS.get(i.set, str(i.set)),

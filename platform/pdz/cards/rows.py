@@ -305,7 +305,7 @@ ROW_KINDS: dict[str, RowKind] = {
             "RISORSE DI PERSONALE DEDICATE",
             (
                 Attr("organisation", "Ente o ruolo", "text", 200, required=True),
-                Attr("quantity", "Quante persone", "text", 40),
+                Attr("quantity", "N. persone", "text", 40),
                 Attr("function", "Funzione", "text", 300),
             ),
         ),
@@ -323,7 +323,10 @@ ROW_KINDS: dict[str, RowKind] = {
                 ),
                 Attr("name", "Indicatore", "text", 300, required=True),
                 Attr(
-                    "kind", "Tipo", "choice", options={k.value: v for k, v in INDICATOR_KIND_LABELS.items()}
+                    "kind",
+                    "Tipologia",
+                    "choice",
+                    options={k.value: v for k, v in INDICATOR_KIND_LABELS.items()},
                 ),
                 Attr("baseline", "Valore di partenza", "text", 60),
                 Attr("target", "Valore atteso", "text", 60),
