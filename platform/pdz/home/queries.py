@@ -211,9 +211,9 @@ def incomplete_cards(user: Any) -> list[Work]:
         ]
         if not missing or not policy.can(user, "card.edit", card):
             continue
-        shown = ", ".join(missing[:3])
-        if len(missing) > 3:
-            shown += " " + _("e altri %(n)d", n=len(missing) - 3)
+        shown = "; ".join(_short(label) for label in missing[:2])
+        if len(missing) > 2:
+            shown += " " + _("e altri %(n)d", n=len(missing) - 2)
         rows.append(
             Work(
                 "schede",
@@ -226,6 +226,13 @@ def incomplete_cards(user: Any) -> list[Work]:
         if len(rows) >= CARD_LIMIT:
             break
     return rows
+
+
+def _short(label: str, limit: int = 48) -> str:
+    """Field labels are the plan template's questions, often long and in capitals: a readable start."""
+    upper = sum(c.isupper() for c in label) > sum(c.islower() for c in label)
+    text = label.capitalize() if upper else label
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def my_work(user: Any, today: date | None = None) -> dict[str, list[Work]]:
