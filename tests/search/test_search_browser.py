@@ -1,5 +1,6 @@
 """Search and "my work" in a browser (issue #16 points 1 and 3): the header box leads to /cerca, results are
-grouped and highlighted, the overdue action stands out on "Da fare"; no page scrolls sideways at 390 px.
+grouped and highlighted, the overdue action stands out on "Da fare"; no page scrolls sideways at 390 px and
+axe finds no serious or critical violation on the filled pages.
 Screenshots at 1280 and 390 px are kept as artifacts (PDZ_TEST_ARTIFACTS, else the run directory)."""
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def _shots(page: Any, out: Path, name: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} scrolls sideways by {overflow} px at {width} px"
+        serious = [
+            f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
+            for v in axe.run(page).response["violations"]
+            if v.get("impact") in ("serious", "critical")
+        ]
+        assert serious == [], f"{name} at {width} px: {serious}"
         page.screenshot(path=str(out / f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
