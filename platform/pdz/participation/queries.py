@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import g, has_app_context
 from sqlalchemy import Select, and_, case, delete, func, insert, literal, select, union_all
@@ -109,9 +109,8 @@ def org_pairs(period: Period, body_id: int | None = None) -> Any:
 EVER = Period(datetime(1900, 1, 1, tzinfo=ROME), datetime(2200, 1, 1, tzinfo=ROME))
 
 
-@dataclass(frozen=True)
-class Bucket:
-    kind: str  # "org", "person" or a contribution source key
+class Bucket(NamedTuple):
+    kind: str  # "org", "person", "month" or a contribution source key
     body_id: int
     month: str
     organisation_id: int | None
@@ -290,14 +289,24 @@ def _figures(period: Period, body_id: int | None) -> list[Bucket]:
 
 def _sum(items: list[Bucket], kind: str, key: Callable[[Bucket], list[Any]]) -> dict[Any, tuple[int, int]]:
     totals: dict[Any, list[int]] = {}
-    for b in items:
-        if b.kind != kind:
-            continue
+    for b in _of_kind(items, kind):
         for k in key(b):
             pair = totals.setdefault(k, [0, 0])
             pair[0] += b.attended
             pair[1] += b.expected
     return {k: (a, n) for k, (a, n) in totals.items()}
+
+
+def _of_kind(items: list[Bucket], kind: str) -> list[Bucket]:
+    """The buckets of one kind, split once per list of buckets (each table reads one or two kinds)."""
+    cache = g.setdefault("participation_kinds", {}) if has_app_context() else {}
+    split = cache.get(id(items))
+    if split is None or split[0] is not items:
+        groups: dict[str, list[Bucket]] = {}
+        for b in items:
+            groups.setdefault(b.kind, []).append(b)
+        split = cache[id(items)] = (items, groups)
+    return split[1].get(kind, [])
 
 
 def _named(model: Any, ids: Any, *columns: Any) -> dict[int, Any]:
@@ -335,7 +344,7 @@ def by_kind(period: Period, body_id: int | None = None) -> list[Rate]:
     items = _figures(period, body_id)
     orgs = _named(
         Organisation,
-        {b.organisation_id for b in items if b.kind == "org"},
+        {b.organisation_id for b in _of_kind(items, "org")},
         Organisation.kind,
         Organisation.legal_form,
     )
@@ -356,7 +365,7 @@ def kind_label(key: str) -> str:
 def by_sub_ambito(period: Period, body_id: int | None = None) -> list[Rate]:
     """Organisations working in several sub-ambiti count in each of them."""
     items = _figures(period, body_id)
-    org_ids = {b.organisation_id for b in items if b.kind == "org"}
+    org_ids = {b.organisation_id for b in _of_kind(items, "org")}
     areas: dict[int, list[int]] = {}
     if org_ids:
         for org_id, area_id in db.session.execute(
@@ -497,7 +506,7 @@ def contributions(period: Period, group: str, body_id: int | None = None) -> lis
     """Contributions per organisation (group='organisation') or per tavolo (group='body'), by kind."""
     if not SOURCES:
         return []
-    items = [b for b in _figures(period, body_id) if b.kind in SOURCES]
+    items = [b for kind in SOURCES for b in _of_kind(_figures(period, body_id), kind)]
     model = Organisation if group == "organisation" else Body
     ident = (lambda b: b.organisation_id) if group == "organisation" else (lambda b: b.body_id)
     names = _named(model, {ident(b) for b in items if ident(b) is not None}, model.name)
