@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,11 +23,10 @@ from ..db import utcnow
 from ..errors import EditConflict, Invalid
 from ..extensions import db
 from ..labels import label
-from ..mail import send_mail
 from ..meetings import services as meetings
 from ..meetings.models import Attendance, MajorityKind, Meeting, MeetingStatus
 from ..notifications import services as notifications
-from ..notifications.models import MailMode, MailState, Notification, NotificationKind
+from ..notifications.models import NotificationKind
 from ..orgs.models import Organisation
 from ..realtime import publish_after_commit
 from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
@@ -206,45 +205,31 @@ def _notify(
     text: str | None = None,
     url: str | None = None,
 ) -> None:
-    """In-app notice (and mail, as each person prefers) to whoever must act next; its body is one they can read."""
+    """Notice (and mail, as each person prefers) to whoever must act next, through the body they belong to
+    among the step's and the submitting one (everyone named here has a part in the chain, so readers_only is
+    off: a mayor who must vote may not read the submitting tavolo)."""
     text = text or _notice_text(submission)
     url = url or url_for("approvals.submission", submission_id=submission.id)
-    base = current_app.config["PDZ_BASE_URL"].rstrip("/")
     target_body = step_body(submission) if submission.status in OPEN_STATUSES else None
-    for user in people if people is not None else _people_to_act(submission):
-        if user.id == actor.id:
-            continue
-        body = (
+    recipients = [
+        notifications.Recipient(
+            user,
+            NotificationKind.APPROVAL,
             target_body
             if target_body is not None and policy.membership(user, target_body)
-            else submission.body
+            else submission.body,
         )
-        mode = notifications.preferences(user.id).others
-        state = {MailMode.IMMEDIATE: MailState.SENT, MailMode.NEVER: MailState.NONE}.get(
-            mode, MailState.PENDING
-        )
-        db.session.add(
-            Notification(
-                user_id=user.id,
-                kind=NotificationKind.APPROVAL,
-                actor_id=actor.id,
-                body_id=body.id,
-                target_kind="submission",
-                target_id=submission.id,
-                text=text,
-                url=url,
-                mail_state=state,
-            )
-        )
-        if state == MailState.SENT:
-            send_mail(
-                user.email, _("PdZ: %(t)s", t=text[:180]), text + "\n\n" + _("Apri: %(u)s", u=base + url)
-            )
-        publish_after_commit(
-            f"user:{user.id}",
-            "notification.created",
-            {"notification": {"kind": "approvazione", "text": text, "url": url}},
-        )
+        for user in (people if people is not None else _people_to_act(submission))
+    ]
+    notifications.notify(
+        recipients,
+        actor=actor,
+        target_kind="submission",
+        target_id=submission.id,
+        url=url,
+        text=text,
+        readers_only=False,
+    )
 
 
 # --- submitting ------------------------------------------------------------------------------------

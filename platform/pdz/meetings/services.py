@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -26,7 +26,8 @@ from ..errors import EditConflict, Invalid, NotFound
 from ..extensions import db
 from ..formatting import ROME, format_local, local
 from ..idempotency import insert_once
-from ..mail import send_mail
+from ..notifications import services as notifications
+from ..notifications.models import NotificationKind
 from ..orgs.models import Organisation
 from ..realtime import publish_after_commit
 from ..tavoli.models import Body, Membership, MembershipRole
@@ -152,6 +153,9 @@ def _members(body: Body) -> list[Membership]:
 
 
 def _notify_members(meeting: Meeting, subject: str, intro: str, event: str) -> None:
+    """Convocation, change or cancellation: every active member and every delegate named in an answer hears
+    of it at once (urgent: not left for the daily digest), with the calendar file, unless they chose no mail
+    ("mai": they still see it in PdZ and in their calendar feed)."""
     attachment = ics.attachment(meeting)
     lines = [
         intro,
@@ -175,8 +179,23 @@ def _notify_members(meeting: Meeting, subject: str, intro: str, event: str) -> N
     for rsvp in meeting.rsvps:
         if rsvp.delegate is not None and rsvp.delegate.active:
             recipients[rsvp.delegate.id] = rsvp.delegate
+    notifications.notify(
+        [
+            notifications.Recipient(user, NotificationKind.MEETING, meeting.body)
+            for user in recipients.values()
+        ],
+        actor=None,
+        target_kind="meeting",
+        target_id=meeting.id,
+        url=url_for("meetings.detail", meeting_id=meeting.id),
+        text=f"{subject} · {meeting.body.display_name}",
+        mail_subject=lambda _note: subject,
+        mail_text=lambda _note: body,
+        attachments=[attachment],
+        urgent=True,
+        readers_only=False,  # a delegate need not belong to the body
+    )
     for user in recipients.values():
-        send_mail(user.email, subject, body, attachments=[attachment])
         publish_after_commit(
             f"user:{user.id}",
             event,

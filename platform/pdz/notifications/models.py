@@ -16,6 +16,7 @@ class NotificationKind(StrEnum):
     REPLY = "risposta"
     NEW_COMMENT = "nuovo_commento"
     APPROVAL = "approvazione"  # a step of the approval chain waits for this person (or has ended)
+    MEETING = "incontro"  # a meeting of one's body was convened, moved or cancelled
 
 
 class MailMode(StrEnum):

@@ -7,6 +7,9 @@ digest is sent. Every mail carries an unsubscribe link that works without signin
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -29,6 +32,7 @@ PRIORITY = {
     NotificationKind.REPLY: 1,
     NotificationKind.NEW_COMMENT: 2,
     NotificationKind.APPROVAL: 3,
+    NotificationKind.MEETING: 4,
 }
 
 
@@ -132,6 +136,102 @@ def _text(kind: NotificationKind, actor: User, where: str, excerpt: str) -> str:
     return _("%(who)s ha commentato in «%(where)s»: %(text)s", who=actor.full_name, where=where, text=excerpt)
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Who hears about something, as what, and through which body they may read it."""
+
+    user: User
+    kind: NotificationKind
+    body: Body
+
+
+def notify(
+    recipients: Iterable[Recipient],
+    *,
+    actor: User | None,
+    target_kind: str,
+    target_id: int,
+    url: str,
+    text: str | Callable[[Recipient], str],
+    mail_subject: Callable[[Notification], str] | None = None,
+    mail_text: Callable[[Notification], str] | None = None,
+    attachments: list[Any] | None = None,
+    comment_id: int | None = None,
+    created_at: datetime | None = None,
+    urgent: bool = False,
+    readers_only: bool = True,
+) -> list[Notification]:
+    """The one way PdZ tells people something (comments, approvals, meetings): an in-app notification, a
+    live event, and e-mail as each person prefers (mentions by their own setting, the rest by the other;
+    "mai" means no mail at all), always with the footer that leads to the preferences and the unsubscribe
+    link. `urgent` mail (a convocation) goes at once rather than in the daily digest, unless the person chose
+    "mai". Nobody hears of their own act; with `readers_only`, only people who may read the body do."""
+    wanted: dict[int, Recipient] = {}
+    for recipient in recipients:
+        if actor is not None and recipient.user.id == actor.id:
+            continue
+        wanted.setdefault(recipient.user.id, recipient)
+    if readers_only:
+        policy.forget_memberships()
+    chosen = [
+        r
+        for r in wanted.values()
+        if r.user.active and (not readers_only or policy.can(r.user, "tavolo.view", r.body))
+    ]
+    if not chosen:
+        return []
+    prefs = {
+        p.user_id: p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(
+                NotificationPreference.user_id.in_([r.user.id for r in chosen])
+            )
+        )
+    }
+    base = current_app.config["PDZ_BASE_URL"].rstrip("/")
+    created = []
+    for recipient in sorted(chosen, key=lambda r: r.user.id):
+        user, kind = recipient.user, recipient.kind
+        pref = prefs.get(user.id) or preferences(user.id)
+        mode = pref.mentions if kind == NotificationKind.MENTION else pref.others
+        if mode == MailMode.NEVER:
+            state = MailState.NONE
+        elif mode == MailMode.IMMEDIATE or urgent:
+            state = MailState.SENT
+        else:
+            state = MailState.PENDING
+        note = Notification(
+            user_id=user.id,
+            kind=kind,
+            actor_id=actor.id if actor is not None else None,
+            body_id=recipient.body.id,
+            target_kind=target_kind,
+            target_id=target_id,
+            comment_id=comment_id,
+            text=text(recipient) if callable(text) else text,
+            url=url,
+            mail_state=state,
+        )
+        if created_at is not None:
+            note.created_at = created_at
+        db.session.add(note)
+        if state == MailState.SENT:
+            subject = (
+                mail_subject(note) if mail_subject else _("PdZ: %(text)s", text=_excerpt(note.text)[:200])
+            )
+            message = mail_text(note) if mail_text else note.text + "\n\n" + _("Apri: %(u)s", u=base + url)
+            send_mail(user.email, subject, message + _footer(user), attachments=attachments)
+        created.append(note)
+    db.session.flush()
+    for note in created:
+        realtime.publish_after_commit(
+            f"user:{note.user_id}",
+            "notification.created",
+            {"notification": {"id": note.id, "kind": str(note.kind), "text": note.text, "url": note.url}},
+        )
+    return created
+
+
 def notify_comment(
     comment: Any,
     thread: Any,
@@ -156,58 +256,31 @@ def notify_comment(
     if not wanted:
         return []
     users = list(db.session.scalars(select(User).where(User.id.in_(wanted))))
-    policy.forget_memberships()
-    readers = [u for u in users if u.active and policy.can(u, "tavolo.view", body)]
-    prefs = {
-        p.user_id: p
-        for p in db.session.scalars(
-            select(NotificationPreference).where(NotificationPreference.user_id.in_([u.id for u in readers]))
-        )
-    }
     where = target.label(obj)
     url = target.url_of(obj) + f"#commento-{comment.id}"
     excerpt = _excerpt(comment.body_source)
-    created = []
-    for user in sorted(readers, key=lambda u: u.id):
-        kind = wanted[user.id]
-        pref = prefs.get(user.id) or preferences(user.id)
-        mode = pref.mentions if kind == NotificationKind.MENTION else pref.others
-        note = Notification(
-            user_id=user.id,
-            kind=kind,
-            actor_id=actor.id,
-            body_id=body.id,
-            target_kind=thread.target_kind,
-            target_id=thread.target_id,
-            comment_id=comment.id,
-            created_at=comment.created_at,  # the comment's moment: thread, notification and mail agree
-            text=_text(kind, actor, where, excerpt),
-            url=url,
-            mail_state=MailState.NONE if mode == MailMode.NEVER else MailState.PENDING,
+    base = current_app.config["PDZ_BASE_URL"].rstrip("/")
+
+    def mail_text(note: Notification) -> str:
+        return (
+            note.text
+            + "\n"
+            + _("Scritto il %(when)s (ora italiana).", when=format_local(comment.created_at))
+            + "\n\n"
+            + _("Apri la discussione: %(url)s", url=base + url)
         )
-        db.session.add(note)
-        if mode == MailMode.IMMEDIATE:
-            base = current_app.config["PDZ_BASE_URL"].rstrip("/")
-            send_mail(
-                user.email,
-                _("PdZ: %(text)s", text=_excerpt(note.text)[:200]),
-                note.text
-                + "\n"
-                + _("Scritto il %(when)s (ora italiana).", when=format_local(comment.created_at))
-                + "\n\n"
-                + _("Apri la discussione: %(url)s", url=base + url)
-                + _footer(user),
-            )
-            note.mail_state = MailState.SENT
-        created.append(note)
-    db.session.flush()
-    for note in created:
-        realtime.publish_after_commit(
-            f"user:{note.user_id}",
-            "notification.created",
-            {"notification": {"id": note.id, "kind": str(note.kind), "text": note.text, "url": note.url}},
-        )
-    return created
+
+    return notify(
+        [Recipient(user, wanted[user.id], body) for user in users],
+        actor=actor,
+        target_kind=thread.target_kind,
+        target_id=thread.target_id,
+        url=url,
+        text=lambda r: _text(r.kind, actor, where, excerpt),
+        mail_text=mail_text,
+        comment_id=comment.id,
+        created_at=comment.created_at,  # the comment's moment: thread, notification and mail agree
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------------
