@@ -45,7 +45,7 @@ def test_coordinator_links_cards_of_the_tavolo_through_the_agenda_forms(db, clie
     assert _links(db, meeting_id) == [(item.id, card_a.id)]
 
     form = text(coord.get(f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}"))
-    assert f'<option selected value="{card_a.id}">' in form or f'value="{card_a.id}" selected' in form
+    assert f'value="{card_a.id}" checked' in form  # a ticked checkbox (issue #16 point 6)
     response = coord.post(
         f"/incontri/{meeting_id}/ordine-del-giorno/{item.id}",
         data={"version": "1", "title": "Schede del tavolo", "cards": [str(card_emerg.id), str(card_a.id)]},
