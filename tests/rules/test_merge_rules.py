@@ -52,6 +52,10 @@ def test_when_one_side_did_nothing_the_other_side_wins_whole(
         ("uno due tre", "uno due più tre", "uno DUE tre", "uno DUE più tre"),
         # an insertion right before the other side's replacement, at the end of the previous word
         ("uno due", "uno, due", "uno DUE", "uno, DUE"),
+        # an insertion exactly where the other side's replaced word ends (touching is not overlapping), both ways
+        ("uno due", "uno due!", "uno DUE", "uno DUE!"),
+        ("uno due", "uno DUE", "uno due!", "uno DUE!"),
+        ("uno due", "UNO due", "uno, due", "UNO, due"),
         # the same edit made by both, alongside another one of mine: applied once
         ("a b c d", "A b c D", "A b c d", "A b c D"),
         # edits at both ends
