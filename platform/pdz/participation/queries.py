@@ -310,11 +310,14 @@ def _of_kind(items: list[Bucket], kind: str) -> list[Bucket]:
 
 
 def _named(model: Any, ids: Any, *columns: Any) -> dict[int, Any]:
+    """The named columns of these rows. Past a few hundred ids, the whole (narrow) table is read and filtered
+    here: binding thousands of parameters costs more than reading every row."""
     if not ids:
         return {}
-    return {
-        row[0]: row for row in db.session.execute(select(model.id, *columns).where(model.id.in_(list(ids))))
-    }
+    stmt = select(model.id, *columns)
+    if len(ids) <= 500:
+        stmt = stmt.where(model.id.in_(list(ids)))
+    return {row[0]: row for row in db.session.execute(stmt) if row[0] in ids}
 
 
 def _rate_rows(totals: dict[int, tuple[int, int]], names: dict[int, Any]) -> list[Rate]:
