@@ -41,9 +41,11 @@ PRIORITY = {
 
 def preferences(user_id: int) -> NotificationPreference:
     """The stored preferences, or unsaved defaults (mentions: subito; the rest: riepilogo)."""
-    return db.session.get(NotificationPreference, user_id) or NotificationPreference(
-        user_id=user_id, mentions=MailMode.IMMEDIATE, others=MailMode.DIGEST
-    )
+    return db.session.get(NotificationPreference, user_id) or _defaults(user_id)
+
+
+def _defaults(user_id: int) -> NotificationPreference:
+    return NotificationPreference(user_id=user_id, mentions=MailMode.IMMEDIATE, others=MailMode.DIGEST)
 
 
 def save_preferences(
@@ -192,7 +194,7 @@ def notify(
     created = []
     for recipient in sorted(chosen, key=lambda r: r.user.id):
         user, kind = recipient.user, recipient.kind
-        pref = prefs.get(user.id) or preferences(user.id)
+        pref = prefs.get(user.id) or _defaults(user.id)  # every stored row was read above
         mode = pref.mentions if kind == NotificationKind.MENTION else pref.others
         if mode == MailMode.NEVER:
             state = MailState.NONE
