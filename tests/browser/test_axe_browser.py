@@ -7,9 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_csp_browser import SESSION_ENDING, _html_pages
-
-from test_permissions_walk import _samples
+from test_csp_browser import reachable_pages
 
 pytestmark = pytest.mark.browser
 
@@ -42,14 +40,7 @@ def _serious(axe: Any, page: Any) -> list[str]:
 def test_no_serious_accessibility_violation(
     app: Any, db: Any, body: Any, live_server: Any, page_as: Any, email: str | None
 ) -> None:
-    samples = _samples(db, body)
-    urls = []
-    for rule in sorted(live_server.app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint == "static" or "GET" not in (rule.methods or ()) or rule.endpoint in SESSION_ENDING:
-            continue
-        urls.append(rule.build({arg: samples[arg] for arg in rule.arguments})[1])
-    pages = _html_pages(live_server, email, urls)
-    assert len(pages) >= (3 if email is None else 10), pages
+    pages = reachable_pages(db, body, live_server, email)
     axe = _axe()
     page = page_as(email)
     found: dict[str, list[str]] = {}
