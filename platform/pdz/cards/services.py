@@ -526,7 +526,7 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
         elif field_key == fields.DECLARED_TOTAL:
             now_value = "" if card.declared_total_cents is None else str(card.declared_total_cents)
         elif field_key == "status":
-            now_value = card.status.value if hasattr(card.status, "value") else str(card.status)
+            continue  # the approval chain alone writes the status: a restore never rolls it back
         elif (parsed := parse_field(field_key)) is not None:
             now_value = ROW_KINDS[parsed[0]].dump(_load_row(card, parsed[0], parsed[1]))
         else:
@@ -547,8 +547,6 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
             published.append(
                 {"field": field_key, "value": target, "html": format_cents(card.declared_total_cents)}
             )
-        elif field_key == "status":
-            card.status = CardStatus(target)
         else:
             kind_key, row_id = parse_field(field_key)  # type: ignore[misc]
             kind, row = ROW_KINDS[kind_key], _load_row(card, kind_key, row_id)
@@ -562,24 +560,21 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
 
 
 def set_status(card: Card, status: str, *, actor: Any) -> None:
+    """The status follows the approval chain (its one writer, `approvals.sources`): nobody sets it by hand,
+    whatever their role. Asking for the status the card already has changes nothing."""
     _require_edit(card, actor)
     try:
         new = CardStatus(status)
     except ValueError:
         raise Invalid(errors={"status": "Stato non previsto."}) from None
-    _lock(card)
-    old = card.status.value if hasattr(card.status, "value") else str(card.status)
-    if old == new.value:
+    if card.status == new:
         return
     for owner in STATUS_OWNERS:  # whoever acts: the chain decides the status while it runs
         reason = owner(card)
         if reason:
             raise Invalid(errors={"status": reason})
-    op = new_op_id()
-    number = _record(card, [("status", old, new.value)], RevisionKind.EDIT, op, actor)
-    card.status = new
-    _publish(
-        card, number, actor, op, [{"field": "status", "value": new.value, "html": ""}], RevisionKind.EDIT
+    raise Invalid(
+        errors={"status": "Lo stato della scheda segue il percorso di approvazione: non si cambia a mano."}
     )
 
 
