@@ -1,5 +1,6 @@
 """WSGI entry point: `flask --app wsgi run` serves PdZ with Socket.IO (threading mode); in production
-`gunicorn -k gthread -w 1 --threads 100 wsgi:app` (README, "Operare PdZ").
+`gunicorn -k gthread -w 2 --threads 50 wsgi:app` with PostgreSQL, Redis and PDZ_SOCKET_TRANSPORTS=websocket
+(README, "Operare PdZ"; docs/realtime.md). Each worker imports this module after the fork (no --preload).
 
 A PdZ that cannot reach its database stops here, with one clear line and a non-zero exit code."""
 

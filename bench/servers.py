@@ -43,6 +43,76 @@ def start(
     raise RuntimeError(f"server on port {port} did not start")
 
 
+def production_command(
+    port: int, workers: int, threads: int = 50, access_log: Path | None = None
+) -> list[str]:
+    """The production command of the README ("Operare PdZ"): gunicorn, threaded worker, `workers` processes.
+
+    With more than one worker the processes share PostgreSQL and Redis, and Socket.IO is websocket-only
+    (PDZ_SOCKET_TRANSPORTS=websocket): see docs/realtime.md. `access_log` records the pid of the worker
+    that answered each request (used by the multi-worker test)."""
+    command = [
+        *(sys.executable, "-m", "gunicorn", "-k", "gthread"),
+        *("-w", str(workers), "--threads", str(threads)),
+        *("--bind", f"127.0.0.1:{port}", "--no-control-socket"),
+    ]
+    if access_log is not None:
+        command += ["--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s"]
+    return [*command, "wsgi:app"]
+
+
+def start_production(
+    port: int,
+    env: dict[str, str],
+    workers: int,
+    threads: int = 50,
+    log: Path | None = None,
+    access_log: Path | None = None,
+) -> subprocess.Popen[Any]:
+    """Start the production command on `port` (PDZ_* settings in `env`); return once /healthz answers 200."""
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        production_command(port, workers, threads, access_log),
+        env={**os.environ, **env},
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=str(ROOT),
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log else ""
+            raise RuntimeError(f"gunicorn on port {port} exited ({process.returncode}): {tail}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).ok:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    stop(process)
+    raise RuntimeError(f"gunicorn on port {port} did not start")
+
+
+def worker_pids(master: int) -> list[int]:
+    """The worker processes of a gunicorn master (Linux /proc)."""
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of these processes together, in MB (Linux /proc)."""
+    total_kb = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
 def stop(process: subprocess.Popen[Any]) -> None:
     process.terminate()
     try:

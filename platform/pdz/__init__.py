@@ -112,6 +112,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         client_manager=livecheck.client_manager(app),
         cors_allowed_origins=[],
         manage_session=False,
+        transports=app.config["PDZ_SOCKET_TRANSPORTS"],  # "websocket" only with several workers (realtime.md)
     )
     # After Socket.IO wrapped the WSGI app: ProxyFix outermost; security headers on every response.
     security.install(app)

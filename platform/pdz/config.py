@@ -47,6 +47,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PDZ_REDIS_CHANNEL": os.environ.get(
             "PDZ_REDIS_CHANNEL", "flask-socketio"
         ),  # one per deployment / test
+        # Socket.IO transports the server accepts. Several worker processes behind one port without sticky
+        # sessions need "websocket" only (a long-polling session must come back to the process that made it).
+        "PDZ_SOCKET_TRANSPORTS": [
+            t.strip()
+            for t in os.environ.get("PDZ_SOCKET_TRANSPORTS", "websocket,polling").split(",")
+            if t.strip()
+        ],
         # Comment flood guard: meant for people, raised by the benchmark.
         "PDZ_COMMENT_RATE_LIMIT": os.environ.get("PDZ_COMMENT_RATE_LIMIT", "20 per minute"),
         "PDZ_BASE_URL": os.environ.get("PDZ_BASE_URL", "http://127.0.0.1:5000"),

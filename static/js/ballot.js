@@ -6,7 +6,7 @@
   if (!root || !window.io) { return; }
   var ballotId = root.getAttribute("data-ballot");
   var room = root.getAttribute("data-room");
-  var socket = window.io({ transports: ["websocket", "polling"] });
+  var socket = window.io({ transports: ["websocket"] });
   socket.on("ballot.updated", function (e) {
     if (!e || String(e.ballot_id) !== ballotId) { return; }
     var count = document.querySelector("[data-vote-count]");

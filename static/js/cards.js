@@ -191,7 +191,7 @@
     });
   }
   if (window.io) {
-    var socket = window.io({ transports: ["websocket", "polling"] });
+    var socket = window.io({ transports: ["websocket"] });
     var catchUp = function () {
       socket.emit("events.since", { rooms: [room], after: lastEventId }, function (reply) {
         if (reply && reply.ok) {

@@ -346,5 +346,5 @@ export function startAll(socket) {
   return docs;
 }
 
-const socket = window.io({ transports: ["websocket", "polling"], reconnectionDelayMax: 3000 });
+const socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 3000 });
 startAll(socket);

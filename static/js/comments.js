@@ -131,7 +131,7 @@
 
   function connect() {
     if (!window.io) return;
-    live.socket = window.io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
+    live.socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
     live.socket.on("connect", () => {
       setStatus("online");
       live.rooms.forEach(join);

@@ -86,7 +86,7 @@
   }
 
   if (window.io) {
-    var socket = window.io({ transports: ["websocket", "polling"] });
+    var socket = window.io({ transports: ["websocket"] });
     Object.keys(handlers).forEach(function (name) {
       socket.on(name, function (e) { handle(name, e); });
     });

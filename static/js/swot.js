@@ -92,7 +92,7 @@
 
   // --- live channel -------------------------------------------------------------------------
   if (window.io) {
-    var socket = io({transports: ["websocket", "polling"]});
+    var socket = io({transports: ["websocket"]});
     var catchUp = function () {
       socket.emit("events.since", {rooms: [room], after: lastEvent}, function (reply) {
         (reply && reply.events || []).forEach(function (e) { apply(e.name, e); });
