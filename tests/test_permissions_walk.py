@@ -220,6 +220,16 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None, int]] = {
     ("approvals.open_ballot", "POST"): ("ballot.manage", "ballot", 303),
     ("approvals.close_ballot", "POST"): ("ballot.manage", "ballot", 303),
     ("approvals.vote", "POST"): ("ballot.vote", "ballot", 303),
+    # attachments: downloads walk an id that exists nowhere, so an allowed reader gets 404 after the guard
+    ("attachments.upload_tavolo", "POST"): ("attachment.add", "body", 422),
+    ("attachments.download_tavolo", "GET"): ("attachment.view", "body", 404),
+    ("attachments.remove_tavolo", "POST"): ("attachment.remove", "body", 422),
+    ("attachments.upload_card", "POST"): ("attachment.add", "card", 422),
+    ("attachments.download_card", "GET"): ("attachment.view", "card", 404),
+    ("attachments.remove_card", "POST"): ("attachment.remove", "card", 422),
+    ("attachments.upload_meeting", "POST"): ("meeting.attachments", "meeting", 422),
+    ("attachments.download_meeting", "GET"): ("attachment.view", "meeting", 404),
+    ("attachments.remove_meeting", "POST"): ("meeting.attachments", "meeting", 422),
     ("accounts.logout", "POST"): ("account.view", None, 302),
     ("accounts.sign_out_everywhere", "POST"): ("account.edit", None, 302),
 }
@@ -496,6 +506,7 @@ def _samples(db: Any, body: Callable[[str], Any]) -> dict[str, Any]:
         "ballot_id": db.session.scalar(select(Ballot.id).order_by(Ballot.id).limit(1)),
         "plan_id": db.session.scalar(select(PlanDocument.id).where(PlanDocument.kind == "piano_operativo")),
         "fmt": "pdf",
+        "attachment_id": 2**31 - 1,  # no such attachment (see ROUTES)
     }
 
 

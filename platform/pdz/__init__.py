@@ -37,6 +37,7 @@ BLUEPRINTS = [
     "approvals",
     "help",
     "search",
+    "attachments",
 ]
 
 

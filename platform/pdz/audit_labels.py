@@ -34,6 +34,7 @@ AREAS: dict[str, LazyString] = {
     "organisation": _l("Enti"),
     "comune": _l("Comuni"),
     "mail": _l("Posta in uscita"),
+    "attachment": _l("Allegati"),
 }
 
 ACTIONS: dict[str, LazyString] = {
@@ -152,6 +153,9 @@ ACTIONS: dict[str, LazyString] = {
     "organisation.updated": _l("ha modificato un ente"),
     "organisation.adhered": _l("ha registrato l'adesione di un ente"),
     "comune.updated": _l("ha modificato un comune"),
+    # attachments
+    "attachment.added": _l("ha allegato un file"),
+    "attachment.removed": _l("ha rimosso un allegato (resta nella cronologia)"),
     # outgoing mail (recorded by pdz.mail after the commit, with no person acting)
     "mail.failed": _l("non è riuscito a inviare un'e-mail"),
 }
@@ -182,6 +186,7 @@ OBJECT_TYPES: dict[str, LazyString] = {
     "comuni": _l("Comune"),
     "outbox_messages": _l("Messaggio e-mail"),
     "fund_allocations": _l("Assegnazione di fondi"),
+    "attachments": _l("Allegato"),
 }
 
 # Names of the keys found in entries' details.
@@ -285,6 +290,7 @@ DETAIL_KEYS: dict[str, LazyString] = {
     "outcome": _l("esito"),
     "amount_cents": _l("importo"),
     "act": _l("atto"),
+    "size": _l("dimensione (byte)"),
 }
 
 # Fixed values found in details (methods, outcomes) that would otherwise show as words of code.
@@ -297,6 +303,9 @@ DETAIL_VALUES: dict[str, LazyString] = {
     "reused": _l("codice già usato"),
     "locked": _l("bloccato"),
     "enrolment": _l("attivazione"),
+    "card": _l("scheda"),
+    "meeting": _l("incontro"),
+    "agenda_item": _l("punto dell'ordine del giorno"),
 }
 
 

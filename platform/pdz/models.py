@@ -1,6 +1,7 @@
 """Imports every model module so that Base.metadata knows all tables (Alembic, create_all, tests)."""
 
 from .accounts.models import *  # noqa: F403
+from .attachments.models import *  # noqa: F403
 from .audit import AuditEntry  # noqa: F401
 from .cards.models import *  # noqa: F403
 from .coedit.models import *  # noqa: F403

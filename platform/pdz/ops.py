@@ -3,8 +3,9 @@
 A backup is one `.tar.gz` archive holding `manifest.json` (format, database kind, Alembic revision, row count
 of every table), the database (`database.sqlite3`, a copy made with SQLite's online backup API, or
 `database.dump`, PostgreSQL's `pg_dump --format=custom`) and, when the instance has one, the `uploads/`
-folder. Restore checks the archive before touching anything and refuses one that is missing, unreadable, of
-another format or of the other kind of database."""
+folder (the attachments' `PDZ_UPLOAD_DIR`, default `instance/uploads`). Restore checks the archive before
+touching anything and refuses one that is missing, unreadable, of another format or of the other kind of
+database."""
 
 from __future__ import annotations
 
@@ -135,7 +136,7 @@ def backup(app: Flask, target: Path) -> dict[str, Any]:
         raise OpsError(f"La cartella {target.parent} non esiste.")
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     kind = url.get_backend_name()
-    uploads = Path(app.instance_path) / UPLOADS
+    uploads = uploads_dir(app)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "database": kind,
@@ -164,6 +165,11 @@ def backup(app: Flask, target: Path) -> dict[str, Any]:
         partial.chmod(0o600)
         os.replace(partial, target)
     return manifest
+
+
+def uploads_dir(app: Flask) -> Path:
+    """The attachments' folder: `PDZ_UPLOAD_DIR` (default `instance/uploads`)."""
+    return Path(app.config.get("PDZ_UPLOAD_DIR") or Path(app.instance_path) / UPLOADS)
 
 
 def _revision() -> str | None:
@@ -283,7 +289,7 @@ def restore(app: Flask, source: Path) -> dict[str, Any]:
         else:
             raise OpsError(f"Ripristino non disponibile per un database {kind}.")
         if (workdir / UPLOADS).is_dir():
-            _replace_uploads(workdir / UPLOADS, Path(app.instance_path) / UPLOADS)
+            _replace_uploads(workdir / UPLOADS, uploads_dir(app))
     return manifest
 
 

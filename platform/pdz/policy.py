@@ -243,6 +243,22 @@ def _meeting_minutes_write(user: Any, meeting: Any) -> bool:
     return user.is_udp or _role(user, meeting.body) in COORDINATOR_ROLES | {MembershipRole.SECRETARY}
 
 
+@rule("meeting.agenda.propose")
+def _meeting_agenda_propose(user: Any, meeting: Any) -> bool:
+    """Members of the body (not observers) propose agenda items; the service checks the moment (a draft)."""
+    from .tavoli.models import MembershipRole
+
+    if meeting is None or not _writable(meeting.body):
+        return False
+    return user.is_udp or _role(user, meeting.body) not in (None, MembershipRole.OBSERVER)
+
+
+@rule("meeting.agenda.review")
+def _meeting_agenda_review(user: Any, meeting: Any) -> bool:
+    """Accept or decline a proposed agenda item: whoever manages the meeting."""
+    return _meeting_manage(user, meeting)
+
+
 # --- comments ---
 
 
@@ -513,3 +529,57 @@ def _plan_view(user: Any, plan: Any) -> bool:
         {BodyKind.UDP_INTEGRATO.value, BodyKind.COMITATO_RISTRETTO.value, BodyKind.ASSEMBLEA_SINDACI.value}
         & _body_kinds_of(user)
     )
+
+
+# --- attachments ---
+
+
+def _attachment_holder(obj: Any) -> Any:
+    """What an attachment's rights come from: the object it is attached to (an Attachment is resolved to
+    its tavolo, card or meeting; an agenda item to its meeting)."""
+    from .attachments.models import Attachment
+    from .meetings.models import AgendaItem
+
+    if isinstance(obj, Attachment):
+        from .attachments.queries import holder_of
+
+        obj = holder_of(obj)
+    if isinstance(obj, AgendaItem):
+        return obj.meeting
+    return obj
+
+
+@rule("attachment.add", "attachment.remove")
+def _attachment_edit(user: Any, obj: Any) -> bool:
+    """Files of a tavolo or of a card: whoever may write that tavolo's drafts (`tavolo.write`)."""
+    from .cards.models import Card
+    from .tavoli.models import Body
+
+    holder = _attachment_holder(obj)
+    if isinstance(holder, Card):
+        return _card_edit(user, holder)
+    return isinstance(holder, Body) and _tavolo_write(user, holder)
+
+
+@rule("meeting.attachments")
+def _meeting_attachments(user: Any, obj: Any) -> bool:
+    """Files of a meeting and of its agenda items: whoever manages the meeting (`meeting.manage`)."""
+    from .meetings.models import Meeting
+
+    holder = _attachment_holder(obj)
+    return isinstance(holder, Meeting) and _meeting_manage(user, holder)
+
+
+@rule("attachment.view")
+def _attachment_view(user: Any, obj: Any) -> bool:
+    """Downloading a file: whoever may see the object it is attached to."""
+    from .cards.models import Card
+    from .meetings.models import Meeting
+    from .tavoli.models import Body
+
+    holder = _attachment_holder(obj)
+    if isinstance(holder, Card):
+        return _card_view(user, holder)
+    if isinstance(holder, Meeting):
+        return _meeting_view(user, holder)
+    return isinstance(holder, Body) and _tavolo_view(user, holder)

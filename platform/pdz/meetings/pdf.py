@@ -14,6 +14,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .. import labels
+from ..attachments.queries import minutes_flowables as attachment_flowables
 from ..formatting import format_local
 from .models import Meeting
 
@@ -104,6 +105,7 @@ def minutes_pdf(meeting: Meeting, quorum: Any) -> bytes:
             TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
         )
         story.append(actions)
+    story.extend(attachment_flowables(meeting, heading, normal))
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
