@@ -58,7 +58,7 @@ TARGETS = {
         ),
     ),
     "quorum": Target(
-        "platform/pdz/meetings/services.py",
+        "platform/pdz/meetings/attendance.py",
         ("QuorumState.reached", "quorum", "seat_weight"),
         ("tests/rules/test_vote_rules.py",),
     ),

@@ -31,7 +31,8 @@ def _setup(app: Any, db: Any) -> dict[str, Any]:
     from pdz.accounts.models import User
     from pdz.approvals import services as approvals
     from pdz.approvals.models import Submission, SubmissionStatus
-    from pdz.meetings import services as meetings
+    from pdz.meetings import agenda as meeting_agenda
+    from pdz.meetings import lifecycle as meeting_lifecycle
     from pdz.meetings.models import Meeting
     from pdz.tavoli.models import Body, BodyKind, Membership, MembershipRole
 
@@ -49,7 +50,7 @@ def _setup(app: Any, db: Any) -> dict[str, Any]:
         ids: dict[str, Any] = {"tavolo": povertà.id}
         made = {}
         for name in ("draft", "convened", "running"):
-            meeting = meetings.schedule_meeting(
+            meeting = meeting_lifecycle.schedule_meeting(
                 povertà,
                 title=f"Prova {name}",
                 day=later,
@@ -59,11 +60,11 @@ def _setup(app: Any, db: Any) -> dict[str, Any]:
                 actor=coord,
             )
             db.session.flush()
-            meetings.add_agenda_item(meeting, title="Primo punto", actor=coord)
+            meeting_agenda.add_agenda_item(meeting, title="Primo punto", actor=coord)
             if name != "draft":
-                meetings.publish_meeting(meeting, actor=coord)
+                meeting_lifecycle.publish_meeting(meeting, actor=coord)
             if name == "running":
-                meetings.start_meeting(meeting, actor=coord)
+                meeting_lifecycle.start_meeting(meeting, actor=coord)
             db.session.commit()
             made[name] = meeting.id
         ids.update(made)
@@ -80,7 +81,7 @@ def _setup(app: Any, db: Any) -> dict[str, Any]:
             select(Meeting).where(Meeting.body_id == assemblea.id, Meeting.title == "Seduta n. 9")
         )
         ballot = approvals.schedule_vote(waiting, seduta, actor=udp)
-        meetings.start_meeting(seduta, actor=udp)
+        meeting_lifecycle.start_meeting(seduta, actor=udp)
         db.session.commit()
         ids["ballot"] = ballot.id
         ids["member"] = db.session.scalar(

@@ -22,7 +22,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 def _meetings(app: Any, db: Any) -> dict[str, int]:
     from pdz.accounts.models import User
-    from pdz.meetings import services as meetings
+    from pdz.meetings import agenda as meeting_agenda
+    from pdz.meetings import lifecycle as meeting_lifecycle
     from pdz.tavoli.models import Body
 
     with app.test_request_context(base_url=app.config["PDZ_BASE_URL"]):
@@ -30,7 +31,7 @@ def _meetings(app: Any, db: Any) -> dict[str, int]:
         povertà = db.session.scalar(select(Body).where(Body.name == "Tavolo Povertà"))
         ids = {}
         for name in ("draft", "running"):
-            meeting = meetings.schedule_meeting(
+            meeting = meeting_lifecycle.schedule_meeting(
                 povertà,
                 title=f"Prova {name}",
                 day=date.today() + timedelta(days=5),
@@ -40,10 +41,10 @@ def _meetings(app: Any, db: Any) -> dict[str, int]:
                 actor=coord,
             )
             db.session.flush()
-            meetings.add_agenda_item(meeting, title="Primo punto", actor=coord)
+            meeting_agenda.add_agenda_item(meeting, title="Primo punto", actor=coord)
             if name == "running":
-                meetings.publish_meeting(meeting, actor=coord)
-                meetings.start_meeting(meeting, actor=coord)
+                meeting_lifecycle.publish_meeting(meeting, actor=coord)
+                meeting_lifecycle.start_meeting(meeting, actor=coord)
             db.session.commit()
             ids[name] = meeting.id
         db.session.remove()
@@ -134,7 +135,7 @@ def test_cards_are_ticked_in_a_filtered_list(
     coord.get_by_text("Punto aggiunto all'ordine del giorno.").wait_for()
     with live_server.app.app_context():
         item = database.session.scalar(select(AgendaItem).where(AgendaItem.title == "Punto con una scheda"))
-        from pdz.meetings.services import load_item_cards
+        from pdz.meetings.agenda import load_item_cards
 
         assert item is not None and len(load_item_cards(item)) == 1
         database.session.remove()

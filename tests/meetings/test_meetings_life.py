@@ -123,12 +123,12 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
 
     # Minutes: a paragraph added by the server (as a ballot's outcome is), one revision by its author.
     from pdz.db import unit_of_work
-    from pdz.meetings import services
+    from pdz.meetings import minutes
     from pdz.meetings.models import MinutesRevision
 
     item = load(db, meeting_id).items[0]
     with unit_of_work():
-        services.append_minutes(
+        minutes.append_minutes(
             load(db, meeting_id),
             item.id,
             "Si decide di aggiornare la mappa entro marzo.",
@@ -193,7 +193,7 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
     meeting = load(db, meeting_id)
     assert meeting.minutes_status == MinutesStatus.APPROVED and meeting.minutes_approved_in_id == later_id
     with pytest.raises(Invalid, match="approvato"), unit_of_work():
-        services.append_minutes(
+        minutes.append_minutes(
             load(db, meeting_id), item.id, "cambio", actor=user("coord.pubblico@example.org")
         )
     assert load(db, meeting_id).items[0].minutes_source == "Si decide di aggiornare la mappa entro marzo."

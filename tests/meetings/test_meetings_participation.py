@@ -128,13 +128,13 @@ def test_meeting_pages_query_count_does_not_grow(app, db, client_as, tavolo, use
     from meetings_support import load
 
     from pdz.db import unit_of_work
-    from pdz.meetings import services
+    from pdz.meetings import minutes
 
     for meeting_id in (few_id, many_id):
         meeting = load(db, meeting_id)
         for index, item in enumerate(meeting.items):
             with unit_of_work():
-                services.append_minutes(
+                minutes.append_minutes(
                     load(db, meeting_id), item.id, f"Testo {index}", actor=user("coord.pubblico@example.org")
                 )
             coord.post(

@@ -50,7 +50,7 @@ def new_meeting(
 ) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from pdz.meetings import services
+    from pdz.meetings import agenda, lifecycle
     from pdz.tavoli.models import Body
 
     def work() -> dict[str, Any]:
@@ -58,7 +58,7 @@ def new_meeting(
 
         coord = person(COORD)
         body = db.session.scalar(select(Body).where(Body.name == "Tavolo Povertà"))
-        meeting = services.schedule_meeting(
+        meeting = lifecycle.schedule_meeting(
             body,
             title="Incontro con verbale",
             day=rome_today() + timedelta(days=days),
@@ -68,10 +68,10 @@ def new_meeting(
             actor=coord,
         )
         for title in items:
-            services.add_agenda_item(meeting, title=title, actor=coord)
-        services.publish_meeting(meeting, actor=coord)
+            agenda.add_agenda_item(meeting, title=title, actor=coord)
+        lifecycle.publish_meeting(meeting, actor=coord)
         if start:
-            services.start_meeting(meeting, actor=coord)
+            lifecycle.start_meeting(meeting, actor=coord)
         db.session.flush()
         return {"id": meeting.id, "items": [item.id for item in meeting.items]}
 
@@ -248,7 +248,7 @@ def test_revisions_are_grouped_by_author_and_pause(live_server, socket_client, m
 
 
 def test_who_may_not_write_is_refused_and_nothing_changes(live_server, socket_client):
-    from pdz.meetings import services
+    from pdz.meetings import lifecycle, minutes
     from pdz.meetings.models import AgendaItem
 
     meeting = new_meeting(live_server)
@@ -271,7 +271,7 @@ def test_who_may_not_write_is_refused_and_nothing_changes(live_server, socket_cl
         from pdz.extensions import db
         from pdz.meetings.models import Meeting
 
-        services.conclude_meeting(db.session.get(Meeting, meeting["id"]), actor=person(COORD))
+        lifecycle.conclude_meeting(db.session.get(Meeting, meeting["id"]), actor=person(COORD))
 
     in_app(live_server, approve)
     assert coord.append(key, " Scritto a incontro concluso.", wait=True)["ok"], (
@@ -283,7 +283,7 @@ def test_who_may_not_write_is_refused_and_nothing_changes(live_server, socket_cl
         from pdz.extensions import db
         from pdz.meetings.models import Meeting
 
-        services.approve_minutes(db.session.get(Meeting, meeting["id"]), later["id"], actor=person(COORD))
+        minutes.approve_minutes(db.session.get(Meeting, meeting["id"]), later["id"], actor=person(COORD))
 
     in_app(live_server, approve_minutes)
     final = "Testo del coordinatore. Scritto a incontro concluso."
@@ -376,7 +376,7 @@ def test_keys_outside_the_meeting_are_refused(live_server, socket_client):
 def test_a_paragraph_added_by_the_server_reaches_open_editors(live_server, socket_client):
     """A ballot's outcome is appended to the item's minutes through the engine, like anyone's typing."""
     from pdz.extensions import db
-    from pdz.meetings import services
+    from pdz.meetings import minutes
     from pdz.meetings.models import AgendaItem, Meeting
 
     meeting = new_meeting(live_server)
@@ -386,7 +386,7 @@ def test_a_paragraph_added_by_the_server_reaches_open_editors(live_server, socke
     assert ed.insert(key, 0, "Discussione sul bilancio.", wait=True)["ok"]
     in_app(
         live_server,
-        lambda: services.append_minutes(
+        lambda: minutes.append_minutes(
             db.session.get(Meeting, meeting["id"]),
             item_id,
             "Esito della votazione: approvato.",

@@ -17,7 +17,8 @@ from ..cards.models import Card
 from ..cycles.models import PlanningCycle
 from ..demo import Demo
 from ..extensions import db
-from ..meetings import services as meetings
+from ..meetings import lifecycle as meeting_lifecycle
+from ..meetings import minutes as meeting_minutes
 from ..meetings.models import AttendanceStatus, Meeting, MeetingStatus
 from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
 from . import assembly, services
@@ -131,7 +132,7 @@ def _assemblea_vote(subs: list[Submission], udp: User) -> None:
     assemblea = db.session.scalar(select(Body).where(Body.kind == BodyKind.ASSEMBLEA_SINDACI))
     if assemblea is None or not subs:
         return
-    meeting = meetings.schedule_meeting(
+    meeting = meeting_lifecycle.schedule_meeting(
         assemblea,
         title="Approvazione delle schede obiettivo 2025-2027",
         day=date(2026, 2, 12),
@@ -142,7 +143,7 @@ def _assemblea_vote(subs: list[Submission], udp: User) -> None:
     )
     ballots = [services.schedule_vote(sub, meeting, actor=udp) for sub in subs]
     meeting.status, meeting.published_at = MeetingStatus.CONVENED, meeting.starts_at  # convened back then
-    meetings.start_meeting(meeting, actor=udp)
+    meeting_lifecycle.start_meeting(meeting, actor=udp)
     db.session.flush()
     members = {
         m.user_id: m
@@ -168,10 +169,10 @@ def _assemblea_vote(subs: list[Submission], udp: User) -> None:
             choice = "favorevole" if (k + n) % 9 else ("astenuto" if k % 2 else "contrario")
             services.cast_vote(ballot, choice, actor=voter)
         services.close_ballot(ballot, actor=udp)
-    meetings.conclude_meeting(loaded, actor=udp)
-    later = meetings.approving_candidates(loaded)
+    meeting_lifecycle.conclude_meeting(loaded, actor=udp)
+    later = meeting_minutes.approving_candidates(loaded)
     if later:  # the next sitting approved these minutes, as it did for every earlier one
-        meetings.approve_minutes(loaded, later[0].id, actor=udp)
+        meeting_minutes.approve_minutes(loaded, later[0].id, actor=udp)
 
 
 def _plans(cycle: PlanningCycle, udp: User) -> None:

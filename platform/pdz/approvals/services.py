@@ -23,7 +23,9 @@ from ..db import utcnow
 from ..errors import EditConflict, Invalid
 from ..extensions import db
 from ..labels import label
-from ..meetings import services as meetings
+from ..meetings import agenda as meeting_agenda
+from ..meetings import attendance as meeting_attendance
+from ..meetings import minutes as meeting_minutes
 from ..meetings.models import Attendance, MajorityKind, Meeting, MeetingStatus
 from ..notifications import services as notifications
 from ..notifications.models import NotificationKind
@@ -479,7 +481,7 @@ def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> B
     if pending_ballot(submission) is not None:
         raise Invalid(_("Il documento è già all'ordine del giorno di un incontro."))
     _transition(submission, submission.version)  # of two simultaneous schedulings, one wins
-    item = meetings.add_agenda_item(
+    item = meeting_agenda.add_agenda_item(
         meeting,
         title=_("Votazione: %(t)s", t=submission.title)[:200],
         description=_("Documento in votazione, impronta SHA-256 %(f)s.", f=submission.fingerprint),
@@ -496,7 +498,7 @@ def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> B
     _notify(
         submission,
         actor=actor,
-        people=members_with(meeting.body_id, meetings.SEAT_ROLES),
+        people=members_with(meeting.body_id, meeting_attendance.SEAT_ROLES),
         text=_(
             "«%(t)s» sarà votata nell'incontro «%(m)s»: leggila prima della seduta.",
             t=submission.title,
@@ -557,7 +559,7 @@ def _seat_for(ballot: Ballot, user: User) -> tuple[Seat, Attendance]:
     )
     if row is None or not row.counts_now:
         raise Invalid(_("Può votare solo chi risulta presente all'incontro (di persona o per delega)."))
-    rule = meetings.rule_for(meeting.body)
+    rule = meeting_attendance.rule_for(meeting.body)
     holder = row.stands_for_id or user.id  # a delegate votes with the seat of the member they stand for
     member = db.session.scalar(
         select(Membership)
@@ -566,7 +568,7 @@ def _seat_for(ballot: Ballot, user: User) -> tuple[Seat, Attendance]:
             Membership.user_id == holder,
             Membership.organisation_id == row.organisation_id,
             Membership.ended_at.is_(None),
-            Membership.role.in_(list(meetings.SEAT_ROLES)),
+            Membership.role.in_(list(meeting_attendance.SEAT_ROLES)),
         )
         .limit(1)
     )
@@ -577,7 +579,7 @@ def _seat_for(ballot: Ballot, user: User) -> tuple[Seat, Attendance]:
             )
         )
     org = row.organisation
-    return Seat(org.id, org.name, meetings.seat_weight(rule, org)), row
+    return Seat(org.id, org.name, meeting_attendance.seat_weight(rule, org)), row
 
 
 def cast_vote(ballot: Ballot, choice: str, *, actor: User) -> Vote:
@@ -639,8 +641,8 @@ def tally(ballot: Ballot) -> dict[str, Any]:
     """Votes and weights by choice, and the outcome by the body's rule (quorum on presence at closing time;
     majority of those present, or of those voting, as configured)."""
     meeting = ballot.meeting
-    rule = meetings.rule_for(meeting.body)
-    state = meetings.quorum(meeting)
+    rule = meeting_attendance.rule_for(meeting.body)
+    state = meeting_attendance.quorum(meeting)
     rows = db.session.execute(
         select(Vote.choice, func.count(Vote.id), func.coalesce(func.sum(Vote.weight), 0))
         .where(Vote.ballot_id == ballot.id)
@@ -742,8 +744,8 @@ def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
     _document_status(submission)
     item = ballot.item
     line = _minutes_line(result, submission.title)
-    meetings.append_minutes(meeting, item.id, line, actor=actor)
-    meetings.add_decision(meeting, item.id, line, actor=actor)
+    meeting_minutes.append_minutes(meeting, item.id, line, actor=actor)
+    meeting_minutes.add_decision(meeting, item.id, line, actor=actor)
     audit.record(actor, "approval.vote_closed", ballot, {"submission_id": submission.id, "tally": result})
     publish_after_commit(
         _ballot_room(ballot),

@@ -1,7 +1,7 @@
 """The minutes of a meeting as one co-written document (`minutes:<meeting id>`).
 
 Keys: `item:<agenda item id>`, the Markdown minutes of each agenda item, and `decision:<decision id>`, the text of
-each decision. Adding a decision or an action is a structured form (`services`); only the text goes through the
+each decision. Adding a decision or an action is a structured form (`minutes`); only the text goes through the
 engine. The plain text is written back into `agenda_items` / `meeting_decisions` inside the engine's commit, with
 `MinutesRevision` rows grouped by author and pause.
 """
@@ -23,15 +23,15 @@ from ..extensions import db
 from ..inputs import positive_id
 from ..realtime import publish_after_commit
 from ..text import render_markdown
-from . import services
+from . import common, minutes
 from .models import AgendaItem, Decision, Meeting, MinutesRevision
 
-ITEM_LIMIT = services.MAX_MINUTES_CHARS
-DECISION_LIMIT = services.MAX_DECISION_CHARS
+ITEM_LIMIT = minutes.MAX_MINUTES_CHARS
+DECISION_LIMIT = minutes.MAX_DECISION_CHARS
 
 
 def doc_key(meeting: Meeting) -> str:
-    return services.minutes_doc(meeting)
+    return minutes.minutes_doc(meeting)
 
 
 def _split(key: str) -> tuple[str, int] | None:
@@ -52,10 +52,10 @@ class MinutesDoc(DocKind):
         return policy.can(user, "meeting.view", obj)
 
     def can_edit(self, user: Any, obj: Meeting) -> bool:
-        return services.minutes_writable(obj) and policy.can(user, "meeting.minutes.write", obj)
+        return minutes.minutes_writable(obj) and policy.can(user, "meeting.minutes.write", obj)
 
     def writable(self, obj: Meeting) -> bool:
-        return services.minutes_writable(obj)
+        return minutes.minutes_writable(obj)
 
     def limits(self, obj: Meeting) -> dict[str, int]:
         keys = {f"item:{item.id}": ITEM_LIMIT for item in obj.items}
@@ -130,7 +130,7 @@ class MinutesDoc(DocKind):
             {"item_id": item.id, "rev": item.minutes_rev},
         )
         publish_after_commit(
-            services.room(meeting),
+            common.room(meeting),
             "meeting.minutes_changed",
             {"meeting_id": meeting.id, "item_id": item.id, "what": "text"},
         )
@@ -163,7 +163,7 @@ class MinutesDoc(DocKind):
             {"decision_id": decision.id},
         )
         publish_after_commit(
-            services.room(meeting),
+            common.room(meeting),
             "meeting.minutes_changed",
             {"meeting_id": meeting.id, "decision_id": decision.id, "what": "text"},
         )

@@ -17,6 +17,7 @@ from ..demo import Demo, load_json
 from ..extensions import db
 from ..tavoli.models import Body, BodyKind, Membership, MembershipRole
 from ..text import render_markdown
+from .common import local_to_utc
 from .models import (
     ActionItem,
     ActionStatus,
@@ -34,7 +35,6 @@ from .models import (
     RsvpAnswer,
     agenda_item_cards,
 )
-from .services import local_to_utc
 
 FIRST_MONTH = date(2025, 1, 1)
 GOVERNANCE = {

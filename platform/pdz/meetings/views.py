@@ -20,8 +20,10 @@ from ..labels import options
 from ..policy import can, guard, public
 from ..tavoli.models import Body, Membership
 from ..webutil import attach_errors
-from . import bp, ics, pdf, queries, services
+from . import agenda, answers, attendance, bp, common, ics, lifecycle, pdf, queries
+from . import calendar as calendar_services
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the meeting enums
+from . import minutes as minutes_services
 from .forms import (
     ActionForm,
     AgendaItemForm,
@@ -72,7 +74,7 @@ def calendar() -> Any:
         past=past,
         answers=queries.my_answers(current_user, upcoming),
         actions=queries.open_actions(owner=current_user),
-        feed=services.calendar_feed(current_user),
+        feed=calendar_services.calendar_feed(current_user),
         empty_form=EmptyForm(),
     )
 
@@ -83,7 +85,7 @@ def reset_feed() -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
     with unit_of_work():
-        services.reset_calendar_feed(actor=current_user)
+        calendar_services.reset_calendar_feed(actor=current_user)
     flash(_("Nuovo indirizzo del calendario creato: quello precedente non funziona più."), "success")
     return redirect(url_for("meetings.calendar"))
 
@@ -94,7 +96,7 @@ def revoke_feed() -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
     with unit_of_work():
-        services.revoke_calendar_feed(actor=current_user)
+        calendar_services.revoke_calendar_feed(actor=current_user)
     flash(_("Indirizzo del calendario disattivato."), "success")
     return redirect(url_for("meetings.calendar"))
 
@@ -125,7 +127,7 @@ def body_list(body: Body) -> Any:
         upcoming=upcoming,
         past=past,
         actions=queries.open_actions(body=body),
-        rule=services.rule_for(body),
+        rule=attendance.rule_for(body),
         meeting_rates={r.key: r for r in queries.rates_by_meeting(body.id)},
         org_rates=queries.rates_by_organisation(body.id),
     )
@@ -140,7 +142,7 @@ def create(body: Body) -> Any:
             with unit_of_work():
                 first = idempotency.claim("meeting.create", actor=current_user)
                 if first is None:
-                    meeting = services.schedule_meeting(body, **form.values(), actor=current_user)  # type: ignore[arg-type]
+                    meeting = lifecycle.schedule_meeting(body, **form.values(), actor=current_user)  # type: ignore[arg-type]
                     flash(_("Incontro creato in bozza: prepara l'ordine del giorno, poi convoca."), "success")
                     first = idempotency.answer(redirect(url_for("meetings.detail", meeting_id=meeting.id)))
         except Invalid as error:
@@ -154,7 +156,7 @@ def create(body: Body) -> Any:
 @bp.route("/tavoli/<int:body_id>/incontri/numero-legale", methods=["GET", "POST"])
 @guard("meeting.quorum.configure", Body, "body_id", "body")
 def quorum_rule(body: Body) -> Any:
-    rule = services.rule_for(body)
+    rule = attendance.rule_for(body)
     form = QuorumForm(
         kind=rule.kind.value,
         numerator=str(rule.numerator),
@@ -165,7 +167,7 @@ def quorum_rule(body: Body) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.configure_quorum(
+                attendance.configure_quorum(
                     body,
                     QuorumKind(form.kind.data),
                     parse_int(form.numerator.data) or 0,
@@ -193,7 +195,7 @@ def _with_cards(form: AgendaItemForm, meeting: Meeting) -> AgendaItemForm:
     ):
         form.cards.choices = [
             (str(card.id), f"{card.key or '—'} · {card.title} ({card.body.display_name})")
-            for card in services.linkable_cards(meeting, actor=current_user)
+            for card in agenda.linkable_cards(meeting, actor=current_user)
         ]
     return form
 
@@ -205,7 +207,7 @@ def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         answer=rsvp.answer.value if rsvp else None, delegate_id=str(rsvp.delegate_id or "") if rsvp else ""
     )
     rsvp_form.delegate_id.choices = options(
-        [("", "—")] + [(str(u.id), u.full_name) for u in services.delegates_for(current_user, meeting)]
+        [("", "—")] + [(str(u.id), u.full_name) for u in answers.delegates_for(current_user, meeting)]
     )
     mine = next((a for a in meeting.attendances if a.user_id == current_user.id), None)
     # Agenda item threads are read by the body's readers (a named delegate sees the meeting, not them).
@@ -227,7 +229,7 @@ def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         checkin_form=forms.get("checkin_form") or CheckinForm(),
         item_form=_with_cards(forms.get("item_form") or AgendaItemForm(), meeting),
         my_attendance=mine,
-        quorum=services.quorum(meeting) if meeting.status != MeetingStatus.DRAFT else None,
+        quorum=attendance.quorum(meeting) if meeting.status != MeetingStatus.DRAFT else None,
         empty_form=EmptyForm(),
         current_item=next((i for i in meeting.items if i.id == meeting.current_item_id), None),
     ), status
@@ -266,7 +268,7 @@ def edit(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_meeting(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
+                lifecycle.update_meeting(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
         except Invalid as error:
             attach_errors(form, error)
         else:
@@ -297,14 +299,14 @@ def _simple(meeting: Meeting, action: Any, message: str, target: str = "meetings
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def publish(meeting: Meeting) -> Any:
     return _simple(
-        meeting, services.publish_meeting, _("Incontro convocato: i componenti hanno ricevuto l'invito.")
+        meeting, lifecycle.publish_meeting, _("Incontro convocato: i componenti hanno ricevuto l'invito.")
     )
 
 
 @bp.post("/incontri/<int:meeting_id>/annulla")
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def cancel(meeting: Meeting) -> Any:
-    return _simple(meeting, services.cancel_meeting, _("Incontro annullato."))
+    return _simple(meeting, lifecycle.cancel_meeting, _("Incontro annullato."))
 
 
 @bp.post("/incontri/<int:meeting_id>/avvia")
@@ -312,7 +314,7 @@ def cancel(meeting: Meeting) -> Any:
 def start(meeting: Meeting) -> Any:
     return _simple(
         meeting,
-        services.start_meeting,
+        lifecycle.start_meeting,
         _("Incontro avviato: mostra il codice per registrare le presenze."),
         "meetings.run",
     )
@@ -321,7 +323,7 @@ def start(meeting: Meeting) -> Any:
 @bp.post("/incontri/<int:meeting_id>/chiudi")
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def conclude(meeting: Meeting) -> Any:
-    return _simple(meeting, services.conclude_meeting, _("Incontro concluso."), "meetings.minutes")
+    return _simple(meeting, lifecycle.conclude_meeting, _("Incontro concluso."), "meetings.minutes")
 
 
 # --- agenda ----------------------------------------------------------------------------------------
@@ -336,7 +338,7 @@ def add_item(meeting: Meeting) -> Any:
             with unit_of_work():
                 first = idempotency.claim("meeting.agenda_item.create", actor=current_user)
                 if first is None:
-                    services.add_agenda_item(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
+                    agenda.add_agenda_item(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
                     flash(_("Punto aggiunto all'ordine del giorno."), "success")
                     first = idempotency.answer(
                         redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
@@ -351,9 +353,9 @@ def add_item(meeting: Meeting) -> Any:
 @bp.route("/incontri/<int:meeting_id>/ordine-del-giorno/<int:item_id>", methods=["GET", "POST"])
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def edit_item(meeting: Meeting, item_id: int) -> Any:
-    item = services._item(meeting, item_id)
+    item = common.find_item(meeting, item_id)
     links = "\n".join(f"{link['title']} | {link['url']}" for link in item.links)
-    cards = [str(card.id) for card in services.load_item_cards(item)]
+    cards = [str(card.id) for card in agenda.load_item_cards(item)]
     form = _with_cards(
         AgendaItemForm(
             version=str(item.version),
@@ -370,7 +372,7 @@ def edit_item(meeting: Meeting, item_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_agenda_item(
+                agenda.update_agenda_item(
                     meeting,
                     item_id,
                     version=parse_int(form.version.data) or 0,
@@ -397,7 +399,7 @@ def edit_item(meeting: Meeting, item_id: int) -> Any:
 @guard("meeting.manage", Meeting, "meeting_id", "meeting")
 def delete_item(meeting: Meeting, item_id: int) -> Any:
     return _simple(
-        meeting, lambda m, actor: services.delete_agenda_item(m, item_id, actor=actor), _("Punto eliminato.")
+        meeting, lambda m, actor: agenda.delete_agenda_item(m, item_id, actor=actor), _("Punto eliminato.")
     )
 
 
@@ -407,7 +409,7 @@ def move_item(meeting: Meeting, item_id: int) -> Any:
     direction = -1 if request.form.get("direction") == "up" else 1
     return _simple(
         meeting,
-        lambda m, actor: services.move_agenda_item(m, item_id, direction, actor=actor),
+        lambda m, actor: agenda.move_agenda_item(m, item_id, direction, actor=actor),
         _("Ordine aggiornato."),
     )
 
@@ -423,7 +425,7 @@ def answer(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.answer_invitation(
+                answers.answer_invitation(
                     meeting,
                     RsvpAnswer(form.answer.data),
                     parse_int(form.delegate_id.data),
@@ -453,7 +455,7 @@ def checkin(meeting: Meeting) -> Any:
             with unit_of_work():
                 first = idempotency.claim("meeting.checkin", actor=current_user)
                 if first is None:
-                    services.check_in(meeting, form.code.data or "", actor=current_user)
+                    attendance.check_in(meeting, form.code.data or "", actor=current_user)
                     flash(_("Presenza registrata. Benvenuto!"), "success")
                     first = idempotency.answer(redirect(url_for("meetings.detail", meeting_id=meeting.id)))
         except Invalid as error:
@@ -501,10 +503,11 @@ def _run_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         "meetings/run.html",
         meeting=meeting,
         body=meeting.body,
-        quorum=services.quorum(meeting),
+        quorum=attendance.quorum(meeting),
         # the minutes are written here too, while the meeting runs (the same co-written document)
-        write=can(current_user, "meeting.minutes.write", meeting) and services.minutes_writable(meeting),
-        limits={"item": services.MAX_MINUTES_CHARS, "decision": services.MAX_DECISION_CHARS},
+        write=can(current_user, "meeting.minutes.write", meeting)
+        and minutes_services.minutes_writable(meeting),
+        limits={"item": minutes_services.MAX_MINUTES_CHARS, "decision": minutes_services.MAX_DECISION_CHARS},
         register_form=register_form,
         mark_form=MarkForm(),
         marks=[
@@ -531,7 +534,7 @@ def current_item(meeting: Meeting) -> Any:
         raise Invalid(_("Richiesta non valida."))
     data = payload()
     with unit_of_work():
-        item = services.set_current_item(meeting, parse_int(data.get("item_id")) or 0, actor=current_user)
+        item = lifecycle.set_current_item(meeting, parse_int(data.get("item_id")) or 0, actor=current_user)
         answer = {"ok": True, "item_id": item.id, "title": item.title}
     if _wants_json():
         return jsonify(answer)
@@ -547,7 +550,7 @@ def register(meeting: Meeting) -> Any:
             with unit_of_work():
                 first = idempotency.claim("meeting.attendance.create", actor=current_user)
                 if first is None:
-                    services.register_attendance(
+                    attendance.register_attendance(
                         meeting,
                         parse_int(form.user_id.data) or 0,
                         stands_for_id=parse_int(form.stands_for_id.data),
@@ -572,7 +575,7 @@ def mark(meeting: Meeting, attendance_id: int) -> Any:
         raise Invalid(_("Richiesta non valida."))
     try:
         with unit_of_work():
-            services.mark_attendance(
+            attendance.mark_attendance(
                 meeting, attendance_id, form.mark.data or "", parse_time(form.at.data), actor=current_user
             )
     except Invalid as error:
@@ -584,7 +587,7 @@ def mark(meeting: Meeting, attendance_id: int) -> Any:
 @bp.get("/incontri/<int:meeting_id>/numero-legale")
 @guard("meeting.view", Meeting, "meeting_id", "meeting")
 def quorum(meeting: Meeting) -> Any:
-    return jsonify(services.quorum(meeting).as_dict())
+    return jsonify(attendance.quorum(meeting).as_dict())
 
 
 # --- minutes ---------------------------------------------------------------------------------------
@@ -606,7 +609,7 @@ def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         [("", _("l'ente che rappresenta"))] + [(str(o.id), o.name) for o in orgs]
     )
     approve_form = forms.get("approve_form") or ApproveForm()
-    candidates = services.approving_candidates(meeting)
+    candidates = minutes_services.approving_candidates(meeting)
     approve_form.approving_meeting_id.choices = options(
         [(str(m.id), f"{format_local(m.starts_at, 'day')} – {m.title}") for m in candidates]
     )
@@ -620,8 +623,9 @@ def _minutes_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         candidates=candidates,
         empty_form=EmptyForm(),
         items=queries.item_titles(meeting),
-        write=can(current_user, "meeting.minutes.write", meeting) and services.minutes_writable(meeting),
-        limits={"item": services.MAX_MINUTES_CHARS, "decision": services.MAX_DECISION_CHARS},
+        write=can(current_user, "meeting.minutes.write", meeting)
+        and minutes_services.minutes_writable(meeting),
+        limits={"item": minutes_services.MAX_MINUTES_CHARS, "decision": minutes_services.MAX_DECISION_CHARS},
     ), status
 
 
@@ -641,7 +645,7 @@ def add_decision(meeting: Meeting) -> Any:
             with unit_of_work():
                 first = idempotency.claim("meeting.decision.create", actor=current_user)
                 if first is None:
-                    services.add_decision(
+                    minutes_services.add_decision(
                         meeting, parse_int(form.item_id.data), form.text.data or "", actor=current_user
                     )
                     flash(_("Decisione registrata."), "success")
@@ -667,7 +671,7 @@ def add_action(meeting: Meeting) -> Any:
             with unit_of_work():
                 first = idempotency.claim("meeting.action.create", actor=current_user)
                 if first is None:
-                    services.add_action(
+                    minutes_services.add_action(
                         meeting,
                         parse_int(form.item_id.data),
                         form.title.data or "",
@@ -696,7 +700,7 @@ def action_status(meeting: Meeting, action_id: int) -> Any:
         raise Invalid(_("Richiesta non valida."))
     status = ActionStatus.DONE if request.form.get("status") == ActionStatus.DONE.value else ActionStatus.OPEN
     with unit_of_work():
-        services.set_action_status(meeting, action_id, status, actor=current_user)
+        minutes_services.set_action_status(meeting, action_id, status, actor=current_user)
     flash(_("Azione aggiornata."), "success")
     return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#azioni")
 
@@ -708,7 +712,7 @@ def approve(meeting: Meeting) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.approve_minutes(
+                minutes_services.approve_minutes(
                     meeting, parse_int(form.approving_meeting_id.data), actor=current_user
                 )
         except Invalid as error:
@@ -722,13 +726,13 @@ def approve(meeting: Meeting) -> Any:
 @bp.get("/incontri/<int:meeting_id>/stampa")
 @guard("meeting.view", Meeting, "meeting_id", "meeting")
 def printable(meeting: Meeting) -> Any:
-    return render_template("meetings/print.html", meeting=_page(meeting), quorum=services.quorum(meeting))
+    return render_template("meetings/print.html", meeting=_page(meeting), quorum=attendance.quorum(meeting))
 
 
 @bp.get("/incontri/<int:meeting_id>/verbale.pdf")
 @guard("meeting.view", Meeting, "meeting_id", "meeting")
 def minutes_pdf(meeting: Meeting) -> Any:
-    data = pdf.minutes_pdf(_page(meeting), services.quorum(meeting))
+    data = pdf.minutes_pdf(_page(meeting), attendance.quorum(meeting))
     return Response(
         data,
         mimetype="application/pdf",
