@@ -85,9 +85,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
         "PDZ_LOCALES": ["it", "en"],
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
-        # Attachments (pdz.attachments): where their bytes are kept, and the largest file accepted; the upload
-        # routes alone raise MAX_CONTENT_LENGTH to this size.
-        "PDZ_UPLOAD_DIR": os.environ.get("PDZ_UPLOAD_DIR") or str(instance / "uploads"),
+        # Attachments (pdz.attachments): where their bytes are kept (None: `uploads/` in the instance folder),
+        # and the largest file accepted; the upload routes alone raise MAX_CONTENT_LENGTH to this size.
+        "PDZ_UPLOAD_DIR": os.environ.get("PDZ_UPLOAD_DIR") or None,
         "PDZ_UPLOAD_MAX_MB": int(os.environ.get("PDZ_UPLOAD_MAX_MB", "20")),
         "INSTANCE_DIR": str(instance),
     }

@@ -103,7 +103,7 @@ def _ole_names(data: bytes) -> list[str]:
     if sector_shift not in (9, 12):
         raise ValueError("bad sector size")
     size = 1 << sector_shift
-    fat_sectors, first_directory = struct.unpack_from("<I4xI", data, 0x2C)
+    fat_sectors, first_directory = struct.unpack_from("<II", data, 0x2C)
     difat = list(struct.unpack_from("<109I", data, 0x4C))
     next_difat, difat_count = struct.unpack_from("<II", data, 0x44)
     for _ in range(min(difat_count, 1000)):  # DIFAT sectors beyond the header's 109 entries

@@ -16,7 +16,8 @@ from flask import current_app
 
 
 def root() -> Path:
-    return Path(current_app.config["PDZ_UPLOAD_DIR"])
+    """`PDZ_UPLOAD_DIR`, else `uploads/` in the instance folder (the same rule as `ops.uploads_dir`)."""
+    return Path(current_app.config.get("PDZ_UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
 
 
 def digest(data: bytes) -> str:
