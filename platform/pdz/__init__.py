@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
 from flask import Flask, has_request_context, jsonify, render_template, request
@@ -12,7 +14,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import models, policy, realtime, security  # noqa: F401 - models registers every table on Base.metadata
+from . import inputs, livecheck, models, ops, policy, realtime, security  # noqa: F401 - models registers every table on Base.metadata
+from .accounts.services import load_user
+from .coedit.sockets import install_fast_paths
 from .config import ROOT, load_config
 from .db import install_session_hooks
 from .errors import Invalid, NotAllowed, NotFound, PdzError
@@ -103,8 +107,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     _import_socket_handlers()  # before init_app, so every app instance gets the handlers
-    from . import livecheck
-
     socketio.init_app(
         app,
         async_mode="threading",
@@ -118,35 +120,25 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # After Socket.IO wrapped the WSGI app: ProxyFix outermost; security headers on every response.
     security.install(app)
 
-    from .accounts.services import load_user
-    from .coedit.sockets import install_fast_paths
-
     install_fast_paths()  # coedit.update, once per keystroke, without a Flask request context
     livecheck.install(app)  # rights that change: sockets leave their rooms at once, on every process
 
     login_manager.user_loader(load_user)
-
-    from . import inputs
 
     inputs.install(app)  # before the blueprints: their <int:...> rules take positive ids only
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
 
-    from . import cli
+    from . import cli  # function-level: cli imports demo, which reads BLUEPRINTS from this module
 
     cli.register(app)
-
-    from . import ops
-
     ops.install(app)  # /healthz, and the mail worker thread in single-process deployments
 
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from importlib import import_module
-
     for domain in BLUEPRINTS:
         import_module(f"pdz.{domain}.views")  # routes attach to the blueprint on import
         app.register_blueprint(import_module(f"pdz.{domain}").bp)
@@ -154,9 +146,6 @@ def _register_blueprints(app: Flask) -> None:
 
 def _import_socket_handlers() -> None:
     """Socket handlers register on the SocketIO singleton when their module is first imported."""
-    from importlib import import_module
-    from importlib.util import find_spec
-
     import_module("pdz.sockets")
     import_module("pdz.coedit.sockets")
     for domain in BLUEPRINTS:

@@ -8,17 +8,19 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
+from sqlalchemy import make_url
 
+from .accounts.demo import DEMO_TOTP_SECRET, demo_staff_emails
 from .db import unit_of_work
+from .demo import DEMO_PASSWORD, account_table, load_demo
+from .mail import MailWorker, setting
+from .ops import OpsError, backup, read_manifest, restore
 
 
 def register(app: Flask) -> None:
     @app.cli.command("demo")
     def demo_command() -> None:
         """Migrate the database and load (idempotently) the Ambito Cremasco demo."""
-        from .accounts.demo import DEMO_TOTP_SECRET, demo_staff_emails
-        from .demo import DEMO_PASSWORD, account_table, load_demo
-
         upgrade()
         with unit_of_work():
             load_demo()
@@ -45,8 +47,6 @@ def register(app: Flask) -> None:
     )
     def mail_worker_command(once: bool, interval: float) -> None:
         """Send the outbox (with retries and backoff) until stopped."""
-        from .mail import MailWorker, setting
-
         if not current_app.config.get("PDZ_SMTP_HOST"):
             raise click.ClickException(
                 "PDZ_SMTP_HOST non è impostato: senza un server SMTP la posta resta nella posta in uscita."
@@ -71,8 +71,6 @@ def register(app: Flask) -> None:
     @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
     def backup_command(path: Path, force: bool) -> None:
         """Write a backup (database and uploaded files) to PATH, a .tar.gz archive."""
-        from .ops import OpsError, backup
-
         if path.exists() and not force:
             raise click.ClickException(f"{path} esiste già: scegli un altro nome o aggiungi --force.")
         try:
@@ -91,10 +89,6 @@ def register(app: Flask) -> None:
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
     def restore_command(path: Path, yes: bool) -> None:
         """Replace the database (and uploaded files) with the backup in PATH. Stop PdZ first."""
-        from sqlalchemy import make_url
-
-        from .ops import OpsError, read_manifest, restore
-
         application = current_app._get_current_object()  # type: ignore[attr-defined]
         try:
             manifest = read_manifest(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -76,7 +77,7 @@ class TimestampMixin:
 @contextmanager
 def unit_of_work() -> Iterator[Any]:
     """One transaction: commit on success, roll back on any exception."""
-    from .extensions import db
+    from .extensions import db  # function-level: extensions builds its SQLAlchemy on this module's Base
 
     try:
         yield db.session
@@ -132,9 +133,7 @@ def install_session_hooks(session_class: Any) -> None:
 def release_session() -> None:
     """End a background thread's session. A connection that died meanwhile (the database restarted, or a
     test's database dropped) is only logged: an exception must never end a background thread."""
-    import logging
-
-    from .extensions import db
+    from .extensions import db  # function-level: extensions builds its SQLAlchemy on this module's Base
 
     try:
         db.session.remove()

@@ -11,10 +11,13 @@ import random
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
 from sqlalchemy import select
 
+from . import BLUEPRINTS
 from .accounts.models import Affiliation, Function, StaffRole, User
 from .accounts.services import hash_password
 from .config import ROOT
@@ -23,6 +26,7 @@ from .extensions import db
 from .orgs.models import Adhesion, LegalForm, Organisation, OrgKind
 from .tavoli.models import Body, BodyKind, Mandate, MandateStatus, Membership, MembershipRole
 from .territory.models import Ambito, AssignmentSource, Comune, SubAmbito
+from .text import render_markdown
 
 SEED = ROOT / "seed"
 DEMO_PASSWORD = "demo"  # noqa: S105 - published demo password
@@ -260,8 +264,6 @@ def bodies(demo: Demo) -> None:
 
 
 def people(demo: Demo) -> None:
-    from .text import render_markdown
-
     udp_org = demo.orgs["Ufficio di Piano - Comune di Crema"]
     udp = demo.user("udp@example.org", "Marta Guerini", udp_org, Function.COORDINATORE, StaffRole.UDP)
     # Named demo accounts, one per role.
@@ -357,11 +359,6 @@ STEPS: list[Callable[[Demo], None]] = [territory, cycles_and_areas, organisation
 
 def domain_steps() -> list[Callable[[Demo], None]]:
     """Each domain with a `demo.py` module adds its `load(demo)` step, in the order of BLUEPRINTS."""
-    from importlib import import_module
-    from importlib.util import find_spec
-
-    from . import BLUEPRINTS
-
     return [
         import_module(f"pdz.{domain}.demo").load
         for domain in BLUEPRINTS

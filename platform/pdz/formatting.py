@@ -16,6 +16,8 @@ from flask import Flask, has_app_context
 from flask_babel import format_decimal, get_locale
 
 from . import labels
+from .money import format_cents
+from .text import render_markdown
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -71,12 +73,8 @@ def register(app: Flask) -> None:
 
     @app.template_filter("markdown")
     def _markdown(value: str | None) -> Any:
-        from .text import render_markdown
-
         return render_markdown(value or "")
 
     @app.template_filter("cents")
     def _cents(value: int | None, symbol: bool = True) -> str:
-        from .cards.money import format_cents
-
         return format_cents(value, symbol=symbol)

@@ -30,6 +30,7 @@ from typing import Any
 from flask import flash, g, jsonify, redirect, request
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, utcnow
@@ -77,8 +78,6 @@ def request_key() -> str | None:
 
 
 def _insert() -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(IdempotencyKey)
 
@@ -142,8 +141,6 @@ def insert_once(model: Any, unique: list[str], **values: Any) -> Any:
     `INSERT … ON CONFLICT DO NOTHING` on both databases, then a read, instead of a check-then-insert (two
     requests at once both saw "missing" and the second insert failed on the unique key). `values` fill a
     new row only; the caller changes the returned row as it needs."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     db.session.flush()  # a row added in this unit of work is in the table before the statement
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))

@@ -34,6 +34,7 @@ from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaFie
 from wtforms.validators import ValidationError
 
 from .errors import Invalid
+from .extensions import db
 
 # Every id is an INTEGER primary key: 32 bits on PostgreSQL (SQLAlchemy binds parameters with a cast to
 # the column's type, so a larger value fails there even in a comparison), 64 bits on SQLite.
@@ -254,8 +255,6 @@ REFUSED_BY_THE_DATABASE = _l(
 def refused_by_the_database(error: DataError) -> Any:
     """The last line of defence: a value the database refuses (too long for its column, a number beyond
     the column's range) is bad input, answered 422; nothing was stored (the unit of work rolled back)."""
-    from .extensions import db
-
     db.session.rollback()
     current_app.logger.warning("value refused by the database: %s", error.orig)
     return _refusal(str(REFUSED_BY_THE_DATABASE), 422)
@@ -271,8 +270,6 @@ def refused_as_duplicate(error: IntegrityError) -> Any:
     """The backstop of check-then-insert: two different requests raced for a row a unique constraint allows
     once (an identical repeat is answered by `pdz.idempotency`). The loser is answered 409, never 500; its
     transaction rolled back, and sent again it finds the row the winner stored."""
-    from .extensions import db
-
     orig = error.orig
     if type(orig).__name__ != "UniqueViolation" and "UNIQUE constraint failed" not in str(orig):
         raise error  # a foreign key or a missing value: a bug, not a race

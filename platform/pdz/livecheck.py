@@ -23,12 +23,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import redis
 import socketio as socketio_lib
 from flask import Flask, current_app
 from sqlalchemy import event, inspect
 
+from . import policy
+from .accounts.models import Affiliation, User
 from .db import on_commit, release_session
 from .extensions import db, socketio
+from .sockets import ROOM_RULES
+from .tavoli.models import Body, Membership
 
 CHECK_TTL = 120.0  # seconds an outgoing check is reused (spread by ±25%), unless the person's rights change
 EVERYONE = None  # rights changed for everyone connected (a body's status changed)
@@ -63,8 +68,6 @@ def on_forget(func: Callable[[list[int] | None], None]) -> Callable[[list[int] |
 
 def _rule(room: str) -> Callable[[Any], bool] | None:
     """The check for one room, or None for rooms that need none (a person's own room, a socket's room)."""
-    from .sockets import ROOM_RULES
-
     prefix, _sep, ident = room.partition(":")
     if not ident or prefix == "user":
         return None
@@ -87,8 +90,6 @@ def _user_of(manager: Any, sid: str) -> int | None:
 
 
 def _admits(user: Any, room: str) -> bool:
-    from . import policy
-
     rule = _rule(room)
     if rule is None:
         return True
@@ -120,9 +121,6 @@ def rights_changed_after_commit(user_ids: list[int] | None) -> None:
 
 def _watch_flushes(session: Any, _context: Any) -> None:
     """Notice, in any unit of work, the changes that can take a right away."""
-    from .accounts.models import Affiliation, User
-    from .tavoli.models import Body, Membership
-
     users: set[int] = set()
     everyone = False
     for obj in session.dirty:
@@ -164,8 +162,6 @@ def _announce(app: Flask, user_ids: list[int] | None) -> None:
     _forget(app, user_ids)  # this process: at once, before any other event goes out
     url = app.config.get("PDZ_REDIS_URL")
     if url:
-        import redis
-
         try:
             redis.Redis.from_url(url).publish(_channel(app), json.dumps({"users": user_ids}))
             return
@@ -190,8 +186,6 @@ def _recheck_in(app: Flask, user_ids: list[int] | None) -> None:
 
 
 def _recheck(app: Flask, user_ids: list[int] | None) -> None:
-    from .accounts.models import User
-
     _forget(app, user_ids)
     server = socketio.server
     if server is None:
@@ -229,7 +223,6 @@ def start_listener(app: Flask) -> None:
     if not url or app.extensions.get("pdz_rights_listener"):
         return
     app.extensions["pdz_rights_listener"] = True
-    import redis
 
     def listen() -> None:
         lost = False
@@ -355,8 +348,6 @@ class _Checked:
     def _check(
         self, namespace: str, room: str, sids: list[str], cache: dict[Any, Any], now: float
     ) -> list[str]:
-        from .accounts.models import User
-
         refused: list[str] = []
         with self.app.app_context():
             try:

@@ -33,6 +33,7 @@ from flask import Flask, current_app
 from sqlalchemy import JSON, Index, String, Text, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .audit import AuditEntry
 from .db import Base, StrEnumType, on_commit, utcnow
 from .extensions import db
 
@@ -256,8 +257,6 @@ def _build(
 def _record_outcome(config: Any, message: Any, reason: str, permanent: bool) -> None:
     """Sent, to be retried later, or failed (with its reason in the audit log), in one transaction. The
     `attempts` condition keeps a worker whose lease ran out from overwriting a later worker's outcome."""
-    from .audit import AuditEntry
-
     mine = (OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts)
     now = utcnow()
     max_attempts = setting(config, "PDZ_MAIL_MAX_ATTEMPTS", 8, int)

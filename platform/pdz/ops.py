@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import redis
 from flask import Flask, jsonify
 from sqlalchemy import create_engine, inspect, make_url, text
 from sqlalchemy.engine import URL
@@ -86,8 +87,6 @@ def health(app: Flask) -> dict[str, str]:
 def _redis(app: Flask, url: str) -> Any:
     client = app.extensions.get("pdz_health_redis")
     if client is None:
-        import redis
-
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         app.extensions["pdz_health_redis"] = client
     return client

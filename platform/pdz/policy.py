@@ -16,8 +16,22 @@ from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import select
 
+from .attachments import queries as attachment_queries
+from .attachments.models import Attachment
+from .cards.models import Card
+from .comments.models import CommentStatus
 from .errors import NotAllowed
 from .extensions import db, login_manager
+from .meetings.models import AgendaItem, Meeting, Rsvp
+from .tavoli.models import (
+    COORDINATOR_ROLES,
+    WRITER_ROLES,
+    Body,
+    BodyKind,
+    BodyStatus,
+    Membership,
+    MembershipRole,
+)
 
 Rule = Callable[[Any, Any], bool]
 RULES: dict[str, Rule] = {}
@@ -56,8 +70,6 @@ def require(user: Any, action: str, obj: Any = None) -> None:
 
 def membership(user: Any, body: Any) -> Any:
     """The user's active membership in `body`, or None. One query per (user, body) per request."""
-    from .tavoli.models import Membership
-
     if body is None or user is None or not getattr(user, "id", None):
         return None
     cache: dict[tuple[int, int], Any] = g.setdefault("pdz_memberships", {})
@@ -84,8 +96,6 @@ def _role(user: Any, body: Any) -> Any:
 def _writable(body: Any) -> bool:
     """Drafts, meetings, comments and submissions of a body are written only while it is active: a closed
     (`concluso`) or suspended (`sospeso`) body is read-only (docs/permissions.md, last column)."""
-    from .tavoli.models import BodyStatus
-
     return body is not None and body.status == BodyStatus.ACTIVE
 
 
@@ -136,8 +146,6 @@ def _tavolo_view(user: Any, body: Any) -> bool:
 
 @rule("tavolo.write")
 def _tavolo_write(user: Any, body: Any) -> bool:
-    from .tavoli.models import WRITER_ROLES
-
     if not _writable(body):
         return False
     return user.is_udp or _role(user, body) in WRITER_ROLES
@@ -145,8 +153,6 @@ def _tavolo_write(user: Any, body: Any) -> bool:
 
 @rule("tavolo.members.manage", "mandate.propose")
 def _tavolo_coordinate(user: Any, body: Any) -> bool:
-    from .tavoli.models import COORDINATOR_ROLES
-
     return user.is_udp or _role(user, body) in COORDINATOR_ROLES
 
 
@@ -190,8 +196,6 @@ def _meeting_list(user: Any, body: Any) -> bool:
 @rule("meeting.schedule")
 def _meeting_schedule(user: Any, body: Any) -> bool:
     """Co-coordinators schedule and run their body's meetings; UdP staff any (governance bodies have none)."""
-    from .tavoli.models import COORDINATOR_ROLES
-
     if not _writable(body):
         return False
     return user.is_udp or _role(user, body) in COORDINATOR_ROLES
@@ -203,8 +207,6 @@ def _meeting_quorum(user: Any, body: Any) -> bool:
 
 
 def _named_delegate(user: Any, meeting: Any) -> bool:
-    from .meetings.models import Rsvp
-
     return bool(
         db.session.scalar(
             select(Rsvp.id).where(Rsvp.meeting_id == meeting.id, Rsvp.delegate_id == user.id).limit(1)
@@ -236,8 +238,6 @@ def _meeting_checkin(user: Any, meeting: Any) -> bool:
 
 @rule("meeting.minutes.write")
 def _meeting_minutes_write(user: Any, meeting: Any) -> bool:
-    from .tavoli.models import COORDINATOR_ROLES, MembershipRole
-
     if meeting is None:
         return False
     return user.is_udp or _role(user, meeting.body) in COORDINATOR_ROLES | {MembershipRole.SECRETARY}
@@ -246,8 +246,6 @@ def _meeting_minutes_write(user: Any, meeting: Any) -> bool:
 @rule("meeting.agenda.propose")
 def _meeting_agenda_propose(user: Any, meeting: Any) -> bool:
     """Members of the body (not observers) propose agenda items; the service checks the moment (a draft)."""
-    from .tavoli.models import MembershipRole
-
     if meeting is None or not _writable(meeting.body):
         return False
     return user.is_udp or _role(user, meeting.body) not in (None, MembershipRole.OBSERVER)
@@ -272,16 +270,12 @@ def _comment_write(user: Any, body: Any) -> bool:
 
 @rule("comment.edit")
 def _comment_edit(user: Any, comment: Any) -> bool:
-    from .comments.models import CommentStatus
-
     return comment is not None and comment.author_id == user.id and comment.status != CommentStatus.REMOVED
 
 
 @rule("comment.remove")
 def _comment_remove(user: Any, comment: Any) -> bool:
     """The author, the tavolo's co-coordinators or the Ufficio di Piano."""
-    from .tavoli.models import COORDINATOR_ROLES, Body
-
     if comment is None:
         return False
     if comment.author_id == user.id or user.is_udp:
@@ -297,8 +291,6 @@ def _notifications_own(user: Any, obj: Any) -> bool:
 @rule("notification.open")
 def _notification_owner(user: Any, notification: Any) -> bool:
     """One's own notification, about a tavolo one may still read."""
-    from .tavoli.models import Body
-
     if notification is None or notification.user_id != user.id:
         return False
     return can(user, "tavolo.view", db.session.get(Body, notification.body_id))
@@ -370,8 +362,6 @@ def _swot_coordinate(user: Any, assessment: Any) -> bool:
 @rule("evaluation.view")
 def _evaluation_view(user: Any, obj: Any) -> bool:
     """The UdP synthesis is for the UdP Integrato: its members and UdP staff."""
-    from .tavoli.models import Body, BodyKind, Membership
-
     if user.is_udp:
         return True
     return (
@@ -418,8 +408,6 @@ def _participation_tavolo(user: Any, body: Any) -> bool:
 
 def _body_kinds_of(user: Any) -> set[str]:
     """The kinds of body the user is an active member of. One query per user per request."""
-    from .tavoli.models import Body, Membership
-
     cache: dict[int, set[str]] = g.setdefault("pdz_body_kinds", {})
     if user.id not in cache:
         cache[user.id] = {
@@ -435,8 +423,6 @@ def _body_kinds_of(user: Any) -> set[str]:
 
 def active_body_of_kind(kind: str) -> Any:
     """The active body of a kind (the UdP Integrato, the Assemblea, ...). One query per kind per request."""
-    from .tavoli.models import Body, BodyStatus
-
     cache: dict[str, Any] = g.setdefault("pdz_step_bodies", {})
     if kind not in cache:
         cache[kind] = db.session.scalar(
@@ -476,8 +462,6 @@ def _document_submit(user: Any, obj: Any) -> bool:
 @rule("approval.review")
 def _approval_review(user: Any, submission: Any) -> bool:
     """A review step is taken by the Ufficio di Piano's staff or by the co-coordinators of the step's body."""
-    from .tavoli.models import COORDINATOR_ROLES
-
     step = submission.current_step if submission is not None else None
     if step is None or step["mode"] != "esame":
         return False
@@ -521,8 +505,6 @@ def _ballot_view(user: Any, ballot: Any) -> bool:
 @rule("plan.view")
 def _plan_view(user: Any, plan: Any) -> bool:
     """Plan drafts: the Ufficio di Piano and members of the bodies that prepare and decide them."""
-    from .tavoli.models import BodyKind
-
     if user.is_udp:
         return True
     return bool(
@@ -537,13 +519,8 @@ def _plan_view(user: Any, plan: Any) -> bool:
 def _attachment_holder(obj: Any) -> Any:
     """What an attachment's rights come from: the object it is attached to (an Attachment is resolved to
     its tavolo, card or meeting; an agenda item to its meeting)."""
-    from .attachments.models import Attachment
-    from .meetings.models import AgendaItem
-
     if isinstance(obj, Attachment):
-        from .attachments.queries import holder_of
-
-        obj = holder_of(obj)
+        obj = attachment_queries.holder_of(obj)
     if isinstance(obj, AgendaItem):
         return obj.meeting
     return obj
@@ -552,9 +529,6 @@ def _attachment_holder(obj: Any) -> Any:
 @rule("attachment.add", "attachment.remove")
 def _attachment_edit(user: Any, obj: Any) -> bool:
     """Files of a tavolo or of a card: whoever may write that tavolo's drafts (`tavolo.write`)."""
-    from .cards.models import Card
-    from .tavoli.models import Body
-
     holder = _attachment_holder(obj)
     if isinstance(holder, Card):
         return _card_edit(user, holder)
@@ -564,8 +538,6 @@ def _attachment_edit(user: Any, obj: Any) -> bool:
 @rule("meeting.attachments")
 def _meeting_attachments(user: Any, obj: Any) -> bool:
     """Files of a meeting and of its agenda items: whoever manages the meeting (`meeting.manage`)."""
-    from .meetings.models import Meeting
-
     holder = _attachment_holder(obj)
     return isinstance(holder, Meeting) and _meeting_manage(user, holder)
 
@@ -573,10 +545,6 @@ def _meeting_attachments(user: Any, obj: Any) -> bool:
 @rule("attachment.view")
 def _attachment_view(user: Any, obj: Any) -> bool:
     """Downloading a file: whoever may see the object it is attached to."""
-    from .cards.models import Card
-    from .meetings.models import Meeting
-    from .tavoli.models import Body
-
     holder = _attachment_holder(obj)
     if isinstance(holder, Card):
         return _card_view(user, holder)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 HSTS_SECONDS = 365 * 24 * 3600
 
@@ -74,8 +75,6 @@ def _secure_cookies(response: Response) -> None:
 
 
 def add_headers(response: Response) -> Response:
-    from flask import current_app
-
     host = "".join(ch for ch in request.host if ch.isalnum() or ch in ".-:[]") or "localhost"
     headers = response.headers
     headers.setdefault(
@@ -99,8 +98,6 @@ def install(app: Flask) -> None:
     sees the forwarded scheme and host too."""
     proxies = int(app.config.get("PDZ_PROXY_FIX") or 0)
     if proxies > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         wrapped: Any = ProxyFix(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies, x_prefix=proxies
         )

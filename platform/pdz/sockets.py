@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 from . import policy, realtime
 from .extensions import db, socketio
 from .inputs import REFUSED_BY_THE_DATABASE, first_problem, int64, positive_id
+from .tavoli.models import Body
 
 # room prefix -> function(user, id) -> bool. Domains add theirs (cards, meetings...).
 ROOM_RULES: dict[str, Callable[[Any, int], bool]] = {}
@@ -37,8 +38,6 @@ def _own_room(user: Any, ident: int) -> bool:
 
 @room_rule("tavolo")
 def _tavolo_room(user: Any, ident: int) -> bool:
-    from .tavoli.models import Body
-
     body = db.session.get(Body, ident)
     return body is not None and policy.can(user, "tavolo.view", body)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
+
+from flask import Response
 
 from .errors import Invalid
 
@@ -18,11 +22,6 @@ def attach_errors(form: Any, error: Invalid) -> None:
 
 def csv_response(rows: list[list[Any]], filename: str, *, excel_bom: bool = False) -> Any:
     """Rows as a downloadable CSV; `excel_bom` prefixes a BOM so spreadsheet programs read UTF-8."""
-    import csv
-    import io
-
-    from flask import Response
-
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     return Response(

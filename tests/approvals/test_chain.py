@@ -276,7 +276,7 @@ def test_an_approved_card_is_public_exported_and_verifiable(app, db, client_as, 
     assert hashlib.sha256(export.embedded_content(docx.data)).hexdigest() == sub.fingerprint
     # the DOCX budget table holds the card's budget lines, as stored
     from pdz.cards.models import CardBudgetLine
-    from pdz.cards.money import format_cents
+    from pdz.money import format_cents
 
     lines = list(
         db.session.scalars(
@@ -616,7 +616,7 @@ def test_chains_are_configuration(app, db, client_as, body):
 def test_the_plan_is_assembled_from_approved_cards_with_budget_by_fund(app, db, client_as):
     from pdz.approvals.models import PlanDocument, Submission
     from pdz.cards.models import CardBudgetLine
-    from pdz.cards.money import format_cents
+    from pdz.money import format_cents
 
     udp = client_as("udp@example.org")
     plan = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == "piano_di_zona"))

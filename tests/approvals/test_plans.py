@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from pdz.approvals import document, plans, sources
 from pdz.cards import queries
 from pdz.cards.models import Card, CardBudgetLine, CardIndicator, CardObjective
-from pdz.cards.money import format_cents, parse_amount
 from pdz.cards.rows import SOURCE_LABELS
 from pdz.cycles.models import CycleStatus, PlanningCycle, PolicyArea
+from pdz.money import format_cents, parse_amount
 
 SCRIPT = "<script>alert('pdz')</script>"
 

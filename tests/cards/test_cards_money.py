@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pdz.cards.money import format_cents, parse_amount
 from pdz.errors import Invalid
+from pdz.money import format_cents, parse_amount
 
 
 @pytest.mark.parametrize(

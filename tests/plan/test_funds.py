@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pdz.cards.money import format_cents
+from pdz.money import format_cents
 
 DOCUMENTS_2024 = [
     ("FSR (Fondo Sociale Regionale)", "DGR XII - 2915 e DGR XII - 2976", "1.171.075,29"),

@@ -12,11 +12,22 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, StrEnumType, TimestampMixin
-from ..tavoli.models import MembershipRole
 
 if TYPE_CHECKING:
     from ..orgs.models import Organisation
     from ..tavoli.models import Body, Membership
+
+
+class MembershipRole(StrEnum):
+    """The role a person holds in a body (`tavoli.models.Membership`); defined here because an invitation
+    carries it before the membership exists."""
+
+    MEMBER = "membro"
+    COORD_PUBLIC = "coordinatore_pubblico"
+    COORD_ETS = "coordinatore_ets"
+    SECRETARY = "segretario"
+    OBSERVER = "osservatore"
+    DELEGATE = "delegato"  # stands for a comune in place of its mayor
 
 
 class StaffRole(StrEnum):

@@ -12,22 +12,18 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app, url_for
+from flask import current_app, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import audit, policy
+from .. import audit, policy, signals
 from ..db import utcnow
 from ..errors import Invalid
 from ..extensions import db
 from ..mail import send_mail
-from ..orgs.models import Organisation
-from ..tavoli import services as tavoli_services
-from ..tavoli.models import COORDINATOR_ROLES, Body, MembershipRole
 from . import second_factor, sessions
 from .models import (
     Affiliation,
-    Function,
     Invitation,
     InvitationStatus,
     PasswordReset,
@@ -75,8 +71,6 @@ def user_by_email(email: str) -> User | None:
 def load_user(user_id: str) -> User | None:
     """Flask-Login loader: the cookie carries id and session token, and this browser's session row must
     still exist; a rotated token or a deleted row ends the session."""
-    from flask import session
-
     return sessions.load(user_id, session.get(sessions.SESSION_KEY))
 
 
@@ -315,64 +309,6 @@ def reset_password(token: str, password: str, confirm: str) -> User:
 # --- invitations -----------------------------------------------------------------------------------
 
 
-def invite(
-    body: Body,
-    email: str,
-    full_name: str,
-    organisation_id: int | None,
-    role: MembershipRole,
-    function: Function,
-    *,
-    actor: User,
-) -> Invitation:
-    policy.require(actor, "tavolo.members.manage", body)
-    email = normalise_email(email)
-    errors: dict[str, str] = {}
-    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
-    if organisation is None:
-        errors["organisation_id"] = _("Ente sconosciuto: scegline uno dall'elenco.")
-    if role in COORDINATOR_ROLES:
-        errors["role"] = _(
-            "Il ruolo di co-coordinatore si assegna a chi fa già parte del tavolo: invita la persona come componente."
-        )
-    existing = user_by_email(email)
-    if existing is not None and policy.membership(existing, body) is not None:
-        errors["email"] = _("Questa persona fa già parte di %(body)s.", body=body.display_name)
-    if errors:
-        raise Invalid(errors=errors)
-    assert organisation is not None
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        email=email,
-        full_name=(full_name or "").strip()[:120],
-        body_id=body.id,
-        organisation_id=organisation.id,
-        role=role,
-        function=function,
-        token_hash=token_digest(token),
-        invited_by_id=actor.id,
-        expires_at=utcnow() + timedelta(days=current_app.config["PDZ_INVITATION_DAYS"]),
-    )
-    db.session.add(invitation)
-    link = current_app.config["PDZ_BASE_URL"].rstrip("/") + url_for("accounts.accept_invitation", token=token)
-    send_mail(
-        email,
-        _("PdZ – invito a partecipare a %(body)s", body=body.display_name),
-        _(
-            "Buongiorno,\n\n%(who)s ti invita a partecipare a «%(body)s» per %(org)s sulla piattaforma PdZ dell'Ambito Cremasco.\n\nPer accettare apri questo collegamento (vale %(days)d giorni):\n%(link)s\n",
-            who=actor.full_name,
-            body=body.name,
-            org=organisation.name,
-            days=current_app.config["PDZ_INVITATION_DAYS"],
-            link=link,
-        ),
-    )
-    audit.record(
-        actor, "invitation.created", invitation, {"email": email, "body_id": body.id, "role": role.value}
-    )
-    return invitation
-
-
 def valid_invitation(token: str) -> Invitation | None:
     invitation = db.session.scalar(
         select(Invitation).where(Invitation.token_hash == token_digest(token or ""))
@@ -411,7 +347,7 @@ def accept_invitation(
         user.affiliations.append(
             Affiliation(organisation_id=invitation.organisation_id, function=invitation.function)
         )
-    tavoli_services.join_by_invitation(invitation, user)
+    signals.invitation_accepted.send(invitation, user=user)  # the tavolo adds the membership
     invitation.status = InvitationStatus.ACCEPTED
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id

@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import Invitation, User
+from ..approvals.models import ApprovalChain, Ballot, PlanDocument, Submission
 from ..audit import AuditEntry
 from ..audit_labels import (
     ACTIONS,
@@ -26,8 +28,18 @@ from ..audit_labels import (
     detail_key_label,
     object_type_label,
 )
+from ..cards.models import Card
+from ..comments.models import Comment, CommentThread
+from ..cycles.models import PlanningCycle
+from ..evaluation.models import IndicatorValue, ObjectiveEvaluation, SwotAssessment, SwotEntry
 from ..extensions import db
 from ..formatting import ROME, format_local
+from ..labels import label
+from ..meetings.models import CalendarFeed, Meeting
+from ..money import format_cents
+from ..orgs.models import Organisation
+from ..tavoli.models import Body, Mandate, MandateDraft, Membership
+from ..territory.models import Comune
 
 PER_PAGE = 50
 CSV_LIMIT = 100_000
@@ -81,8 +93,6 @@ def _rome_midnight(day: date) -> datetime:
 
 
 def entries_query(filters: Filters) -> Select[Any]:
-    from ..accounts.models import User
-
     stmt = select(AuditEntry)
     if filters.actor_id is not None:
         stmt = stmt.where(AuditEntry.actor_id == filters.actor_id)
@@ -175,26 +185,18 @@ def _load(columns: Sequence[Any], ids: set[int], make: Callable[[Any], tuple[str
 
 
 def _users(ids: set[int]) -> Named:
-    from ..accounts.models import User
-
     return _load([User.id, User.full_name], ids, lambda r: (r.full_name, None))
 
 
 def _bodies(ids: set[int]) -> Named:
-    from ..tavoli.models import Body
-
     return _load([Body.id, Body.name], ids, lambda r: (r.name, url_for("tavoli.workspace", body_id=r.id)))
 
 
 def _cards(ids: set[int]) -> Named:
-    from ..cards.models import Card
-
     return _load([Card.id, Card.title], ids, lambda r: (r.title, url_for("cards.detail", card_id=r.id)))
 
 
 def _meetings(ids: set[int]) -> Named:
-    from ..meetings.models import Meeting
-
     def make(r: Any) -> tuple[str, str | None]:
         when = format_local(r.starts_at, "day")
         return f"{r.title} ({when})", url_for("meetings.detail", meeting_id=r.id)
@@ -203,8 +205,6 @@ def _meetings(ids: set[int]) -> Named:
 
 
 def _organisations(ids: set[int]) -> Named:
-    from ..orgs.models import Organisation
-
     return _load(
         [Organisation.id, Organisation.name], ids, lambda r: (r.name, url_for("orgs.detail", org_id=r.id))
     )
@@ -214,8 +214,6 @@ def _by_body(model: Any, label: Callable[[Any, str], str], endpoint: str) -> Cal
     """Objects that live in a tavolo and have no page of their own: named after it, linked to its page."""
 
     def load(ids: set[int]) -> Named:
-        from ..tavoli.models import Body
-
         if not ids:
             return {}
         found = db.session.execute(
@@ -227,8 +225,6 @@ def _by_body(model: Any, label: Callable[[Any, str], str], endpoint: str) -> Cal
 
 
 def _invitations(ids: set[int]) -> Named:
-    from ..accounts.models import Invitation
-
     return _load(
         [Invitation.id, Invitation.email, Invitation.body_id],
         ids,
@@ -237,9 +233,6 @@ def _invitations(ids: set[int]) -> Named:
 
 
 def _memberships(ids: set[int]) -> Named:
-    from ..accounts.models import User
-    from ..tavoli.models import Body, Membership
-
     if not ids:
         return {}
     found = db.session.execute(
@@ -252,9 +245,6 @@ def _memberships(ids: set[int]) -> Named:
 
 
 def _swot_assessments(ids: set[int]) -> Named:
-    from ..evaluation.models import SwotAssessment
-    from ..tavoli.models import Body
-
     if not ids:
         return {}
     found = db.session.execute(
@@ -266,9 +256,6 @@ def _swot_assessments(ids: set[int]) -> Named:
 
 
 def _swot_entries(ids: set[int]) -> Named:
-    from ..evaluation.models import SwotAssessment, SwotEntry
-    from ..tavoli.models import Body
-
     if not ids:
         return {}
     found = db.session.execute(
@@ -283,8 +270,6 @@ def _swot_entries(ids: set[int]) -> Named:
 
 
 def _evaluations(ids: set[int]) -> Named:
-    from ..evaluation.models import ObjectiveEvaluation
-
     return _load(
         [ObjectiveEvaluation.id, ObjectiveEvaluation.title],
         ids,
@@ -293,9 +278,6 @@ def _evaluations(ids: set[int]) -> Named:
 
 
 def _indicator_values(ids: set[int]) -> Named:
-    from ..cards.models import Card
-    from ..evaluation.models import IndicatorValue
-
     if not ids:
         return {}
     found = db.session.execute(
@@ -309,8 +291,6 @@ def _indicator_values(ids: set[int]) -> Named:
 
 
 def _submissions(ids: set[int]) -> Named:
-    from ..approvals.models import Submission
-
     return _load(
         [Submission.id, Submission.title],
         ids,
@@ -319,8 +299,6 @@ def _submissions(ids: set[int]) -> Named:
 
 
 def _ballots(ids: set[int]) -> Named:
-    from ..approvals.models import Ballot, Submission
-
     if not ids:
         return {}
     found = db.session.execute(
@@ -332,9 +310,6 @@ def _ballots(ids: set[int]) -> Named:
 
 
 def _chains(ids: set[int]) -> Named:
-    from ..approvals.models import ApprovalChain
-    from ..labels import label
-
     return _load(
         [ApprovalChain.id, ApprovalChain.document_kind],
         ids,
@@ -343,9 +318,6 @@ def _chains(ids: set[int]) -> Named:
 
 
 def _plans(ids: set[int]) -> Named:
-    from ..approvals.models import PlanDocument
-    from ..labels import label
-
     return _load(
         [PlanDocument.id, PlanDocument.kind, PlanDocument.year],
         ids,
@@ -354,21 +326,14 @@ def _plans(ids: set[int]) -> Named:
 
 
 def _cycles(ids: set[int]) -> Named:
-    from ..cycles.models import PlanningCycle
-
     return _load([PlanningCycle.id, PlanningCycle.name], ids, lambda r: (r.name, url_for("cycles.index")))
 
 
 def _comuni(ids: set[int]) -> Named:
-    from ..territory.models import Comune
-
     return _load([Comune.id, Comune.name], ids, lambda r: (r.name, url_for("territory.edit", comune_id=r.id)))
 
 
 def _calendar_feeds(ids: set[int]) -> Named:
-    from ..accounts.models import User
-    from ..meetings.models import CalendarFeed
-
     if not ids:
         return {}
     found = db.session.execute(
@@ -380,9 +345,6 @@ def _calendar_feeds(ids: set[int]) -> Named:
 
 
 def _object_loaders() -> dict[str, Callable[[set[int]], Named]]:
-    from ..comments.models import Comment, CommentThread
-    from ..tavoli.models import Mandate, MandateDraft
-
     return {
         "users": _users,
         "invitations": _invitations,
@@ -448,8 +410,6 @@ def _value(value: Any, names: dict[str, Named] | None = None, table: str | None 
     if value is None or value == "":
         return "—"
     if key.endswith("_cents") and isinstance(value, int) and not isinstance(value, bool):
-        from ..cards.money import format_cents
-
         return format_cents(value)
     if isinstance(value, bool):
         return _("sì") if value else _("no")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from flask import url_for
@@ -10,11 +11,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import audit, policy
+from ..cards.models import Card
+from ..errors import Invalid
+from ..evaluation.queries import latest_values
 from ..extensions import db
+from ..money import parse_amount, stored_cents
 from ..tavoli.models import Body, BodyKind
 from . import document as doc
 from . import plans, sources
-from .models import DocKind, PlanDocument
+from .models import DocKind, PlanDocument, PlanEntry
+from .queries import approved_latest
 
 TITLES = {
     DocKind.PIANO_DI_ZONA: "Piano di Zona",
@@ -46,8 +53,6 @@ def plan_title(plan: PlanDocument) -> str:
 
 def approved_cards(cycle_id: int) -> tuple[list[doc.Content], dict[int, str]]:
     """The content of the latest approved version of every card of the cycle, and their fingerprints."""
-    from .queries import approved_latest
-
     contents, fingerprints = [], {}
     for sub in approved_latest(DocKind.CARD, cycle_id, with_content=True):
         contents.append(json.loads(sub.content))
@@ -57,8 +62,6 @@ def approved_cards(cycle_id: int) -> tuple[list[doc.Content], dict[int, str]]:
 
 def _indicator_values(indicator_ids: list[int]) -> dict[int, list[dict[str, str]]]:
     """Latest value of each period for the given indicators (monitoring's read side), as plain data."""
-    from ..evaluation.queries import latest_values
-
     return {
         indicator_id: [{"period": v.period, "value": v.value, "note": v.note} for v in rows]
         for indicator_id, rows in latest_values(indicator_ids).items()
@@ -95,8 +98,6 @@ def plan_content(plan: PlanDocument) -> doc.Content:
 
 
 def ready(plan: PlanDocument) -> str | None:
-    from .queries import approved_latest
-
     if not approved_latest(DocKind.CARD, plan.cycle_id, limit=1):
         return _("Non c'è ancora nessuna scheda obiettivo approvata da raccogliere in questo documento.")
     return None
@@ -118,11 +119,6 @@ for _kind in (DocKind.PIANO_DI_ZONA, DocKind.PIANO_OPERATIVO, DocKind.REPORT_ANN
 
 
 def create_plan(kind: DocKind, cycle: Any, year: int, *, actor: Any) -> PlanDocument:
-    from datetime import date
-
-    from .. import audit, policy
-    from ..errors import Invalid
-
     policy.require(actor, "plan.manage")
     if kind not in TITLES:
         raise Invalid(errors={"kind": _("Tipo di documento sconosciuto.")})
@@ -153,12 +149,6 @@ def create_plan(kind: DocKind, cycle: Any, year: int, *, actor: Any) -> PlanDocu
 def save_entry(
     plan: PlanDocument, card_id: int, *, timing: str, done: str, committed: str, actor: Any
 ) -> None:
-    from .. import audit, policy
-    from ..cards.models import Card
-    from ..cards.money import parse_amount, stored_cents
-    from ..errors import Invalid
-    from .models import PlanEntry
-
     policy.require(actor, "plan.manage")
     card = db.session.get(Card, card_id)
     if card is None or card.cycle_id != plan.cycle_id:

@@ -6,7 +6,7 @@ Idempotent: nothing is done once a submission exists."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -20,9 +20,10 @@ from ..extensions import db
 from ..meetings import lifecycle as meeting_lifecycle
 from ..meetings import minutes as meeting_minutes
 from ..meetings.models import AttendanceStatus, Meeting, MeetingStatus
+from ..notifications.models import MailState, Notification
 from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
 from . import assembly, services
-from .models import DocKind, Submission
+from .models import Ballot, DocKind, Submission, SubmissionEvent, Vote
 
 SENT_BACK_NOTE = (
     "Il budget non distingue le risorse d'Ambito da quelle dei comuni: separate le due voci e "
@@ -87,10 +88,6 @@ STEP_DATES = {"inviata": (2026, 1, 15), "inoltrata": (2026, 1, 27), "iscritta_od
 
 
 def _backdate() -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from .models import Ballot, SubmissionEvent, Vote
-
     ballots = {b.submission_id: b for b in db.session.scalars(select(Ballot))}
     for n, sub in enumerate(db.session.scalars(select(Submission).order_by(Submission.id))):
         ballot = ballots.get(sub.id)
@@ -118,7 +115,6 @@ def _backdate() -> None:
             if event.action.value in {"approvata", "respinta", "restituita"}:
                 sub.decided_at = event.at
     # the notices of the story were mailed back then; those about decided documents have been read
-    from ..notifications.models import MailState, Notification
 
     open_ids = {s.id for s in db.session.scalars(select(Submission).where(Submission.decided_at.is_(None)))}
     for note in db.session.scalars(select(Notification).where(Notification.target_kind == "submission")):

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
+from ..cycles.models import PlanningCycle
 from ..db import Base, StrEnumType, TimestampMixin, utcnow
-
-if TYPE_CHECKING:
-    from ..accounts.models import User
-    from ..cycles.models import PlanningCycle
-    from ..meetings.models import AgendaItem, Meeting
-    from ..orgs.models import Organisation
-    from ..tavoli.models import Body
+from ..meetings.models import AgendaItem, Meeting
+from ..orgs.models import Organisation
+from ..tavoli.models import Body
 
 
 class DocKind(StrEnum):

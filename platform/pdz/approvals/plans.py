@@ -16,8 +16,9 @@ import copy
 from collections import defaultdict
 from typing import Any
 
-from ..cards.money import format_cents
+from ..cycles.funds import even_split
 from ..evaluation.services import period_order
+from ..money import format_cents
 from . import document as doc
 from .document import Content
 
@@ -81,8 +82,6 @@ def _cycle_years(cycle_name: str) -> list[int]:
 def _year_cents(line: dict[str, Any], year: int, years: list[int]) -> int:
     """The part of a budget line planned for `year`: its split by year, or (a card approved before lines were
     split) the even split over the cycle's years that the migration gives every line."""
-    from ..cycles.funds import even_split
-
     split = line.get("years")
     if split:
         return int(split.get(str(year), 0))

@@ -15,10 +15,12 @@ from sqlalchemy.orm import defer, selectinload
 from .. import policy
 from ..accounts.models import User
 from ..cards.queries import word_diff
+from ..cycles.models import CycleStatus, PlanningCycle
 from ..extensions import db
 from ..meetings.models import Attendance, Meeting, MeetingStatus
 from ..tavoli.models import COORDINATOR_ROLES, Membership
 from . import document as doc
+from . import services
 from .models import (
     Ballot,
     BallotStatus,
@@ -210,9 +212,6 @@ class Todo:
 
 def todo(user: User, today: date) -> list[Todo]:
     """What waits for this person in the chain, in a bounded number of queries."""
-    from ..cycles.models import CycleStatus, PlanningCycle
-    from . import services
-
     items: list[Todo] = []
     for sub in open_submissions():
         url = url_for("approvals.submission", submission_id=sub.id)

@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, policy
-from ..accounts.models import User
+from .. import audit, policy, signals
+from ..accounts.models import StaffRole, User
 from ..db import utcnow
 from ..errors import EditConflict, Invalid
 from ..extensions import db
@@ -43,6 +43,7 @@ from .models import (
     BallotStatus,
     DocKind,
     EventAction,
+    PlanDocument,
     StepMode,
     Submission,
     SubmissionEvent,
@@ -152,8 +153,6 @@ def step_body(submission: Submission) -> Body | None:
 def _people_to_act(submission: Submission) -> list[User]:
     """Those who must act next: reviewers of a review step; the UdP staff who put a vote on an agenda;
     the submitting body's co-coordinators once it comes back."""
-    from ..accounts.models import StaffRole
-
     staff = list(
         db.session.scalars(select(User).where(User.staff_role == StaffRole.UDP, User.active.is_(True)))
     )
@@ -792,8 +791,6 @@ class Deadline:
 def deadlines(today: date, cycle: Any) -> list[Deadline]:
     """The plan's deadlines for the running cycle: Piano Operativo of next year by 31 December, Report Annuale
     of last year by 30 April, each with how far it is and where its document stands."""
-    from .models import PlanDocument
-
     wanted: list[tuple[DocKind, int, date]] = []
     next_year, last_year = today.year + 1, today.year - 1
     if cycle.start_year <= next_year <= cycle.end_year:
@@ -823,3 +820,17 @@ def deadlines(today: date, cycle: Any) -> list[Deadline]:
             )
         )
     return out
+
+
+@signals.meeting_concluding.connect
+def refuse_conclusion_with_open_ballot(meeting: Meeting) -> None:
+    """A meeting is not concluded while a vote of the approval chain is still open in it."""
+    if (
+        db.session.scalar(
+            select(Ballot.id)
+            .where(Ballot.meeting_id == meeting.id, Ballot.status == BallotStatus.OPEN)
+            .limit(1)
+        )
+        is not None
+    ):
+        raise Invalid(_("C'è una votazione ancora aperta: chiudila prima di concludere l'incontro."))

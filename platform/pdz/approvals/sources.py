@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import url_for
 from flask_babel import force_locale
@@ -17,14 +17,22 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..cards import services as card_services
+from .. import signals
+from ..cards import queries as card_queries
+from ..cards.fields import FIELDS, GROUPS
+from ..cards.models import CardStatus
+from ..cards.rows import INDICATOR_KIND_LABELS, INDICATOR_SET_LABELS, PNRR_MEASURES, SOURCE_LABELS
+from ..cycles.funds import splits_of
+from ..cycles.models import PolicyArea
+from ..evaluation.models import Dimension, Quadrant, SwotAssessment, SwotEntry
 from ..extensions import db
+from ..formatting import format_local, local
 from ..labels import label
+from ..meetings import queries as meeting_queries
+from ..money import format_cents
+from ..tavoli.models import Body
 from . import document as doc
-from .models import DocKind
-
-if TYPE_CHECKING:
-    from ..tavoli.models import Body
+from .models import OPEN_STATUSES, DocKind, Submission
 
 
 @dataclass(frozen=True)
@@ -61,9 +69,7 @@ def content_of(kind: DocKind | str, obj: Any) -> doc.Content:
 
 
 def _load_card(ident: int) -> Any:
-    from ..cards import queries
-
-    return queries.card_page(ident)
+    return card_queries.card_page(ident)
 
 
 def _choices_text(spec: Any, value: str, areas: dict[str, str]) -> str:
@@ -72,14 +78,8 @@ def _choices_text(spec: Any, value: str, areas: dict[str, str]) -> str:
 
 
 def card_content(card: Any) -> doc.Content:
-    from ..cards.fields import FIELDS, GROUPS
-    from ..cards.money import format_cents
-    from ..cards.rows import INDICATOR_KIND_LABELS, INDICATOR_SET_LABELS, PNRR_MEASURES, SOURCE_LABELS
-    from ..cycles.models import PolicyArea
-
     areas = {a.key: f"{a.code} – {a.name}" for a in db.session.scalars(select(PolicyArea))}
     values = {v.key: v.value_source for v in card.values}
-    from ..cycles.funds import splits_of
 
     budget_rows, budget_data = [], []
     total = 0
@@ -224,8 +224,6 @@ def card_content(card: Any) -> doc.Content:
 
 
 def _card_status(card: Any, status: str) -> None:
-    from ..cards.models import CardStatus
-
     card.status = {
         "in_esame": CardStatus.REVIEW,
         "in_attesa_di_voto": CardStatus.REVIEW,
@@ -233,10 +231,9 @@ def _card_status(card: Any, status: str) -> None:
     }.get(status, CardStatus.DRAFT)
 
 
+@signals.card_status_asked.connect
 def _card_in_approval(card: Any) -> str | None:
     """While a version of the card is under approval, its status follows the chain, for everyone."""
-    from .models import OPEN_STATUSES, Submission
-
     status = db.session.scalar(
         select(Submission.status)
         .where(Submission.document_kind == DocKind.CARD, Submission.document_id == card.id)
@@ -249,9 +246,6 @@ def _card_in_approval(card: Any) -> str | None:
             "non si cambia a mano."
         )
     return None
-
-
-card_services.STATUS_OWNERS.append(_card_in_approval)
 
 
 register(
@@ -272,8 +266,6 @@ register(
 
 
 def _load_swot(ident: int) -> Any:
-    from ..evaluation.models import SwotAssessment, SwotEntry
-
     return db.session.scalar(
         select(SwotAssessment)
         .where(SwotAssessment.id == ident)
@@ -287,8 +279,6 @@ def _load_swot(ident: int) -> Any:
 
 
 def swot_content(assessment: Any) -> doc.Content:
-    from ..evaluation.models import Dimension, Quadrant
-
     sections = []
     for dimension in Dimension:
         rows = []
@@ -328,14 +318,10 @@ register(
 
 
 def _load_meeting(ident: int) -> Any:
-    from ..meetings import queries
-
-    return queries.meeting_page(ident)
+    return meeting_queries.meeting_page(ident)
 
 
 def minutes_content(meeting: Any) -> doc.Content:
-    from ..formatting import format_local, local
-
     attendance = [
         [a.organisation.name, a.user.full_name, label(a.status)]
         for a in sorted(meeting.attendances, key=lambda a: (a.organisation.name, a.user.full_name))

@@ -27,7 +27,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from .. import idempotency, policy
+from ..cards import queries as card_queries
 from ..cards.models import Card
+from ..comments import targets
 from ..cycles.models import CycleStatus, PlanningCycle
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid, PdzError
@@ -38,6 +40,7 @@ from ..labels import label
 from ..meetings.forms import parse_int
 from ..meetings.models import Meeting
 from ..policy import guard, public
+from ..tavoli.models import BodyKind
 from . import assembly, bp, export, queries, services, sources
 from . import document as doc
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
@@ -145,8 +148,6 @@ def _submit(kind: DocKind, obj: Any) -> Any:
 @bp.get("/schede/<int:card_id>/approvazione")
 @guard("card.view", Card, "card_id", "card")
 def card_document(card: Card) -> Any:
-    from ..cards import queries as card_queries
-
     page = card_queries.card_page(card.id)
     assert page is not None
     checklist = card_queries.checklist(page, page.value_map())
@@ -227,8 +228,6 @@ _READ = {
 
 
 def _body_names(sub: Submission) -> dict[str, str]:
-    from ..tavoli.models import BodyKind
-
     return {step["body_kind"]: label(BodyKind(step["body_kind"])) for step in sub.steps}
 
 
@@ -379,8 +378,6 @@ def overview() -> Any:
 @bp.route("/approvazioni/catene", methods=["GET", "POST"])
 @guard("approval.configure")
 def chains() -> Any:
-    from ..tavoli.models import BodyKind
-
     kinds = list(DocKind)
     status = 200
     if request.method == "POST":
@@ -627,8 +624,6 @@ def _match(fingerprint: str, how: str) -> dict[str, Any]:
 
 @bp.app_template_filter("step_label")
 def step_label(step: dict[str, str]) -> str:
-    from ..tavoli.models import BodyKind
-
     return f"{label(BodyKind(step['body_kind']))} – {label(StepMode(step['mode']))}"
 
 
@@ -638,8 +633,6 @@ def status_label(value: str) -> str:
 
 
 def _register_comment_target() -> None:
-    from ..comments import targets
-
     targets.register(
         "submission",
         load=lambda ident: db.session.get(Submission, ident),

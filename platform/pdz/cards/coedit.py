@@ -17,9 +17,10 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from .. import audit, policy
-from ..coedit import DocKind, FieldChange, register
+from ..coedit import DocKind, FieldChange, engine, register
+from ..coedit.models import CoDoc
 from ..coedit.registry import extends
-from ..db import release_session
+from ..db import release_session, utcnow
 from ..extensions import db
 from . import fields
 from .models import Card, CardRevision, CardValue, RevisionKind
@@ -60,7 +61,6 @@ def _render_later(app: Any, card_id: int, key: str) -> None:
     with _RENDER_LOCK:
         _TRAILING.discard((id(app), card_id, key))
         _RENDERED[(id(app), card_id, key)] = time.monotonic()
-    from ..coedit import engine
 
     with app.app_context():
         try:
@@ -210,9 +210,6 @@ def seed_text(card: Card, key: str, value: str, *, actor: Any) -> None:
     """Write a text before anyone has opened the card's document (demo, imports): the same revisions and
     audit as typing, and the document later starts from these rows. Once the document exists, text
     changes only through the engine (`engine.replace_text`), so the two never diverge."""
-    from ..coedit.models import CoDoc
-    from ..db import utcnow
-
     if db.session.scalar(select(CoDoc.id).where(CoDoc.kind == "card", CoDoc.ref_id == card.id)) is not None:
         raise RuntimeError("the card is co-written already: use coedit.engine.replace_text")
     current = db.session.scalar(

@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from ..cycles.funds import even_split, store_split
+from ..cycles.funds import even_split
 from ..cycles.models import PolicyArea
+from ..demo import load_json
 from ..extensions import db
+from ..text import render_markdown
 from . import fields
+from .budget_years import store_split
 from .coedit import seed_text
 from .models import Card, CardAction, CardBudgetLine, CardIndicator, CardObjective, CardPnrr, CardValue
 
@@ -37,8 +40,6 @@ LISTS = ("bes", "transversal_areas", "new_service", "need_kind", "nature")
 
 
 def load(demo: Demo) -> None:
-    from ..demo import load_json
-
     assert demo.cycle is not None
     seed = load_json("cards.json")
     areas = {a.key: a for a in db.session.scalars(select(PolicyArea))}
@@ -74,8 +75,6 @@ def load(demo: Demo) -> None:
         for position, text in enumerate(item["objectives"], 1):
             db.session.add(CardObjective(card_id=card.id, position=position, text=text))
         for position, text in enumerate(item["actions"], 1):
-            from ..text import render_markdown
-
             db.session.add(
                 CardAction(
                     card_id=card.id, position=position, text_source=text, text_html=str(render_markdown(text))

@@ -4,39 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
+from ..cycles.models import BudgetSource, PlanningCycle, PolicyArea
 from ..db import Base, TimestampMixin, utcnow
-
-if TYPE_CHECKING:
-    from ..accounts.models import User
-    from ..cycles.models import PlanningCycle, PolicyArea
-    from ..tavoli.models import Body
+from ..tavoli.models import Body
 
 
 class CardStatus(StrEnum):
     DRAFT = "bozza"
     REVIEW = "in_revisione"
     AGREED = "condivisa"
-
-
-class BudgetSource(StrEnum):
-    AMBITO = "risorse_ambito"
-    FNPS = "fnps"
-    FSR = "fsr"
-    FNA = "fna"
-    FSOL = "fsol"
-    COMUNI = "comuni"
-    POVERTA = "fondo_poverta"
-    ZERO_SEI = "fondo_0_6"
-    PNRR = "pnrr"
-    BANDI = "bandi"
-    VALORIZZATE = "risorse_valorizzate"
-    UMANE = "risorse_umane"
-    ALTRO = "altro"
 
 
 class IndicatorSet(StrEnum):
@@ -127,7 +108,7 @@ class Card(TimestampMixin, Base):
 
     @property
     def status_label(self) -> str:
-        from ..labels import label
+        from ..labels import label  # function-level: labels imports the models of every domain
 
         return label(CardStatus(self.status))
 

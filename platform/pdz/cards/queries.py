@@ -9,13 +9,13 @@ from difflib import SequenceMatcher
 
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..merge import tokens
+from ..money import format_cents
 from . import fields
 from .models import Card, CardRevision, CardValue
-from .money import format_cents
 from .rows import ROW_KINDS, parse_field
 
 RECENT = 8
@@ -44,10 +44,11 @@ def card_page(card_id: int) -> Card | None:
             selectinload(Card.personnel),
             selectinload(Card.indicators),
             selectinload(Card.pnrr),
-            selectinload(Card.area),
-            selectinload(Card.body),
-            selectinload(Card.cycle),
-            selectinload(Card.last_change_by),
+            # many-to-one: joined into the card's own query instead of one query each
+            joinedload(Card.area),
+            joinedload(Card.body),
+            joinedload(Card.cycle),
+            joinedload(Card.last_change_by),
         )
         .execution_options(populate_existing=True)
     )

@@ -10,11 +10,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..cycles import funds
+from ..cycles.models import SOURCE_LABELS
 from ..errors import Invalid
 from ..inputs import line_problem, positive_id, text_problem
+from ..money import format_cents, parse_amount, stored_cents
 from ..text import render_markdown
+from . import budget_years
 from .models import (
-    BudgetSource,
     CardAction,
     CardBudgetLine,
     CardIndicator,
@@ -24,7 +27,6 @@ from .models import (
     IndicatorKind,
     IndicatorSet,
 )
-from .money import format_cents, parse_amount, stored_cents
 
 PNRR_MEASURES = {
     "1.1.1": "M5C2 1.1.1 – PIPPI: sostegno alle capacità genitoriali",
@@ -193,10 +195,8 @@ class BudgetRowKind(RowKind):
     default, the remainder cents on the last year; a split given by a person must sum to the line's amount."""
 
     def snapshot(self, row: Any) -> dict[str, Any]:
-        from ..cycles.funds import card_split_of
-
         data = {a.name: _plain(getattr(row, a.name)) for a in self.attrs if a.type != "split"}
-        data["years"] = {str(y): c for y, c in card_split_of(row).items()}
+        data["years"] = {str(y): c for y, c in budget_years.card_split_of(row).items()}
         data["removed"] = bool(row.removed)
         return data
 
@@ -209,17 +209,15 @@ class BudgetRowKind(RowKind):
         return cleaned
 
     def apply(self, row: Any, values: dict[str, Any]) -> None:
-        from ..cycles import funds
-
         given = values.get("years", _MISSING)
-        funds.forget_splits(row.card_id)
+        budget_years.forget_splits(row.card_id)
         super().apply(row, {k: v for k, v in values.items() if k != "years"})
         current = funds.split_of(row.id)
         if row.amount_cents is None:
             if current:
-                funds.store_split(row, {})
+                budget_years.store_split(row, {})
             return
-        years = funds.years_of_card(row.card_id)
+        years = budget_years.years_of_card(row.card_id)
         wanted = {int(y): int(c) for y, c in given.items()} if isinstance(given, dict) else None
         if wanted is None or wanted == current:
             valid = sorted(current) == years and sum(current.values()) == row.amount_cents
@@ -228,7 +226,7 @@ class BudgetRowKind(RowKind):
             funds.check_split(wanted, row.amount_cents, years)
             target = wanted
         if target != current:
-            funds.store_split(row, target)
+            budget_years.store_split(row, target)
 
     def display(self, data: dict[str, Any], attr: Attr) -> str:
         if attr.type == "split":
@@ -236,21 +234,6 @@ class BudgetRowKind(RowKind):
         return super().display(data, attr)
 
 
-SOURCE_LABELS = {
-    BudgetSource.AMBITO: "Risorse d'Ambito",
-    BudgetSource.FNPS: "FNPS – Fondo Nazionale Politiche Sociali",
-    BudgetSource.FSR: "FSR – Fondo Sociale Regionale",
-    BudgetSource.FNA: "FNA – Fondo Non Autosufficienze",
-    BudgetSource.FSOL: "FSOL – Fondo di Solidarietà",
-    BudgetSource.COMUNI: "Comuni",
-    BudgetSource.POVERTA: "Fondo Povertà / QSFP",
-    BudgetSource.ZERO_SEI: "Fondo Nazionale 0-6",
-    BudgetSource.PNRR: "PNRR",
-    BudgetSource.BANDI: "Bandi e progetti",
-    BudgetSource.VALORIZZATE: "Risorse valorizzate dai partner",
-    BudgetSource.UMANE: "Risorse umane valorizzate (non monetarie)",
-    BudgetSource.ALTRO: "Altro",
-}
 INDICATOR_SET_LABELS = {
     IndicatorSet.PROCESS: "Indicatori di processo",
     IndicatorSet.OUTPUT: "Indicatori di output",

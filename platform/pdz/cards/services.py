@@ -18,22 +18,19 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from .. import audit, policy, realtime
+from .. import audit, policy, realtime, signals
 from ..cycles.models import PlanningCycle, PolicyArea
 from ..db import utcnow
 from ..errors import EditConflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..merge import merge3
+from ..money import format_cents, parse_amount, stored_cents
 from ..tavoli.models import Body
 from . import fields
-from .models import Card, CardRevision, CardStatus, CardValue, RevisionKind
-from .money import format_cents, parse_amount, stored_cents
+from .models import Card, CardBudgetLine, CardRevision, CardStatus, CardValue, RevisionKind
 from .rows import ROW_KINDS, parse_field, row_kind
 
 OP_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-# Who else owns a card's status at times: each check returns why the tavolo cannot change it by hand now
-# (the approval chain registers one while a version of the card is under approval), or None.
-STATUS_OWNERS: list[Any] = []
 TEXT_ATTRS = {"text", "markdown"}
 TEXT_KINDS = {"line", "markdown", "tags"}  # co-written: see cards/coedit.py
 
@@ -285,8 +282,6 @@ def save_field(
 
 def budget_totals(card_id: int) -> dict[str, Any]:
     """Totals per source and overall of the lines counted in the total, computed in SQL."""
-    from .models import CardBudgetLine
-
     rows = db.session.execute(
         select(CardBudgetLine.source, func.coalesce(func.sum(CardBudgetLine.amount_cents), 0))
         .where(
@@ -569,8 +564,7 @@ def set_status(card: Card, status: str, *, actor: Any) -> None:
         raise Invalid(errors={"status": "Stato non previsto."}) from None
     if card.status == new:
         return
-    for owner in STATUS_OWNERS:  # whoever acts: the chain decides the status while it runs
-        reason = owner(card)
+    for _receiver, reason in signals.card_status_asked.send(card):  # the chain says why, while it runs
         if reason:
             raise Invalid(errors={"status": reason})
     raise Invalid(

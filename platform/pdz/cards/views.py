@@ -26,14 +26,20 @@ from ..errors import EditConflict, Invalid
 from ..extensions import db
 from ..formatting import ROME
 from ..inputs import int32, payload
+from ..money import format_cents
 from ..policy import guard
 from ..tavoli.models import Body
 from ..webutil import attach_errors
-from . import bp, fields, queries, services
+from . import (
+    bp,
+    comment_targets,  # noqa: F401  (registers the threads on a card and its fields)
+    fields,
+    queries,
+    services,
+)
 from .coedit import doc_key as coedit_key
 from .forms import MoveForm, NewCardForm
 from .models import BudgetSource, Card, CardStatus, IndicatorKind, IndicatorSet
-from .money import format_cents
 from .rows import (
     INDICATOR_KIND_LABELS,
     INDICATOR_SET_LABELS,

@@ -27,7 +27,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db import release_session, unit_of_work, utcnow
+from .. import policy
+from ..accounts.models import User
+from ..db import on_commit, on_rollback, release_session, unit_of_work, utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db, socketio
 from .models import CoDoc, CoUpdate
@@ -505,9 +507,6 @@ def _app_number() -> int:
 def _permission_checker(live: LiveDoc, obj: Any) -> Callable[[int | None], str | None]:
     """Whether each author may write now (policy and the document's state), read from the database at most
     once every PERMISSION_TTL seconds per person and document, and at once after `forget_permissions`."""
-    from .. import policy
-    from ..accounts.models import User
-
     policy.forget_memberships()
     now = time.monotonic()
     closed = obj is None or not live.kind.writable(obj)
@@ -817,8 +816,6 @@ def write_in_transaction(key: str, field_key: str, change: str | Callable[[str],
     change is stored and materialised with the caller's other changes, and sent to the editors only if
     that transaction commits. It is not checked against the editing permission: the caller's service
     decided (the text may be written into minutes that people cannot edit at that moment)."""
-    from ..db import on_commit, on_rollback
-
     kind, ref_id = parse_key(key)
     if not exists(
         kind.name, ref_id

@@ -19,7 +19,8 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import emit, leave_room
 
-from .. import livecheck
+from .. import livecheck, policy
+from ..accounts.models import User
 from ..errors import PdzError
 from ..extensions import db, socketio
 from ..sockets import join_if_connected, socket_login_required
@@ -46,8 +47,6 @@ def _payload(data: Any) -> dict[str, Any] | None:
 
 def _open(data: Any, *, need_edit: bool) -> tuple[str, Any, Any, bool] | dict[str, Any]:
     """(key, live, obj, may_edit) for a permitted document, else an error ack."""
-    from .. import policy
-
     payload = _payload(data)
     if payload is None:
         return {"ok": False, "error": "invalid", "message": "Richiesta non valida."}
@@ -292,9 +291,6 @@ def _forget_permissions(user_ids: list[int] | None) -> None:
 
 @livecheck.on_recheck
 def _recheck(user_ids: list[int] | None) -> None:
-    from .. import policy
-    from ..accounts.models import User
-
     _forget_permissions(user_ids)
     wanted = None if user_ids is None else set(user_ids)
     with _LOCK:

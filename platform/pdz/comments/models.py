@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
 from ..db import Base, utcnow
-
-if TYPE_CHECKING:
-    from ..accounts.models import User
 
 
 class CommentStatus(StrEnum):

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from .. import realtime
-from ..accounts.models import User
+from ..accounts.models import StaffRole, User
 from ..extensions import db
 from ..tavoli.models import Body, Membership
 from .models import (
@@ -117,8 +117,6 @@ def edits(comment: Comment) -> list[dict[str, Any]]:
 
 def mention_candidates(body: Body, query: str, limit: int = 10) -> list[dict[str, Any]]:
     """People who may read the tavolo's discussions (its members and the Ufficio di Piano), by name."""
-    from ..accounts.models import StaffRole
-
     members = select(Membership.user_id).where(Membership.body_id == body.id, Membership.ended_at.is_(None))
     stmt = select(User).where(
         User.active.is_(True),

@@ -14,9 +14,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from limits import parse as parse_limit
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, policy, realtime
+from .. import audit, policy, realtime, signals
 from ..accounts.models import User
 from ..db import utcnow
 from ..errors import Invalid, NotFound, PdzError
@@ -199,9 +201,6 @@ def _publish(name: str, comment: Comment, thread: CommentThread, author_name: st
 def _follow(user_id: int, thread: CommentThread, reason: FollowReason) -> None:
     """Atomic on both databases (INSERT … ON CONFLICT DO NOTHING): two comments posted at once by one author
     in a thread they do not follow yet both go through (a check-then-insert raised UniqueViolation)."""
-    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     db.session.flush()  # a follow added in this unit of work is in the table before the statement
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
@@ -282,9 +281,16 @@ def create_comment(
         },
     )
     _publish("comment.created", comment, thread, actor.full_name)
-    from ..notifications import services as notifications
-
-    notifications.notify_comment(comment, thread, target, obj, body, parent, mentioned, actor=actor)
+    signals.comment_posted.send(  # notifications tells the followers, the mentioned, the replied-to
+        comment,
+        thread=thread,
+        target=target,
+        obj=obj,
+        body=body,
+        parent=parent,
+        mentioned=mentioned,
+        actor=actor,
+    )
     _mark_read(actor, thread, comment.id)
     return comment, True
 

@@ -1,4 +1,5 @@
-"""The target registry: what a thread can be attached to. Each domain registers its kinds.
+"""The target registry: what a thread can be attached to. Each domain registers its kinds (cards, meetings
+and evaluation in their `comment_targets.py`, imported by their views).
 
 A thread is (target_kind, target_id, field_key). Reading it means `tavolo.view` on `body_of(target)`;
 writing means `comment.create` on that body. Registering a kind takes one call, e.g. for cards:
@@ -17,6 +18,7 @@ from typing import Any
 from flask import url_for
 
 from ..extensions import db
+from ..tavoli.models import MANDATE_PARTS, Body, Mandate
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,6 @@ def get(kind: str) -> Target | None:
 
 
 def _load_body(ident: int) -> Any:
-    from ..tavoli.models import Body
-
     return db.session.get(Body, ident)
 
 
@@ -64,15 +64,7 @@ register(
 
 
 def _load_mandate(ident: int) -> Any:
-    from ..tavoli.models import Mandate
-
     return db.session.get(Mandate, ident)
-
-
-def _mandate_fields() -> frozenset[str]:
-    from ..tavoli.models import MANDATE_PARTS
-
-    return frozenset(MANDATE_PARTS)
 
 
 # Field threads beside each part of a tavolo's mandate (finalità, attività, tempi...), on the discussion page.
@@ -82,8 +74,5 @@ register(
     body_of=lambda mandate: mandate.body,
     url_of=lambda mandate: url_for("comments.discussion", body_id=mandate.body_id),  # + "#commento-<id>"
     label=lambda mandate: f"Mandato – {mandate.body.display_name}",
-    fields=_mandate_fields(),
+    fields=frozenset(MANDATE_PARTS),
 )
-
-
-from . import targets_more  # noqa: E402, F401  (cards, meeting items, SWOT entries register themselves)

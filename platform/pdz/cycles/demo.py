@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from ..cards.money import parse_amount
+from ..demo import load_json
 from ..extensions import db
+from ..money import parse_amount
 from .models import FundAllocation
 
 if TYPE_CHECKING:
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
 
 
 def load(demo: Demo) -> None:
-    from ..demo import load_json
-
     positions: dict[int, int] = {}
     for item in load_json("funds.json")["allocations"]:
         year = int(item["year"])

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
-from .. import audit, policy
+from .. import audit, policy, signals
 from ..errors import Invalid
 from ..extensions import db
-from .models import BudgetLineYear, FundAllocation, PlanningCycle
+from ..inputs import line_problem
+from ..money import format_cents, parse_amount
+from .models import SOURCE_LABELS, BudgetLineYear, BudgetSource, FundAllocation, PlanningCycle
 
 MAX_ALLOCATION_CENTS = 2**31 - 1
 
@@ -34,17 +36,6 @@ def even_split(amount_cents: int, years: list[int]) -> dict[int, int]:
 
 def cycle_years(cycle: PlanningCycle) -> list[int]:
     return list(range(cycle.start_year, cycle.end_year + 1))
-
-
-def years_of_card(card_id: int) -> list[int]:
-    from ..cards.models import Card
-
-    found = db.session.execute(
-        select(PlanningCycle.start_year, PlanningCycle.end_year)
-        .join(Card, Card.cycle_id == PlanningCycle.id)
-        .where(Card.id == card_id)
-    ).first()
-    return list(range(found[0], found[1] + 1)) if found else []
 
 
 def split_of(line_id: int | None) -> dict[int, int]:
@@ -72,49 +63,8 @@ def splits_of(line_ids: list[int]) -> dict[int, dict[int, int]]:
     return found
 
 
-_CACHE = "pdz_budget_splits"
-
-
-def card_split_of(line: Any) -> dict[int, int]:
-    """The split of `line`, reading the splits of all the lines of its card at once (a card's page shows every
-    line: one query, however many lines). Kept in the session's `info` until a split of the card is stored."""
-    from ..cards.models import CardBudgetLine
-
-    if line.id is None:
-        return {}
-    cache: dict[int, dict[int, dict[int, int]]] = db.session.info.setdefault(_CACHE, {})
-    if line.card_id not in cache:
-        found: dict[int, dict[int, int]] = defaultdict(dict)
-        for line_id, year, cents in db.session.execute(
-            select(BudgetLineYear.line_id, BudgetLineYear.year, BudgetLineYear.amount_cents)
-            .join(CardBudgetLine, CardBudgetLine.id == BudgetLineYear.line_id)
-            .where(CardBudgetLine.card_id == line.card_id)
-            .order_by(BudgetLineYear.line_id, BudgetLineYear.year)
-        ):
-            found[int(line_id)][int(year)] = int(cents)
-        cache[line.card_id] = dict(found)
-    return dict(cache[line.card_id].get(line.id, {}))
-
-
-def forget_splits(card_id: int) -> None:
-    db.session.info.get(_CACHE, {}).pop(card_id, None)
-
-
-def store_split(line: Any, split: dict[int, int]) -> None:
-    """Replace the stored split of `line` (a CardBudgetLine, maybe not yet flushed)."""
-    forget_splits(line.card_id)
-    if line.id is None:
-        db.session.add(line)
-        db.session.flush()
-    db.session.execute(delete(BudgetLineYear).where(BudgetLineYear.line_id == line.id))
-    for year, cents in sorted(split.items()):
-        db.session.add(BudgetLineYear(line_id=line.id, year=year, amount_cents=cents))
-
-
 def check_split(split: dict[int, int], amount_cents: int, years: list[int]) -> None:
     """A split given by a person: exactly the cycle's years, no negative part, and the line's amount in total."""
-    from ..cards.money import format_cents
-
     if sorted(split) != years:
         raise Invalid(
             errors={
@@ -146,10 +96,6 @@ def check_split(split: dict[int, int], amount_cents: int, years: list[int]) -> N
 def add_allocation(
     year: int | None, source: str, name: str, act: str, amount: str, *, actor: Any
 ) -> FundAllocation:
-    from ..cards.models import BudgetSource
-    from ..cards.money import parse_amount
-    from ..inputs import line_problem
-
     policy.require(actor, "plan.manage")
     errors: dict[str, str] = {}
     if year is None or not 2000 <= year <= 2100:
@@ -244,24 +190,6 @@ class YearTable:
         return self.allocated - self.programmed
 
 
-def programmed_by_year(cycle_id: int) -> dict[tuple[int, str], int]:
-    """Cents of the cycle's card budget lines counted in their card's total, by (year, source), in SQL."""
-    from ..cards.models import Card, CardBudgetLine
-
-    rows = db.session.execute(
-        select(BudgetLineYear.year, CardBudgetLine.source, func.sum(BudgetLineYear.amount_cents))
-        .join(CardBudgetLine, CardBudgetLine.id == BudgetLineYear.line_id)
-        .join(Card, Card.id == CardBudgetLine.card_id)
-        .where(
-            Card.cycle_id == cycle_id,
-            CardBudgetLine.removed.is_(False),
-            CardBudgetLine.counted.is_(True),
-        )
-        .group_by(BudgetLineYear.year, CardBudgetLine.source)
-    ).all()
-    return {(int(year), str(source)): int(total or 0) for year, source, total in rows}
-
-
 def allocations_by_year() -> dict[int, list[FundAllocation]]:
     found: dict[int, list[FundAllocation]] = defaultdict(list)
     for allocation in db.session.scalars(
@@ -273,10 +201,10 @@ def allocations_by_year() -> dict[int, list[FundAllocation]]:
 
 def comparison(cycle: PlanningCycle) -> list[YearTable]:
     """For each year of the cycle: per source, what was allocated and what the cards plan for that year."""
-    from ..cards.rows import SOURCE_LABELS
-
     labels = {k.value: v for k, v in SOURCE_LABELS.items()}
-    programmed = programmed_by_year(cycle.id)
+    programmed: dict[tuple[int, str], int] = {}
+    for _receiver, amounts in signals.programmed_by_year.send(cycle):  # the cards' budget lines
+        programmed.update(amounts)
     allocations = allocations_by_year()
     tables = []
     for year in cycle_years(cycle):

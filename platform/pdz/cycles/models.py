@@ -51,11 +51,46 @@ class PolicyArea(Base):
     position: Mapped[int] = mapped_column(default=0)
 
 
+class BudgetSource(StrEnum):
+    """Where money comes from: the source of a card's budget line and of a fund allocation."""
+
+    AMBITO = "risorse_ambito"
+    FNPS = "fnps"
+    FSR = "fsr"
+    FNA = "fna"
+    FSOL = "fsol"
+    COMUNI = "comuni"
+    POVERTA = "fondo_poverta"
+    ZERO_SEI = "fondo_0_6"
+    PNRR = "pnrr"
+    BANDI = "bandi"
+    VALORIZZATE = "risorse_valorizzate"
+    UMANE = "risorse_umane"
+    ALTRO = "altro"
+
+
+SOURCE_LABELS = {
+    BudgetSource.AMBITO: "Risorse d'Ambito",
+    BudgetSource.FNPS: "FNPS – Fondo Nazionale Politiche Sociali",
+    BudgetSource.FSR: "FSR – Fondo Sociale Regionale",
+    BudgetSource.FNA: "FNA – Fondo Non Autosufficienze",
+    BudgetSource.FSOL: "FSOL – Fondo di Solidarietà",
+    BudgetSource.COMUNI: "Comuni",
+    BudgetSource.POVERTA: "Fondo Povertà / QSFP",
+    BudgetSource.ZERO_SEI: "Fondo Nazionale 0-6",
+    BudgetSource.PNRR: "PNRR",
+    BudgetSource.BANDI: "Bandi e progetti",
+    BudgetSource.VALORIZZATE: "Risorse valorizzate dai partner",
+    BudgetSource.UMANE: "Risorse umane valorizzate (non monetarie)",
+    BudgetSource.ALTRO: "Altro",
+}
+
+
 class FundAllocation(TimestampMixin, Base):
     """Money assigned to the Ambito for one year from one fund, with the act that assigned it (e.g. FSR 2024,
     1.171.075,29 €, "DGR XII - 2915 e DGR XII - 2976"). The Assemblea dei Sindaci decides its use.
 
-    `source` is the card budget lines' source it is compared with (a `cards.models.BudgetSource` value): several
+    `source` is the card budget lines' source it is compared with (a `BudgetSource` value): several
     allocations may share one (FNA and the FNA caregiver fund are both "fna")."""
 
     __tablename__ = "fund_allocations"

@@ -14,9 +14,11 @@ from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
 from ..inputs import int32
-from ..policy import guard
+from ..money import format_cents
+from ..policy import can, guard
 from . import bp, services
-from .models import CycleStatus, PlanningCycle
+from . import funds as fund_services
+from .models import SOURCE_LABELS, CycleStatus, FundAllocation, PlanningCycle
 
 
 def _page(errors: dict[str, str] | None = None, status: int = 200) -> Any:
@@ -80,16 +82,11 @@ def set_status(cycle: PlanningCycle) -> Any:
 
 
 def _funds_page(cycle: PlanningCycle, errors: dict[str, str] | None = None, status: int = 200) -> Any:
-    from ..cards.money import format_cents
-    from ..cards.rows import SOURCE_LABELS
-    from ..policy import can
-    from . import funds
-
     return render_template(
         "cycles/funds.html",
         cycle=cycle,
-        tables=funds.comparison(cycle),
-        allocations=funds.allocations_by_year(),
+        tables=fund_services.comparison(cycle),
+        allocations=fund_services.allocations_by_year(),
         sources={k.value: v for k, v in SOURCE_LABELS.items()},
         format_cents=format_cents,
         can_manage=can(current_user, "plan.manage"),
@@ -108,8 +105,6 @@ def funds(cycle: PlanningCycle) -> Any:
 @bp.post("/cicli/<int:cycle_id>/fondi")
 @guard("plan.manage", PlanningCycle, "cycle_id", "cycle")
 def add_allocation(cycle: PlanningCycle) -> Any:
-    from . import funds as fund_services
-
     if not EmptyForm().validate_on_submit():
         return _funds_page(cycle, {"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
     try:
@@ -134,9 +129,6 @@ def add_allocation(cycle: PlanningCycle) -> Any:
 @bp.post("/cicli/<int:cycle_id>/fondi/<int:allocation_id>/rimuovi")
 @guard("plan.manage", PlanningCycle, "cycle_id", "cycle")
 def remove_allocation(cycle: PlanningCycle, allocation_id: int) -> Any:
-    from . import funds as fund_services
-    from .models import FundAllocation
-
     if not EmptyForm().validate_on_submit():
         return _funds_page(cycle, {"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
     allocation = db.session.get(FundAllocation, allocation_id)

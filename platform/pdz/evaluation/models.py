@@ -6,18 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Numeric, String, Table, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
+from ..cards.models import CardIndicator
+from ..cycles.models import PlanningCycle, PolicyArea
 from ..db import Base, StrEnumType, TimestampMixin, utcnow
-
-if TYPE_CHECKING:
-    from ..accounts.models import User
-    from ..cards.models import CardIndicator
-    from ..cycles.models import PlanningCycle, PolicyArea
-    from ..tavoli.models import Body
+from ..tavoli.models import Body
 
 
 class Dimension(StrEnum):

@@ -19,8 +19,14 @@ from ..extensions import db
 from ..inputs import CLIENT_OP_ID, int32, payload
 from ..labels import label
 from ..policy import guard
+from ..realtime import last_event_id
 from ..tavoli.models import Body
-from . import bp, queries, services
+from . import (
+    bp,
+    comment_targets,  # noqa: F401  (registers the threads on SWOT entries)
+    queries,
+    services,
+)
 from .models import Answer, ObjectiveEvaluation, SwotAssessment, SwotEntry, SwotKind
 
 
@@ -115,7 +121,6 @@ def open_swot(body: Body) -> Any:
 @guard("swot.view", SwotAssessment, "assessment_id", "assessment")
 def swot(assessment: SwotAssessment) -> Any:
     assessment = queries.assessment_page(assessment.id) or assessment
-    from ..realtime import last_event_id
 
     entry_ids = [e.id for e in assessment.entries]
     return render_template(

@@ -11,10 +11,12 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..accounts.models import User
 from ..db import utcnow
 from ..extensions import db
 from ..formatting import local
 from ..policy import public
+from ..tavoli.models import Membership
 from . import bp
 
 # (anchor, term, definition). Short, in plain words; the anchors are linked from the pages that use the terms.
@@ -202,9 +204,6 @@ def glossary() -> Any:
 def convocation_count(meeting: Any) -> int:
     """How many people the convocation (or the cancellation) of `meeting` is mailed to: the active members
     of its body, plus active delegates named in the answers (as meetings.services._notify_members)."""
-    from ..accounts.models import User
-    from ..tavoli.models import Membership
-
     members = set(
         db.session.scalars(
             select(Membership.user_id)

@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from .. import audit, policy
+from .. import audit, policy, signals
 from ..accounts.models import User
 from ..db import utcnow
 from ..errors import Invalid
@@ -275,17 +274,7 @@ def start_meeting(meeting: Meeting, *, actor: User) -> Meeting:
 def conclude_meeting(meeting: Meeting, *, actor: User) -> Meeting:
     policy.require(actor, "meeting.manage", meeting)
     status_in(meeting, MeetingStatus.IN_PROGRESS, message=_("Si può chiudere solo un incontro in corso."))
-    from ..approvals.models import Ballot, BallotStatus  # votes held in the meeting (the approval chain)
-
-    if (
-        db.session.scalar(
-            select(Ballot.id)
-            .where(Ballot.meeting_id == meeting.id, Ballot.status == BallotStatus.OPEN)
-            .limit(1)
-        )
-        is not None
-    ):
-        raise Invalid(_("C'è una votazione ancora aperta: chiudila prima di concludere l'incontro."))
+    signals.meeting_concluding.send(meeting)  # the approval chain refuses while a vote is open in it
     meeting.status = MeetingStatus.CONCLUDED
     meeting.concluded_at = utcnow()
     meeting.checkin_code = None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from .. import audit, policy
 from ..accounts.models import User
+from ..coedit import engine
 from ..db import utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
@@ -46,8 +47,6 @@ def minutes_doc(meeting: Meeting) -> str:
 def _write_text(meeting: Meeting, key: str, change: Callable[[str], str], *, actor: User) -> None:
     """Change one text of the minutes inside the caller's transaction, through the co-writing engine: it is
     stored with the caller's other changes and reaches the open editors only if the transaction commits."""
-    from ..coedit import engine
-
     engine.write_in_transaction(minutes_doc(meeting), key, change, actor=actor)
 
 

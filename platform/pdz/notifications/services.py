@@ -17,13 +17,15 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 
-from .. import audit, policy, realtime
+from .. import audit, policy, realtime, signals
 from ..accounts.models import User
+from ..comments.models import ThreadFollow
 from ..db import utcnow
 from ..extensions import db
 from ..formatting import format_local
 from ..mail import send_mail
 from ..tavoli.models import Body
+from . import queries
 from .models import MailMode, MailState, Notification, NotificationKind, NotificationPreference
 
 EXCERPT_CHARS = 160
@@ -234,19 +236,18 @@ def notify(
     return created
 
 
+@signals.comment_posted.connect
 def notify_comment(
     comment: Any,
+    *,
     thread: Any,
     target: Any,
     obj: Any,
     body: Body,
     parent: Any,
     mentioned: list[User],
-    *,
     actor: User,
 ) -> list[Notification]:
-    from ..comments.models import ThreadFollow
-
     wanted: dict[int, NotificationKind] = {u.id: NotificationKind.MENTION for u in mentioned}
     if parent is not None and parent.author_id not in wanted:
         wanted[parent.author_id] = NotificationKind.REPLY
@@ -300,9 +301,7 @@ def mark_read(user: User, notification: Notification | None = None, *, actor: Us
 
 
 def unread_count(user: User) -> int:
-    from .queries import unread_count as count
-
-    return count(user)
+    return queries.unread_count(user)
 
 
 # --- daily digest ----------------------------------------------------------------------------------

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..cycles.models import PlanningCycle, PolicyArea
 from ..db import Base, StrEnumType, TimestampMixin
-
-if TYPE_CHECKING:
-    from ..cycles.models import PlanningCycle, PolicyArea
-    from ..territory.models import Comune, SubAmbito
+from ..territory.models import Comune, SubAmbito
 
 
 class OrgKind(StrEnum):

@@ -4,7 +4,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..tavoli.models import Membership
 from .models import Adhesion, LegalForm, Organisation, OrgKind, organisation_sub_ambiti
 
 
@@ -41,15 +40,5 @@ def detail(org_id: int) -> Organisation | None:
             selectinload(Organisation.sub_ambiti),
             selectinload(Organisation.areas),
             selectinload(Organisation.adhesions).selectinload(Adhesion.cycle),
-        )
-    )
-
-
-def bodies_of(org: Organisation) -> list[Membership]:
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.organisation_id == org.id, Membership.ended_at.is_(None))
-            .options(selectinload(Membership.body), selectinload(Membership.user))
         )
     )

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import idempotency
+from .. import idempotency, signals
 from ..cycles.models import PlanningCycle
 from ..db import unit_of_work
 from ..errors import Invalid
@@ -52,7 +52,7 @@ def detail(org: Organisation) -> Any:
     return render_template(
         "orgs/detail.html",
         org=org,
-        memberships=queries.bodies_of(org),
+        memberships=[m for _receiver, rows in signals.organisation_memberships.send(org) for m in rows],
         adhesion_form=AdhesionForm(),
         cycles=cycles,
     )

@@ -13,6 +13,7 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
+from ..meetings.models import Meeting
 
 __all__ = ["ALL_MONTHS", "MEETINGS_BY_BODY", "ParticipationRollup", "ParticipationStale"]
 
@@ -42,8 +43,6 @@ def _meetings_index() -> Index:
     """Meetings of a body by status and start: the participation alerts seek the last concluded ones per
     body (queries.stopped_attending) instead of ranking every meeting. Declared here, on the meetings
     table, so the index lives with the queries that need it."""
-    from ..meetings.models import Meeting
-
     return Index("ix_meetings_body_status_starts", Meeting.body_id, Meeting.status, Meeting.starts_at)
 
 

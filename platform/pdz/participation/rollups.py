@@ -13,9 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..cards.models import Card, CardRevision
+from ..comments.models import Comment
+from ..evaluation.models import SwotAssessment, SwotEntry, SwotEntryRevision
 from ..formatting import ROME
+from ..meetings.models import ActionItem, Attendance, Meeting
+from ..tavoli.models import Body, Membership
 from .models import ALL_MONTHS, ParticipationStale
 
 
@@ -41,11 +47,6 @@ def _changed(obj: Any, *attrs: str) -> bool:
 
 
 def _collect(session: Session) -> set[tuple[int, str]]:  # noqa: C901 - one branch per model
-    from ..cards.models import Card, CardRevision
-    from ..comments.models import Comment
-    from ..evaluation.models import SwotAssessment, SwotEntry, SwotEntryRevision
-    from ..meetings.models import ActionItem, Attendance, Meeting
-    from ..tavoli.models import Membership
 
     marks: set[tuple[int, str]] = set()
     meeting_ids: set[int] = set()
@@ -126,8 +127,6 @@ def _collect(session: Session) -> set[tuple[int, str]]:  # noqa: C901 - one bran
 
 
 def _insert_marks(connection: Any, marks: set[tuple[int, str]]) -> None:
-    from sqlalchemy.dialects import postgresql, sqlite
-
     if not marks:
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
@@ -149,7 +148,5 @@ def _mark_stale(session: Session, _context: Any) -> None:
 
 def mark_all(session: Session) -> None:
     """Mark every body's whole history stale (after rows were written around the ORM, e.g. bulk imports)."""
-    from ..tavoli.models import Body
-
     ids = session.scalars(select(Body.id)).all()
     _insert_marks(session.connection(), {(i, ALL_MONTHS) for i in ids})

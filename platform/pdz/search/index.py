@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, event, func, insert, inspect, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
-from ..accounts.models import User
+from ..accounts.models import Affiliation, User
 from ..approvals.models import Submission, SubmissionEvent, SubmissionStatus
 from ..cards.models import (
     Card,
@@ -286,7 +286,6 @@ def _person(s: Session, ident: int) -> Doc | None:
     row = s.execute(select(User.full_name, User.email, User.active).where(User.id == ident)).first()
     if row is None or not row.active:
         return None
-    from ..accounts.models import Affiliation
 
     orgs = s.scalars(
         select(Organisation.name)

@@ -20,11 +20,16 @@ from typing import Any
 from flask import url_for
 from markupsafe import Markup, escape
 from sqlalchemy import Select, and_, column, func, literal_column, or_, select, table, text
+from sqlalchemy.orm import selectinload
 
 from .. import policy
+from ..approvals.models import Submission
+from ..cards.models import Card
+from ..comments import targets
 from ..extensions import db
-from ..meetings.models import Rsvp
-from ..tavoli.models import Membership
+from ..meetings.models import Meeting, Rsvp
+from ..orgs.models import Organisation
+from ..tavoli.models import Body, Membership
 from .index import KINDS
 from .models import SearchEntry
 
@@ -231,14 +236,6 @@ def marked(value: str) -> Markup:
 
 def _prefetch(groups: list[Group]) -> list[Any]:
     """Load the shown rows' objects in one query per model, so the checks below find them in the session."""
-    from sqlalchemy.orm import selectinload
-
-    from ..approvals.models import Submission
-    from ..cards.models import Card
-    from ..meetings.models import Meeting
-    from ..orgs.models import Organisation
-    from ..tavoli.models import Body
-
     ids: dict[Any, set[int]] = {
         Card: set(),
         Meeting: set(),
@@ -271,12 +268,6 @@ def _prefetch(groups: list[Group]) -> list[Any]:
 
 def _resolve(user: Any, group: Group) -> None:
     """Check each shown row with policy.can on its object, and give it its link; drop what fails."""
-    from ..approvals.models import Submission
-    from ..cards.models import Card
-    from ..meetings.models import Meeting
-    from ..orgs.models import Organisation
-    from ..tavoli.models import Body
-
     kept: list[Hit] = []
     for hit in group.hits:
         ok = False
@@ -317,8 +308,6 @@ def _resolve(user: Any, group: Group) -> None:
 
 
 def _comment_url(hit: Hit) -> str | None:
-    from ..comments import targets
-
     kind, _, ident = hit.ref.partition(":")
     target = targets.get(kind)
     obj = target.load(int(ident)) if target is not None and ident.isdigit() else None

@@ -14,11 +14,10 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import audit, policy
-from ..coedit import DocKind, FieldChange, register
+from ..coedit import DocKind, FieldChange, engine, register
 from ..coedit.registry import extends
 from ..extensions import db
-from .models import MANDATE_PARTS, Body, Mandate, MandateDraft, MandateStatus
-from .services import MAX_MANDATE_PART
+from .models import MANDATE_PARTS, MAX_MANDATE_PART, Body, Mandate, MandateDraft, MandateStatus
 
 
 def doc_key(body: Body) -> str:
@@ -89,8 +88,6 @@ KIND = register(MandateDoc())
 
 def draft_texts(body: Body) -> dict[str, str]:
     """The draft as it is now: the live document's texts once someone has opened it, else where it starts from."""
-    from ..coedit import engine
-
     if not engine.exists(KIND.name, body.id):
         return KIND.initial_texts(body)
     texts = engine.current_texts(doc_key(body))

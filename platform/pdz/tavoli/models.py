@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import MembershipRole, User
+from ..cycles.models import PolicyArea
 from ..db import Base, StrEnumType, TimestampMixin, utcnow
-
-if TYPE_CHECKING:
-    from ..accounts.models import User
-    from ..cycles.models import PolicyArea
-    from ..orgs.models import Organisation
-    from ..territory.models import SubAmbito
+from ..orgs.models import Organisation
+from ..territory.models import SubAmbito
 
 
 class BodyKind(StrEnum):
@@ -38,15 +35,6 @@ class BodyStatus(StrEnum):
     ACTIVE = "attivo"
     SUSPENDED = "sospeso"
     CLOSED = "concluso"
-
-
-class MembershipRole(StrEnum):
-    MEMBER = "membro"
-    COORD_PUBLIC = "coordinatore_pubblico"
-    COORD_ETS = "coordinatore_ets"
-    SECRETARY = "segretario"
-    OBSERVER = "osservatore"
-    DELEGATE = "delegato"  # stands for a comune in place of its mayor
 
 
 COORDINATOR_ROLES = frozenset({MembershipRole.COORD_PUBLIC, MembershipRole.COORD_ETS})
@@ -138,6 +126,7 @@ class MandateStatus(StrEnum):
 
 
 MANDATE_PARTS = ("finalita", "attivita", "tempi", "step_valutazione", "risorse_umane")
+MAX_MANDATE_PART = 20_000  # characters of one part of a mandate
 
 
 class Mandate(TimestampMixin, Base):

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
+from .. import signals
 from ..accounts.models import Invitation, InvitationStatus, User
 from ..db import utcnow
 from ..extensions import db
+from ..orgs.models import Organisation
 from .models import COORDINATOR_ROLES, THEMATIC_KINDS, Body, BodyKind, Mandate, MandateStatus, Membership
-
-
-def _with_members() -> Any:
-    return (
-        selectinload(Body.memberships).selectinload(Membership.user),
-        selectinload(Body.memberships).selectinload(Membership.organisation),
-        selectinload(Body.areas),
-    )
 
 
 def _listed(user: User | None) -> Any:
@@ -85,23 +78,68 @@ def my_bodies(user: User) -> list[Body]:
 
 
 def workspace(body_id: int) -> Body | None:
-    return db.session.scalar(
+    """A body for its pages: `memberships` holds the coordinators and the reader's own (not every member:
+    a tavolo may have hundreds; `members_by_organisation` pages them), `member_count` all current members."""
+    user = current_user if has_request_context() and current_user.is_authenticated else None
+    body = db.session.scalar(
         select(Body)
         .where(Body.id == body_id)
-        .options(*_with_members(), selectinload(Body.mandates).selectinload(Mandate.author))
+        .options(*_listed(user), selectinload(Body.mandates).selectinload(Mandate.author))
     )
+    return _count_members([body])[0] if body is not None else None
 
 
-def members_by_organisation(body: Body) -> list[tuple[Any, list[Membership]]]:
-    groups: dict[int, list[Membership]] = defaultdict(list)
-    orgs = {}
-    for membership in body.memberships:
-        groups[membership.organisation_id].append(membership)
-        orgs[membership.organisation_id] = membership.organisation
-    return sorted(
-        ((orgs[i], sorted(ms, key=lambda m: m.user.full_name)) for i, ms in groups.items()),
-        key=lambda p: p[0].name,
+MEMBERS_PAGE = 50  # members a page on the workspace and the members page
+
+
+class MemberGroups(list[tuple[Any, list[Membership]]]):
+    """One page of a body's current members as (organisation, its members) groups, organisations by name and
+    people by name within each; `page` (1-based), `pages`, `total` (all current members) for the pager."""
+
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+
+
+def _requested_page() -> int:
+    raw = request.args.get("pagina", "1") if has_request_context() else "1"
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
+def members_by_organisation(body: Body, page: int | None = None) -> MemberGroups:
+    """Page `page` (default: `?pagina=`, out of range -> the nearest page) of the body's current members,
+    MEMBERS_PAGE a page, in the order organisation name, person name: two queries whatever the size."""
+    total = getattr(body, "member_count", None)
+    if total is None:
+        total = _count_members([body])[0].member_count  # type: ignore[attr-defined]
+    pages = max(1, -(-total // MEMBERS_PAGE))
+    page = min(max(1, page or _requested_page()), pages)
+    # Code-point order, as Python sorted names before paging moved into SQL (PostgreSQL's default collation
+    # would fold case and accents).
+    collation = "C" if db.session.get_bind().dialect.name == "postgresql" else "BINARY"
+    rows = db.session.scalars(
+        select(Membership)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.body_id == body.id, Membership.ended_at.is_(None))
+        .options(contains_eager(Membership.organisation), contains_eager(Membership.user))
+        .order_by(
+            Organisation.name.collate(collation),
+            Organisation.id,
+            User.full_name.collate(collation),
+            Membership.id,
+        )
+        .limit(MEMBERS_PAGE)
+        .offset((page - 1) * MEMBERS_PAGE)
     )
+    groups = MemberGroups()
+    for membership in rows:
+        if groups and groups[-1][0].id == membership.organisation_id:
+            groups[-1][1].append(membership)
+        else:
+            groups.append((membership.organisation, [membership]))
+    groups.page, groups.pages, groups.total = page, pages, total
+    return groups
 
 
 def mandate_in_force(body: Body) -> Mandate | None:
@@ -123,5 +161,17 @@ def pending_invitations(body: Body) -> list[Invitation]:
             )
             .options(selectinload(Invitation.organisation))
             .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+@signals.organisation_memberships.connect
+def memberships_of_organisation(org: Any) -> list[Membership]:
+    """The current memberships of an organisation's people, with body and person (the organisation's page)."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.organisation_id == org.id, Membership.ended_at.is_(None))
+            .options(selectinload(Membership.body), selectinload(Membership.user))
         )
     )

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import audit, policy, realtime
-from ..accounts.models import User
+from .. import audit, policy, realtime, signals
+from ..accounts import services as account_services
+from ..accounts.models import Function, Invitation, User
 from ..cycles.models import PolicyArea
 from ..db import utcnow
 from ..errors import Invalid
 from ..extensions import db
+from ..mail import send_mail
 from ..orgs.models import Organisation
 from ..text import MAX_SOURCE_CHARS, render_markdown
+from .coedit import draft_texts
 from .models import (
     COORDINATOR_ROLES,
     MANDATE_PARTS,
+    MAX_MANDATE_PART,
     Body,
     BodyKind,
     BodyStatus,
@@ -26,8 +33,6 @@ from .models import (
     Membership,
     MembershipRole,
 )
-
-MAX_MANDATE_PART = 20_000
 
 
 def _check_body_fields(name: str, description: str, body: Body | None = None) -> dict[str, str]:
@@ -131,6 +136,7 @@ def add_member(
     return _create_membership(body, user, organisation, role, actor=actor, details={})
 
 
+@signals.invitation_accepted.connect
 def join_by_invitation(invitation: Any, user: User) -> Membership | None:
     """The invited person joins the body named by an accepted invitation (nothing if they already belong to
     it). The invitation was the manager's decision; the body's state is checked now, when it takes effect."""
@@ -147,6 +153,67 @@ def join_by_invitation(invitation: Any, user: User) -> Membership | None:
         actor=user,
         details={"invitation_id": invitation.id},
     )
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+def invite(
+    body: Body,
+    email: str,
+    full_name: str,
+    organisation_id: int | None,
+    role: MembershipRole,
+    function: Function,
+    *,
+    actor: User,
+) -> Invitation:
+    policy.require(actor, "tavolo.members.manage", body)
+    email = account_services.normalise_email(email)
+    errors: dict[str, str] = {}
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None:
+        errors["organisation_id"] = _("Ente sconosciuto: scegline uno dall'elenco.")
+    if role in COORDINATOR_ROLES:
+        errors["role"] = _(
+            "Il ruolo di co-coordinatore si assegna a chi fa già parte del tavolo: invita la persona come componente."
+        )
+    existing = account_services.user_by_email(email)
+    if existing is not None and policy.membership(existing, body) is not None:
+        errors["email"] = _("Questa persona fa già parte di %(body)s.", body=body.display_name)
+    if errors:
+        raise Invalid(errors=errors)
+    assert organisation is not None
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email,
+        full_name=(full_name or "").strip()[:120],
+        body_id=body.id,
+        organisation_id=organisation.id,
+        role=role,
+        function=function,
+        token_hash=account_services.token_digest(token),
+        invited_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=current_app.config["PDZ_INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    link = current_app.config["PDZ_BASE_URL"].rstrip("/") + url_for("accounts.accept_invitation", token=token)
+    send_mail(
+        email,
+        _("PdZ – invito a partecipare a %(body)s", body=body.display_name),
+        _(
+            "Buongiorno,\n\n%(who)s ti invita a partecipare a «%(body)s» per %(org)s sulla piattaforma PdZ dell'Ambito Cremasco.\n\nPer accettare apri questo collegamento (vale %(days)d giorni):\n%(link)s\n",
+            who=actor.full_name,
+            body=body.name,
+            org=organisation.name,
+            days=current_app.config["PDZ_INVITATION_DAYS"],
+            link=link,
+        ),
+    )
+    audit.record(
+        actor, "invitation.created", invitation, {"email": email, "body_id": body.id, "role": role.value}
+    )
+    return invitation
 
 
 def _create_membership(
@@ -283,8 +350,6 @@ def write_mandate(body: Body, parts: dict[str, str], *, actor: User) -> Mandate:
 
 def submit_mandate_draft(body: Body, *, actor: User) -> Mandate:
     """Turn the co-written draft, as it is now, into a new version: proposed (co-coordinators) or in force (UdP)."""
-    from .coedit import draft_texts
-
     policy.require(actor, "mandate.propose", body)  # whoever may decide may propose too
     parts = draft_texts(body)
     latest = db.session.scalar(

@@ -212,7 +212,7 @@ def invite(body: Body) -> Any:
             with unit_of_work():
                 first = idempotency.claim("tavolo.invite", actor=current_user)
                 if first is None:
-                    account_services.invite(
+                    services.invite(
                         body,
                         form.email.data,
                         form.full_name.data,

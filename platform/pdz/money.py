@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import Invalid
+from .errors import Invalid
 
 MAX_CENTS = 10**13  # one hundred billion euro: anything above is a typing mistake
 MAX_STORED_CENTS = 2**31 - 1  # amounts are INTEGER columns: 32 bits on PostgreSQL (21.474.836,47 €)
