@@ -22,6 +22,7 @@ from .db import install_session_hooks
 from .errors import Invalid, NotAllowed, NotFound, PdzError
 from .extensions import babel, csrf, limiter, login_manager, migrate, socketio
 from .extensions import db as _db  # `pdz.db` must stay the module
+from .routing import LazyBuildRule
 
 # Domain packages with pages, in menu order; each has a blueprint `bp` in __init__ and routes in views.
 BLUEPRINTS = [
@@ -90,6 +91,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=load_config(overrides)["INSTANCE_DIR"],
     )
+    app.url_rule_class = LazyBuildRule  # URL builders compiled on first use (routing.py)
     app.config.update(load_config(overrides))
     app.session_interface = _SessionInterface()
 
