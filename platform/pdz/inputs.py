@@ -220,6 +220,18 @@ class Form(FlaskForm):
         return bool(super().validate(extra_validators=extra))
 
 
+class EmptyForm(Form):
+    """A form with only the CSRF token, for POST buttons."""
+
+
+def parse_int(value: Any) -> int | None:
+    """An integer a database column holds, from a form value (digits, optional sign), else None."""
+    try:
+        return int32(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 # --- requests -----------------------------------------------------------------------------------------
 
 BAD_REQUEST = _l("Richiesta non valida")

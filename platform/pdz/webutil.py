@@ -1,14 +1,105 @@
-"""Small helpers shared by views: put a service's Invalid errors next to the form fields."""
+"""What views share: the one action runner (a service in one unit of work, its refusals answered the same
+way everywhere), a service's Invalid errors next to the form fields, CSV downloads."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Response
+from flask import Response, current_app, flash, jsonify, make_response, redirect, request
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
 
-from .errors import Invalid
+from . import idempotency
+from .db import unit_of_work
+from .errors import EditConflict, Invalid, PdzError
+from .extensions import db
+
+T = TypeVar("T")
+Page = str | Callable[[], Any] | None
+
+# SQLite has one writer at a time and its busy handler waits by sleeping in steps of up to 100 ms: queueing
+# this process's writes on a lock instead wakes the next writer as soon as the lock is free.
+_SQLITE_WRITES = threading.Lock()
+
+
+def wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def transaction(action: Callable[[], T], *, attempts: int = 1) -> T:
+    """`action` in one unit of work (committed on success, rolled back on any exception). With `attempts`, a
+    unique-constraint clash (a concurrent duplicate of the same operation) runs it again: it then replays."""
+    serial = _SQLITE_WRITES if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+    for attempt in range(attempts):
+        try:
+            with serial, unit_of_work():
+                return action()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def refused(error: PdzError, page: Page = None, *, json: bool = False) -> Any:
+    """The one answer to a refused action, with the error's status (Invalid 422, EditConflict 409, ...).
+
+    JSON when the client asks for it (or `json`): {"ok": false, "error": message, "errors": {field: message}}.
+    Otherwise the Italian message is flashed on `page`: a callable returning the page (a redirect stays a
+    redirect), or the URL of the page the person came from, shown again (a 303 to it where it has no GET).
+    Without a page, and for refusals other than bad input or a conflict, the app's error page answers."""
+    if json or wants_json():
+        errors = getattr(error, "errors", None) or {"": error.message}
+        return jsonify(ok=False, error=error.message, errors=errors), error.status
+    if page is None or not isinstance(error, Invalid | EditConflict):
+        raise error
+    flash(error.message, "error")
+    if callable(page):
+        response = make_response(page())
+        if not 300 <= response.status_code < 400:  # a redirect stays a redirect
+            response.status_code = error.status
+        return response
+    try:
+        endpoint, args = current_app.url_map.bind("localhost").match(urlsplit(page).path, method="GET")
+        response = make_response(current_app.view_functions[endpoint](**args))
+    except (HTTPException, PdzError):
+        return redirect(page), 303
+    response.status_code = error.status
+    return response
+
+
+def run(
+    action: Callable[[], T],
+    answer: Callable[[T], Any],
+    *,
+    page: Page = None,
+    once: str | None = None,
+    attempts: int = 1,
+    json: bool = False,
+) -> Any:
+    """Run a service from a view: `action` in one unit of work (see `transaction`), then `answer` (given what
+    it returned) makes the response, inside the same unit of work. With `once` (an idempotency scope), a
+    request sent twice acts once and gets the first answer again (`pdz.idempotency`). A domain error rolls
+    everything back and is answered by `refused` (on `page`, or as JSON)."""
+
+    def act() -> Any:
+        if once is not None:
+            first = idempotency.claim(once, actor=current_user)
+            if first is not None:
+                return first
+            return idempotency.answer(answer(action()))
+        return answer(action())
+
+    try:
+        return transaction(act, attempts=attempts)
+    except PdzError as error:
+        return refused(error, page, json=json)
 
 
 def attach_errors(form: Any, error: Invalid) -> None:

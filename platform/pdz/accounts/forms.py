@@ -96,10 +96,6 @@ class ChangePasswordForm(Form):
     )
 
 
-class EmptyForm(Form):
-    """A form with only the CSRF token, for POST buttons."""
-
-
 CODE_REQUIRED = _l("Indica il codice.")
 
 

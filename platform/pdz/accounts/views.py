@@ -12,6 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import limiter
+from ..inputs import EmptyForm
 from ..policy import guard, public
 from ..webutil import attach_errors
 from . import bp, second_factor, services, sessions
@@ -20,7 +21,6 @@ from .forms import (
     ChangePasswordForm,
     CodeForm,
     DisableSecondFactorForm,
-    EmptyForm,
     EndSessionForm,
     EnrolForm,
     ForgetDeviceForm,

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts import services as account_services
-from ..accounts.forms import EmptyForm
 from ..accounts.models import Affiliation, SecondFactor, StaffRole, User
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
+from ..inputs import EmptyForm
 from ..mail import MailStatus, OutboxMessage, failure_reasons
 from ..policy import guard
 from . import audit_views, bp  # noqa: F401 - audit_views: the audit log's pages

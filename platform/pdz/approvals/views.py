@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
-    jsonify,
-    make_response,
     redirect,
     render_template,
     request,
@@ -24,30 +18,27 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
-from .. import idempotency, policy
+from .. import policy
 from ..cards import queries as card_queries
 from ..cards.models import Card
 from ..comments import targets
 from ..cycles.models import CycleStatus, PlanningCycle
-from ..db import unit_of_work
-from ..errors import EditConflict, Invalid, PdzError
+from ..errors import Invalid
 from ..evaluation.models import SwotAssessment
 from ..extensions import db
 from ..formatting import format_local
+from ..inputs import parse_int
 from ..labels import label
-from ..meetings.forms import parse_int
 from ..meetings.models import Meeting
 from ..policy import guard, public
 from ..tavoli.models import BodyKind
+from ..webutil import run, transaction
 from . import assembly, bp, export, queries, services, sources
 from . import document as doc
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
 from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, StepMode, Submission, SubmissionStatus
 
-# SQLite has one writer: queue this process's transitions on a lock (the compare-and-swap decides the winner).
-_SQLITE_WRITES = threading.Lock()
 FORMATS = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -55,45 +46,19 @@ FORMATS = {
 }
 
 
-@contextlib.contextmanager
-def _writing() -> Iterator[None]:
-    serial = _SQLITE_WRITES if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
-    with serial, unit_of_work():
-        yield
-
-
 def _act(
     action: Callable[[], Any], back: str, done: str | None = None, then: Callable[[Any], str] | None = None
 ) -> Any:
-    """One unit of work; refusals come back as a message on the page the person came from. On success, `then`
-    (given what the action returned) says where to go, else back. A form sent twice (same idempotency key)
-    acts once and gets the first answer again (`pdz.idempotency`)."""
-    try:
-        with _writing():
-            first = idempotency.claim(str(request.endpoint), actor=current_user)
-            if first is None:
-                result = action()
-                if done:
-                    flash(done, "success")
-                first = idempotency.answer(redirect(then(result) if then else back, 303))
-    except (Invalid, EditConflict) as error:
-        return _refused(error, back)
-    return first
+    """A form's action through `webutil.run`: refusals come back as a message on the page the person came
+    from (`back`); on success `done` is flashed and `then` (given what the action returned) says where to go,
+    else back. A form sent twice (same idempotency key) acts once and gets the first answer again."""
 
+    def answer(result: Any) -> Any:
+        if done:
+            flash(done, "success")
+        return redirect(then(result) if then else back, 303)
 
-def _refused(error: Invalid | EditConflict, back: str) -> Any:
-    """A refusal answers 4xx (422, or 409 when someone else acted first) with its Italian message: as JSON,
-    or as the page the person came from with the message on top (a redirect where that page has no GET)."""
-    if request.is_json or request.accept_mimetypes.best == "application/json":
-        return jsonify(ok=False, error=error.message), error.status
-    flash(error.message, "error")
-    try:
-        endpoint, args = current_app.url_map.bind("localhost").match(urlsplit(back).path, method="GET")
-        page = make_response(current_app.view_functions[endpoint](**args))
-    except (HTTPException, PdzError):
-        return redirect(back), 303
-    page.status_code = error.status
-    return page
+    return run(action, answer, page=back, once=str(request.endpoint))
 
 
 def _version() -> int:
@@ -393,8 +358,7 @@ def chains() -> Any:
                     {"body_kind": body_kind, "mode": request.form.get(f"mode_{n}", StepMode.REVIEW.value)}
                 )
         try:
-            with _writing():
-                services.configure_chain(kind, steps, actor=current_user)
+            transaction(lambda: services.configure_chain(kind, steps, actor=current_user))
         except Invalid as error:
             flash(error.message, "error")
             status = 422

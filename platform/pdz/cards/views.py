@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import idempotency, labels, realtime
 from ..coedit import engine as coedit_engine
@@ -22,14 +19,14 @@ from ..comments import queries as comment_queries
 from ..config import ROOT
 from ..cycles.models import PolicyArea
 from ..db import unit_of_work
-from ..errors import EditConflict, Invalid
+from ..errors import Invalid
 from ..extensions import db
 from ..formatting import ROME
 from ..inputs import int32, payload
 from ..money import format_cents
 from ..policy import guard
 from ..tavoli.models import Body
-from ..webutil import attach_errors
+from ..webutil import attach_errors, refused, run, transaction, wants_json
 from . import (
     bp,
     comment_targets,  # noqa: F401  (registers the threads on a card and its fields)
@@ -61,10 +58,6 @@ labels.LABELS.update(list(_CARD_LABELS.items()))
 _ = (BudgetSource, IndicatorKind, IndicatorSet)  # labelled above
 
 
-def _wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
-
-
 def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | None:
     value = data.get(key, default)
     if value in (None, ""):
@@ -75,49 +68,22 @@ def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | No
         raise Invalid(errors={key: "Valore numerico non valido."}) from None
 
 
-# SQLite has one writer at a time and its busy handler waits by sleeping in steps of up to 100 ms:
-# queueing card saves of this process on a lock instead wakes the next writer as soon as the lock is free.
-_SQLITE_WRITES = threading.Lock()
-
-
-def _run(action: Callable[[], Any]) -> Any:
-    """One unit of work; a concurrent duplicate of the same operation is answered by replaying it."""
-    serial = _SQLITE_WRITES if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
-    for attempt in range(3):
-        try:
-            with serial, unit_of_work():
-                return action()
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _respond(card: Card, action: Callable[[], services.SaveOutcome], once: str | None = None) -> Any:
-    """Run one save and answer it. With `once` (a create: a new row), the request's key or client operation
-    id is claimed in the same unit of work, and a repeat gets the first answer (`pdz.idempotency`)."""
-
-    def claimed() -> Any:
-        first = idempotency.claim(once, actor=current_user) if once else None
-        if first is not None:
-            return first
-        return idempotency.answer(_success(card, action()))
-
-    try:
-        return _run(claimed)
-    except Invalid as error:
-        if _wants_json():
-            return jsonify(ok=False, status="invalid", error=error.message, errors=error.errors), 422
-        flash(error.message, "error")  # refused: the card's page with the message, answered 422
-        return detail(card_id=card.id), 422
-    except EditConflict as error:
-        if _wants_json():
-            return jsonify(ok=False, status="moved", error=error.message), 409
-        raise
+    """Run one save through `webutil.run` and answer it; a concurrent duplicate of the same operation is
+    answered by replaying it. With `once` (a create: a new row), the request's key or client operation id is
+    claimed in the same unit of work, and a repeat gets the first answer (`pdz.idempotency`). Refused: the
+    card's page with the message, or JSON."""
+    return run(
+        action,
+        lambda outcome: _success(card, outcome),
+        page=lambda: detail(card_id=card.id),
+        once=once,
+        attempts=3,
+    )
 
 
 def _success(card: Card, outcome: services.SaveOutcome) -> Any:
-    if _wants_json():
+    if wants_json():
         return jsonify(outcome.as_json())
     flash(_l("Modifica salvata (versione %(n)d).", n=outcome.revision), "success")
     return redirect(url_for("cards.detail", card_id=card.id, _anchor=f"f-{outcome.field}"), 303)
@@ -358,13 +324,11 @@ def _row_values(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/schede/<int:card_id>/stato")
 @guard("card.edit", Card, "card_id", "card")
 def status(card: Card) -> Any:
-    try:
-        with unit_of_work():
-            services.set_status(card, request.form.get("status", ""), actor=current_user)
-    except Invalid as error:
-        flash(error.message, "error")  # refused: the card's page with the message, answered 422
-        return detail(card_id=card.id), 422
-    return redirect(url_for("cards.detail", card_id=card.id)), 303
+    return run(
+        lambda: services.set_status(card, request.form.get("status", ""), actor=current_user),
+        lambda _: redirect(url_for("cards.detail", card_id=card.id), 303),
+        page=lambda: detail(card_id=card.id),
+    )
 
 
 @bp.post("/schede/<int:card_id>/sposta")
@@ -437,28 +401,23 @@ def restore(card: Card) -> Any:
     number = _int(data, "number", -1)
     assert number is not None
     try:
-        outcome = _run(
+        outcome = transaction(
             lambda: services.restore_revision(
                 card, number, client_op_id=data.get("client_op_id") or None, actor=current_user
-            )
+            ),
+            attempts=3,
         )
     except Invalid as error:
-        if _wants_json():
-            return jsonify(ok=False, error=error.message), 422
-        flash(error.message, "error")
-        return redirect(url_for("cards.history", card_id=card.id)), 303
+        return refused(error, lambda: redirect(url_for("cards.history", card_id=card.id), 303))
     restored = [
         coedit_engine.replace_text(coedit_key(card), key, value, actor=current_user)
         for key, value in sorted(outcome.texts.items())
     ]
-    refused = [answer for answer in restored if not answer.get("ok")]
-    if refused:
-        message = refused[0].get("message") or "Ripristino non riuscito."
-        if _wants_json():
-            return jsonify(ok=False, error=message), 422
-        flash(message, "error")
-        return redirect(url_for("cards.history", card_id=card.id)), 303
-    if _wants_json():
+    failed = [answer for answer in restored if not answer.get("ok")]
+    if failed:
+        message = failed[0].get("message") or "Ripristino non riuscito."
+        return refused(Invalid(message), lambda: redirect(url_for("cards.history", card_id=card.id), 303))
+    if wants_json():
         return jsonify({**outcome.as_json(), "texts": sorted(outcome.texts)})
     if outcome.status == "unchanged" and not outcome.texts:
         flash(_l("La scheda è già uguale alla versione %(n)d.", n=number), "info")

@@ -14,25 +14,18 @@ from flask_login import current_user
 
 from .. import policy
 from ..accounts.models import User
-from ..db import unit_of_work
-from ..errors import NotFound, PdzError
+from ..errors import NotFound
 from ..extensions import db
 from ..inputs import payload, positive_id
 from ..policy import guard
 from ..tavoli import queries as tavoli_queries
 from ..tavoli.models import MANDATE_PARTS, Body
+from ..webutil import run
 from . import bp, queries, services
 from .models import CommentStatus, CommentThread
 
 
-def _answer(call: Callable[[], dict[str, Any]], status: int = 200) -> Any:
-    """Run one use case in one unit of work; errors become JSON with the Italian message, nothing stored."""
-    try:
-        with unit_of_work():
-            result = call()
-    except PdzError as error:
-        errors = getattr(error, "errors", {"": error.message})
-        return jsonify(ok=False, error=error.message, errors=errors), error.status
+def _ok(result: dict[str, Any], status: int = 200) -> Any:
     return jsonify(ok=True, **result), status
 
 
@@ -74,7 +67,7 @@ def create(body: Body) -> Any:
         assert thread is not None
         return {"created": created, "comment": services.as_json(comment, thread, _name(comment.author_id))}
 
-    return _answer(call, 201)
+    return run(call, lambda result: _ok(result, 201), json=True)  # refusals: JSON, nothing stored
 
 
 def _name(user_id: int) -> str:
@@ -88,7 +81,7 @@ def _on_comment(body: Body, comment_id: int, change: Callable[..., Any]) -> Any:
         change(comment, thread)
         return {"comment": services.as_json(comment, thread, _name(comment.author_id))}
 
-    return _answer(call)
+    return run(call, _ok, json=True)
 
 
 @bp.post("/tavoli/<int:body_id>/commenti/<int:comment_id>/modifica")
@@ -137,7 +130,7 @@ def mark_read(body: Body) -> Any:
             raise NotFound("Discussione sconosciuta in questo tavolo.")
         return {"read_marker": services.mark_read(found, data.get("last_comment_id", 0), actor=current_user)}
 
-    return _answer(call)
+    return run(call, _ok, json=True)
 
 
 @bp.post("/tavoli/<int:body_id>/commenti/segui")
@@ -157,7 +150,7 @@ def follow(body: Body) -> Any:
         )
         return {"following": following}
 
-    return _answer(call)
+    return run(call, _ok, json=True)
 
 
 @bp.get("/tavoli/<int:body_id>/commenti/persone")

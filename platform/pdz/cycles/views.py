@@ -9,11 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import idempotency
-from ..accounts.forms import EmptyForm
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
-from ..inputs import int32
+from ..inputs import EmptyForm, int32
 from ..money import format_cents
 from ..policy import can, guard
 from . import bp, services

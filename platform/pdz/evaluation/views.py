@@ -8,7 +8,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import idempotency, policy
-from ..accounts.forms import EmptyForm
 from ..cards.models import Card, CardIndicator
 from ..comments import queries as comment_queries
 from ..cycles.models import PlanningCycle
@@ -16,7 +15,7 @@ from ..db import unit_of_work
 from ..errors import Invalid, NotFound
 from ..exports import csv_response
 from ..extensions import db
-from ..inputs import CLIENT_OP_ID, int32, payload
+from ..inputs import CLIENT_OP_ID, EmptyForm, int32, payload
 from ..labels import label
 from ..policy import guard
 from ..realtime import last_event_id
@@ -28,14 +27,6 @@ from . import (
     services,
 )
 from .models import Answer, ObjectiveEvaluation, SwotAssessment, SwotEntry, SwotKind
-
-
-def _payload() -> dict[str, Any]:
-    if request.is_json:
-        return payload()
-    data: dict[str, Any] = request.form.to_dict()
-    data["tags"] = request.form.get("tags", "")
-    return data
 
 
 def _tags(raw: Any) -> list[str]:
@@ -142,7 +133,7 @@ def swot(assessment: SwotAssessment) -> Any:
 @bp.post("/swot/<int:assessment_id>/voci")
 @guard("swot.write", SwotAssessment, "assessment_id", "assessment")
 def add_entry(assessment: SwotAssessment) -> Any:
-    data = _payload()
+    data = payload()
     if not request.is_json and not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
     try:
@@ -208,7 +199,7 @@ def close(assessment: SwotAssessment) -> Any:
 # --- UdP synthesis -------------------------------------------------------------------------------
 
 
-def _cycle(default_running: bool = True) -> PlanningCycle:
+def _cycle() -> PlanningCycle:
     cycle_id = request.args.get("ciclo", type=int32)
     cycle = db.session.get(PlanningCycle, cycle_id) if cycle_id else services.current_cycle()
     if cycle is None:
@@ -392,7 +383,7 @@ def monitoring(card: Card) -> Any:
 @guard("indicator.record", Card, "card_id", "card")
 def record_value(card: Card, indicator_id: int) -> Any:
     indicator = db.get_or_404(CardIndicator, indicator_id)
-    data = _payload()
+    data = payload()
     try:
         with unit_of_work():
             if (first := idempotency.claim("indicator.value.create", actor=current_user)) is not None:

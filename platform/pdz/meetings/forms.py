@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import Length
 
-from ..inputs import Form, int32
+from ..inputs import Form, parse_int
 from ..labels import choices
 from .models import MajorityKind, QuorumKind, RsvpAnswer
 
@@ -35,14 +35,6 @@ def parse_date(value: Any) -> date | None:
 def parse_time(value: Any) -> time | None:
     try:
         return datetime.strptime(value.strip()[:5], "%H:%M").time() if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def parse_int(value: Any) -> int | None:
-    """A 64-bit integer from a form value (digits, optional sign), else None."""
-    try:
-        return int32(value) if value is not None else None
     except ValueError:
         return None
 

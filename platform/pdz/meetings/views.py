@@ -8,19 +8,29 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from .. import idempotency, policy
-from ..accounts.forms import EmptyForm
 from ..accounts.models import Affiliation, User
 from ..comments import queries as comment_queries
 from ..db import unit_of_work
 from ..errors import EditConflict, Invalid
 from ..extensions import db, limiter
 from ..formatting import format_local, local
-from ..inputs import payload
+from ..inputs import EmptyForm, payload
 from ..labels import options
 from ..policy import can, guard, public
 from ..tavoli.models import Body, Membership
 from ..webutil import attach_errors
-from . import agenda, answers, attendance, bp, common, ics, lifecycle, pdf, queries
+from . import (
+    agenda,
+    answers,
+    attendance,
+    bp,
+    comment_targets,  # noqa: F401 - registers the threads on agenda items
+    common,
+    ics,
+    lifecycle,
+    pdf,
+    queries,
+)
 from . import calendar as calendar_services
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the meeting enums
 from . import minutes as minutes_services
@@ -39,7 +49,7 @@ from .forms import (
     parse_int,
     parse_time,
 )
-from .models import CalendarFeed, MajorityKind, Meeting, MeetingStatus, QuorumKind, RsvpAnswer
+from .models import ActionStatus, CalendarFeed, MajorityKind, Meeting, MeetingStatus, QuorumKind, RsvpAnswer
 
 
 def _page(meeting: Meeting) -> Meeting:
@@ -694,8 +704,6 @@ def add_action(meeting: Meeting) -> Any:
 @bp.post("/incontri/<int:meeting_id>/azioni/<int:action_id>/stato")
 @guard("meeting.view", Meeting, "meeting_id", "meeting")
 def action_status(meeting: Meeting, action_id: int) -> Any:
-    from .models import ActionStatus
-
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
     status = ActionStatus.DONE if request.form.get("status") == ActionStatus.DONE.value else ActionStatus.OPEN

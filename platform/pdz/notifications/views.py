@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.forms import EmptyForm
 from ..comments import queries as comment_queries
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
+from ..inputs import EmptyForm
 from ..policy import guard, public
 from ..tavoli.models import Body
 from . import bp, queries, services

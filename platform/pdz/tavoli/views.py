@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from .. import idempotency
 from ..accounts import services as account_services
-from ..accounts.forms import EmptyForm
 from ..accounts.models import Function, Invitation
 from ..cycles.models import PolicyArea
 from ..db import unit_of_work
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..inputs import EmptyForm
 from ..labels import options
 from ..orgs.models import Organisation
 from ..policy import guard

@@ -8,11 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..accounts.forms import EmptyForm
 from ..db import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
-from ..inputs import int32
+from ..inputs import EmptyForm, int32
 from ..policy import guard
 from . import bp, services
 from .models import Comune, SubAmbito
