@@ -36,7 +36,6 @@ from .sockets import ROOM_RULES
 from .tavoli.models import Body, Membership
 
 CHECK_TTL = 120.0  # seconds an outgoing check is reused (spread by ±25%), unless the person's rights change
-EVERYONE = None  # rights changed for everyone connected (a body's status changed)
 
 # room prefix -> check(user, ident) for rooms not joined through `room.join` (co-writing documents)
 EMIT_RULES: dict[str, Callable[[Any, str], bool]] = {}

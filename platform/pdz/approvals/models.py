@@ -103,14 +103,6 @@ class Submission(Base):
             return None
         return self.steps[self.step_index]
 
-    @property
-    def is_final(self) -> bool:
-        return self.status in {
-            SubmissionStatus.APPROVED,
-            SubmissionStatus.REJECTED,
-            SubmissionStatus.SENT_BACK,
-        }
-
 
 class EventAction(StrEnum):
     SUBMITTED = "inviata"

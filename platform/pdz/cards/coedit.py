@@ -120,9 +120,6 @@ class CardDoc(DocKind):
         )
         return {key: value for key, value in rows}
 
-    def room_body_id(self, obj: Card) -> int | None:
-        return obj.body_id
-
     def materialise(self, obj: Card, changes: list[FieldChange], at: datetime) -> None:
         """A handful of statements per batch whatever its size: the last revision of each touched field in
         one query, the new revisions and audit entries inserted together, the value rows in one query."""

@@ -49,10 +49,6 @@ class FieldSpec:
     help: str = ""
     options: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def mergeable(self) -> bool:
-        return self.kind in {"line", "markdown", "tags"}
-
     def clean(self, value: object, *, area_keys: dict[str, str] | None = None) -> str:
         """Validate and normalise a submitted value; raise Invalid with an Italian message."""
         if isinstance(value, list) and all(isinstance(v, str) for v in value):

@@ -117,17 +117,6 @@ def revisions_after(card_id: int, number: int) -> list[CardRevision]:
     )
 
 
-def all_revisions(card_id: int) -> list[CardRevision]:
-    return list(
-        db.session.scalars(
-            select(CardRevision)
-            .where(CardRevision.card_id == card_id)
-            .options(selectinload(CardRevision.author))
-            .order_by(CardRevision.number.desc(), CardRevision.id)
-        )
-    )
-
-
 def field_label(field_key: str) -> str:
     if field_key in fields.SPECS:
         spec = fields.SPECS[field_key]

@@ -59,10 +59,6 @@ class DocKind:
         """Write the new plain text of each changed key into the domain's rows, with revisions and audit."""
         raise NotImplementedError
 
-    def room_body_id(self, obj: Any) -> int | None:
-        """The body (tavolo) whose membership governs the document: its sockets leave when membership ends."""
-        return None
-
 
 KINDS: dict[str, DocKind] = {}
 

@@ -263,12 +263,6 @@ def on_disconnect(*args: Any) -> None:
 # every process; it also checks each outgoing message of a `doc:` room against `_may_read`.
 
 
-def recheck_after_commit(user_id: int) -> None:
-    """After commit, every process re-checks the open documents of `user_id`. Changes of memberships,
-    accounts and bodies are noticed by themselves; this is for a change of rights made another way."""
-    livecheck.rights_changed_after_commit([user_id])
-
-
 @livecheck.emit_rule("doc")
 def _may_read(user: Any, key: str) -> bool:
     try:

@@ -65,9 +65,6 @@ class SwotDoc(DocKind):
     def initial_texts(self, obj: SwotAssessment) -> dict[str, str]:
         return {entry_key(entry): entry.text_source for entry in obj.entries}
 
-    def room_body_id(self, obj: SwotAssessment) -> int | None:
-        return obj.body_id
-
     def materialise(self, obj: SwotAssessment, changes: list[FieldChange], at: datetime) -> None:
         for change in changes:
             entry_id = _entry_id(change.key)

@@ -14,7 +14,7 @@ from .. import audit, policy, realtime
 from ..accounts.models import User
 from ..cards.models import Card, CardIndicator, IndicatorKind
 from ..coedit import engine
-from ..cycles.models import CycleStatus, PlanningCycle, PolicyArea
+from ..cycles.models import CycleStatus, PlanningCycle
 from ..db import utcnow
 from ..errors import Invalid
 from ..extensions import db
@@ -237,23 +237,11 @@ def update_evaluation(evaluation: ObjectiveEvaluation, data: dict[str, Any], *, 
     )
 
 
-def area_by_key(key: str) -> PolicyArea | None:
-    return db.session.scalar(select(PolicyArea).where(PolicyArea.key == key))
-
-
 # --- monitoring of the cards' indicators ------------------------------------------------------------
 
 PERIOD = re.compile(r"^(\d{4})(?:-S([12]))?$")
 YES = {"sì", "si", "s", "yes", "presente", "presenza", "1", "vero"}
 NO = {"no", "n", "assente", "assenza", "0", "falso"}
-NUMERIC_KINDS = {
-    IndicatorKind.COUNT,
-    IndicatorKind.PERCENTAGE,
-    IndicatorKind.AMOUNT,
-    IndicatorKind.TIME,
-    IndicatorKind.LEVEL,
-    IndicatorKind.RATIO,
-}
 MAX_VALUE, MAX_SOURCE, MAX_NOTE = 60, 300, 2000
 THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
+from ..cards.models import Card
 from ..db import Base, StrEnumType, TimestampMixin, utcnow
-
-if TYPE_CHECKING:
-    from ..accounts.models import User
-    from ..cards.models import Card
-    from ..orgs.models import Organisation
-    from ..tavoli.models import Body
+from ..orgs.models import Organisation
+from ..tavoli.models import Body
 
 
 class MeetingStatus(StrEnum):
@@ -120,10 +118,6 @@ class Meeting(TimestampMixin, Base):
     @property
     def is_frozen(self) -> bool:
         return self.minutes_status == MinutesStatus.APPROVED
-
-    @property
-    def is_published(self) -> bool:
-        return self.status != MeetingStatus.DRAFT and self.published_at is not None
 
 
 # Cards discussed under an agenda item. Rows go with the item or the card (database cascade).

@@ -161,15 +161,6 @@ class Rate:
         return self.attended / self.expected if self.expected else 0.0
 
 
-def _person_rows() -> Any:
-    """Rows of members (not the delegates standing in: their member's row already says 'represented')."""
-    return (
-        select(Attendance)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Meeting.status == MeetingStatus.CONCLUDED, Attendance.stands_for_id.is_(None))
-    )
-
-
 def _attended_sum() -> Any:
     return func.sum(case((Attendance.status.in_(_ATTENDED), 1), else_=0))
 

@@ -29,13 +29,6 @@ from . import queries
 from .models import MailMode, MailState, Notification, NotificationKind, NotificationPreference
 
 EXCERPT_CHARS = 160
-PRIORITY = {
-    NotificationKind.MENTION: 0,
-    NotificationKind.REPLY: 1,
-    NotificationKind.NEW_COMMENT: 2,
-    NotificationKind.APPROVAL: 3,
-    NotificationKind.MEETING: 4,
-}
 
 
 # --- preferences and unsubscribe -------------------------------------------------------------------

@@ -59,9 +59,6 @@ class MandateDoc(DocKind):
         mandate = _starting_mandate(obj)
         return {part: getattr(mandate, f"{part}_source") if mandate else "" for part in MANDATE_PARTS}
 
-    def room_body_id(self, obj: Body) -> int | None:
-        return obj.id
-
     def materialise(self, obj: Body, changes: list[FieldChange], at: datetime) -> None:
         draft = _draft(obj)
         if draft is None:

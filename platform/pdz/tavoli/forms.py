@@ -46,14 +46,6 @@ MANDATE_LABELS = {
 }
 
 
-INVITE_ROLES = [
-    MembershipRole.MEMBER,
-    MembershipRole.SECRETARY,
-    MembershipRole.OBSERVER,
-    MembershipRole.DELEGATE,
-]
-
-
 class InviteForm(Form):
     email = EmailField(
         _l("E-mail"),

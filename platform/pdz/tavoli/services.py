@@ -121,21 +121,6 @@ def _check_coordinator(body: Body, membership: Membership, role: MembershipRole)
         )
 
 
-def add_member(
-    body: Body, user: User, organisation: Organisation | None, role: MembershipRole, *, actor: User
-) -> Membership:
-    policy.require(actor, "tavolo.members.manage", body)
-    if organisation is None:
-        raise Invalid(errors={"organisation_id": _("Ente sconosciuto: scegline uno dall'elenco.")})
-    if not user.active:
-        raise Invalid(errors={"email": _("L'account di questa persona è disattivato.")})
-    if policy.membership(user, body) is not None:
-        raise Invalid(errors={"email": _("Questa persona fa già parte di %(body)s.", body=body.display_name)})
-    if not any(a.organisation_id == organisation.id for a in user.affiliations):
-        raise Invalid(errors={"organisation_id": _("La persona non risulta collegata a questo ente.")})
-    return _create_membership(body, user, organisation, role, actor=actor, details={})
-
-
 @signals.invitation_accepted.connect
 def join_by_invitation(invitation: Any, user: User) -> Membership | None:
     """The invited person joins the body named by an accepted invitation (nothing if they already belong to
