@@ -16,6 +16,7 @@ from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import select
 
+from .approvals.models import StepMode, SubmissionStatus
 from .attachments import queries as attachment_queries
 from .attachments.models import Attachment
 from .cards.models import Card
@@ -442,7 +443,7 @@ def _approval_view(user: Any, submission: Any) -> bool:
     the Ufficio di Piano."""
     if submission is None:
         return False
-    if submission.status == "approvata" or user.is_udp:
+    if submission.status == SubmissionStatus.APPROVED or user.is_udp:
         return True
     return _tavolo_view(user, submission.body) or _in_chain_body(user, submission)
 
@@ -463,7 +464,7 @@ def _document_submit(user: Any, obj: Any) -> bool:
 def _approval_review(user: Any, submission: Any) -> bool:
     """A review step is taken by the Ufficio di Piano's staff or by the co-coordinators of the step's body."""
     step = submission.current_step if submission is not None else None
-    if step is None or step["mode"] != "esame":
+    if step is None or step["mode"] != StepMode.REVIEW:
         return False
     if user.is_udp:
         return True

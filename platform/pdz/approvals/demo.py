@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..cards import queries as card_queries
-from ..cards.models import Card
+from ..cards.models import Card, CardStatus
 from ..cycles.models import PlanningCycle
 from ..demo import Demo
 from ..extensions import db
@@ -23,7 +23,7 @@ from ..meetings.models import AttendanceStatus, Meeting, MeetingStatus
 from ..notifications.models import MailState, Notification
 from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
 from . import assembly, services
-from .models import Ballot, DocKind, Submission, SubmissionEvent, Vote
+from .models import Ballot, DocKind, EventAction, Submission, SubmissionEvent, Vote
 
 SENT_BACK_NOTE = (
     "Il budget non distingue le risorse d'Ambito da quelle dei comuni: separate le due voci e "
@@ -105,14 +105,14 @@ def _backdate() -> None:
             elif ballot is not None:
                 opened, closed = ballot.opened_at, ballot.closed_at
                 assert opened is not None and closed is not None
-                event.at = opened if event.action.value == "votazione_aperta" else closed
+                event.at = opened if event.action == EventAction.VOTE_OPENED else closed
             else:
                 event.at = autumn + timedelta(
-                    days=3 if event.action.value != "inviata" else 0, hours=event.id % 5
+                    days=3 if event.action != EventAction.SUBMITTED else 0, hours=event.id % 5
                 )
-            if event.action.value == "inviata":
+            if event.action == EventAction.SUBMITTED:
                 sub.submitted_at = event.at
-            if event.action.value in {"approvata", "respinta", "restituita"}:
+            if event.action in {EventAction.APPROVED, EventAction.REJECTED, EventAction.SENT_BACK}:
                 sub.decided_at = event.at
     # the notices of the story were mailed back then; those about decided documents have been read
 
@@ -186,7 +186,10 @@ def _plans(cycle: PlanningCycle, udp: User) -> None:
     assembly.create_plan(DocKind.PIANO_OPERATIVO, cycle, 2027, actor=udp)
     report = assembly.create_plan(DocKind.REPORT_ANNUALE, cycle, 2026, actor=udp)
     for card in db.session.scalars(
-        select(Card).where(Card.cycle_id == cycle.id, Card.status == "condivisa").order_by(Card.id).limit(3)
+        select(Card)
+        .where(Card.cycle_id == cycle.id, Card.status == CardStatus.AGREED)
+        .order_by(Card.id)
+        .limit(3)
     ):
         assembly.save_entry(
             report,

@@ -17,7 +17,7 @@ from ..accounts.models import User
 from ..cards.queries import word_diff
 from ..cycles.models import CycleStatus, PlanningCycle
 from ..extensions import db
-from ..meetings.models import Attendance, Meeting, MeetingStatus
+from ..meetings.models import Attendance, AttendanceStatus, Meeting, MeetingStatus
 from ..tavoli.models import COORDINATOR_ROLES, Membership
 from . import document as doc
 from . import services
@@ -262,7 +262,7 @@ def todo(user: User, today: date) -> list[Todo]:
             Ballot.status == BallotStatus.OPEN,
             Attendance.user_id == user.id,
             Attendance.left_at.is_(None),
-            Attendance.status == "presente",
+            Attendance.status == AttendanceStatus.PRESENT,
             ~select(Vote.id)
             .where(Vote.ballot_id == Ballot.id, Vote.organisation_id == Attendance.organisation_id)
             .exists(),

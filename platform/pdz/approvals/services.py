@@ -539,7 +539,9 @@ def open_ballot(ballot: Ballot, *, actor: User) -> Ballot:
     submission = ballot.submission
     _event(submission, EventAction.VOTE_OPENED, actor, data={"ballot_id": ballot.id})
     audit.record(actor, "approval.vote_opened", ballot, {"submission_id": submission.id})
-    publish_after_commit(_ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": "aperta"})
+    publish_after_commit(
+        _ballot_room(ballot), "ballot.updated", {"ballot_id": ballot.id, "status": BallotStatus.OPEN.value}
+    )
     return ballot
 
 
@@ -627,7 +629,7 @@ def cast_vote(ballot: Ballot, choice: str, *, actor: User) -> Vote:
     publish_after_commit(
         _ballot_room(ballot),
         "ballot.updated",
-        {"ballot_id": ballot.id, "status": "aperta", "votes": _count(ballot)},
+        {"ballot_id": ballot.id, "status": BallotStatus.OPEN.value, "votes": _count(ballot)},
     )
     return vote
 
@@ -749,7 +751,7 @@ def close_ballot(ballot: Ballot, *, actor: User) -> Ballot:
     publish_after_commit(
         _ballot_room(ballot),
         "ballot.updated",
-        {"ballot_id": ballot.id, "status": "chiusa", "outcome": result["outcome"]},
+        {"ballot_id": ballot.id, "status": BallotStatus.CLOSED.value, "outcome": result["outcome"]},
     )
     if submission.status != SubmissionStatus.AWAITING_VOTE:
         _notify(submission, actor=actor)

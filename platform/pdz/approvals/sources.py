@@ -29,10 +29,11 @@ from ..extensions import db
 from ..formatting import format_local, local
 from ..labels import label
 from ..meetings import queries as meeting_queries
+from ..meetings.models import MeetingStatus
 from ..money import format_cents
 from ..tavoli.models import Body
 from . import document as doc
-from .models import OPEN_STATUSES, DocKind, Submission
+from .models import OPEN_STATUSES, DocKind, Submission, SubmissionStatus
 
 
 @dataclass(frozen=True)
@@ -224,11 +225,12 @@ def card_content(card: Any) -> doc.Content:
 
 
 def _card_status(card: Any, status: str) -> None:
+    """The one writer of a card's status: it follows its latest submission's."""
     card.status = {
-        "in_esame": CardStatus.REVIEW,
-        "in_attesa_di_voto": CardStatus.REVIEW,
-        "approvata": CardStatus.AGREED,
-    }.get(status, CardStatus.DRAFT)
+        SubmissionStatus.IN_REVIEW: CardStatus.REVIEW,
+        SubmissionStatus.AWAITING_VOTE: CardStatus.REVIEW,
+        SubmissionStatus.APPROVED: CardStatus.AGREED,
+    }.get(SubmissionStatus(status), CardStatus.DRAFT)
 
 
 @signals.card_status_asked.connect
@@ -362,7 +364,9 @@ register(
         url_of=lambda m: url_for("meetings.detail", meeting_id=m.id),
         build=minutes_content,
         ready=lambda m: (
-            None if m.status == "conclusa" else "Il verbale si invia dopo la conclusione dell'incontro."
+            None
+            if m.status == MeetingStatus.CONCLUDED
+            else "Il verbale si invia dopo la conclusione dell'incontro."
         ),
     )
 )

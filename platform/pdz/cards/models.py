@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..cycles.models import BudgetSource, PlanningCycle, PolicyArea
-from ..db import Base, TimestampMixin, utcnow
+from ..db import Base, StrEnumType, TimestampMixin, utcnow
 from ..tavoli.models import Body
 
 
@@ -53,7 +53,7 @@ class Card(TimestampMixin, Base):
         String(20)
     )  # the plan's card key ("D-E", "L-BIB"), None for new cards
     title: Mapped[str] = mapped_column(String(300))  # mirror of the "title" field, for lists
-    status: Mapped[CardStatus] = mapped_column(String(20), default=CardStatus.DRAFT)
+    status: Mapped[CardStatus] = mapped_column(StrEnumType(CardStatus, 20), default=CardStatus.DRAFT)
     revision_no: Mapped[int] = mapped_column(default=0)  # bumped by every saved change
     declared_total_cents: Mapped[
         int | None
@@ -154,7 +154,7 @@ class CardAction(_Row, Base):
 class CardBudgetLine(_Row, Base):
     __tablename__ = "card_budget_lines"
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
-    source: Mapped[BudgetSource] = mapped_column(String(30), default=BudgetSource.AMBITO)
+    source: Mapped[BudgetSource] = mapped_column(StrEnumType(BudgetSource, 30), default=BudgetSource.AMBITO)
     description: Mapped[str] = mapped_column(String(300), default="")
     amount_cents: Mapped[int | None]  # None: non-monetary (e.g. people valued by the networks)
     counted: Mapped[bool] = mapped_column(default=True)  # counted in "TOTALE STIMATO"
@@ -171,9 +171,9 @@ class CardPersonnel(_Row, Base):
 class CardIndicator(_Row, Base):
     __tablename__ = "card_indicators"
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
-    set: Mapped[IndicatorSet] = mapped_column(String(20), default=IndicatorSet.PROCESS)
+    set: Mapped[IndicatorSet] = mapped_column(StrEnumType(IndicatorSet, 20), default=IndicatorSet.PROCESS)
     name: Mapped[str] = mapped_column(String(300), default="")
-    kind: Mapped[IndicatorKind] = mapped_column(String(20), default=IndicatorKind.COUNT)
+    kind: Mapped[IndicatorKind] = mapped_column(StrEnumType(IndicatorKind, 20), default=IndicatorKind.COUNT)
     baseline: Mapped[str] = mapped_column(String(60), default="")
     target: Mapped[str] = mapped_column(String(60), default="")
     unit: Mapped[str] = mapped_column(String(40), default="")
@@ -202,7 +202,7 @@ class CardRevision(Base):
     field: Mapped[str] = mapped_column(String(60))  # a field key, "declared_total" or "<rows>:<id>"
     before: Mapped[str] = mapped_column(Text, default="")
     after: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[RevisionKind] = mapped_column(String(20), default=RevisionKind.EDIT)
+    kind: Mapped[RevisionKind] = mapped_column(StrEnumType(RevisionKind, 20), default=RevisionKind.EDIT)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     client_op_id: Mapped[str] = mapped_column(String(64))

@@ -206,7 +206,7 @@ def _current(card: Card, field_key: str, values: dict[str, CardValue]) -> str:
     if field_key == fields.DECLARED_TOTAL:
         return "" if card.declared_total_cents is None else str(card.declared_total_cents)
     if field_key == "status":
-        return str(card.status.value if hasattr(card.status, "value") else card.status)
+        return card.status.value
     if field_key == "tavolo":
         return card.body.name
     parsed = parse_field(field_key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from ..cycles import funds
@@ -94,7 +95,7 @@ class RowKind:
 
 
 def _plain(value: Any) -> Any:
-    return value.value if hasattr(value, "value") else value
+    return value.value if isinstance(value, StrEnum) else value
 
 
 def _clean(attr: Attr, value: Any) -> Any:

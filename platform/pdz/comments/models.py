@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..db import Base, utcnow
+from ..db import Base, StrEnumType, utcnow
 
 
 class CommentStatus(StrEnum):
@@ -55,7 +55,9 @@ class Comment(Base):
     client_op_id: Mapped[str] = mapped_column(String(64))
     body_source: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    status: Mapped[CommentStatus] = mapped_column(String(20), default=CommentStatus.VISIBLE)
+    status: Mapped[CommentStatus] = mapped_column(
+        StrEnumType(CommentStatus, 20), default=CommentStatus.VISIBLE
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
@@ -94,7 +96,7 @@ class ThreadFollow(Base):
     __tablename__ = "thread_follows"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("comment_threads.id"), primary_key=True, index=True)
-    reason: Mapped[FollowReason] = mapped_column(String(20))
+    reason: Mapped[FollowReason] = mapped_column(StrEnumType(FollowReason, 20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

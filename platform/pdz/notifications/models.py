@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, utcnow
+from ..db import Base, StrEnumType, utcnow
 
 
 class NotificationKind(StrEnum):
@@ -39,7 +39,7 @@ class Notification(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    kind: Mapped[NotificationKind] = mapped_column(String(20))
+    kind: Mapped[NotificationKind] = mapped_column(StrEnumType(NotificationKind, 20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"))
     target_kind: Mapped[str] = mapped_column(String(30))
@@ -49,7 +49,7 @@ class Notification(Base):
     url: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
-    mail_state: Mapped[MailState] = mapped_column(String(20), default=MailState.PENDING)
+    mail_state: Mapped[MailState] = mapped_column(StrEnumType(MailState, 20), default=MailState.PENDING)
 
 
 class NotificationPreference(Base):
@@ -57,6 +57,6 @@ class NotificationPreference(Base):
 
     __tablename__ = "notification_preferences"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    mentions: Mapped[MailMode] = mapped_column(String(20), default=MailMode.IMMEDIATE)
-    others: Mapped[MailMode] = mapped_column(String(20), default=MailMode.DIGEST)
+    mentions: Mapped[MailMode] = mapped_column(StrEnumType(MailMode, 20), default=MailMode.IMMEDIATE)
+    others: Mapped[MailMode] = mapped_column(StrEnumType(MailMode, 20), default=MailMode.DIGEST)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
