@@ -101,6 +101,14 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None, int]] = {
     ("meetings.minutes", "GET"): ("meeting.view", "meeting", 200),
     ("meetings.minutes_pdf", "GET"): ("meeting.view", "meeting", 200),
     ("meetings.approve", "POST"): ("meeting.manage", "meeting", 422),
+    ("meetings.propose", "POST"): ("meeting.agenda.propose", "meeting", 422),
+    ("meetings.accept_proposal", "POST"): ("meeting.agenda.review", "meeting", 422),
+    ("meetings.decline_proposal", "POST"): ("meeting.agenda.review", "meeting", 422),
+    ("meetings.mark_all", "POST"): ("meeting.manage", "meeting", 422),
+    ("meetings.undo_attendance", "POST"): ("meeting.manage", "meeting", 422),
+    ("meetings.qr_checkin", "GET"): ("meeting.checkin", "meeting", 200),
+    ("meetings.qr_checkin", "POST"): ("meeting.checkin", "meeting", 422),
+    ("meetings.month", "GET"): ("meeting.calendar", None, 200),
     ("approvals.minutes_document", "GET"): ("meeting.view", "meeting", 200),
     ("approvals.minutes_submit", "POST"): ("minutes.submit", "meeting", 303),
     ("meetings.reset_feed", "POST"): ("meeting.calendar", None, 302),
@@ -342,7 +350,7 @@ class Facts:
         if number == "³":  # a member of the UdP Integrato
             return "udp_integrato" in self.kinds
         if number == "⁴":  # approved, or a member of a body of the chain
-            return obj.status == "approvata" or bool({s["body_kind"] for s in obj.steps} & self.kinds)
+            return obj.status == "approvata" or bool({s.body_kind for s in obj.steps} & self.kinds)
         if number == "⁵":  # co-coordinators of the reviewing body: the column is already relative to it
             return body is not None and self.roles.get(body.id) in (
                 "coordinatore_pubblico",
@@ -375,7 +383,7 @@ def _step_body(db: Any, submission: Any) -> Any:
     if step is None:
         return None
     return db.session.scalar(
-        select(Body).where(Body.kind == step["body_kind"], Body.status == "attivo").order_by(Body.id).limit(1)
+        select(Body).where(Body.kind == step.body_kind, Body.status == "attivo").order_by(Body.id).limit(1)
     )
 
 

@@ -39,8 +39,10 @@ def test_meeting_lifecycle(app, db, client_as, tavolo, user):
     assert [i.title for i in meeting.items] == ["Mappatura delle organizzazioni", "Proposte di progetto"]
     assert meeting.items[0].links == [{"title": "Mappa 2024", "url": "https://example.org/mappa.pdf"}]
     assert meeting.items[0].planned_minutes == 30
-    # Drafts are not shown to members.
-    assert "Incontro di novembre" not in member.get(f"/tavoli/{tavolo.id}/incontri").get_data(as_text=True)
+    # Drafts are shown to members, who may propose agenda items (issue #16 point 6), not to observers.
+    assert "Incontro di novembre" in member.get(f"/tavoli/{tavolo.id}/incontri").get_data(as_text=True)
+    observer = client_as("osservatore@example.org")
+    assert "Incontro di novembre" not in observer.get(f"/tavoli/{tavolo.id}/incontri").get_data(as_text=True)
     # Move the second item up.
     assert (
         co_coord.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from flask_babel import gettext as _
@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from .. import audit, policy
 from ..accounts.models import Affiliation, User
+from ..audit import AuditEntry
 from ..db import utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
@@ -233,6 +234,7 @@ def mark_attendance(
     if mark not in MARKS:
         raise Invalid(errors={"mark": _("Scegli uno stato valido.")})
     moment = local_to_utc(local(meeting.starts_at).date(), at) if at else (now or utcnow())
+    before = _state(row)
     if mark == "presente":
         row.status, row.left_at = AttendanceStatus.PRESENT, None
         row.arrived_at = row.arrived_at or min(moment, meeting.starts_at)
@@ -244,9 +246,122 @@ def mark_attendance(
         row.left_at = moment
     else:
         row.status, row.arrived_at, row.left_at = AttendanceStatus(mark), None, None
-    audit.record(actor, "meeting.attendance_marked", meeting, {"attendance_id": row.id, "mark": mark})
+    audit.record(
+        actor,
+        "meeting.attendance_marked",
+        meeting,
+        {"attendance_id": row.id, "mark": mark, "rows": [_change(row, before)]},
+    )
     _attendance_changed(meeting)
     return row
+
+
+def mark_all_present(meeting: Meeting, *, actor: User, now: datetime | None = None) -> int:
+    """ "Segna tutti presenti": everyone still marked absent becomes present (as one click on "Presente" each);
+    the excused stay excused, the represented stay represented. One change, undone in one click."""
+    policy.require(actor, "meeting.manage", meeting)
+    not_frozen(meeting)
+    status_in(
+        meeting,
+        MeetingStatus.IN_PROGRESS,
+        MeetingStatus.CONCLUDED,
+        message=_("Le presenze si registrano a incontro avviato."),
+    )
+    rows = list(
+        db.session.scalars(
+            select(Attendance)
+            .where(Attendance.meeting_id == meeting.id, Attendance.status == AttendanceStatus.ABSENT)
+            .order_by(Attendance.id)
+        )
+    )
+    if not rows:
+        raise Invalid(_("Nessuno risulta assente."))
+    moment = now or utcnow()
+    changes = []
+    for row in rows:
+        before = _state(row)
+        row.status, row.left_at = AttendanceStatus.PRESENT, None
+        row.arrived_at = row.arrived_at or min(moment, meeting.starts_at)
+        changes.append(_change(row, before))
+    audit.record(actor, "meeting.attendance_all_present", meeting, {"rows": changes})
+    _attendance_changed(meeting)
+    return len(rows)
+
+
+# --- undo: the last change of the attendance sheet by the same person, while nothing changed since ---------
+
+UNDOABLE = ("meeting.attendance_marked", "meeting.attendance_all_present")
+UNDONE = "meeting.attendance_undone"
+
+
+def _moment(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _state(row: Attendance) -> list[str | None]:
+    return [row.status.value, _moment(row.arrived_at), _moment(row.left_at)]
+
+
+def _change(row: Attendance, before: list[str | None]) -> dict[str, Any]:
+    return {"id": row.id, "before": before, "after": _state(row)}
+
+
+def last_undoable(meeting: Meeting, actor: User) -> AuditEntry | None:
+    """The actor's last change of this meeting's sheet (one mark or "segna tutti presenti") if it can still be
+    undone: not undone already, and every row it changed is still as it left it."""
+    if meeting.is_frozen or meeting.status not in (MeetingStatus.IN_PROGRESS, MeetingStatus.CONCLUDED):
+        return None
+    entry = db.session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.object_type == Meeting.__tablename__,
+            AuditEntry.object_id == meeting.id,
+            AuditEntry.actor_id == actor.id,
+            AuditEntry.action.in_([*UNDOABLE, UNDONE]),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if entry is None or entry.action == UNDONE or not entry.details.get("rows"):
+        return None
+    changes = {change["id"]: change["after"] for change in entry.details["rows"]}
+    rows = db.session.scalars(select(Attendance).where(Attendance.id.in_(list(changes))))
+    current = {row.id: _state(row) for row in rows}
+    if any(current.get(row_id) != after for row_id, after in changes.items()):
+        return None
+    return entry
+
+
+def undo_attendance(meeting: Meeting, entry_id: int | None, *, actor: User) -> int:
+    """Puts back the rows of the actor's last change (see `last_undoable`); anything else is refused."""
+    policy.require(actor, "meeting.manage", meeting)
+    not_frozen(meeting)
+    status_in(
+        meeting,
+        MeetingStatus.IN_PROGRESS,
+        MeetingStatus.CONCLUDED,
+        message=_("Le presenze si registrano a incontro avviato."),
+    )
+    entry = last_undoable(meeting, actor)
+    if entry is None or entry.id != entry_id:
+        raise Invalid(_("Questa modifica non si può più annullare: nel frattempo le presenze sono cambiate."))
+    rows = {
+        row.id: row
+        for row in db.session.scalars(
+            select(Attendance).where(Attendance.id.in_([change["id"] for change in entry.details["rows"]]))
+        )
+    }
+    for change in entry.details["rows"]:
+        row = rows[change["id"]]
+        status, arrived, left = change["before"]
+        row.status = AttendanceStatus(status)
+        row.arrived_at = datetime.fromisoformat(arrived) if arrived else None
+        row.left_at = datetime.fromisoformat(left) if left else None
+    audit.record(actor, UNDONE, meeting, {"undone": entry.id, "rows": len(rows)})
+    _attendance_changed(meeting)
+    return len(rows)
 
 
 # --- quorum ----------------------------------------------------------------------------------------

@@ -83,6 +83,25 @@ class AgendaItemForm(Form):
         }
 
 
+class ProposalForm(Form):
+    """A member's proposed agenda item (prefixed: it shares the page with the co-coordinators' item form)."""
+
+    title = StringField(_l("Titolo del punto che proponi"), validators=[Length(max=200, message=TOO_LONG)])
+    description = TextAreaField(_l("Di cosa si tratta"), validators=[Length(max=5000, message=TOO_LONG)])
+    cards = SelectMultipleField(_l("Schede di cui si parla"), choices=[], validate_choice=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "proposta")
+        super().__init__(*args, **kwargs)
+
+    def values(self) -> dict[str, object]:
+        return {
+            "title": self.title.data or "",
+            "description": self.description.data or "",
+            "card_ids": [parse_int(value) or 0 for value in self.cards.data or []],
+        }
+
+
 class RsvpForm(Form):
     answer = RadioField(_l("La tua risposta"), choices=[])
     delegate_id = SelectField(_l("Delego"), choices=[], validate_choice=False)

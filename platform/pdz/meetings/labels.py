@@ -11,6 +11,7 @@ from .models import (
     MajorityKind,
     MeetingStatus,
     MinutesStatus,
+    ProposalStatus,
     QuorumKind,
     RsvpAnswer,
 )
@@ -33,6 +34,9 @@ labels.LABELS.update(
         (AttendanceStatus.ABSENT, _l("Assente")),
         (AttendanceStatus.EXCUSED, _l("Assente giustificato")),
         (AttendanceStatus.REPRESENTED, _l("Rappresentato da delegato")),
+        (ProposalStatus.PENDING, _l("Proposta, da valutare")),
+        (ProposalStatus.ACCEPTED, _l("Accettata")),
+        (ProposalStatus.DECLINED, _l("Respinta")),
         (ActionStatus.OPEN, _l("Aperta")),
         (ActionStatus.DONE, _l("Completata")),
         (QuorumKind.NONE, _l("Nessun numero legale")),

@@ -47,6 +47,12 @@ class ActionStatus(StrEnum):
     DONE = "completata"
 
 
+class ProposalStatus(StrEnum):
+    PENDING = "proposta"
+    ACCEPTED = "accettata"
+    DECLINED = "respinta"
+
+
 class MajorityKind(StrEnum):
     PRESENT = "presenti"  # favourable votes above half of those present (abstaining counts as present)
     VOTERS = "votanti"  # more favourable than contrary votes
@@ -147,6 +153,40 @@ class AgendaItem(Base):
     # Loaded explicitly (queries.meeting_page, services); passive deletes leave the link rows to the database.
     cards: Mapped[list[Card]] = relationship(
         secondary=agenda_item_cards, order_by="Card.title", lazy="raise", passive_deletes=True
+    )
+
+
+# Cards a proposed agenda item concerns (copied to the item when the proposal is accepted).
+agenda_proposal_cards = Table(
+    "agenda_proposal_cards",
+    Base.metadata,
+    Column("proposal_id", ForeignKey("agenda_proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class AgendaProposal(TimestampMixin, Base):
+    """An item a member proposes for the agenda of a meeting in draft; a co-coordinator accepts it (it becomes
+    an agenda item at the end of the agenda) or declines it with a reason."""
+
+    __tablename__ = "agenda_proposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    proposer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ProposalStatus] = mapped_column(
+        StrEnumType(ProposalStatus, 20), default=ProposalStatus.PENDING
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was declined
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="SET NULL"))
+    proposer: Mapped[User] = relationship(foreign_keys=[proposer_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    # Loaded explicitly (queries.proposals), like the agenda items' cards.
+    cards: Mapped[list[Card]] = relationship(
+        secondary=agenda_proposal_cards, order_by="Card.title", lazy="raise", passive_deletes=True
     )
 
 

@@ -241,3 +241,24 @@ def meetings_held(since: datetime | None = None) -> dict[int, int]:
     if since is not None:
         stmt = stmt.where(Meeting.starts_at >= since)
     return {b: int(n) for b, n in db.session.execute(stmt.group_by(Meeting.body_id))}
+
+
+def month_meetings(user: User, start: datetime, end: datetime) -> list[Meeting]:
+    """The month view: meetings starting in [start, end) of the bodies I sit in (drafts too: their agenda is
+    being drafted together) or where someone delegated me, with their bodies, in one query plus one."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.starts_at >= start,
+                Meeting.starts_at < end,
+                or_(
+                    Meeting.body_id.in_(_my_body_ids(user)),
+                    Meeting.id.in_(select(Rsvp.meeting_id).where(Rsvp.delegate_id == user.id)),
+                ),
+                or_(Meeting.status != MeetingStatus.DRAFT, Meeting.body_id.in_(_my_body_ids(user))),
+            )
+            .options(selectinload(Meeting.body))
+            .order_by(Meeting.starts_at)
+        )
+    )

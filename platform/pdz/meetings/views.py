@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+import segno
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from .. import idempotency, policy
 from ..accounts.models import Affiliation, User
 from ..comments import queries as comment_queries
-from ..db import unit_of_work
+from ..db import unit_of_work, utcnow
 from ..errors import EditConflict, Invalid
 from ..extensions import db, limiter
 from ..formatting import format_local, local
@@ -29,6 +32,7 @@ from . import (
     ics,
     lifecycle,
     pdf,
+    proposals,
     queries,
 )
 from . import calendar as calendar_services
@@ -42,6 +46,7 @@ from .forms import (
     DecisionForm,
     MarkForm,
     MeetingForm,
+    ProposalForm,
     QuorumForm,
     RegisterForm,
     RsvpForm,
@@ -86,6 +91,23 @@ def calendar() -> Any:
         actions=queries.open_actions(owner=current_user),
         feed=calendar_services.calendar_feed(current_user),
         empty_form=EmptyForm(),
+    )
+
+
+@bp.get("/incontri/mese")
+@guard("meeting.calendar")
+def month() -> Any:
+    first = calendar_services.parse_month(request.args.get("mese"), local(utcnow()).date())
+    start, end = calendar_services.month_bounds(first)
+    meetings = queries.month_meetings(current_user, start, end)
+    return render_template(
+        "meetings/month.html",
+        first=first,
+        weeks=calendar_services.month_weeks(first, meetings),
+        has_meetings=bool(meetings),
+        previous=calendar_services.shift_month(first, -1),
+        following=calendar_services.shift_month(first, 1),
+        today=local(utcnow()).date(),
     )
 
 
@@ -210,6 +232,16 @@ def _with_cards(form: AgendaItemForm, meeting: Meeting) -> AgendaItemForm:
     return form
 
 
+def _with_proposal_cards(form: ProposalForm, meeting: Meeting) -> ProposalForm:
+    """Offer the cards a proposal may name (only where the proposal form is shown: a draft, to members)."""
+    if meeting.status == MeetingStatus.DRAFT and can(current_user, "meeting.agenda.propose", meeting):
+        form.cards.choices = [
+            (str(card.id), f"{card.key or '—'} · {card.title} ({card.body.display_name})")
+            for card in agenda.linkable_cards(meeting, actor=current_user)
+        ]
+    return form
+
+
 def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
     meeting = _page(meeting)
     rsvp = next((r for r in meeting.rsvps if r.user_id == current_user.id), None)
@@ -238,6 +270,9 @@ def _detail(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         rsvp_form=rsvp_form,
         checkin_form=forms.get("checkin_form") or CheckinForm(),
         item_form=_with_cards(forms.get("item_form") or AgendaItemForm(), meeting),
+        proposals=proposals.proposals(meeting),
+        proposal_form=_with_proposal_cards(forms.get("proposal_form") or ProposalForm(), meeting),
+        decline_errors=forms.get("decline_errors") or {},
         my_attendance=mine,
         quorum=attendance.quorum(meeting) if meeting.status != MeetingStatus.DRAFT else None,
         empty_form=EmptyForm(),
@@ -424,6 +459,63 @@ def move_item(meeting: Meeting, item_id: int) -> Any:
     )
 
 
+# --- agenda proposals (the agenda drafted together) -------------------------------------------------------
+
+
+@bp.post("/incontri/<int:meeting_id>/proposte")
+@guard("meeting.agenda.propose", Meeting, "meeting_id", "meeting")
+def propose(meeting: Meeting) -> Any:
+    form = ProposalForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                first = idempotency.claim("meeting.proposal.create", actor=current_user)
+                if first is None:
+                    proposals.propose_item(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
+                    flash(
+                        _("Proposta inviata ai co-coordinatori: la vedi qui sotto con il suo stato."),
+                        "success",
+                    )
+                    first = idempotency.answer(
+                        redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#proposte")
+                    )
+        except Invalid as error:
+            _refused(form, error)
+        else:
+            return first
+    return _detail(meeting, 422, proposal_form=form)
+
+
+@bp.post("/incontri/<int:meeting_id>/proposte/accetta")
+@guard("meeting.agenda.review", Meeting, "meeting_id", "meeting")
+def accept_proposal(meeting: Meeting) -> Any:
+    proposal_id = parse_int(request.form.get("proposal_id"))
+    return _simple(
+        meeting,
+        lambda m, actor: proposals.accept_proposal(m, proposal_id, actor=actor),
+        _("Proposta accettata: è l'ultimo punto dell'ordine del giorno. Spostalo dove serve."),
+    )
+
+
+@bp.post("/incontri/<int:meeting_id>/proposte/respingi")
+@guard("meeting.agenda.review", Meeting, "meeting_id", "meeting")
+def decline_proposal(meeting: Meeting) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    proposal_id = parse_int(request.form.get("proposal_id"))
+    try:
+        with unit_of_work():
+            proposals.decline_proposal(
+                meeting, proposal_id, request.form.get("reason", ""), actor=current_user
+            )
+    except Invalid as error:
+        if "reason" not in error.errors:
+            flash(error.message, "error")
+        return _detail(meeting, 422, decline_errors={proposal_id: error.errors.get("reason")})
+    flash(_("Proposta respinta: chi l'ha fatta legge il motivo."), "success")
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#proposte")
+
+
 # --- answers and check-in ----------------------------------------------------------------------------
 
 
@@ -475,6 +567,49 @@ def checkin(meeting: Meeting) -> Any:
     return _detail(meeting, 422, checkin_form=form)
 
 
+@bp.app_template_global("checkin_link")
+def checkin_link(meeting: Meeting) -> str:
+    """The address the QR code shown in the room leads to (with the meeting's check-in code)."""
+    path = url_for("meetings.qr_checkin", meeting_id=meeting.id, codice=meeting.checkin_code or "")
+    return current_app.config["PDZ_BASE_URL"].rstrip("/") + path
+
+
+@bp.app_template_global("checkin_qr")
+def checkin_qr(meeting: Meeting) -> Markup:
+    """The QR code of `checkin_link` as inline SVG (no script, no style: CSP-safe), drawn on the server."""
+    qr = segno.make(checkin_link(meeting), error="m")
+    return Markup(  # noqa: S704 - segno's own SVG (paths) and our constant title, escaped by segno
+        qr.svg_inline(scale=4, border=2, dark="#000", light="#fff", svgclass="qr-code", title=_("Codice QR"))
+    )
+
+
+@bp.route("/incontri/<int:meeting_id>/presenza", methods=["GET", "POST"])
+@limiter.limit("30 per minute", key_func=_per_user, methods=["POST"])
+@guard("meeting.checkin", Meeting, "meeting_id", "meeting")
+def qr_checkin(meeting: Meeting) -> Any:
+    """Where the QR code leads: one button marks the signed-in member present (the code comes in the link)."""
+    form = CheckinForm(code=request.args.get("codice", ""))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                first = idempotency.claim("meeting.checkin", actor=current_user)
+                if first is None:
+                    attendance.check_in(meeting, form.code.data or "", actor=current_user)
+                    flash(_("Presenza registrata. Benvenuto!"), "success")
+                    first = idempotency.answer(redirect(url_for("meetings.detail", meeting_id=meeting.id)))
+        except Invalid as error:
+            attach_errors(form, error)
+            status = 422
+        else:
+            return first
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "meetings/checkin.html", meeting=_page(meeting), body=meeting.body, form=form
+    ), status
+
+
 # --- live screen and attendance -----------------------------------------------------------------------
 
 
@@ -520,6 +655,7 @@ def _run_page(meeting: Meeting, status: int = 200, **forms: Any) -> Any:
         limits={"item": minutes_services.MAX_MINUTES_CHARS, "decision": minutes_services.MAX_DECISION_CHARS},
         register_form=register_form,
         mark_form=MarkForm(),
+        undo=attendance.last_undoable(meeting, current_user),
         marks=[
             ("presente", _("Presente")),
             ("assente", _("Assente")),
@@ -591,6 +727,38 @@ def mark(meeting: Meeting, attendance_id: int) -> Any:
     except Invalid as error:
         flash(error.message, "error")
         return _run_page(meeting, 422)
+    return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+
+
+@bp.post("/incontri/<int:meeting_id>/presenze/tutti-presenti")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def mark_all(meeting: Meeting) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            count = attendance.mark_all_present(meeting, actor=current_user)
+    except Invalid as error:
+        flash(error.message, "error")
+        return _run_page(meeting, 422)
+    flash(
+        ngettext("%(num)d persona segnata presente.", "%(num)d persone segnate presenti.", count), "success"
+    )
+    return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+
+
+@bp.post("/incontri/<int:meeting_id>/presenze/annulla")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def undo_attendance(meeting: Meeting) -> Any:
+    if not EmptyForm().validate_on_submit():
+        raise Invalid(_("Richiesta non valida."))
+    try:
+        with unit_of_work():
+            attendance.undo_attendance(meeting, parse_int(request.form.get("entry_id")), actor=current_user)
+    except Invalid as error:
+        flash(error.message, "error")
+        return _run_page(meeting, 422)
+    flash(_("Modifica annullata: le presenze sono tornate com'erano."), "success")
     return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
 
 
