@@ -217,7 +217,10 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from . import formatting
+    from . import assets, fast_i18n, formatting
+
+    assets.install(app)  # static_url(): content-hashed, long-cached, gzip-compressed static files
+    fast_i18n.install(app)  # Jinja's _() reuses the request's translations (same strings, fewer look-ups)
 
     @app.context_processor
     def inject() -> dict[str, Any]:
