@@ -40,6 +40,8 @@ comment_posted = _signals.signal("comment-posted")
 # `Invalid` to refuse (a ballot of the approval chain is still open in it).
 meeting_concluding = _signals.signal("meeting-concluding")
 
-# meetings -> attachments: the convocation mail and the minutes list the files attached to a meeting (sender:
-# the Meeting). Receivers return lines of text for the mail.
+# meetings -> attachments: the convocation mail and the minutes PDF list the files attached to a meeting
+# (sender: the Meeting). Mail: receivers return lines of text. PDF (heading, normal: the paragraph styles as
+# keywords): receivers return reportlab flowables.
 meeting_mail_lines = _signals.signal("meeting-mail-lines")
+meeting_minutes_flowables = _signals.signal("meeting-minutes-flowables")

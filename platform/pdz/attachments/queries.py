@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape
 
 from flask import current_app, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from reportlab.platypus import Paragraph
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import policy, signals
+from ..cards.models import Card
 from ..extensions import db
+from ..meetings.models import AgendaItem, Meeting
+from ..tavoli.models import Body
 from . import filetypes
 from .models import Attachment, AttachmentTarget
+from .services import target_of
 
 
 def holder_of(attachment: Attachment) -> Any:
     """The object an attachment belongs to (None when it was deleted, e.g. an agenda item)."""
-    from ..cards.models import Card
-    from ..meetings.models import AgendaItem, Meeting
-    from ..tavoli.models import Body
-
     model = {
         AttachmentTarget.TAVOLO: Body,
         AttachmentTarget.CARD: Card,
@@ -42,10 +45,6 @@ def _loaded() -> Any:
 
 def of_holder(holder: Any) -> list[Attachment]:
     """Every attachment of `holder`, removed ones included, oldest first; a meeting's include its items'."""
-    from ..cards.models import Card
-    from ..meetings.models import Meeting
-    from ..tavoli.models import Body
-
     query = _loaded().order_by(Attachment.uploaded_at, Attachment.id)
     if isinstance(holder, Meeting):
         return list(db.session.scalars(query.where(Attachment.meeting_id == holder.id)))
@@ -58,8 +57,6 @@ def of_holder(holder: Any) -> list[Attachment]:
 
 def find(holder: Any, attachment_id: int | None) -> Attachment | None:
     """The attachment `attachment_id` if it belongs to `holder` (a meeting: to it or to one of its items)."""
-    from ..meetings.models import Meeting
-
     if attachment_id is None:
         return None
     attachment = db.session.get(Attachment, attachment_id)
@@ -72,8 +69,6 @@ def find(holder: Any, attachment_id: int | None) -> Attachment | None:
 
 
 def _key(holder: Any) -> tuple[AttachmentTarget, int]:
-    from .services import target_of
-
     kind, target_id, _body, _meeting = target_of(holder)
     return kind, target_id
 
@@ -134,10 +129,6 @@ class Box:
 
 
 def box(holder: Any, user: Any) -> Box:
-    from .. import policy
-    from ..cards.models import Card
-    from ..meetings.models import Meeting
-
     attachments = of_holder(holder)
     if isinstance(holder, Meeting):
         groups = [Group("", None)]
@@ -174,6 +165,7 @@ def _absolute(path: str) -> str:
     return current_app.config["PDZ_BASE_URL"].rstrip("/") + path
 
 
+@signals.meeting_mail_lines.connect
 def mail_lines(meeting: Any) -> list[str]:
     """The convocation's list of files (meeting and agenda items), with their download addresses."""
     groups = [g for g in box(meeting, None).groups if g.active]
@@ -190,12 +182,9 @@ def mail_lines(meeting: Any) -> list[str]:
     return lines
 
 
+@signals.meeting_minutes_flowables.connect
 def minutes_flowables(meeting: Any, heading: Any, normal: Any) -> list[Any]:
     """The minutes PDF's list of files (reportlab paragraphs), empty when nothing is attached."""
-    from xml.sax.saxutils import escape
-
-    from reportlab.platypus import Paragraph
-
     groups = [g for g in box(meeting, None).groups if g.active]
     if not groups:
         return []

@@ -15,9 +15,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit, policy, realtime
+from ..cards.models import Card
 from ..db import utcnow
 from ..errors import Invalid, PdzError
 from ..extensions import db
+from ..meetings.models import AgendaItem, Meeting, MeetingStatus
+from ..tavoli.models import Body
 from . import filetypes, storage
 from .models import Attachment, AttachmentTarget
 
@@ -54,10 +57,6 @@ def refused_kind_message() -> str:
 
 def target_of(holder: Any) -> tuple[AttachmentTarget, int, int, int | None]:
     """(kind, id, body id, meeting id) of the object a file is attached to."""
-    from ..cards.models import Card
-    from ..meetings.models import AgendaItem, Meeting
-    from ..tavoli.models import Body
-
     if isinstance(holder, Body):
         return AttachmentTarget.TAVOLO, holder.id, holder.id, None
     if isinstance(holder, Card):
@@ -173,8 +172,6 @@ def remove_attachment(attachment: Attachment, *, actor: Any) -> Attachment:
 
 
 def _check_state(holder: Any) -> None:
-    from ..meetings.models import AgendaItem, Meeting, MeetingStatus
-
     meeting = holder.meeting if isinstance(holder, AgendaItem) else holder
     if isinstance(meeting, Meeting) and meeting.status == MeetingStatus.CANCELLED:
         raise Invalid(_("Questo incontro è stato annullato: non si possono più allegare file."))

@@ -76,6 +76,7 @@ def _notify_members(meeting: Meeting, subject: str, intro: str, event: str) -> N
         "",
         _("Ordine del giorno:"),
         *[f"{item.position}. {item.title}" for item in meeting.items],
+        *[line for _receiver, lines in signals.meeting_mail_lines.send(meeting) for line in lines],
         "",
         _("Rispondi (partecipo / non partecipo / delego) qui: %(url)s", url=ics.meeting_url(meeting)),
     ]

@@ -13,8 +13,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .. import labels
-from ..attachments.queries import minutes_flowables as attachment_flowables
+from .. import labels, signals
 from ..formatting import format_local
 from .models import Meeting
 
@@ -105,7 +104,10 @@ def minutes_pdf(meeting: Meeting, quorum: Any) -> bytes:
             TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
         )
         story.append(actions)
-    story.extend(attachment_flowables(meeting, heading, normal))
+    for _receiver, flowables in signals.meeting_minutes_flowables.send(
+        meeting, heading=heading, normal=normal
+    ):
+        story.extend(flowables)  # the files attached to the meeting
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
