@@ -9,12 +9,13 @@ from typing import Any
 
 from flask import Flask, has_request_context, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import inputs, livecheck, models, ops, policy, realtime, security  # noqa: F401 - models registers every table on Base.metadata
+from . import assets, fast_i18n, formatting, inputs, livecheck, models, ops, policy, realtime, security  # noqa: F401 - models registers every table on Base.metadata
 from .accounts.services import load_user
 from .coedit.sockets import install_fast_paths
 from .config import ROOT, load_config
@@ -217,15 +218,11 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from . import assets, fast_i18n, formatting
-
     assets.install(app)  # static_url(): content-hashed, long-cached, gzip-compressed static files
     fast_i18n.install(app)  # Jinja's _() reuses the request's translations (same strings, fewer look-ups)
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        from flask_babel import get_locale
-
         return {
             "can": lambda action, obj=None: policy.can(current_user, action, obj),
             "current_locale": str(get_locale() or "it"),
