@@ -28,6 +28,8 @@ RESOLVE  # unused variable (platform/pdz/cards/models.py:43)
 created_by_id  # unused variable (platform/pdz/cards/models.py:61)
 last_change_at  # unused variable (platform/pdz/cards/models.py:62)
 _.status_label  # unused property (platform/pdz/cards/models.py:109)
+rates  # read by templates/meetings/body.html (platform/pdz/meetings/queries.py PastMeetings.rates)
+_.rates  # the same attribute, set in body_meetings
 _.sides  # unused property (platform/pdz/cards/queries.py:197)
 resolved_at  # unused variable (platform/pdz/comments/models.py:61)
 resolved_by_id  # unused variable (platform/pdz/comments/models.py:62)

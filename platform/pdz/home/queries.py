@@ -31,6 +31,14 @@ SECTIONS = ("azioni", "verbali", "incontri", "approvazioni", "menzioni", "schede
 CARD_LIMIT = 20
 
 
+class Section(list["Work"]):
+    """The rows of one section; `total` counts them all when only the first ones were loaded."""
+
+    def __init__(self, rows: Any = (), total: int | None = None) -> None:
+        super().__init__(rows)
+        self.total = len(self) if total is None else total
+
+
 @dataclass
 class Work:
     section: str
@@ -68,20 +76,31 @@ def actions(user: Any, today: date) -> list[Work]:
     return rows
 
 
-def minutes_drafts(user: Any) -> list[Work]:
-    """Concluded meetings whose minutes are still a draft, in bodies the person co-coordinates or minutes."""
+def minutes_drafts(user: Any, limit: int | None = None) -> Section:
+    """Concluded meetings whose minutes are still a draft, in bodies the person co-coordinates or minutes;
+    the oldest `limit` of them (all with None), `total` counting every one (a tavolo that never finishes its
+    minutes collects hundreds: the home shows three)."""
     writers = COORDINATOR_ROLES | {MembershipRole.SECRETARY}
-    meetings = db.session.scalars(
+    # A join on the person's memberships, not `body_id IN (subquery)`: SQLite then seeks the meetings of
+    # each body through (body, status, start) instead of reading every meeting.
+    where = (
+        Membership.user_id == user.id,
+        Membership.ended_at.is_(None),
+        Membership.role.in_(list(writers)),
+        Meeting.status == MeetingStatus.CONCLUDED,
+        Meeting.minutes_status == MinutesStatus.DRAFT,
+    )
+    mine = Membership.body_id == Meeting.body_id
+    stmt = (
         select(Meeting)
-        .where(
-            Meeting.body_id.in_(_my_bodies(user, frozenset(writers))),
-            Meeting.status == MeetingStatus.CONCLUDED,
-            Meeting.minutes_status == MinutesStatus.DRAFT,
-        )
+        .join(Membership, mine)
+        .where(*where)
         .options(selectinload(Meeting.body))
         .order_by(Meeting.starts_at)
     )
-    return [
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = [
         Work(
             "verbali",
             "verbale",
@@ -90,9 +109,15 @@ def minutes_drafts(user: Any) -> list[Work]:
             detail=m.body.display_name,
             due_on=m.starts_at.date(),
         )
-        for m in meetings
-        if policy.can(user, "meeting.minutes.write", m)
+        for m in db.session.scalars(stmt)
+        if policy.can(user, "meeting.minutes.write", m)  # the query asks the same roles: a formality
     ]
+    if limit is None or len(rows) < limit:
+        return Section(rows)
+    return Section(
+        rows,
+        db.session.scalar(select(func.count()).select_from(Meeting).join(Membership, mine).where(*where)),
+    )
 
 
 def meetings_to_act(user: Any, now: datetime) -> list[Work]:
@@ -235,14 +260,16 @@ def _short(label: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def my_work(user: Any, today: date | None = None) -> dict[str, list[Work]]:
+def my_work(user: Any, today: date | None = None, limit: int | None = None) -> dict[str, Section]:
+    """Every section of the person's work; with `limit`, sections that grow with the history (minutes
+    drafts) load only their first `limit` rows, `total` still counting all."""
     today = today or date.today()
     now = utcnow()
     return {
-        "azioni": actions(user, today),
-        "verbali": minutes_drafts(user),
-        "incontri": meetings_to_act(user, now),
-        "approvazioni": chain(user, today),
-        "menzioni": mentions(user),
-        "schede": incomplete_cards(user),
+        "azioni": Section(actions(user, today)),
+        "verbali": minutes_drafts(user, limit),
+        "incontri": Section(meetings_to_act(user, now)),
+        "approvazioni": Section(chain(user, today)),
+        "menzioni": Section(mentions(user)),
+        "schede": Section(incomplete_cards(user)),
     }

@@ -27,13 +27,13 @@ HOME_PER_SECTION = 3
 @bp.get("/")
 @guard("home.view")
 def index() -> Any:
-    work = my_work(current_user, date.today())
+    work = my_work(current_user, date.today(), limit=HOME_PER_SECTION)
     return render_template(
         "home/index.html",
         my_bodies=tavoli_queries.my_bodies(current_user),
         upcoming_meetings=meetings_queries.my_meetings(current_user, upcoming_only=True, limit=5),
         work=work,
-        work_count=sum(len(rows) for rows in work.values()),
+        work_count=sum(rows.total for rows in work.values()),
         sections=SECTIONS,
         titles=SECTION_TITLES,
         per_section=HOME_PER_SECTION,
@@ -47,7 +47,7 @@ def todo() -> Any:
     return render_template(
         "home/todo.html",
         work=work,
-        work_count=sum(len(rows) for rows in work.values()),
+        work_count=sum(rows.total for rows in work.values()),
         sections=SECTIONS,
         titles=SECTION_TITLES,
         per_section=None,

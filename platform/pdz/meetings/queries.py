@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, distinct, func, or_, select
+from flask import has_request_context, request
+from sqlalchemy import and_, case, distinct, func, not_, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
@@ -48,19 +49,53 @@ def meeting_page(meeting_id: int) -> Meeting | None:
     )
 
 
-def body_meetings(body: Body) -> tuple[list[Meeting], list[Meeting]]:
-    """(upcoming, past) meetings of a body; drafts included (the page hides them from who cannot manage)."""
+PAST_PAGE = 30  # past meetings a page on a body's meetings list
+
+
+class PastMeetings(list[Meeting]):
+    """One page of a body's past meetings, newest first: `page` (1-based), `pages`, `total`, and `rates`
+    (attendance of this page's concluded meetings, by meeting id)."""
+
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    rates: dict[int, Rate]
+
+
+def _requested_page() -> int:
+    raw = request.args.get("pagina", "1") if has_request_context() else "1"
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
+def body_meetings(body: Body, page: int | None = None) -> tuple[list[Meeting], PastMeetings]:
+    """(upcoming, past) meetings of a body; drafts included (the page hides them from who cannot manage).
+    Upcoming: every meeting not concluded that has not ended yet. Past: the others, newest first, one page
+    (`page`, default `?pagina=`) of PAST_PAGE; a body collects hundreds over the years."""
     now = utcnow()
-    rows = list(
+    is_upcoming = and_(Meeting.ends_at >= now, Meeting.status != MeetingStatus.CONCLUDED)
+    upcoming = list(
         db.session.scalars(
             select(Meeting)
-            .where(Meeting.body_id == body.id)
+            .where(Meeting.body_id == body.id, is_upcoming)
             .options(selectinload(Meeting.items))
             .order_by(Meeting.starts_at)
         )
     )
-    upcoming = [m for m in rows if m.ends_at >= now and m.status != MeetingStatus.CONCLUDED]
-    past = [m for m in reversed(rows) if m not in upcoming]
+    is_past = and_(Meeting.body_id == body.id, not_(is_upcoming))
+    total = db.session.scalar(select(func.count()).select_from(Meeting).where(is_past)) or 0
+    past = PastMeetings()
+    past.total, past.pages = total, max(1, -(-total // PAST_PAGE))
+    past.page = min(max(1, page or _requested_page()), past.pages)
+    past.extend(
+        db.session.scalars(
+            select(Meeting)
+            .where(is_past)
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+            .limit(PAST_PAGE)
+            .offset((past.page - 1) * PAST_PAGE)
+        )
+    )
+    past.rates = {r.key: r for r in rates_by_meeting(body.id, [m.id for m in past])}
     return upcoming, past
 
 
@@ -70,6 +105,29 @@ def _my_body_ids(user: User) -> Any:
 
 def my_meetings(user: User, *, upcoming_only: bool = False, limit: int | None = None) -> list[Meeting]:
     """Published meetings of the bodies I sit in, or where someone delegated me."""
+    if upcoming_only:
+        # The same rows as below, but each branch through its own index (body, status, start / the
+        # delegate's answers): an OR of the two subqueries made the database read every meeting.
+        live = [MeetingStatus.CONVENED, MeetingStatus.IN_PROGRESS]
+        now = utcnow()
+        mine = (  # a join, not `body_id IN (subquery)`: SQLite then seeks (body, status) instead of scanning
+            select(Meeting.id)
+            .join(Membership, Membership.body_id == Meeting.body_id)
+            .where(
+                Membership.user_id == user.id,
+                Membership.ended_at.is_(None),
+                Meeting.status.in_(live),
+                Meeting.ends_at >= now,
+            )
+        )
+        delegated = select(Rsvp.meeting_id).where(Rsvp.delegate_id == user.id)
+        upcoming = (
+            select(Meeting)
+            .where(Meeting.id.in_(union(mine, delegated)), Meeting.status.in_(live), Meeting.ends_at >= now)
+            .options(selectinload(Meeting.body))
+            .order_by(Meeting.starts_at)
+        )
+        return list(db.session.scalars(upcoming.limit(limit) if limit else upcoming))
     stmt = (
         select(Meeting)
         .where(
@@ -165,7 +223,8 @@ def _attended_sum() -> Any:
     return func.sum(case((Attendance.status.in_(_ATTENDED), 1), else_=0))
 
 
-def rates_by_meeting(body_id: int) -> list[Rate]:
+def rates_by_meeting(body_id: int, meeting_ids: list[int] | None = None) -> list[Rate]:
+    """Attendance of the body's concluded meetings (only `meeting_ids` when given)."""
     stmt = (
         select(Meeting.id, Meeting.title, _attended_sum(), func.count(Attendance.id))
         .join(Attendance, Attendance.meeting_id == Meeting.id)
@@ -173,6 +232,7 @@ def rates_by_meeting(body_id: int) -> list[Rate]:
             Meeting.status == MeetingStatus.CONCLUDED,
             Meeting.body_id == body_id,
             Attendance.stands_for_id.is_(None),
+            *([Meeting.id.in_(meeting_ids)] if meeting_ids is not None else []),
         )
         .group_by(Meeting.id, Meeting.title, Meeting.starts_at)
         .order_by(Meeting.starts_at)
