@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import User
 from ..cycles.models import BudgetSource, PlanningCycle, PolicyArea
 from ..db import Base, StrEnumType, TimestampMixin, utcnow
+from ..labels import label
 from ..tavoli.models import Body
 
 
@@ -108,9 +109,7 @@ class Card(TimestampMixin, Base):
 
     @property
     def status_label(self) -> str:
-        from ..labels import label  # function-level: labels imports the models of every domain
-
-        return label(CardStatus(self.status))
+        return label(self.status)
 
     def value_map(self) -> dict[str, CardValue]:
         return {v.key: v for v in self.values}

@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from .. import idempotency, labels, realtime
+from .. import idempotency, realtime
 from ..coedit import engine as coedit_engine
 from ..comments import queries as comment_queries
 from ..config import ROOT
@@ -36,26 +36,13 @@ from . import (
 )
 from .coedit import doc_key as coedit_key
 from .forms import MoveForm, NewCardForm
-from .models import BudgetSource, Card, CardStatus, IndicatorKind, IndicatorSet
+from .models import Card
 from .rows import (
-    INDICATOR_KIND_LABELS,
-    INDICATOR_SET_LABELS,
     PNRR_MEASURES,
     ROW_KINDS,
     SOURCE_LABELS,
     row_kind,
 )
-
-_CARD_LABELS: dict[Any, Any] = {
-    CardStatus.DRAFT: _l("Bozza"),
-    CardStatus.REVIEW: _l("In approvazione"),
-    CardStatus.AGREED: _l("Approvata"),
-    **{k: _l(v) for k, v in SOURCE_LABELS.items()},
-    **{k: _l(v) for k, v in INDICATOR_SET_LABELS.items()},
-    **{k: _l(v) for k, v in INDICATOR_KIND_LABELS.items()},
-}
-labels.LABELS.update(list(_CARD_LABELS.items()))
-_ = (BudgetSource, IndicatorKind, IndicatorSet)  # labelled above
 
 
 def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | None:
