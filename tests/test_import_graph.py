@@ -164,7 +164,9 @@ def _describe(graph: dict[str, dict[str, list[Site]]], cycle: list[str]) -> str:
 def test_the_graph_sees_the_imports() -> None:
     """The reader finds the edges every layer has (so an empty graph cannot pass the cycle test)."""
     domains, _infrastructure = import_graph()
-    assert "cards" in domains["approvals"] and "tavoli" in domains["cards"] and "accounts" in domains["tavoli"]
+    assert (
+        "cards" in domains["approvals"] and "tavoli" in domains["cards"] and "accounts" in domains["tavoli"]
+    )
 
 
 def test_domains_import_one_another_without_cycles() -> None:

@@ -1,4 +1,5 @@
-"""Italian labels of people's functions, staff roles, invitation states and membership roles, registered into the shared `labels.LABELS`."""
+"""Italian labels of people's functions, staff roles, invitation states and membership roles, registered into
+the shared `labels.LABELS`."""
 
 from __future__ import annotations
 

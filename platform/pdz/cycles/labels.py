@@ -1,4 +1,5 @@
-"""Italian labels of the planning cycle's states and the sources of money, registered into the shared `labels.LABELS`."""
+"""Italian labels of the planning cycle's states and the sources of money, registered into the shared
+`labels.LABELS`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Italian labels of the self-evaluation's dimensions, quadrants, kinds, states and answers, registered into the shared `labels.LABELS`."""
+"""Italian labels of the self-evaluation's dimensions, quadrants, kinds, states and answers, registered into
+the shared `labels.LABELS`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Italian labels of the bodies' kinds and states and the mandates' states, registered into the shared `labels.LABELS`."""
+"""Italian labels of the bodies' kinds and states and the mandates' states, registered into the shared
+`labels.LABELS`."""
 
 from __future__ import annotations
 
