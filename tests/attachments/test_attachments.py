@@ -17,7 +17,7 @@ import pytest
 from attachments_support import ACCEPTED, DISGUISED, audit_actions, count, pdf, stored, upload
 from sqlalchemy import select
 
-from conftest import make_app, outbox
+from conftest import _pg_admin, _pg_url, login, make_app, outbox
 
 COORD, MEMBER, OBSERVER, OUTSIDER = (
     "coord.pubblico@example.org",
@@ -314,6 +314,11 @@ def test_a_removed_file_leaves_the_list_but_stays_in_the_history(
     added, gone = audit_actions(db, "attachment.added"), audit_actions(db, "attachment.removed")
     assert len(added) == 1 and len(gone) == 1 and gone[0].object_id == int(attachment_id)
     assert gone[0].details["name"] == "superato.pdf"
+    from pdz.realtime import LiveEvent
+
+    events = db.session.scalars(select(LiveEvent).where(LiveEvent.room == f"tavolo:{tavolo.id}")).all()
+    names = [e.name for e in events if e.payload.get("attachment_id") == int(attachment_id)]
+    assert names == ["attachment.added", "attachment.removed"]  # the tavolo's open pages hear of both
     again = client_as(MEMBER).post(url, data={"attachment_id": attachment_id})
     assert again.status_code == 422 and "già stato rimosso" in again.get_data(as_text=True)
     log = client_as("admin@example.org").get("/admin/registro").get_data(as_text=True)
@@ -383,35 +388,87 @@ def test_a_backup_restored_elsewhere_brings_back_the_attached_files(
     client_as: Any,
     tavolo: Any,
     uploads: Path,
-    database_url: str,
     backend: str,
     run_dir: Path,
     tmp_path: Path,
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("the database round trip on PostgreSQL is tested in tests/ops; the files are the same")
+    """`flask backup` archives PDZ_UPLOAD_DIR (here not under the instance folder); `flask restore` on another
+    instance puts the files in its own PDZ_UPLOAD_DIR, and the attachment downloads there."""
+    from pdz.extensions import db as database
+
     data = pdf("da salvare")
     href = _upload_one(client_as(COORD), f"/tavoli/{tavolo.id}/allegati", "salvato.pdf", data)
+    assert not uploads.is_relative_to(Path(app.instance_path))
     db.session.remove()
     archive = tmp_path / "pdz.tar.gz"
     made = app.test_cli_runner().invoke(args=["backup", str(archive)])
     assert made.exit_code == 0, made.output
 
+    if backend == "sqlite":
+        target, name = f"sqlite:///{tmp_path / 'ripristinato.sqlite3'}", None
+    else:
+        name = f"pdz_r_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f"CREATE DATABASE {name}")
+        target = _pg_url(name)
     other_uploads = tmp_path / "altri-allegati"
     other_instance = tmp_path / "altra-istanza"
     other_instance.mkdir()
-    target = f"sqlite:///{tmp_path / 'ripristinato.sqlite3'}"
     other = make_app(target, run_dir, INSTANCE_DIR=str(other_instance), PDZ_UPLOAD_DIR=str(other_uploads))
-    from pdz.extensions import db as database
+    try:
+        with other.app_context():
+            restored = other.test_cli_runner().invoke(args=["restore", str(archive), "--yes"])
+            database.session.remove()
+            database.engine.dispose()
+        assert restored.exit_code == 0, restored.output
+        assert [p.read_bytes() for p in stored(other_uploads)] == [data]
+        served = login(other.test_client(), COORD).get(href)
+        assert served.status_code == 200 and served.data == data
+        with other.app_context():
+            database.session.remove()
+            database.engine.dispose()
+    finally:
+        if name:
+            _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    with other.app_context():
-        restored = other.test_cli_runner().invoke(args=["restore", str(archive), "--yes"])
-        database.session.remove()
-        database.engine.dispose()
-    assert restored.exit_code == 0, restored.output
-    assert [p.read_bytes() for p in stored(other_uploads)] == [data]
-    from conftest import login
 
-    client = login(other.test_client(), COORD)
-    served = client.get(href)
-    assert served.status_code == 200 and served.data == data
+class TestWithCsrf:
+    """The upload form carries its CSRF token and idempotency key; the size limit is applied before the CSRF
+    check reads the form, so a large file still gets the attachments' own 413 message."""
+
+    @pytest.fixture
+    def app_overrides(self, tmp_path: Path) -> dict[str, Any]:
+        return {
+            "WTF_CSRF_ENABLED": True,
+            "PDZ_UPLOAD_DIR": str(tmp_path / "allegati"),
+            "PDZ_UPLOAD_MAX_MB": 1,
+        }
+
+    @staticmethod
+    def _signed_in(app: Any) -> Any:
+        client = app.test_client()
+        token = re.search(
+            r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
+        )
+        answer = client.post(
+            "/login", data={"email": COORD, "password": "demo", "csrf_token": token.group(1)}
+        )
+        assert answer.status_code == 302 and "/login" not in answer.location, answer.location
+        return client
+
+    def test_the_page_form_uploads_once_and_a_form_without_token_is_refused(
+        self, app: Any, db: Any, tavolo: Any
+    ) -> None:
+        client = self._signed_in(app)
+        page = client.get(f"/tavoli/{tavolo.id}").get_data(as_text=True)
+        form = page.split('data-testid="attachment-upload"')[1].split("</form>")[0]
+        fields = dict(re.findall(r'name="(csrf_token|idempotency_key)" value="([^"]+)"', form))
+        assert set(fields) == {"csrf_token", "idempotency_key"}
+        url = f"/tavoli/{tavolo.id}/allegati"
+        assert upload(client, url, "senza.pdf", pdf("senza token")).status_code == 400
+        first = upload(client, url, "con.pdf", pdf("con token"), **fields)
+        again = upload(client, url, "con.pdf", pdf("con token"), **fields)
+        assert first.status_code == again.status_code == 302
+        assert count(db) == 1
+        too_large = upload(client, url, "grande.pdf", pdf() + b"%" * (3 * 1024 * 1024), **fields)
+        assert too_large.status_code == 413
+        assert "il limite è 1 MB" in too_large.get_data(as_text=True)
