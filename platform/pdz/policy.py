@@ -434,7 +434,7 @@ def active_body_of_kind(kind: str) -> Any:
 
 def _in_chain_body(user: Any, submission: Any) -> bool:
     """A member of one of the governance bodies the submission passes (UdP Integrato, Comitato, Assemblea)."""
-    return bool({step["body_kind"] for step in submission.steps} & _body_kinds_of(user))
+    return bool({step.body_kind.value for step in submission.steps} & _body_kinds_of(user))
 
 
 @rule("approval.view")
@@ -464,11 +464,11 @@ def _document_submit(user: Any, obj: Any) -> bool:
 def _approval_review(user: Any, submission: Any) -> bool:
     """A review step is taken by the Ufficio di Piano's staff or by the co-coordinators of the step's body."""
     step = submission.current_step if submission is not None else None
-    if step is None or step["mode"] != StepMode.REVIEW:
+    if step is None or step.mode is not StepMode.REVIEW:
         return False
     if user.is_udp:
         return True
-    return _role(user, active_body_of_kind(step["body_kind"])) in COORDINATOR_ROLES
+    return _role(user, active_body_of_kind(step.body_kind)) in COORDINATOR_ROLES
 
 
 @rule("approval.schedule")

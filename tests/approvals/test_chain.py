@@ -607,10 +607,9 @@ def test_chains_are_configuration(app, db, client_as, body):
     response = coord.post(url, data={"fingerprint": _fingerprint(coord, url)})
     sid = int(response.headers["Location"].rsplit("/", 1)[1])
     sub = db.session.get(Submission, sid)
-    assert (
-        sub.steps == [{"body_kind": "assemblea_sindaci", "mode": "voto"}]
-        and sub.status == "in_attesa_di_voto"
-    )
+    assert [step.as_json() for step in sub.steps] == [
+        {"body_kind": "assemblea_sindaci", "mode": "voto"}
+    ] and sub.status == "in_attesa_di_voto"
 
 
 def test_the_plan_is_assembled_from_approved_cards_with_budget_by_fund(app, db, client_as):

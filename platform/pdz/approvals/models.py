@@ -8,19 +8,21 @@ held under an agenda item of one of its meetings, one `Vote` per comune.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from ..accounts.models import User
 from ..cycles.models import PlanningCycle
 from ..db import Base, StrEnumType, TimestampMixin, utcnow
 from ..meetings.models import AgendaItem, Meeting
 from ..orgs.models import Organisation
-from ..tavoli.models import Body
+from ..tavoli.models import Body, BodyKind
 
 
 class DocKind(StrEnum):
@@ -40,13 +42,39 @@ class StepMode(StrEnum):
     VOTE = "voto"  # the body decides by a vote in one of its meetings
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of an approval chain: the kind of body that acts, and how."""
+
+    body_kind: BodyKind
+    mode: StepMode
+
+    def as_json(self) -> dict[str, str]:
+        return {"body_kind": self.body_kind.value, "mode": self.mode.value}
+
+
+class StepList(TypeDecorator[list[Step]]):
+    """A chain's steps, stored as JSON `[{"body_kind": ..., "mode": ...}]`, read back as `Step`s."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: list[Step] | None, dialect: Any) -> list[dict[str, str]] | None:
+        return None if value is None else [step.as_json() for step in value]
+
+    def process_result_value(self, value: Any, dialect: Any) -> list[Step] | None:
+        if value is None:
+            return None
+        return [Step(BodyKind(step["body_kind"]), StepMode(step["mode"])) for step in value]
+
+
 class ApprovalChain(Base):
     """Which bodies a kind of document passes, in order, after its authors submit it."""
 
     __tablename__ = "approval_chains"
     id: Mapped[int] = mapped_column(primary_key=True)
     document_kind: Mapped[DocKind] = mapped_column(StrEnumType(DocKind, 30), unique=True)
-    steps: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # [{"body_kind", "mode"}]
+    steps: Mapped[list[Step]] = mapped_column(StepList, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -80,7 +108,7 @@ class Submission(Base):
     round: Mapped[int] = mapped_column(default=1)
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
     title: Mapped[str] = mapped_column(String(300))
-    steps: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # the chain when it was sent
+    steps: Mapped[list[Step]] = mapped_column(StepList, default=list)  # the chain when it was sent
     step_index: Mapped[int] = mapped_column(default=0)
     status: Mapped[SubmissionStatus] = mapped_column(StrEnumType(SubmissionStatus, 30), index=True)
     version: Mapped[int] = mapped_column(default=1)  # compare-and-swap: one transition per version
@@ -98,7 +126,7 @@ class Submission(Base):
     )
 
     @property
-    def current_step(self) -> dict[str, str] | None:
+    def current_step(self) -> Step | None:
         if self.status not in OPEN_STATUSES or self.step_index >= len(self.steps):
             return None
         return self.steps[self.step_index]

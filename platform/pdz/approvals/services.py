@@ -44,6 +44,7 @@ from .models import (
     DocKind,
     EventAction,
     PlanDocument,
+    Step,
     StepMode,
     Submission,
     SubmissionEvent,
@@ -55,31 +56,31 @@ from .models import (
 NOTE_MAX = 5000
 
 # The chains used until the Ufficio di Piano configures others (see the governance section of the brief).
-DEFAULT_CHAINS: dict[DocKind, list[dict[str, str]]] = {
+DEFAULT_CHAINS: dict[DocKind, list[Step]] = {
     DocKind.CARD: [
-        {"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
-        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+        Step(BodyKind.UDP_INTEGRATO, StepMode.REVIEW),
+        Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
     ],
     DocKind.SWOT: [
-        {"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
-        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+        Step(BodyKind.UDP_INTEGRATO, StepMode.REVIEW),
+        Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
     ],
     DocKind.MINUTES: [
-        {"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
-        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+        Step(BodyKind.UDP_INTEGRATO, StepMode.REVIEW),
+        Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
     ],
     DocKind.PIANO_OPERATIVO: [
-        {"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
-        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+        Step(BodyKind.COMITATO_RISTRETTO, StepMode.REVIEW),
+        Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
     ],
     DocKind.REPORT_ANNUALE: [
-        {"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
-        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+        Step(BodyKind.COMITATO_RISTRETTO, StepMode.REVIEW),
+        Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
     ],
     DocKind.PIANO_DI_ZONA: [
-        {"body_kind": BodyKind.UDP_INTEGRATO, "mode": StepMode.REVIEW},
-        {"body_kind": BodyKind.COMITATO_RISTRETTO, "mode": StepMode.REVIEW},
-        {"body_kind": BodyKind.ASSEMBLEA_SINDACI, "mode": StepMode.VOTE},
+        Step(BodyKind.UDP_INTEGRATO, StepMode.REVIEW),
+        Step(BodyKind.COMITATO_RISTRETTO, StepMode.REVIEW),
+        Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
     ],
 }
 STEP_BODY_KINDS = (
@@ -90,36 +91,41 @@ STEP_BODY_KINDS = (
 )
 
 
-def _plain(steps: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [{"body_kind": str(s["body_kind"]), "mode": str(s["mode"])} for s in steps]
-
-
-def chain_for(kind: DocKind) -> list[dict[str, str]]:
+def chain_for(kind: DocKind) -> list[Step]:
     found = db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == kind))
-    return _plain(found.steps if found is not None else DEFAULT_CHAINS[kind])
+    return list(found.steps if found is not None else DEFAULT_CHAINS[kind])
 
 
-def configure_chain(kind: DocKind, steps: list[dict[str, str]], *, actor: User) -> ApprovalChain:
+def _step(raw: dict[str, str]) -> Step:
+    """A step sent by a form; anything but a body kind of a chain and a mode is refused."""
+    try:
+        step = Step(BodyKind(raw.get("body_kind", "")), StepMode(raw.get("mode", "")))
+    except ValueError:
+        raise Invalid(errors={"steps": _("Passaggio non valido.")}) from None
+    if step.body_kind not in STEP_BODY_KINDS:
+        raise Invalid(errors={"steps": _("Passaggio non valido.")})
+    return step
+
+
+def configure_chain(kind: DocKind, raw_steps: list[dict[str, str]], *, actor: User) -> ApprovalChain:
     """Replace a kind's chain. Submissions already travelling keep the chain they were sent with."""
     policy.require(actor, "approval.configure")
-    steps = _plain(steps)
-    if not steps:
+    if not raw_steps:
         raise Invalid(errors={"steps": _("La catena deve avere almeno un passaggio.")})
+    steps = [_step(raw) for raw in raw_steps]
     for step in steps:
-        if step["body_kind"] not in STEP_BODY_KINDS or step["mode"] not in {m.value for m in StepMode}:
-            raise Invalid(errors={"steps": _("Passaggio non valido.")})
         if _step_body(step) is None:
             raise Invalid(
                 errors={
                     "steps": _(
                         "Non esiste un organismo attivo di tipo «%(k)s».",
-                        k=label(BodyKind(step["body_kind"])),
+                        k=label(step.body_kind),
                     )
                 }
             )
-    if len({s["body_kind"] for s in steps}) != len(steps):
+    if len({s.body_kind for s in steps}) != len(steps):
         raise Invalid(errors={"steps": _("Lo stesso organismo non può comparire due volte nella catena.")})
-    if any(s["mode"] == StepMode.VOTE for s in steps[:-1]) or steps[-1]["mode"] != StepMode.VOTE:
+    if any(s.mode is StepMode.VOTE for s in steps[:-1]) or steps[-1].mode is not StepMode.VOTE:
         raise Invalid(
             errors={
                 "steps": _("L'ultimo passaggio, e solo quello, è la votazione dell'organismo che decide.")
@@ -129,18 +135,21 @@ def configure_chain(kind: DocKind, steps: list[dict[str, str]], *, actor: User) 
     if chain is None:
         chain = ApprovalChain(document_kind=kind)
         db.session.add(chain)
-    before = chain.steps or []
+    before = [step.as_json() for step in chain.steps or []]
     chain.steps, chain.updated_by_id = steps, actor.id
     db.session.flush()
     audit.record(
-        actor, "approval.chain_configured", chain, {"kind": kind.value, "before": before, "after": steps}
+        actor,
+        "approval.chain_configured",
+        chain,
+        {"kind": kind.value, "before": before, "after": [step.as_json() for step in steps]},
     )
     return chain
 
 
-def _step_body(step: dict[str, str] | None) -> Body | None:
+def _step_body(step: Step | None) -> Body | None:
     """The active body of the step's kind (cached for the request by the policy module)."""
-    return policy.active_body_of_kind(step["body_kind"]) if step is not None else None
+    return policy.active_body_of_kind(step.body_kind) if step is not None else None
 
 
 def step_body(submission: Submission) -> Body | None:
@@ -159,7 +168,7 @@ def _people_to_act(submission: Submission) -> list[User]:
     if submission.status in OPEN_STATUSES:
         step = submission.current_step
         assert step is not None
-        body = _step_body(step) if step["mode"] == StepMode.REVIEW else None
+        body = _step_body(step) if step.mode is StepMode.REVIEW else None
         people = staff + (members_with(body.id, COORDINATOR_ROLES) if body is not None else [])
     else:
         people = members_with(submission.body_id, COORDINATOR_ROLES) + staff
@@ -317,8 +326,8 @@ def submit(kind: DocKind, obj: Any, *, expected_fingerprint: str, note: str = ""
     return submission
 
 
-def _status_for(step: dict[str, str]) -> SubmissionStatus:
-    return SubmissionStatus.AWAITING_VOTE if step["mode"] == StepMode.VOTE else SubmissionStatus.IN_REVIEW
+def _status_for(step: Step) -> SubmissionStatus:
+    return SubmissionStatus.AWAITING_VOTE if step.mode is StepMode.VOTE else SubmissionStatus.IN_REVIEW
 
 
 def _note(note: str, *, required: bool) -> str:
@@ -343,8 +352,8 @@ def _event(
     step_index: int | None = None,
 ) -> SubmissionEvent:
     index = submission.step_index if step_index is None else step_index
-    step = submission.steps[index] if index < len(submission.steps) else {}
-    body_kind = "" if action == EventAction.SUBMITTED else step.get("body_kind", "")
+    step = submission.steps[index] if index < len(submission.steps) else None
+    body_kind = "" if action == EventAction.SUBMITTED or step is None else step.body_kind.value
     event = SubmissionEvent(
         submission_id=submission.id,
         step_index=index,
@@ -391,7 +400,7 @@ def _ensure_in_review(submission: Submission) -> None:
     """A review decision (forward, send back) only on a document in review at a review step, whoever acts:
     an administrator cannot skip the Assemblea's vote nor reopen a document that was sent back."""
     step = submission.current_step
-    if submission.status != SubmissionStatus.IN_REVIEW or step is None or step["mode"] != StepMode.REVIEW:
+    if submission.status != SubmissionStatus.IN_REVIEW or step is None or step.mode is not StepMode.REVIEW:
         raise Invalid(
             _("Questo documento non è in esame in questo momento: non si può inoltrare né restituire.")
         )
@@ -473,9 +482,9 @@ def schedule_vote(submission: Submission, meeting: Meeting, *, actor: User) -> B
     policy.require(actor, "approval.schedule", submission)
     policy.require(actor, "meeting.manage", meeting)
     step = submission.current_step
-    if step is None or step["mode"] != StepMode.VOTE:
+    if step is None or step.mode is not StepMode.VOTE:
         raise Invalid(_("Questo documento non è in attesa di votazione."))
-    if meeting.body.kind != step["body_kind"]:
+    if meeting.body.kind != step.body_kind:
         raise Invalid(errors={"meeting_id": _("L'incontro scelto non è dell'organismo che deve votare.")})
     if pending_ballot(submission) is not None:
         raise Invalid(_("Il documento è già all'ordine del giorno di un incontro."))

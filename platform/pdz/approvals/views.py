@@ -37,7 +37,7 @@ from ..webutil import run, transaction
 from . import assembly, bp, export, queries, services, sources
 from . import document as doc
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
-from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, StepMode, Submission, SubmissionStatus
+from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, Step, StepMode, Submission, SubmissionStatus
 
 FORMATS = {
     "pdf": "application/pdf",
@@ -193,7 +193,7 @@ _READ = {
 
 
 def _body_names(sub: Submission) -> dict[str, str]:
-    return {step["body_kind"]: label(BodyKind(step["body_kind"])) for step in sub.steps}
+    return {step.body_kind.value: label(step.body_kind) for step in sub.steps}
 
 
 @bp.post("/approvazioni/<int:submission_id>/inoltra")
@@ -587,8 +587,8 @@ def _match(fingerprint: str, how: str) -> dict[str, Any]:
 
 
 @bp.app_template_filter("step_label")
-def step_label(step: dict[str, str]) -> str:
-    return f"{label(BodyKind(step['body_kind']))} – {label(StepMode(step['mode']))}"
+def step_label(step: Step) -> str:
+    return f"{label(step.body_kind)} – {label(step.mode)}"
 
 
 @bp.app_template_filter("status_label")
