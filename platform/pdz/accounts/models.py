@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, StrEnumType, TimestampMixin
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # relationships declared by name to higher domains: for the type checker only
     from ..orgs.models import Organisation
     from ..tavoli.models import Body, Membership
 

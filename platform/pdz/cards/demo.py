@@ -16,7 +16,7 @@ from .budget_years import store_split
 from .coedit import seed_text
 from .models import Card, CardAction, CardBudgetLine, CardIndicator, CardObjective, CardPnrr, CardValue
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pdz.demo imports every domain's demo: the type only
     from ..demo import Demo
 
 SCALARS = (

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..money import parse_amount
 from .models import FundAllocation
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pdz.demo imports every domain's demo: the type only
     from ..demo import Demo
 
 
