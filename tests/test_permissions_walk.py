@@ -534,12 +534,12 @@ def _comment_by(db: Any, tavolo: Any, author: Any) -> Any:
 
 def _notification_for(db: Any, email: str, body_id: int) -> int:
     from pdz.accounts.models import User
-    from pdz.notifications.models import Notification
+    from pdz.notifications.models import Notification, NotificationKind
 
     owner = db.session.scalar(select(User).where(User.email == email))
     note = Notification(
         user_id=owner.id,
-        kind="mention",
+        kind=NotificationKind.MENTION,
         body_id=body_id,
         target_kind="tavolo",
         target_id=body_id,
