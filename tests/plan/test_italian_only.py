@@ -120,9 +120,6 @@ def links(html: str) -> list[str]:
 # Exports whose column names are codes, in packages this test's author does not own: listed so that the rest
 # is checked; each owner replaces its headers with labels and removes its line (reported, issue #15 point 7).
 KNOWN = (
-    re.compile(
-        r"^(/tavoli/\d+)?/partecipazione/[a-z_]+\.csv"
-    ),  # participation: tasso_pct, ets:cooperativa_sociale
     re.compile(r"^/valutazione/obiettivi\.csv"),  # evaluation: raggiungimento_pct, coincidenza_risorse_pct
 )
 

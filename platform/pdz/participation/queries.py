@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from flask import g, has_app_context
-from sqlalchemy import Select, and_, case, delete, func, insert, literal, select, union_all
+from sqlalchemy import Select, and_, case, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -181,11 +181,39 @@ def _store(buckets: list[Bucket]) -> None:
         db.session.execute(insert(ParticipationRollup), rows[start : start + 2000])
 
 
+YEAR = "Y"  # the month column of a yearly row: "Y2026" (sorts after every "YYYY-MM", so month ranges skip it)
+
+
+def _store_years(bodies: list[int], first_year: str | None = None, last_year: str | None = None) -> None:
+    """Rewrite these bodies' yearly rows (of every year, or of first_year..last_year) as the sums of their
+    monthly rows, in the database (INSERT ... SELECT): a period of whole years then reads one row per
+    (kind, tavolo, organisation or person) and year instead of twelve."""
+    from .models import ParticipationRollup as R
+
+    year_rows: Any = and_(R.body_id.in_(bodies), R.month >= YEAR)
+    month_rows: Any = and_(R.body_id.in_(bodies), R.month < YEAR)
+    if first_year is not None and last_year is not None:
+        year_rows = and_(year_rows, R.month >= YEAR + first_year, R.month <= YEAR + last_year)
+        month_rows = and_(month_rows, R.month >= f"{first_year}-01", R.month <= f"{last_year}-12")
+    db.session.execute(delete(R).where(year_rows))
+    year = literal(YEAR) + func.substr(R.month, 1, 4)
+    sums = (
+        select(
+            R.kind, R.body_id, year, R.organisation_id, R.user_id, func.sum(R.attended), func.sum(R.expected)
+        )
+        .where(month_rows)
+        .group_by(R.kind, R.body_id, year, R.organisation_id, R.user_id)
+    )
+    columns = ["kind", "body_id", "month", "organisation_id", "user_id", "attended", "expected"]
+    db.session.execute(insert(R).from_select(columns, sums))
+
+
 def refresh() -> int:
     """Recompute the stale buckets and commit; the number of marks handled. Called by every reader before
     it sums buckets. The marks are claimed by deleting them (DELETE ... RETURNING: a concurrent reader
     waits for the row locks, then finds them gone); a change committed meanwhile marks again. Whole-history
-    marks recompute those tavoli; month marks recompute the span of months they cover for their tavoli."""
+    marks recompute those tavoli; month marks recompute the span of months they cover for their tavoli.
+    Then the yearly rows of the years touched are summed again from the monthly rows."""
     from .models import ALL_MONTHS, ParticipationRollup, ParticipationStale
 
     claimed = db.session.execute(
@@ -197,6 +225,7 @@ def refresh() -> int:
     if whole:
         db.session.execute(delete(ParticipationRollup).where(ParticipationRollup.body_id.in_(whole)))
         _store(_raw(EVER, whole))
+        _store_years(whole)
     months = {m for b, m in claimed if m != ALL_MONTHS and b not in whole}
     bodies = sorted({b for b, m in claimed if m != ALL_MONTHS and b not in whole})
     if bodies:
@@ -209,6 +238,7 @@ def refresh() -> int:
             )
         )
         _store(_raw(Period(_month_period(first).start, _month_period(last).end), bodies))
+        _store_years(bodies, first[:4], last[:4])
     db.session.commit()
     return len(claimed)
 
@@ -233,36 +263,32 @@ def buckets(period: Period, body_id: int | None = None) -> list[Bucket]:
     if after_last < period.end:
         out += raw_buckets(Period(after_last, period.end), body_ids)
     # The whole months, summed in the database: one row per (kind, tavolo, organisation or person), and
-    # one per month for the monthly table, however long the history.
-    months: tuple[Any, ...] = (
-        ParticipationRollup.month >= first.strftime("%Y-%m"),
-        ParticipationRollup.month < after_last.strftime("%Y-%m"),
-    )
-    if body_id is not None:
-        months += (ParticipationRollup.body_id == body_id,)
-    attended, expected = func.sum(ParticipationRollup.attended), func.sum(ParticipationRollup.expected)
+    # one per month for the monthly table, however long the history. Whole years inside them are read from
+    # the yearly rows, the months before and after those years from the monthly rows.
+    r = ParticipationRollup
+    first_key, end_key = first.strftime("%Y-%m"), after_last.strftime("%Y-%m")
+    first_year = first.year + (0 if first.month == 1 else 1)
+    end_year = after_last.year  # exclusive: the yearly rows cover first_year .. end_year - 1
+    if first_year < end_year:
+        whole: Any = or_(
+            and_(r.month >= first_key, r.month < f"{first_year}-01"),
+            and_(r.month >= f"{YEAR}{first_year}", r.month <= f"{YEAR}{end_year - 1}"),
+            and_(r.month >= f"{end_year}-01", r.month < end_key),
+        )
+    else:
+        whole = and_(r.month >= first_key, r.month < end_key)
+    body_filter: tuple[Any, ...] = () if body_id is None else (r.body_id == body_id,)
+    attended, expected = func.sum(r.attended), func.sum(r.expected)
     stmt: Any = (
-        select(
-            ParticipationRollup.kind,
-            ParticipationRollup.body_id,
-            ParticipationRollup.organisation_id,
-            ParticipationRollup.user_id,
-            attended,
-            expected,
-        )
-        .where(*months)
-        .group_by(
-            ParticipationRollup.kind,
-            ParticipationRollup.body_id,
-            ParticipationRollup.organisation_id,
-            ParticipationRollup.user_id,
-        )
+        select(r.kind, r.body_id, r.organisation_id, r.user_id, attended, expected)
+        .where(whole, *body_filter)
+        .group_by(r.kind, r.body_id, r.organisation_id, r.user_id)
     )
     out += [Bucket(k, b, "", o, u, int(a or 0), int(n or 0)) for k, b, o, u, a, n in db.session.execute(stmt)]
     stmt = (
-        select(ParticipationRollup.month, attended, expected)
-        .where(*months, ParticipationRollup.kind == "org")
-        .group_by(ParticipationRollup.month)
+        select(r.month, attended, expected)
+        .where(r.month >= first_key, r.month < end_key, r.kind == "org", *body_filter)
+        .group_by(r.month)
     )
     out += [
         Bucket("month", 0, m, None, None, int(a or 0), int(n or 0)) for m, a, n in db.session.execute(stmt)
@@ -342,16 +368,24 @@ def _kind_key(kind: Any, legal_form: Any) -> str:
     return str(kind)
 
 
+def _kind_keys(items: list[Bucket]) -> dict[int, str]:
+    """Organisation id -> its kind key, for the organisations of these buckets (read once per request)."""
+    cache = g.setdefault("participation_kind_keys", {}) if has_app_context() else {}
+    if id(items) not in cache or cache[id(items)][0] is not items:
+        orgs = _named(
+            Organisation,
+            {b.organisation_id for b in _of_kind(items, "org")},
+            Organisation.kind,
+            Organisation.legal_form,
+        )
+        cache[id(items)] = (items, {i: _kind_key(kind, form) for i, kind, form in orgs.values()})
+    return cache[id(items)][1]  # type: ignore[no-any-return]
+
+
 def by_kind(period: Period, body_id: int | None = None) -> list[Rate]:
     """Comuni, ETS split by legal form, ASST, ...: the key is `kind` or `ets:<legal form>`."""
     items = _figures(period, body_id)
-    orgs = _named(
-        Organisation,
-        {b.organisation_id for b in _of_kind(items, "org")},
-        Organisation.kind,
-        Organisation.legal_form,
-    )
-    keys = {i: _kind_key(kind, form) for i, kind, form in orgs.values()}
+    keys = _kind_keys(items)
     totals = _sum(items, "org", lambda b: [keys[b.organisation_id]] if b.organisation_id in keys else [])
     return [Rate(k, kind_label(k), a, n) for k, (a, n) in sorted(totals.items())]
 
@@ -365,20 +399,89 @@ def kind_label(key: str) -> str:
     return label(OrgKind(key))
 
 
+def _areas(items: list[Bucket]) -> dict[int, list[int]]:
+    """Organisation id -> the sub-ambiti it works in, for the organisations of these buckets (once a request)."""
+    cache = g.setdefault("participation_areas", {}) if has_app_context() else {}
+    if id(items) not in cache or cache[id(items)][0] is not items:
+        org_ids = {b.organisation_id for b in _of_kind(items, "org")}
+        areas: dict[int, list[int]] = {}
+        if org_ids:
+            for org_id, area_id in db.session.execute(
+                select(
+                    organisation_sub_ambiti.c.organisation_id, organisation_sub_ambiti.c.sub_ambito_id
+                ).where(organisation_sub_ambiti.c.organisation_id.in_(org_ids))
+            ):
+                areas.setdefault(org_id, []).append(area_id)
+        cache[id(items)] = (items, areas)
+    return cache[id(items)][1]  # type: ignore[no-any-return]
+
+
 def by_sub_ambito(period: Period, body_id: int | None = None) -> list[Rate]:
     """Organisations working in several sub-ambiti count in each of them."""
     items = _figures(period, body_id)
-    org_ids = {b.organisation_id for b in _of_kind(items, "org")}
-    areas: dict[int, list[int]] = {}
-    if org_ids:
-        for org_id, area_id in db.session.execute(
-            select(organisation_sub_ambiti.c.organisation_id, organisation_sub_ambiti.c.sub_ambito_id).where(
-                organisation_sub_ambiti.c.organisation_id.in_(org_ids)
-            )
-        ):
-            areas.setdefault(org_id, []).append(area_id)
+    areas = _areas(items)
     totals = _sum(items, "org", lambda b: areas.get(b.organisation_id or 0, []))
     return _rate_rows(totals, _named(SubAmbito, totals, SubAmbito.name))
+
+
+# --- matrices: tavolo x sub-ambito, tavolo x kind of organisation ------------------------------------
+
+
+@dataclass
+class Matrix:
+    """Attendance rates per (tavolo, column): the rows are tavoli, the columns sub-ambiti or kinds."""
+
+    rows: list[tuple[str, str]]  # (key, label)
+    columns: list[tuple[str, str]]
+    cells: dict[tuple[str, str], Rate]
+
+    def cell(self, row: str, column: str) -> Rate | None:
+        return self.cells.get((row, column))
+
+
+def _matrix(items: list[Bucket], columns_of: Callable[[Bucket], list[Any]], labels: dict[Any, str]) -> Matrix:
+    totals = _sum(items, "org", lambda b: [(b.body_id, c) for c in columns_of(b)])
+    bodies = _named(Body, {b for b, _c in totals}, Body.name)
+    rows = sorted(
+        ((str(b), bodies[b][1]) for b in {b for b, _c in totals} if b in bodies),
+        key=lambda r: (r[1], int(r[0])),
+    )
+    columns = sorted(
+        ((str(c), labels[c]) for c in {c for _b, c in totals} if c in labels), key=lambda c: c[1]
+    )
+    cells = {
+        (str(b), str(c)): Rate(f"{b}:{c}", labels[c], a, n)
+        for (b, c), (a, n) in totals.items()
+        if c in labels
+    }
+    return Matrix(rows, columns, cells)
+
+
+def by_tavolo_and_sub_ambito(period: Period, body_id: int | None = None) -> Matrix:
+    """Each tavolo's attendance split by the sub-ambiti its organisations work in (an organisation working
+    in several sub-ambiti counts in each, as in by_sub_ambito)."""
+    items = _figures(period, body_id)
+    areas = _areas(items)
+    names = _named(SubAmbito, {a for ids in areas.values() for a in ids}, SubAmbito.name)
+    return _matrix(
+        items, lambda b: areas.get(b.organisation_id or 0, []), {k: v[1] for k, v in names.items()}
+    )
+
+
+def by_tavolo_and_kind(period: Period, body_id: int | None = None) -> Matrix:
+    """Each tavolo's attendance split by kind of organisation (the keys of by_kind)."""
+    items = _figures(period, body_id)
+    keys = _kind_keys(items)
+    labels = {k: short_kind_label(k) for k in set(keys.values())}
+    return _matrix(items, lambda b: [keys[b.organisation_id]] if b.organisation_id in keys else [], labels)
+
+
+def short_kind_label(key: str) -> str:
+    """A kind's label for a narrow column: "ETS – APS" rather than the legal form's whole name."""
+    whole = kind_label(key)
+    if key.startswith("ets:"):
+        return "ETS – " + whole[len("ETS – ") :].split(" – ")[0]
+    return whole
 
 
 def by_month(period: Period, body_id: int | None = None) -> list[Rate]:
@@ -572,25 +675,30 @@ def stopped_attending(body_id: int | None = None, last: int = 3) -> list[Alert]:
     """Organisations still members of a tavolo and absent from its last `last` concluded meetings.
 
     Per body, the start of its `last`-th most recent concluded meeting is one index seek
-    (ix_meetings_body_status_starts); only the meetings from there on are read, never the whole history."""
+    (ix_meetings_body_status_starts), read first; the second query names those starts as constants, so
+    the database reads only the meetings from there on and their attendance rows, never the whole history
+    (given as a correlated subquery, PostgreSQL evaluated it once per meeting and scanned every attendance)."""
     other = aliased(Meeting)
     cut = select(
-        Body.id.label("body_id"),
+        Body.id,
         select(other.starts_at)
         .where(other.body_id == Body.id, other.status == MeetingStatus.CONCLUDED)
         .order_by(other.starts_at.desc())
         .limit(1)
         .offset(last - 1)
-        .scalar_subquery()
-        .label("since"),
+        .scalar_subquery(),
     )
     if body_id is not None:
         cut = cut.where(Body.id == body_id)
-    cuts = cut.subquery()
+    cuts = [(b, since) for b, since in db.session.execute(cut) if since is not None]
+    if not cuts:
+        return []
     recent = (
         select(Meeting.id.label("meeting_id"), Meeting.body_id.label("body_id"))
-        .join(cuts, and_(cuts.c.body_id == Meeting.body_id, Meeting.starts_at >= cuts.c.since))
-        .where(Meeting.status == MeetingStatus.CONCLUDED)
+        .where(
+            Meeting.status == MeetingStatus.CONCLUDED,
+            or_(*(and_(Meeting.body_id == b, Meeting.starts_at >= since) for b, since in cuts)),
+        )
         .subquery()
     )
     members = (

@@ -14,6 +14,7 @@ from ..errors import Invalid, NotFound
 from ..exports import csv_response
 from ..extensions import db
 from ..inputs import int32
+from ..labels import label
 from ..policy import guard
 from ..tavoli.models import Body
 from . import bp, queries
@@ -56,6 +57,8 @@ def _tables(period: queries.Period, cycle: PlanningCycle, body: Body | None) -> 
     }
     if body is None:
         tables["registro"] = queries.registry(cycle, period)
+        tables["matrice_sub_ambiti"] = queries.by_tavolo_and_sub_ambito(period)
+        tables["matrice_tipi"] = queries.by_tavolo_and_kind(period)
     if policy.can(current_user, "participation.people"):
         tables["persone"] = queries.by_person(period, body_id)
     return tables
@@ -75,16 +78,22 @@ def _page_people(tables: dict[str, Any]) -> dict[str, Any]:
     return tables
 
 
+def _alerts_of(tables: dict[str, Any]) -> dict[str, Any]:
+    return {"alert_groups": alert_groups(tables["allerte"]), "alert_labels": alert_labels()}
+
+
 @bp.get("/partecipazione/")
 @guard("participation.view")
 def dashboard() -> Any:
     cycle, period, filters = _filters()
+    tables = _page_people(_tables(period, cycle, None))
     return render_template(
         "participation/dashboard.html",
         cycle=cycle,
         body=None,
-        tables=_page_people(_tables(period, cycle, None)),
+        tables=tables,
         sources=queries.SOURCES,
+        **_alerts_of(tables),
         **filters,
     )
 
@@ -93,39 +102,78 @@ def dashboard() -> Any:
 @guard("participation.view_tavolo", Body, "body_id", "body")
 def tavolo(body: Body) -> Any:
     cycle, period, filters = _filters()
+    tables = _page_people(_tables(period, cycle, body))
     return render_template(
         "participation/dashboard.html",
         cycle=cycle,
         body=body,
-        tables=_page_people(_tables(period, cycle, body)),
+        tables=tables,
         sources=queries.SOURCES,
+        **_alerts_of(tables),
         **filters,
     )
 
 
+def alert_labels() -> dict[str, str]:
+    return {
+        "stopped": _("Ente che non partecipa più"),
+        "quiet": _("Tavolo fermo da due mesi"),
+        "uncovered": _("Sub-ambito assente"),
+    }
+
+
+def alert_groups(alerts: list[queries.Alert]) -> list[dict[str, Any]]:
+    """The alerts by kind (in the order above), then by tavolo: each group with its count."""
+    labels = alert_labels()
+    groups: list[dict[str, Any]] = []
+    for kind, title in labels.items():
+        mine = [a for a in alerts if a.kind == kind]
+        if not mine:
+            continue
+        tavoli: dict[str, list[queries.Alert]] = {}
+        for alert in mine:
+            tavoli.setdefault(alert.body, []).append(alert)
+        groups.append({"kind": kind, "label": title, "count": len(mine), "tavoli": list(tavoli.items())})
+    return groups
+
+
+def _pct(value: float | None) -> Any:
+    return "" if value is None else value
+
+
 def _rows(name: str, value: Any) -> list[list[Any]]:
+    head = [_("Codice"), _("Nome"), _("Presenze"), _("Attese"), _("Tasso (%)")]
     if name in {"tavoli", "enti", "tipi", "sub_ambiti", "mesi", "persone"}:
-        return [["chiave", "nome", "presenze", "attese", "tasso_pct"]] + [
-            [r.key, r.label, r.attended, r.expected, "" if r.pct is None else r.pct] for r in value
+        # kind keys are codes like "ets:cooperativa_sociale": written with hyphens, as codes, not identifiers
+        return [head] + [
+            [r.key.replace("_", "-"), r.label, r.attended, r.expected, _pct(r.pct)] for r in value
+        ]
+    if name.startswith("matrice_"):
+        column = _("Sub-ambito") if name == "matrice_sub_ambiti" else _("Tipo di ente")
+        return [[_("Tavolo"), column, _("Presenze"), _("Attese"), _("Tasso (%)")]] + [
+            [row_label, column_label, cell.attended, cell.expected, _pct(cell.pct)]
+            for row_key, row_label in value.rows
+            for column_key, column_label in value.columns
+            if (cell := value.cell(row_key, column_key)) is not None
         ]
     if name.startswith("contributi"):
-        kinds = list(queries.SOURCES)
-        return [["nome", *kinds, "totale"]] + [
-            [r.label, *(r.counts.get(k, 0) for k in kinds), r.total] for r in value
+        return [[_("Nome"), *(label for label, _source in queries.SOURCES.values()), _("Totale")]] + [
+            [r.label, *(r.counts.get(k, 0) for k in queries.SOURCES), r.total] for r in value
         ]
     if name == "registro":
-        return [["ente", "forma_giuridica", "adesione", "tavoli", "incontri_con_presenza"]] + [
+        return [[_("Ente"), _("Forma giuridica"), _("Adesione"), _("Tavoli"), _("Incontri con presenza")]] + [
             [
                 r.organisation.name,
-                r.organisation.legal_form.value if r.organisation.legal_form else "",
+                label(r.organisation.legal_form) if r.organisation.legal_form else "",
                 r.adhered_on.isoformat(),
                 "; ".join(r.tavoli),
                 r.attended_meetings,
             ]
             for r in value
         ]
-    return [["tipo", "tavolo", "oggetto", "dettaglio"]] + [
-        [a.kind, a.body, a.subject, a.detail] for a in value
+    labels = alert_labels()
+    return [[_("Segnale"), _("Tavolo"), _("Chi o dove"), _("Dettaglio")]] + [
+        [labels[a.kind], a.body, a.subject, a.detail] for a in value
     ]
 
 
