@@ -8,6 +8,8 @@ rare word and a word nobody wrote). Times are whole requests: query, permission 
 
     /work/main/.venv/bin/python bench/search.py                 # SQLite and PostgreSQL, x50
     /work/main/.venv/bin/python bench/search.py --factor 10 --backends sqlite --repeat 3
+    /work/main/.venv/bin/python bench/search.py --database sqlite:////tmp/x50.sqlite3   # time a database already
+                                          # built (build_demo) and indexed: no build, no reindex (iterating)
 
 The last line is one JSON object: {"factor", "requests", "index_rows", "backends": {name: {"p50_ms",
 "p95_ms", "max_ms", "build_s", "reindex_s"}}}.
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -56,6 +59,30 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def measure(app: Any, repeat: int) -> list[float]:
+    """Milliseconds of each GET /cerca: every role, every query, `repeat` rounds (after one warm-up each)."""
+    clients = [sign_in(app, email) for email in ROLES]
+    for client in clients:  # warm-up: connections, templates, statement caches
+        assert client.get("/cerca", query_string={"q": "servizi"}).status_code == 200
+    times: list[float] = []
+    for _ in range(repeat):
+        for client in clients:
+            for query in QUERIES:
+                started = time.perf_counter()
+                response = client.get("/cerca", query_string={"q": query})
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (query, response.status_code)
+    return times
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 0.95), 1),
+        "max_ms": round(max(times), 1),
+    }
+
+
 def run(backend: str, factor: int, repeat: int, workdir: Path) -> dict[str, float]:
     from sqlalchemy import func, select
 
@@ -79,24 +106,12 @@ def run(backend: str, factor: int, repeat: int, workdir: Path) -> dict[str, floa
             f"{backend} x{factor}: built {built:.0f} s, index {rows} rows in {reindexed:.1f} s",
             file=sys.stderr,
         )
-        clients = [sign_in(app, email) for email in ROLES]
-        for client in clients:  # warm-up: connections, templates, statement caches
-            assert client.get("/cerca", query_string={"q": "servizi"}).status_code == 200
-        times: list[float] = []
-        for _ in range(repeat):
-            for client in clients:
-                for query in QUERIES:
-                    started = time.perf_counter()
-                    response = client.get("/cerca", query_string={"q": query})
-                    times.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200, (query, response.status_code)
+        times = measure(app, repeat)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
         result = {
-            "p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(percentile(times, 0.95), 1),
-            "max_ms": round(max(times), 1),
+            **summary(times),
             "build_s": round(built, 1),
             "reindex_s": round(reindexed, 1),
             "index_rows": rows,
@@ -111,7 +126,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--factor", type=int, default=50)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--repeat", type=int, default=5, help="rounds of every query for every role")
+    parser.add_argument("--database", default="", help="an existing built and indexed database URL to time")
     args = parser.parse_args(argv)
+    if args.database:
+        from scale import make_app
+
+        with tempfile.TemporaryDirectory(prefix="pdz_search_bench_") as tmp:
+            times = measure(make_app(args.database, Path(tmp)), args.repeat)
+        print(json.dumps({"database": args.database, "requests": len(times), **summary(times)}))
+        return
     results = {}
     with tempfile.TemporaryDirectory(prefix="pdz_search_bench_") as tmp:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
