@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -63,7 +64,7 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
 
 def require(user: Any, action: str, obj: Any = None) -> None:
     if not can(user, action, obj):
-        raise NotAllowed("Non hai i permessi per questa operazione.", action=action)
+        raise NotAllowed(_("Non hai i permessi per questa operazione."), action=action)
 
 
 # --- membership lookups (cached per request) -------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from .. import audit, policy, realtime, signals
@@ -71,21 +72,27 @@ def _op(client_op_id: Any) -> str:
     if client_op_id is None or client_op_id == "":
         return new_op_id()
     if not isinstance(client_op_id, str) or not OP_ID.match(client_op_id):
-        raise Invalid(errors={"client_op_id": "Identificativo dell'operazione non valido."})
+        raise Invalid(errors={"client_op_id": _("Identificativo dell'operazione non valido.")})
     return client_op_id
 
 
 def _require_edit(card: Card, actor: Any, expected_body_id: int | None = None) -> None:
     if expected_body_id is not None and card.body_id != expected_body_id:
         raise EditConflict(
-            f"Questa scheda è stata spostata nel tavolo «{card.body.display_name}»: ricarica la pagina. "
-            "Il tuo testo è ancora nel campo: copialo prima di ricaricare.",
+            _(
+                "Questa scheda è stata spostata nel tavolo «%(body)s»: ricarica la pagina. "
+                "Il tuo testo è ancora nel campo: copialo prima di ricaricare.",
+                body=card.body.display_name,
+            ),
             moved=True,
         )
     if not policy.can(actor, "card.edit", card):
         raise NotAllowed(
-            f"Non puoi più modificare questa scheda: non risulti tra i componenti con diritto di scrittura del "
-            f"tavolo «{card.body.display_name}». Nessuna modifica è stata salvata.",
+            _(
+                "Non puoi più modificare questa scheda: non risulti tra i componenti con diritto di scrittura "
+                "del tavolo «%(body)s». Nessuna modifica è stata salvata.",
+                body=card.body.display_name,
+            ),
             action="card.edit",
         )
 
@@ -208,13 +215,13 @@ def create_card(body: Body, title: str, area_id: int | None, *, actor: Any) -> C
     policy.require(actor, "card.create", body)
     title = fields.SPECS["title"].clean(title)
     if not title:
-        raise Invalid(errors={"title": "Scrivi il titolo della scheda."})
+        raise Invalid(errors={"title": _("Scrivi il titolo della scheda.")})
     area = db.session.get(PolicyArea, area_id) if area_id else None
     if area_id and area is None:
-        raise Invalid(errors={"area_id": "Area di policy non trovata."})
+        raise Invalid(errors={"area_id": _("Area di policy non trovata.")})
     cycle = db.session.scalar(select(PlanningCycle).order_by(PlanningCycle.start_year.desc()).limit(1))
     if cycle is None:
-        raise Invalid(errors={"": "Nessun ciclo di programmazione attivo."})
+        raise Invalid(errors={"": _("Nessun ciclo di programmazione attivo.")})
     card = Card(
         cycle_id=cycle.id,
         body_id=body.id,
@@ -250,7 +257,7 @@ def save_field(
         )
     spec = fields.spec(key)
     if spec.kind in TEXT_KINDS:
-        raise Invalid(errors={key: "Questo testo si scrive direttamente nella pagina della scheda."})
+        raise Invalid(errors={key: _("Questo testo si scrive direttamente nella pagina della scheda.")})
     _require_edit(card, actor, expected_body_id)
     op = _op(client_op_id)
     options = area_keys() if spec.kind == "area_choices" else None
@@ -315,8 +322,12 @@ def set_declared_total(
     if cents is not None and cents != computed:
         raise Invalid(
             errors={
-                fields.DECLARED_TOTAL: f"Il totale indicato ({format_cents(cents)}) non corrisponde alla somma delle righe "
-                f"conteggiate nel totale ({format_cents(computed)}). Correggi le righe oppure il totale."
+                fields.DECLARED_TOTAL: _(
+                    "Il totale indicato (%(declared)s) non corrisponde alla somma delle righe conteggiate nel "
+                    "totale (%(computed)s). Correggi le righe oppure il totale.",
+                    declared=format_cents(cents),
+                    computed=format_cents(computed),
+                )
             }
         )
     before = "" if card.declared_total_cents is None else str(card.declared_total_cents)
@@ -385,7 +396,7 @@ def _load_row(card: Card, kind_key: str, row_id: int) -> Any:
         .execution_options(populate_existing=True)
     )
     if row is None:
-        raise NotFound("Questa riga non fa parte della scheda.")
+        raise NotFound(_("Questa riga non fa parte della scheda."))
     return row
 
 
@@ -409,7 +420,7 @@ def update_row(
     if replayed is not None:
         return replayed
     if not 0 <= base_revision <= card.revision_no:
-        raise Invalid(errors={"base_revision": "Versione di partenza non valida: ricarica la pagina."})
+        raise Invalid(errors={"base_revision": _("Versione di partenza non valida: ricarica la pagina.")})
     row = _load_row(card, kind_key, row_id)
     field_key = f"{kind_key}:{row.id}"
     before = kind.dump(row)
@@ -417,7 +428,9 @@ def update_row(
     base_dump = value_at(card.id, field_key, base_revision, before)
     base = json.loads(base_dump) if base_dump else current
     if current["removed"] and not base.get("removed"):
-        raise Invalid(errors={"": "Questa riga è stata eliminata da un'altra persona mentre la modificavi."})
+        raise Invalid(
+            errors={"": _("Questa riga è stata eliminata da un'altra persona mentre la modificavi.")}
+        )
     attrs = {a.name: a for a in kind.attrs}
     final: dict[str, Any] = {}
     for name, value in mine.items():
@@ -448,8 +461,13 @@ def _row_overlap(label: str, mine: str, theirs: str) -> Invalid:
     values so that the person can choose (the row on the page now shows the other one)."""
     return Invalid(
         errors={
-            "": f"Nello stesso momento un'altra persona ha cambiato «{label}» di questa riga in «{theirs[:300]}». "
-            f"Il tuo valore, non salvato, era «{mine[:300]}»: riscrivilo se va tenuto."
+            "": _(
+                "Nello stesso momento un'altra persona ha cambiato «%(label)s» di questa riga in «%(theirs)s». "
+                "Il tuo valore, non salvato, era «%(mine)s»: riscrivilo se va tenuto.",
+                label=label,
+                theirs=theirs[:300],
+                mine=mine[:300],
+            )
         }
     )
 
@@ -497,7 +515,7 @@ def restore_revision(card: Card, number: int, *, client_op_id: str | None, actor
     if replayed is not None:
         return replayed
     if not 0 <= number <= card.revision_no:
-        raise Invalid(errors={"": "Versione inesistente."})
+        raise Invalid(errors={"": _("Versione inesistente.")})
     touched = db.session.scalars(
         select(CardRevision.field)
         .where(CardRevision.card_id == card.id, CardRevision.number > number)
@@ -561,21 +579,21 @@ def set_status(card: Card, status: str, *, actor: Any) -> None:
     try:
         new = CardStatus(status)
     except ValueError:
-        raise Invalid(errors={"status": "Stato non previsto."}) from None
+        raise Invalid(errors={"status": _("Stato non previsto.")}) from None
     if card.status == new:
         return
     for _receiver, reason in signals.card_status_asked.send(card):  # the chain says why, while it runs
         if reason:
             raise Invalid(errors={"status": reason})
     raise Invalid(
-        errors={"status": "Lo stato della scheda segue il percorso di approvazione: non si cambia a mano."}
+        errors={"status": _("Lo stato della scheda segue il percorso di approvazione: non si cambia a mano.")}
     )
 
 
 def move_card(card: Card, target: Body, *, actor: Any) -> None:
     policy.require(actor, "card.move", card)
     if not policy.can(actor, "card.create", target):
-        raise NotAllowed("Puoi spostare la scheda solo in un tavolo in cui puoi scrivere.")
+        raise NotAllowed(_("Puoi spostare la scheda solo in un tavolo in cui puoi scrivere."))
     if target.id == card.body_id:
         return
     _lock(card)
