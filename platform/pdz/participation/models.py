@@ -2,9 +2,13 @@
 
 `ParticipationRollup` holds, per tavolo and (Rome) month, the attendance pairs per organisation (kind "org"),
 the attendance per person (kind "person") and the contributions per organisation and source (kind = the
-source key, e.g. "cards"). `ParticipationStale` marks a (tavolo, month) whose raw rows changed since its
-rollup was computed ("" = every month of that tavolo): the mark is written in the same transaction as the
-change (see rollups.py), and the next reader recomputes only the marked buckets.
+source key, e.g. "cards"). Next to the monthly rows ("2026-03"), `queries.refresh` keeps, summed from them
+in the database, yearly rows (month "Y2026": a period of whole years reads one row per year) and each
+tavolo's monthly total of organisations' attendance (kind "org", no organisation, month "M202603": the
+monthly table). Both sort after every "YYYY-MM", so a range of months never reads them.
+`ParticipationStale` marks a (tavolo, month) whose raw rows changed since its rollup was computed ("" =
+every month of that tavolo): the mark is written in the same transaction as the change (see rollups.py),
+and the next reader recomputes only the marked buckets.
 """
 
 from __future__ import annotations

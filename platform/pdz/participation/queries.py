@@ -13,19 +13,24 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from flask import g, has_app_context
-from sqlalchemy import Select, and_, case, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import Select, and_, case, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..accounts.models import User
+from ..cards.models import Card, CardRevision
+from ..comments.models import Comment, CommentStatus
 from ..cycles.models import PlanningCycle
 from ..db import utcnow
+from ..evaluation.models import SwotAssessment, SwotEntry, SwotEntryRevision
 from ..extensions import db
 from ..formatting import ROME, format_local
+from ..labels import label
 from ..meetings.models import ActionItem, ActionStatus, Attendance, AttendanceStatus, Meeting, MeetingStatus
-from ..orgs.models import Adhesion, Organisation, OrgKind, organisation_sub_ambiti
+from ..orgs.models import Adhesion, LegalForm, Organisation, OrgKind, organisation_sub_ambiti
 from ..tavoli.models import THEMATIC_KINDS, Body, BodyStatus, Membership
 from ..territory.models import SubAmbito
+from .models import ALL_MONTHS, ParticipationRollup, ParticipationStale
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
 
@@ -163,8 +168,6 @@ def _month_period(key: str) -> Period:
 
 
 def _store(buckets: list[Bucket]) -> None:
-    from .models import ParticipationRollup
-
     rows = [
         {
             "kind": b.kind,
@@ -182,20 +185,37 @@ def _store(buckets: list[Bucket]) -> None:
 
 
 YEAR = "Y"  # the month column of a yearly row: "Y2026" (sorts after every "YYYY-MM", so month ranges skip it)
+MONTH_TOTAL = "M"  # a tavolo's monthly total of organisations' attendance: "M202603" (between the two)
+
+
+def _total_key(month: str) -> str:
+    return MONTH_TOTAL + month[:4] + month[5:7]
 
 
 def _store_years(bodies: list[int], first_year: str | None = None, last_year: str | None = None) -> None:
     """Rewrite these bodies' yearly rows (of every year, or of first_year..last_year) as the sums of their
     monthly rows, in the database (INSERT ... SELECT): a period of whole years then reads one row per
-    (kind, tavolo, organisation or person) and year instead of twelve."""
-    from .models import ParticipationRollup as R
-
+    (kind, tavolo, organisation or person) and year instead of twelve. The monthly totals of organisations'
+    attendance per tavolo ("M202603", for the monthly table) are rewritten the same way."""
+    R = ParticipationRollup  # noqa: N806 - short alias for a long name in the expressions below
     year_rows: Any = and_(R.body_id.in_(bodies), R.month >= YEAR)
-    month_rows: Any = and_(R.body_id.in_(bodies), R.month < YEAR)
+    total_rows: Any = and_(R.body_id.in_(bodies), R.month >= MONTH_TOTAL, R.month < YEAR)
+    month_rows: Any = and_(R.body_id.in_(bodies), R.month < MONTH_TOTAL)
     if first_year is not None and last_year is not None:
         year_rows = and_(year_rows, R.month >= YEAR + first_year, R.month <= YEAR + last_year)
+        total_rows = and_(
+            total_rows, R.month >= f"{MONTH_TOTAL}{first_year}01", R.month <= f"{MONTH_TOTAL}{last_year}12"
+        )
         month_rows = and_(month_rows, R.month >= f"{first_year}-01", R.month <= f"{last_year}-12")
-    db.session.execute(delete(R).where(year_rows))
+    db.session.execute(delete(R).where(or_(year_rows, total_rows)))
+    columns = ["kind", "body_id", "month", "organisation_id", "user_id", "attended", "expected"]
+    total = literal(MONTH_TOTAL) + func.substr(R.month, 1, 4) + func.substr(R.month, 6, 2)
+    totals = (
+        select(R.kind, R.body_id, total, null(), null(), func.sum(R.attended), func.sum(R.expected))
+        .where(month_rows, R.kind == "org")
+        .group_by(R.kind, R.body_id, total)
+    )
+    db.session.execute(insert(R).from_select(columns, totals))
     year = literal(YEAR) + func.substr(R.month, 1, 4)
     sums = (
         select(
@@ -204,7 +224,6 @@ def _store_years(bodies: list[int], first_year: str | None = None, last_year: st
         .where(month_rows)
         .group_by(R.kind, R.body_id, year, R.organisation_id, R.user_id)
     )
-    columns = ["kind", "body_id", "month", "organisation_id", "user_id", "attended", "expected"]
     db.session.execute(insert(R).from_select(columns, sums))
 
 
@@ -214,8 +233,6 @@ def refresh() -> int:
     waits for the row locks, then finds them gone); a change committed meanwhile marks again. Whole-history
     marks recompute those tavoli; month marks recompute the span of months they cover for their tavoli.
     Then the yearly rows of the years touched are summed again from the monthly rows."""
-    from .models import ALL_MONTHS, ParticipationRollup, ParticipationStale
-
     claimed = db.session.execute(
         delete(ParticipationStale).returning(ParticipationStale.body_id, ParticipationStale.month)
     ).all()
@@ -245,8 +262,6 @@ def refresh() -> int:
 
 def buckets(period: Period, body_id: int | None = None) -> list[Bucket]:
     """Every bucket of the period: whole months from the rollups, the partial months at the edges raw."""
-    from .models import ParticipationRollup
-
     refresh()
     start = period.start.astimezone(ROME)
     first = _month_start(
@@ -285,13 +300,15 @@ def buckets(period: Period, body_id: int | None = None) -> list[Bucket]:
         .group_by(r.kind, r.body_id, r.organisation_id, r.user_id)
     )
     out += [Bucket(k, b, "", o, u, int(a or 0), int(n or 0)) for k, b, o, u, a, n in db.session.execute(stmt)]
+    # The monthly table: the tavoli's monthly totals ("M202603"), a few rows a month.
     stmt = (
         select(r.month, attended, expected)
-        .where(r.month >= first_key, r.month < end_key, r.kind == "org", *body_filter)
+        .where(r.month >= _total_key(first_key), r.month < _total_key(end_key), *body_filter)
         .group_by(r.month)
     )
     out += [
-        Bucket("month", 0, m, None, None, int(a or 0), int(n or 0)) for m, a, n in db.session.execute(stmt)
+        Bucket("month", 0, f"{m[1:5]}-{m[5:7]}", None, None, int(a or 0), int(n or 0))
+        for m, a, n in db.session.execute(stmt)
     ]
     return out
 
@@ -391,9 +408,6 @@ def by_kind(period: Period, body_id: int | None = None) -> list[Rate]:
 
 
 def kind_label(key: str) -> str:
-    from ..labels import label
-    from ..orgs.models import LegalForm
-
     if key.startswith("ets:"):
         return f"ETS – {label(LegalForm(key[4:]))}"
     return label(OrgKind(key))
@@ -525,8 +539,6 @@ def represented(author_id: Any, body_id: Any) -> Any:
 
 @contribution_source("swot", "Voci SWOT scritte o modificate")
 def _swot(period: Period) -> Select[Any]:
-    from ..evaluation.models import SwotAssessment, SwotEntry, SwotEntryRevision
-
     return (
         select(
             represented(SwotEntryRevision.author_id, SwotAssessment.body_id).label("organisation_id"),
@@ -563,8 +575,6 @@ def _actions(period: Period) -> Select[Any]:
 @contribution_source("cards", "Modifiche alle schede obiettivo")
 def _cards(period: Period) -> Select[Any]:
     """Every saved change of a card field or row (one CardRevision each), by its author."""
-    from ..cards.models import Card, CardRevision
-
     return (
         select(
             represented(CardRevision.author_id, Card.body_id).label("organisation_id"),
@@ -583,8 +593,6 @@ def _cards(period: Period) -> Select[Any]:
 @contribution_source("comments", "Commenti scritti")
 def _comments(period: Period) -> Select[Any]:
     """Comments written on any target (tavolo, mandate, card, agenda item, SWOT entry); removed ones do not count."""
-    from ..comments.models import Comment, CommentStatus
-
     return select(
         represented(Comment.author_id, Comment.body_id).label("organisation_id"),
         Comment.body_id.label("body_id"),
