@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..approvals import queries as approvals_queries
@@ -95,7 +95,7 @@ def minutes_drafts(user: Any, limit: int | None = None) -> Section:
         select(Meeting)
         .join(Membership, mine)
         .where(*where)
-        .options(selectinload(Meeting.body))
+        .options(joinedload(Meeting.body))
         .order_by(Meeting.starts_at)
     )
     if limit is not None:
@@ -129,7 +129,7 @@ def meetings_to_act(user: Any, now: datetime) -> list[Work]:
             Meeting.status == MeetingStatus.DRAFT,
             Meeting.starts_at >= now,
         )
-        .options(selectinload(Meeting.body))
+        .options(joinedload(Meeting.body))
         .order_by(Meeting.starts_at)
     )
     for m in drafts:
@@ -152,7 +152,7 @@ def meetings_to_act(user: Any, now: datetime) -> list[Work]:
             Meeting.starts_at >= now,
             ~select(Rsvp.id).where(Rsvp.meeting_id == Meeting.id, Rsvp.user_id == user.id).exists(),
         )
-        .options(selectinload(Meeting.body))
+        .options(joinedload(Meeting.body))
         .order_by(Meeting.starts_at)
     )
     for m in unanswered:
@@ -209,7 +209,7 @@ def incomplete_cards(user: Any) -> list[Work]:
                 Card.status == CardStatus.DRAFT,
                 Body.status == BodyStatus.ACTIVE,
             )
-            .options(selectinload(Card.body))
+            .options(joinedload(Card.body))
             .order_by(Card.body_id, Card.id)
         )
     )
@@ -222,13 +222,18 @@ def incomplete_cards(user: Any) -> list[Work]:
     ):
         values.setdefault(card_id, {})[key] = source
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for name, model in (("azioni", CardAction), ("risorse", CardBudgetLine), ("indicatori", CardIndicator)):
-        for card_id, n in db.session.execute(
-            select(model.card_id, func.count())
-            .where(and_(model.card_id.in_(ids), ~model.removed))
-            .group_by(model.card_id)
-        ):
-            counts[card_id][name] = n
+    per_kind = [  # one query for the three counts
+        select(literal(name).label("kind"), model.card_id, func.count())
+        .where(and_(model.card_id.in_(ids), ~model.removed))
+        .group_by(model.card_id)
+        for name, model in (
+            ("azioni", CardAction),
+            ("risorse", CardBudgetLine),
+            ("indicatori", CardIndicator),
+        )
+    ]
+    for name, card_id, n in db.session.execute(union_all(*per_kind)):
+        counts[card_id][name] = n
     rows: list[Work] = []
     for card in cards:
         missing = [

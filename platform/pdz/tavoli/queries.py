@@ -24,9 +24,9 @@ def _listed(user: User | None) -> Any:
     if user is not None and getattr(user, "id", None):
         shown = or_(shown, Membership.user_id == user.id)
     listed = Body.memberships.and_(shown)
-    return (
-        selectinload(listed).selectinload(Membership.user),
-        selectinload(listed).selectinload(Membership.organisation),
+    return (  # person and organisation joined into the memberships' query (many-to-one)
+        selectinload(listed).joinedload(Membership.user),
+        selectinload(listed).joinedload(Membership.organisation),
         selectinload(Body.areas),
     )
 
