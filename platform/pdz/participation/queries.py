@@ -629,7 +629,9 @@ def contributions(period: Period, group: str, body_id: int | None = None) -> lis
         key = ident(b)
         if key not in names:
             continue
-        row = rows.setdefault(key, ContributionRow(str(key), names[key][1]))
+        row = rows.get(key)
+        if row is None:  # not setdefault: it would build a row for every bucket
+            row = rows[key] = ContributionRow(str(key), names[key][1])
         row.counts[b.kind] = row.counts.get(b.kind, 0) + b.attended
     return sorted(rows.values(), key=lambda r: (-r.total, r.label))
 
