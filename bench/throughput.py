@@ -64,8 +64,12 @@ def card_path(database_url: str) -> str:
     return f"/schede/{card}"
 
 
+CLOSE = False  # --new-connections: one connection per request (nginx without upstream keepalive)
+
+
 def load(port: int, path: str, cookie: str, clients: int, seconds: float) -> dict[str, float]:
-    """`clients` threads, each one keep-alive connection asking for `path` back to back for `seconds`."""
+    """`clients` threads, each one keep-alive connection (or, with CLOSE, a new connection per request) asking
+    for `path` back to back for `seconds`."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     start = threading.Barrier(clients + 1)
@@ -73,7 +77,11 @@ def load(port: int, path: str, cookie: str, clients: int, seconds: float) -> dic
 
     def client(index: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        headers = {"Cookie": cookie, "Accept-Encoding": "identity"}
+        headers = {
+            "Cookie": cookie,
+            "Accept-Encoding": "identity",
+            **({"Connection": "close"} if CLOSE else {}),
+        }
         mine = latencies[index]
         start.wait()
         while True:
@@ -87,6 +95,9 @@ def load(port: int, path: str, cookie: str, clients: int, seconds: float) -> dic
                 ok = response.status == 200
             except (OSError, http.client.HTTPException):
                 ok = False
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            if ok and CLOSE:
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             if ok:
@@ -114,6 +125,12 @@ def load(port: int, path: str, cookie: str, clients: int, seconds: float) -> dic
         "requests": len(every),
         "errors": sum(errors),
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def soak(port: int, path: str, cookie: str, pids: list[int], seconds: float) -> dict[str, Any]:
@@ -154,7 +171,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=50)
     parser.add_argument("--soak", action="store_true", help="also a steady load, RSS sampled")
     parser.add_argument("--soak-seconds", type=float, default=300.0)
+    parser.add_argument(
+        "--new-connections",
+        action="store_true",
+        help="a new connection per request, as nginx opens them without upstream keepalive: the kernel then"
+        " hands each request to whichever worker accepts first (with keep-alive a client stays on one worker)",
+    )
     args = parser.parse_args()
+    global CLOSE
+    CLOSE = args.new_connections
     levels = [int(x) for x in args.clients.split(",")]
 
     import redis
@@ -165,7 +190,12 @@ def main() -> None:
     database_url = f"{base_url}/{name}"
     pg_admin(f"CREATE DATABASE {name}")
     work = Path(tempfile.mkdtemp(prefix="pdz-throughput-"))
-    result: dict[str, Any] = {"backend": "postgres", "workers": args.workers, "threads": args.threads}
+    result: dict[str, Any] = {
+        "backend": "postgres",
+        "workers": args.workers,
+        "threads": args.threads,
+        "connections": "new per request" if CLOSE else "keep-alive",
+    }
     try:
         log(f"building the demo in {name}")
         prepare_database(database_url, work / "prepare")
@@ -191,8 +221,14 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             cookie = "; ".join(f"{c.name}={c.value}" for c in servers.sign_in(base, ACCOUNT).cookies)
             load(port, path, cookie, max(levels), 3)  # warm-up: every worker's pools and caches
+            workers = servers.worker_pids(master.pid)
+            shares: dict[str, list[float]] = {}
             for clients in levels:
+                before = [cpu_seconds(pid) for pid in workers]
                 card = load(port, path, cookie, clients, args.seconds)
+                shares[str(clients)] = [
+                    round(cpu_seconds(p) - b, 2) for p, b in zip(workers, before, strict=True)
+                ]
                 floor = load(port, "/healthz", "", clients, args.seconds)
                 log(f"  {clients} clients: card {card}, healthz {floor}")
                 rps[str(clients)], p99[str(clients)], p50[str(clients)] = (
@@ -231,6 +267,7 @@ def main() -> None:
             p50_ms=p50,
             healthz_rps=floor_rps,
             healthz_p99_ms=floor_p99,
+            worker_cpu_s=shares,  # CPU seconds each worker spent on the card page at each level: the balance
             single_process_rps_8=one["rps"],
             single_process_p99_ms_8=one["p99_ms"],
             speedup_8=round(rps["8"] / one["rps"], 2) if "8" in rps and one["rps"] else None,
