@@ -44,7 +44,3 @@ class Attachment(Base):
 
     uploaded_by = relationship("User", foreign_keys=[uploaded_by_id], lazy="raise")
     removed_by = relationship("User", foreign_keys=[removed_by_id], lazy="raise")
-
-    @property
-    def is_removed(self) -> bool:
-        return self.removed_at is not None

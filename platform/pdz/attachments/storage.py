@@ -49,11 +49,3 @@ def store(data: bytes) -> str:
         Path(temporary).unlink(missing_ok=True)
         raise
     return sha256
-
-
-def stored_files() -> list[Path]:
-    """Every stored content file (tests and the backup check count them)."""
-    base = root()
-    if not base.is_dir():
-        return []
-    return sorted(p for p in base.glob("??/??/*") if p.is_file() and not p.name.startswith("."))
