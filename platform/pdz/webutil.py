@@ -47,19 +47,24 @@ def transaction(action: Callable[[], T], *, attempts: int = 1) -> T:
     raise AssertionError("unreachable")
 
 
-def refused(error: PdzError, page: Page = None, *, json: bool = False) -> Any:
+def refused(error: PdzError, page: Page = None, *, json: bool = False, form: Any = None) -> Any:
     """The one answer to a refused action, with the error's status (Invalid 422, EditConflict 409, ...).
 
     JSON when the client asks for it (or `json`): {"ok": false, "error": message, "errors": {field: message}}.
-    Otherwise the Italian message is flashed on `page`: a callable returning the page (a redirect stays a
-    redirect), or the URL of the page the person came from, shown again (a 303 to it where it has no GET).
-    Without a page, and for refusals other than bad input or a conflict, the app's error page answers."""
+    With a `form` (a page that shows a form again), bad input goes next to the form's fields (`attach_errors`)
+    and `page` (a callable) renders the form again. Otherwise the Italian message is flashed on `page`: a
+    callable returning the page (a redirect stays a redirect), or the URL of the page the person came from,
+    shown again (a 303 to it where it has no GET). Without a page, and for refusals other than bad input or
+    a conflict, the app's error page answers."""
     if json or wants_json():
         errors = getattr(error, "errors", None) or {"": error.message}
         return jsonify(ok=False, error=error.message, errors=errors), error.status
     if page is None or not isinstance(error, Invalid | EditConflict):
         raise error
-    flash(error.message, "error")
+    if form is not None and isinstance(error, Invalid):
+        attach_errors(form, error)
+    else:
+        flash(error.message, "error")
     if callable(page):
         response = make_response(page())
         if not 300 <= response.status_code < 400:  # a redirect stays a redirect
@@ -79,6 +84,7 @@ def run(
     answer: Callable[[T], Any],
     *,
     page: Page = None,
+    form: Any = None,
     once: str | None = None,
     attempts: int = 1,
     json: bool = False,
@@ -86,7 +92,7 @@ def run(
     """Run a service from a view: `action` in one unit of work (see `transaction`), then `answer` (given what
     it returned) makes the response, inside the same unit of work. With `once` (an idempotency scope), a
     request sent twice acts once and gets the first answer again (`pdz.idempotency`). A domain error rolls
-    everything back and is answered by `refused` (on `page`, or as JSON)."""
+    everything back and is answered by `refused` (on `page`, next to the fields of `form`, or as JSON)."""
 
     def act() -> Any:
         if once is not None:
@@ -99,10 +105,24 @@ def run(
     try:
         return transaction(act, attempts=attempts)
     except PdzError as error:
-        return refused(error, page, json=json)
+        return refused(error, page, json=json, form=form)
+
+
+class Problems:
+    """The errors of a form written by hand (its template reads a message and the messages by field name
+    instead of a WTForms form): give it to `run`/`refused` as `form`, read it in `page`."""
+
+    def __init__(self) -> None:
+        self.message = ""
+        self.errors: dict[str, str] = {}
 
 
 def attach_errors(form: Any, error: Invalid) -> None:
+    """A refusal's messages next to the fields of `form` (a WTForms form or `Problems`)."""
+    if isinstance(form, Problems):
+        form.message = error.message
+        form.errors.update(error.errors)
+        return
     for name, message in error.errors.items():
         field = getattr(form, name, None) if name else None
         if field is not None and hasattr(field, "errors"):

@@ -10,11 +10,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from ..db import unit_of_work
-from ..errors import Invalid
 from ..extensions import limiter
 from ..inputs import EmptyForm
 from ..policy import guard, public
-from ..webutil import attach_errors
+from ..webutil import run
 from . import bp, second_factor, services, sessions
 from .forms import (
     AcceptInvitationForm,
@@ -260,21 +259,27 @@ def sign_out_everywhere() -> Any:
 def profile() -> Any:
     form = ProfileForm(obj=current_user)
     password_form = ChangePasswordForm(prefix="pw")
+
+    def page() -> Any:
+        return render_template(
+            "accounts/profile.html", form=form, password_form=password_form, **_profile_extras()
+        )
+
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.update_profile(
-                    current_user, form.full_name.data, form.locale.data, actor=current_user
-                )
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
+
+        def updated(_result: Any) -> Any:
             flash(_("Profilo aggiornato."), "success")
             return redirect(url_for("accounts.profile"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "accounts/profile.html", form=form, password_form=password_form, **_profile_extras()
-    ), status
+
+        return run(
+            lambda: services.update_profile(
+                current_user, form.full_name.data, form.locale.data, actor=current_user
+            ),
+            updated,
+            page=page,
+            form=form,
+        )
+    return page(), (422 if form.errors or form.form_errors else 200)
 
 
 def _profile_extras() -> dict[str, Any]:
@@ -289,28 +294,34 @@ def _profile_extras() -> dict[str, Any]:
 def change_password() -> Any:
     form = ProfileForm(obj=current_user, formdata=None)
     password_form = ChangePasswordForm(prefix="pw")
+
+    def page() -> Any:
+        return render_template(
+            "accounts/profile.html", form=form, password_form=password_form, **_profile_extras()
+        )
+
     if password_form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.change_password(
-                    current_user,
-                    password_form.current.data,
-                    password_form.password.data,
-                    password_form.confirm.data,
-                    actor=current_user,
-                    keep_session=session.get(sessions.SESSION_KEY),
-                )
-        except Invalid as error:
-            attach_errors(password_form, error)
-        else:
-            login_user(
-                current_user._get_current_object()
-            )  # keep this session: the new token goes in the cookie
+
+        def changed(_result: Any) -> Any:
+            # keep this session: the new token goes in the cookie
+            login_user(current_user._get_current_object())
             flash(_("Password cambiata. Le altre sessioni aperte sono state chiuse."), "success")
             return redirect(url_for("accounts.profile"))
-    return render_template(
-        "accounts/profile.html", form=form, password_form=password_form, **_profile_extras()
-    ), 422
+
+        return run(
+            lambda: services.change_password(
+                current_user,
+                password_form.current.data,
+                password_form.password.data,
+                password_form.confirm.data,
+                actor=current_user,
+                keep_session=session.get(sessions.SESSION_KEY),
+            ),
+            changed,
+            page=page,
+            form=password_form,
+        )
+    return page(), 422
 
 
 @bp.route("/password/dimenticata", methods=["GET", "POST"])
@@ -336,14 +347,17 @@ def reset_password(token: str) -> Any:
         return render_template("accounts/token_invalid.html", what="reset"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.reset_password(token, form.password.data, form.confirm.data)
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
+
+        def reset(_result: Any) -> Any:
             flash(_("Password aggiornata: ora puoi accedere."), "success")
             return redirect(url_for("accounts.login"))
+
+        return run(
+            lambda: services.reset_password(token, form.password.data, form.confirm.data),
+            reset,
+            page=lambda: render_template("accounts/reset.html", form=form),
+            form=form,
+        )
     return render_template("accounts/reset.html", form=form), (
         422 if form.errors or form.form_errors else 200
     )
@@ -357,31 +371,35 @@ def accept_invitation(token: str) -> Any:
         return render_template("accounts/token_invalid.html", what="invitation"), 404
     existing = services.user_by_email(invitation.email)
     form = AcceptInvitationForm(full_name=invitation.full_name)
+
+    def page() -> Any:
+        return render_template(
+            "accounts/invitation.html", form=form, invitation=invitation, existing=existing
+        )
+
     if request.method == "POST" and form.validate_on_submit():
         actor = current_user if current_user.is_authenticated else None
-        try:
-            with unit_of_work():
-                user = services.accept_invitation(
-                    token,
-                    full_name=form.full_name.data,
-                    password=form.password.data,
-                    confirm=form.confirm.data,
-                    actor=actor,
-                )
-                body_id = invitation.body_id
-                if actor is None:
-                    session_token = sessions.start_session(user, method="none", **_client())
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
-            if actor is None:
+        body_id = invitation.body_id
+
+        def accept() -> tuple[User, str | None]:
+            user = services.accept_invitation(
+                token,
+                full_name=form.full_name.data,
+                password=form.password.data,
+                confirm=form.confirm.data,
+                actor=actor,
+            )
+            return user, (sessions.start_session(user, method="none", **_client()) if actor is None else None)
+
+        def accepted(result: tuple[User, str | None]) -> Any:
+            user, session_token = result
+            if session_token is not None:
                 _establish(user, session_token)
             flash(_("Benvenuto in PdZ! Ora fai parte del gruppo di lavoro."), "success")
             return redirect(url_for("tavoli.workspace", body_id=body_id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "accounts/invitation.html", form=form, invitation=invitation, existing=existing
-    ), status
+
+        return run(accept, accepted, page=page, form=form)
+    return page(), (422 if form.errors or form.form_errors else 200)
 
 
 # --- the second factor in the account area ---------------------------------------------------------
@@ -475,14 +493,17 @@ def recovery_codes_renew() -> Any:
 def second_factor_disable() -> Any:
     form = DisableSecondFactorForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.disable_second_factor(current_user, form.password.data, actor=current_user)
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
+
+        def disabled(_result: Any) -> Any:
             flash(_("Verifica in due passaggi disattivata."), "success")
             return redirect(url_for("accounts.second_factor_settings"))
+
+        return run(
+            lambda: services.disable_second_factor(current_user, form.password.data, actor=current_user),
+            disabled,
+            page=lambda: _second_factor_page(422, disable_form=form),
+            form=form,
+        )
     return _second_factor_page(422, disable_form=form)
 
 

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..inputs import EmptyForm
 from ..mail import MailStatus, OutboxMessage, failure_reasons
 from ..policy import guard
+from ..webutil import run
 from . import audit_views, bp  # noqa: F401 - audit_views: the audit log's pages
 
 
@@ -60,19 +61,21 @@ def users() -> Any:
 def toggle_active(user: User) -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            account_services.set_active(user, not user.active, actor=current_user)
-    except Invalid as error:
-        flash(error.message, "error")
-    else:
+
+    def done(_result: Any) -> Any:
         flash(
             _("Account riattivato.")
             if user.active
             else _("Account disattivato: le sue sessioni sono chiuse."),
             "success",
         )
-    return redirect(url_for("admin.users"))
+        return redirect(url_for("admin.users"))
+
+    return run(
+        lambda: account_services.set_active(user, not user.active, actor=current_user),
+        done,
+        page=lambda: redirect(url_for("admin.users")),
+    )
 
 
 @bp.post("/admin/persone/<int:user_id>/ruolo")
@@ -95,12 +98,8 @@ def staff_role(user: User) -> Any:
 def reset_second_factor(user: User) -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            account_services.reset_second_factor(user, actor=current_user)
-    except Invalid as error:
-        flash(error.message, "error")
-    else:
+
+    def done(_result: Any) -> Any:
         flash(
             _(
                 "Verifica in due passaggi azzerata per %(name)s: le sue sessioni sono chiuse e al prossimo "
@@ -109,4 +108,10 @@ def reset_second_factor(user: User) -> Any:
             ),
             "success",
         )
-    return redirect(url_for("admin.users"))
+        return redirect(url_for("admin.users"))
+
+    return run(
+        lambda: account_services.reset_second_factor(user, actor=current_user),
+        done,
+        page=lambda: redirect(url_for("admin.users")),
+    )

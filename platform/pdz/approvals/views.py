@@ -24,7 +24,6 @@ from ..cards import queries as card_queries
 from ..cards.models import Card
 from ..comments import targets
 from ..cycles.models import CycleStatus, PlanningCycle
-from ..errors import Invalid
 from ..evaluation.models import SwotAssessment
 from ..extensions import db
 from ..formatting import format_local
@@ -33,7 +32,7 @@ from ..labels import label
 from ..meetings.models import Meeting
 from ..policy import guard, public
 from ..tavoli.models import BodyKind
-from ..webutil import run, transaction
+from ..webutil import run
 from . import assembly, bp, export, queries, services, sources
 from . import document as doc
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
@@ -343,8 +342,16 @@ def overview() -> Any:
 @bp.route("/approvazioni/catene", methods=["GET", "POST"])
 @guard("approval.configure")
 def chains() -> Any:
-    kinds = list(DocKind)
-    status = 200
+    def page() -> Any:
+        return render_template(
+            "approvals/chains.html",
+            kinds=list(DocKind),
+            chain_for=services.chain_for,
+            body_kinds=services.STEP_BODY_KINDS,
+            BodyKind=BodyKind,
+            modes=list(StepMode),
+        )
+
     if request.method == "POST":
         try:
             kind = DocKind(request.form.get("document_kind", ""))
@@ -357,22 +364,13 @@ def chains() -> Any:
                 steps.append(
                     {"body_kind": body_kind, "mode": request.form.get(f"mode_{n}", StepMode.REVIEW.value)}
                 )
-        try:
-            transaction(lambda: services.configure_chain(kind, steps, actor=current_user))
-        except Invalid as error:
-            flash(error.message, "error")
-            status = 422
-        else:
+
+        def saved(_result: Any) -> Any:
             flash(_("Catena di approvazione salvata."), "success")
             return redirect(url_for("approvals.chains")), 303
-    return render_template(
-        "approvals/chains.html",
-        kinds=kinds,
-        chain_for=services.chain_for,
-        body_kinds=services.STEP_BODY_KINDS,
-        BodyKind=BodyKind,
-        modes=list(StepMode),
-    ), status
+
+        return run(lambda: services.configure_chain(kind, steps, actor=current_user), saved, page=page)
+    return page()
 
 
 @bp.get("/piani/")

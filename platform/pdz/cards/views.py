@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from .. import idempotency, realtime
+from .. import realtime
 from ..coedit import engine as coedit_engine
 from ..comments import queries as comment_queries
 from ..config import ROOT
@@ -26,7 +26,7 @@ from ..inputs import int32, payload
 from ..money import format_cents
 from ..policy import guard
 from ..tavoli.models import Body
-from ..webutil import attach_errors, refused, run, transaction, wants_json
+from ..webutil import refused, run, transaction, wants_json
 from . import (
     bp,
     comment_targets,  # noqa: F401  (registers the threads on a card and its fields)
@@ -98,19 +98,20 @@ def create(body: Body) -> Any:
         for a in db.session.scalars(select(PolicyArea).order_by(PolicyArea.position))
     ]
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("card.create", actor=current_user)
-                if first is None:
-                    card = services.create_card(
-                        body, form.title.data, form.area_id.data or None, actor=current_user
-                    )
-                    flash(_l("Scheda creata: ora potete scriverla insieme."), "success")
-                    first = idempotency.answer(redirect(url_for("cards.detail", card_id=card.id)))
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
-            return first
+
+        def created(card: Card) -> Any:
+            flash(_l("Scheda creata: ora potete scriverla insieme."), "success")
+            return redirect(url_for("cards.detail", card_id=card.id))
+
+        return run(
+            lambda: services.create_card(
+                body, form.title.data, form.area_id.data or None, actor=current_user
+            ),
+            created,
+            page=lambda: render_template("cards/new.html", body=body, form=form),
+            form=form,
+            once="card.create",
+        )
     status = 422 if form.errors or form.form_errors else 200
     return render_template("cards/new.html", body=body, form=form), status
 
@@ -402,7 +403,7 @@ def restore(card: Card) -> Any:
     ]
     failed = [answer for answer in restored if not answer.get("ok")]
     if failed:
-        message = failed[0].get("message") or "Ripristino non riuscito."
+        message = failed[0].get("message") or str(_l("Ripristino non riuscito."))
         return refused(Invalid(message), lambda: redirect(url_for("cards.history", card_id=card.id), 303))
     if wants_json():
         return jsonify({**outcome.as_json(), "texts": sorted(outcome.texts)})

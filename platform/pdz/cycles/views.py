@@ -8,13 +8,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import idempotency
 from ..db import unit_of_work
-from ..errors import Invalid
 from ..extensions import db
 from ..inputs import EmptyForm, int32
 from ..money import format_cents
 from ..policy import can, guard
+from ..webutil import Problems, run
 from . import bp, services
 from . import funds as fund_services
 from .models import SOURCE_LABELS, CycleStatus, FundAllocation, PlanningCycle
@@ -44,20 +43,23 @@ def index() -> Any:
 def create() -> Any:
     if not EmptyForm().validate_on_submit():
         return _page({"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
-    try:
-        with unit_of_work():
-            first = idempotency.claim("cycle.create", actor=current_user)
-            if first is None:
-                services.create_cycle(
-                    request.form.get("start_year", type=int32),
-                    request.form.get("end_year", type=int32),
-                    actor=current_user,
-                )
-                flash(_("Ciclo creato."), "success")
-                first = idempotency.answer(redirect(url_for("cycles.index")))
-    except Invalid as error:
-        return _page(error.errors, 422)
-    return first
+
+    def created(_result: Any) -> Any:
+        flash(_("Ciclo creato."), "success")
+        return redirect(url_for("cycles.index"))
+
+    problems = Problems()
+    return run(
+        lambda: services.create_cycle(
+            request.form.get("start_year", type=int32),
+            request.form.get("end_year", type=int32),
+            actor=current_user,
+        ),
+        created,
+        page=lambda: _page(problems.errors),
+        form=problems,
+        once="cycle.create",
+    )
 
 
 @bp.post("/cicli/<int:cycle_id>/stato")
@@ -67,14 +69,20 @@ def set_status(cycle: PlanningCycle) -> Any:
         return _page({"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
     try:
         status = CycleStatus(request.form.get("status", ""))
-        with unit_of_work():
-            services.set_status(cycle, status, actor=current_user)
     except ValueError:
         return _page({"": _("Stato sconosciuto.")}, 422)
-    except Invalid as error:
-        return _page({"": error.message}, 422)
-    flash(_("Stato del ciclo aggiornato."), "success")
-    return redirect(url_for("cycles.index"))
+
+    def updated(_result: Any) -> Any:
+        flash(_("Stato del ciclo aggiornato."), "success")
+        return redirect(url_for("cycles.index"))
+
+    problems = Problems()
+    return run(
+        lambda: services.set_status(cycle, status, actor=current_user),
+        updated,
+        page=lambda: _page({"": problems.message}),
+        form=problems,
+    )
 
 
 # --- money by fund and by year ---------------------------------------------------------------------------
@@ -106,23 +114,26 @@ def funds(cycle: PlanningCycle) -> Any:
 def add_allocation(cycle: PlanningCycle) -> Any:
     if not EmptyForm().validate_on_submit():
         return _funds_page(cycle, {"": _("Il modulo è scaduto: ricarica la pagina e riprova.")}, 400)
-    try:
-        with unit_of_work():
-            first = idempotency.claim("fund.allocate", actor=current_user)
-            if first is None:
-                fund_services.add_allocation(
-                    request.form.get("year", type=int32),
-                    request.form.get("source", ""),
-                    request.form.get("name", ""),
-                    request.form.get("act", ""),
-                    request.form.get("amount", ""),
-                    actor=current_user,
-                )
-                flash(_("Assegnazione registrata."), "success")
-                first = idempotency.answer(redirect(url_for("cycles.funds", cycle_id=cycle.id), 303))
-    except Invalid as error:
-        return _funds_page(cycle, error.errors or {"": error.message}, 422)
-    return first
+
+    def added(_result: Any) -> Any:
+        flash(_("Assegnazione registrata."), "success")
+        return redirect(url_for("cycles.funds", cycle_id=cycle.id), 303)
+
+    problems = Problems()
+    return run(
+        lambda: fund_services.add_allocation(
+            request.form.get("year", type=int32),
+            request.form.get("source", ""),
+            request.form.get("name", ""),
+            request.form.get("act", ""),
+            request.form.get("amount", ""),
+            actor=current_user,
+        ),
+        added,
+        page=lambda: _funds_page(cycle, problems.errors),
+        form=problems,
+        once="fund.allocate",
+    )
 
 
 @bp.post("/cicli/<int:cycle_id>/fondi/<int:allocation_id>/rimuovi")

@@ -7,11 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import idempotency, policy
+from .. import policy
 from ..cards.models import Card, CardIndicator
 from ..comments import queries as comment_queries
 from ..cycles.models import PlanningCycle
-from ..db import unit_of_work
 from ..errors import Invalid, NotFound
 from ..exports import csv_response
 from ..extensions import db
@@ -20,6 +19,7 @@ from ..labels import label
 from ..policy import guard
 from ..realtime import last_event_id
 from ..tavoli.models import Body
+from ..webutil import Problems, run
 from . import (
     bp,
     comment_targets,  # noqa: F401  (registers the threads on SWOT entries)
@@ -58,14 +58,6 @@ def _entry_json(entry: SwotEntry) -> dict[str, Any]:
     }
 
 
-def _fail(error: Invalid, assessment_id: int) -> Any:
-    """A refusal: 422 with the Italian message, as JSON or on the SWOT's page."""
-    if request.is_json:
-        return jsonify(ok=False, error=error.message, errors=error.errors), 422
-    flash(error.message, "error")
-    return swot(assessment_id=assessment_id), 422
-
-
 @bp.get("/tavoli/<int:body_id>/swot")
 @guard("swot.view", Body, "body_id", "body")
 def tavolo_swots(body: Body) -> Any:
@@ -84,28 +76,32 @@ def tavolo_swots(body: Body) -> Any:
 def open_swot(body: Body) -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        kind = SwotKind(request.form.get("kind", SwotKind.ANNUAL.value))
-        with unit_of_work():
-            first = idempotency.claim("swot.open", actor=current_user)
-            if first is None:
-                assessment = services.open_swot(
-                    body, request.form.get("year", type=int32), kind, actor=current_user
-                )
-                flash(_("Autovalutazione aperta: ora tutti i componenti possono scrivere."), "success")
-                first = idempotency.answer(redirect(url_for("evaluation.swot", assessment_id=assessment.id)))
-    except (Invalid, ValueError) as error:
-        message = error.message if isinstance(error, Invalid) else _("Tipo di autovalutazione sconosciuto.")
-        flash(message, "error")
-        cycle = services.current_cycle()
+
+    def page() -> Any:
         return render_template(
             "evaluation/tavolo.html",
             body=body,
             assessments=queries.assessments_of(body),
-            cycle=cycle,
+            cycle=services.current_cycle(),
             form=EmptyForm(),
-        ), 422
-    return first
+        )
+
+    try:
+        kind = SwotKind(request.form.get("kind", SwotKind.ANNUAL.value))
+    except ValueError:
+        flash(_("Tipo di autovalutazione sconosciuto."), "error")
+        return page(), 422
+
+    def opened(assessment: SwotAssessment) -> Any:
+        flash(_("Autovalutazione aperta: ora tutti i componenti possono scrivere."), "success")
+        return redirect(url_for("evaluation.swot", assessment_id=assessment.id))
+
+    return run(
+        lambda: services.open_swot(body, request.form.get("year", type=int32), kind, actor=current_user),
+        opened,
+        page=page,
+        once="swot.open",
+    )
 
 
 @bp.get("/swot/<int:assessment_id>")
@@ -136,27 +132,27 @@ def add_entry(assessment: SwotAssessment) -> Any:
     data = payload()
     if not request.is_json and not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            if (first := idempotency.claim("swot.entry.create", actor=current_user)) is not None:
-                return first
-            entry = services.add_entry(
-                assessment,
-                str(data.get("dimension", "")),
-                str(data.get("quadrant", "")),
-                data.get("text", ""),
-                _tags(data.get("tags")),
-                _op_id(data.get("client_op_id")),
-                actor=current_user,
-            )
-            result = _entry_json(entry)
-            if request.is_json:
-                return idempotency.answer(jsonify(ok=True, entry=result))
-            return idempotency.answer(
-                redirect(url_for("evaluation.swot", assessment_id=assessment.id) + f"#voce-{result['id']}")
-            )
-    except Invalid as error:
-        return _fail(error, assessment.id)
+
+    def added(entry: SwotEntry) -> Any:
+        result = _entry_json(entry)
+        if request.is_json:
+            return jsonify(ok=True, entry=result)
+        return redirect(url_for("evaluation.swot", assessment_id=assessment.id) + f"#voce-{result['id']}")
+
+    return run(
+        lambda: services.add_entry(
+            assessment,
+            str(data.get("dimension", "")),
+            str(data.get("quadrant", "")),
+            data.get("text", ""),
+            _tags(data.get("tags")),
+            _op_id(data.get("client_op_id")),
+            actor=current_user,
+        ),
+        added,
+        page=lambda: swot(assessment_id=assessment.id),
+        once="swot.entry.create",
+    )
 
 
 def _entry_of(assessment: SwotAssessment, entry_id: int) -> SwotEntry:
@@ -172,14 +168,17 @@ def remove_entry(assessment: SwotAssessment, entry_id: int) -> Any:
     if not request.is_json and not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
     entry = _entry_of(assessment, entry_id)
-    try:
-        with unit_of_work():
-            services.remove_entry(entry, actor=current_user)
-    except Invalid as error:
-        return _fail(error, assessment.id)
-    if request.is_json:
-        return jsonify(ok=True)
-    return redirect(url_for("evaluation.swot", assessment_id=assessment.id))
+
+    def removed(_result: Any) -> Any:
+        if request.is_json:
+            return jsonify(ok=True)
+        return redirect(url_for("evaluation.swot", assessment_id=assessment.id))
+
+    return run(
+        lambda: services.remove_entry(entry, actor=current_user),
+        removed,
+        page=lambda: swot(assessment_id=assessment.id),
+    )
 
 
 @bp.post("/swot/<int:assessment_id>/chiudi")
@@ -187,13 +186,16 @@ def remove_entry(assessment: SwotAssessment, entry_id: int) -> Any:
 def close(assessment: SwotAssessment) -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            services.close_swot(assessment, actor=current_user)
-    except Invalid as error:
-        return _fail(error, assessment.id)
-    flash(_("Autovalutazione chiusa e consegnata all'Ufficio di Piano Integrato."), "success")
-    return redirect(url_for("evaluation.swot", assessment_id=assessment.id))
+
+    def closed(_result: Any) -> Any:
+        flash(_("Autovalutazione chiusa e consegnata all'Ufficio di Piano Integrato."), "success")
+        return redirect(url_for("evaluation.swot", assessment_id=assessment.id))
+
+    return run(
+        lambda: services.close_swot(assessment, actor=current_user),
+        closed,
+        page=lambda: swot(assessment_id=assessment.id),
+    )
 
 
 # --- UdP synthesis -------------------------------------------------------------------------------
@@ -318,28 +320,35 @@ def objectives_csv() -> Any:
 @bp.route("/valutazione/obiettivi/<int:evaluation_id>", methods=["GET", "POST"])
 @guard("evaluation.edit", ObjectiveEvaluation, "evaluation_id", "evaluation")
 def edit_evaluation(evaluation: ObjectiveEvaluation) -> Any:
-    errors: dict[str, str] = {}
+    problems = Problems()
     values: dict[str, Any] = {}
+
+    def page() -> Any:
+        return render_template(
+            "evaluation/objective_edit.html",
+            evaluation=evaluation,
+            errors=problems.errors,
+            values=values,
+            answers=list(Answer),
+        )
+
     if request.method == "POST":
         values = request.form.to_dict()
         if not EmptyForm().validate_on_submit():
-            errors[""] = _("Il modulo è scaduto: ricarica la pagina e riprova.")
+            problems.errors[""] = _("Il modulo è scaduto: ricarica la pagina e riprova.")
         else:
-            try:
-                with unit_of_work():
-                    services.update_evaluation(evaluation, values, actor=current_user)
-            except Invalid as error:
-                errors.update(error.errors)
-            else:
+
+            def saved(_result: Any) -> Any:
                 flash(_("Scheda di valutazione salvata."), "success")
                 return redirect(url_for("evaluation.synthesis", ciclo=request.args.get("ciclo", type=int32)))
-    return render_template(
-        "evaluation/objective_edit.html",
-        evaluation=evaluation,
-        errors=errors,
-        values=values,
-        answers=list(Answer),
-    ), (422 if errors else 200)
+
+            return run(
+                lambda: services.update_evaluation(evaluation, values, actor=current_user),
+                saved,
+                page=page,
+                form=problems,
+            )
+    return page(), (422 if problems.errors else 200)
 
 
 # --- monitoring of the cards' indicators ------------------------------------------------------------
@@ -384,42 +393,47 @@ def monitoring(card: Card) -> Any:
 def record_value(card: Card, indicator_id: int) -> Any:
     indicator = db.get_or_404(CardIndicator, indicator_id)
     data = payload()
-    try:
-        with unit_of_work():
-            if (first := idempotency.claim("indicator.value.create", actor=current_user)) is not None:
-                return first
-            row = services.record_indicator_value(
-                card,
-                indicator,
-                str(data.get("period") or ""),
-                str(data.get("value") or ""),
-                str(data.get("source") or ""),
-                str(data.get("note") or ""),
-                actor=current_user,
-            )
-            saved = {
-                "id": row.id,
-                "indicator_id": indicator.id,
-                "period": row.period,
-                "version": row.version,
-                "value": row.value,
-            }
-            if request.is_json:
-                return idempotency.answer(jsonify(ok=True, value=saved))
-            flash(_("Valore registrato: %(period)s.", period=saved["period"]))
-            return idempotency.answer(
-                redirect(
-                    url_for("evaluation.monitoring", card_id=card.id, _anchor=f"indicatore-{indicator.id}"),
-                    303,
-                )
-            )
-    except Invalid as error:
+
+    def recorded(row: Any) -> Any:
+        saved = {
+            "id": row.id,
+            "indicator_id": indicator.id,
+            "period": row.period,
+            "version": row.version,
+            "value": row.value,
+        }
         if request.is_json:
-            return jsonify(ok=False, error=error.message, errors=error.errors), 422
+            return jsonify(ok=True, value=saved)
+        flash(_("Valore registrato: %(period)s.", period=saved["period"]))
+        return redirect(
+            url_for("evaluation.monitoring", card_id=card.id, _anchor=f"indicatore-{indicator.id}"), 303
+        )
+
+    def page() -> Any:
         typed = {k: str(data.get(k) or "") for k in ("period", "value", "source", "note")}
         return _monitoring_page(
-            card.id, error.message, {indicator_id: error.errors}, {**typed, "indicator_id": indicator_id}
-        ), 422
+            card.id,
+            problems.message,
+            {indicator_id: problems.errors},
+            {**typed, "indicator_id": indicator_id},
+        )
+
+    problems = Problems()
+    return run(
+        lambda: services.record_indicator_value(
+            card,
+            indicator,
+            str(data.get("period") or ""),
+            str(data.get("value") or ""),
+            str(data.get("source") or ""),
+            str(data.get("note") or ""),
+            actor=current_user,
+        ),
+        recorded,
+        page=page,
+        form=problems,
+        once="indicator.value.create",
+    )
 
 
 @bp.app_context_processor

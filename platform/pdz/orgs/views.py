@@ -7,16 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import idempotency, signals
+from .. import signals
 from ..cycles.models import PlanningCycle
-from ..db import unit_of_work
-from ..errors import Invalid
 from ..extensions import db
 from ..inputs import int32
 from ..labels import options
 from ..policy import guard
 from ..territory.models import SubAmbito
-from ..webutil import attach_errors
+from ..webutil import run
 from . import bp, queries, services
 from .forms import AdhesionForm, OrganisationForm
 from .models import LegalForm, Organisation, OrgKind
@@ -65,27 +63,29 @@ def _save(org: Organisation | None) -> Any:
         form.sub_ambito_ids.data = [s.id for s in org.sub_ambiti]
         form.legal_form.data = org.legal_form.value if org.legal_form else ""
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("org.create", actor=current_user) if org is None else None
-                if first is not None:
-                    return first
-                saved = services.save_organisation(
-                    org,
-                    name=form.name.data,
-                    kind=OrgKind(form.kind.data),
-                    legal_form=LegalForm(form.legal_form.data) if form.legal_form.data else None,
-                    runts_number=form.runts_number.data,
-                    sub_ambito_ids=form.sub_ambito_ids.data,
-                    email=form.email.data,
-                    website=form.website.data,
-                    description=form.description.data,
-                    actor=current_user,
-                )
-                flash(_("Ente salvato."), "success")
-                return idempotency.answer(redirect(url_for("orgs.detail", org_id=saved.id)))
-        except Invalid as error:
-            attach_errors(form, error)
+
+        def saved(saved: Organisation) -> Any:
+            flash(_("Ente salvato."), "success")
+            return redirect(url_for("orgs.detail", org_id=saved.id))
+
+        return run(
+            lambda: services.save_organisation(
+                org,
+                name=form.name.data,
+                kind=OrgKind(form.kind.data),
+                legal_form=LegalForm(form.legal_form.data) if form.legal_form.data else None,
+                runts_number=form.runts_number.data,
+                sub_ambito_ids=form.sub_ambito_ids.data,
+                email=form.email.data,
+                website=form.website.data,
+                description=form.description.data,
+                actor=current_user,
+            ),
+            saved,
+            page=lambda: render_template("orgs/edit.html", form=form, org=org),
+            form=form,
+            once="org.create" if org is None else None,
+        )
     status = 422 if form.errors or form.form_errors else 200
     return render_template("orgs/edit.html", form=form, org=org), status
 
@@ -107,17 +107,20 @@ def edit(org: Organisation) -> Any:
 def add_adhesion(org: Organisation) -> Any:
     form = AdhesionForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("org.adhesion.create", actor=current_user)
-                if first is not None:
-                    return first
-                cycle = db.session.get(PlanningCycle, form.cycle_id.data) if form.cycle_id.data else None
-                services.record_adhesion(org, cycle, form.adhered_on.data, actor=current_user)
-                flash(_("Adesione registrata."), "success")
-                return idempotency.answer(redirect(url_for("orgs.detail", org_id=org.id)))
-        except Invalid as error:
-            flash(error.message, "error")
-    else:
-        flash(_("Data di adesione non valida."), "error")
+
+        def record() -> Any:
+            cycle = db.session.get(PlanningCycle, form.cycle_id.data) if form.cycle_id.data else None
+            return services.record_adhesion(org, cycle, form.adhered_on.data, actor=current_user)
+
+        def recorded(_result: Any) -> Any:
+            flash(_("Adesione registrata."), "success")
+            return redirect(url_for("orgs.detail", org_id=org.id))
+
+        return run(
+            record,
+            recorded,
+            page=lambda: redirect(url_for("orgs.detail", org_id=org.id)),
+            once="org.adhesion.create",
+        )
+    flash(_("Data di adesione non valida."), "error")
     return redirect(url_for("orgs.detail", org_id=org.id))

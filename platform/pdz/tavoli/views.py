@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import idempotency
 from ..accounts import services as account_services
 from ..accounts.models import Function, Invitation
 from ..cycles.models import PolicyArea
@@ -18,7 +17,7 @@ from ..inputs import EmptyForm
 from ..labels import options
 from ..orgs.models import Organisation
 from ..policy import guard
-from ..webutil import attach_errors
+from ..webutil import Problems, run
 from . import bp, queries, services
 from .coedit import draft_texts
 from .forms import MANDATE_LABELS, BodyForm, DecisionForm, InviteForm, RoleForm
@@ -70,24 +69,25 @@ def create() -> Any:
     form = BodyForm(kind=BodyKind.TAVOLO.value, status=BodyStatus.ACTIVE.value)
     form.area_ids.choices = _area_choices()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("tavolo.create", actor=current_user)
-                if first is None:
-                    body = services.create_body(
-                        form.name.data,
-                        BodyKind(form.kind.data),
-                        form.area_ids.data,
-                        form.description.data,
-                        form.short_name.data,
-                        actor=current_user,
-                    )
-                    flash(_("Tavolo creato. Ora scrivi il mandato e invita i componenti."), "success")
-                    first = idempotency.answer(redirect(url_for("tavoli.workspace", body_id=body.id)))
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
-            return first
+
+        def created(body: Body) -> Any:
+            flash(_("Tavolo creato. Ora scrivi il mandato e invita i componenti."), "success")
+            return redirect(url_for("tavoli.workspace", body_id=body.id))
+
+        return run(
+            lambda: services.create_body(
+                form.name.data,
+                BodyKind(form.kind.data),
+                form.area_ids.data,
+                form.description.data,
+                form.short_name.data,
+                actor=current_user,
+            ),
+            created,
+            page=lambda: render_template("tavoli/edit.html", form=form, body=None),
+            form=form,
+            once="tavolo.create",
+        )
     status = 422 if form.errors or form.form_errors else 200
     return render_template("tavoli/edit.html", form=form, body=None), status
 
@@ -100,22 +100,25 @@ def edit(body: Body) -> Any:
     if not form.is_submitted():
         form.area_ids.data = [a.id for a in body.areas]
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.update_body(
-                    body,
-                    form.name.data,
-                    form.short_name.data,
-                    BodyStatus(form.status.data),
-                    form.area_ids.data,
-                    form.description.data,
-                    actor=current_user,
-                )
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
+
+        def saved(_result: Any) -> Any:
             flash(_("Modifiche salvate."), "success")
             return redirect(url_for("tavoli.workspace", body_id=body.id))
+
+        return run(
+            lambda: services.update_body(
+                body,
+                form.name.data,
+                form.short_name.data,
+                BodyStatus(form.status.data),
+                form.area_ids.data,
+                form.description.data,
+                actor=current_user,
+            ),
+            saved,
+            page=lambda: render_template("tavoli/edit.html", form=form, body=body),
+            form=form,
+        )
     status = 422 if form.errors or form.form_errors else 200
     return render_template("tavoli/edit.html", form=form, body=body), status
 
@@ -147,23 +150,23 @@ def mandate(body: Body) -> Any:
 def submit_mandate(body: Body) -> Any:
     if not EmptyForm().validate_on_submit():
         return _mandate_page(body, _("Il modulo è scaduto: ricarica la pagina e riprova."), status=422)
-    try:
-        with unit_of_work():
-            first = idempotency.claim("mandate.submit", actor=current_user)
-            if first is None:
-                in_force = (
-                    services.submit_mandate_draft(body, actor=current_user).status == MandateStatus.IN_FORCE
-                )
-                flash(
-                    _("Mandato aggiornato.")
-                    if in_force
-                    else _("Proposta di mandato inviata all'Ufficio di Piano."),
-                    "success",
-                )
-                first = idempotency.answer(redirect(url_for("tavoli.workspace", body_id=body.id)))
-    except Invalid as error:
-        return _mandate_page(body, error.message, error.errors, 422)
-    return first
+
+    def submitted(mandate: Any) -> Any:
+        in_force = mandate.status == MandateStatus.IN_FORCE
+        flash(
+            _("Mandato aggiornato.") if in_force else _("Proposta di mandato inviata all'Ufficio di Piano."),
+            "success",
+        )
+        return redirect(url_for("tavoli.workspace", body_id=body.id))
+
+    problems = Problems()
+    return run(
+        lambda: services.submit_mandate_draft(body, actor=current_user),
+        submitted,
+        page=lambda: _mandate_page(body, problems.message, problems.errors),
+        form=problems,
+        once="mandate.submit",
+    )
 
 
 @bp.post("/tavoli/<int:body_id>/mandato/<int:mandate_id>/decisione")
@@ -208,25 +211,26 @@ def members(body: Body) -> Any:
 def invite(body: Body) -> Any:
     form = InviteForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("tavolo.invite", actor=current_user)
-                if first is None:
-                    services.invite(
-                        body,
-                        form.email.data,
-                        form.full_name.data,
-                        form.organisation_id.data,
-                        MembershipRole(form.role.data),
-                        Function(form.function.data),
-                        actor=current_user,
-                    )
-                    flash(_("Invito inviato a %(email)s.", email=form.email.data), "success")
-                    first = idempotency.answer(redirect(url_for("tavoli.members", body_id=body.id)))
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
-            return first
+
+        def invited(_result: Any) -> Any:
+            flash(_("Invito inviato a %(email)s.", email=form.email.data), "success")
+            return redirect(url_for("tavoli.members", body_id=body.id))
+
+        return run(
+            lambda: services.invite(
+                body,
+                form.email.data,
+                form.full_name.data,
+                form.organisation_id.data,
+                MembershipRole(form.role.data),
+                Function(form.function.data),
+                actor=current_user,
+            ),
+            invited,
+            page=lambda: _members_page(body, form),
+            form=form,
+            once="tavolo.invite",
+        )
     return _members_page(body, form, 422)
 
 
@@ -235,16 +239,18 @@ def invite(body: Body) -> Any:
 def set_role(body: Body, membership_id: int) -> Any:
     form = RoleForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.set_member_role(
-                    body, membership_id, MembershipRole(form.role.data), actor=current_user
-                )
-        except Invalid as error:
-            flash(error.message, "error")
-            return _members_page(body, InviteForm(formdata=None), 422)
-        flash(_("Ruolo aggiornato."), "success")
-        return redirect(url_for("tavoli.members", body_id=body.id))
+
+        def updated(_result: Any) -> Any:
+            flash(_("Ruolo aggiornato."), "success")
+            return redirect(url_for("tavoli.members", body_id=body.id))
+
+        return run(
+            lambda: services.set_member_role(
+                body, membership_id, MembershipRole(form.role.data), actor=current_user
+            ),
+            updated,
+            page=lambda: _members_page(body, InviteForm(formdata=None)),
+        )
     flash(_("Ruolo non valido."), "error")
     return _members_page(body, InviteForm(formdata=None), 422)
 
@@ -255,15 +261,16 @@ def remove_member(body: Body, membership_id: int) -> Any:
     form = EmptyForm()
     if not form.validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            membership = services.end_membership(body, membership_id, actor=current_user)
-            name = membership.user.full_name
-    except Invalid as error:
-        flash(error.message, "error")
-        return _members_page(body, InviteForm(formdata=None), 422)
-    flash(_("%(name)s non fa più parte del tavolo.", name=name), "success")
-    return redirect(url_for("tavoli.members", body_id=body.id))
+
+    def ended(membership: Any) -> Any:
+        flash(_("%(name)s non fa più parte del tavolo.", name=membership.user.full_name), "success")
+        return redirect(url_for("tavoli.members", body_id=body.id))
+
+    return run(
+        lambda: services.end_membership(body, membership_id, actor=current_user),
+        ended,
+        page=lambda: _members_page(body, InviteForm(formdata=None)),
+    )
 
 
 @bp.post("/tavoli/<int:body_id>/inviti/<int:invitation_id>/revoca")

@@ -8,11 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..db import unit_of_work
-from ..errors import Invalid
 from ..extensions import db
 from ..inputs import EmptyForm, int32
 from ..policy import guard
+from ..webutil import Problems, run
 from . import bp, services
 from .models import Comune, SubAmbito
 
@@ -49,14 +48,20 @@ def edit(comune: Comune) -> Any:
                 population = None
             if not errors:
                 sub_ambito = db.session.get(SubAmbito, request.form.get("sub_ambito_id", type=int32) or 0)
-                try:
-                    with unit_of_work():
-                        services.assign_sub_ambito(comune, sub_ambito, population, actor=current_user)
-                except Invalid as error:
-                    errors.update(error.errors)
-                else:
+
+                def updated(_result: Any) -> Any:
                     flash(_("Comune aggiornato."), "success")
                     return redirect(url_for("territory.index"))
+
+                problems = Problems()
+                return run(
+                    lambda: services.assign_sub_ambito(comune, sub_ambito, population, actor=current_user),
+                    updated,
+                    page=lambda: render_template(
+                        "territory/edit.html", comune=comune, sub_ambiti=sub_ambiti, errors=problems.errors
+                    ),
+                    form=problems,
+                )
     return render_template("territory/edit.html", comune=comune, sub_ambiti=sub_ambiti, errors=errors), (
         422 if errors else 200
     )
