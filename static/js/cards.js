@@ -6,6 +6,7 @@
   "use strict";
   var root = document.getElementById("card");
   if (!root) { return; }
+  var T = JSON.parse(document.getElementById("pdz-i18n").textContent).cards; // the page's strings (templates/_i18n.html)
   document.documentElement.classList.add("js");
   var cardId = Number(root.dataset.cardId);
   var bodyId = Number(root.dataset.bodyId);
@@ -47,7 +48,7 @@
         done(result.status, result.data);
       }).catch(function () {
         attempt += 1;
-        showProblem("Salvataggio non riuscito, riprovo… La modifica resta nella pagina.");
+        showProblem(T.retrying);
         setTimeout(tryOnce, Math.min(500 * Math.pow(2, attempt), 15000));
       });
     }
@@ -59,7 +60,7 @@
     else if (isError) { showProblem(text); }
   }
   function errorText(data) {
-    return (data.errors && Object.keys(data.errors).map(function (k) { return data.errors[k]; }).join(" ")) || data.error || "Valore non valido.";
+    return (data.errors && Object.keys(data.errors).map(function (k) { return data.errors[k]; }).join(" ")) || data.error || T.invalid;
   }
 
   // --- choices and yes/no ----------------------------------------------------------------------------
@@ -79,10 +80,10 @@
   function saveChoices(form) {
     if (stopped) { return; }
     var op = newOp(); myOps[op] = true;
-    statusOf(form, "Salvataggio…");
+    statusOf(form, T.saving);
     post(form.action, { field: form.dataset.field, value: readChoices(form), base_value: form.elements.base_value.value,
                         client_op_id: op, body_id: bodyId }, function (status, data) {
-      if (status === 200) { writeChoices(form, data.value); statusOf(form, "Salvato."); }
+      if (status === 200) { writeChoices(form, data.value); statusOf(form, T.saved); }
       else if (status === 403 || status === 409) { stopped = true; statusOf(form, errorText(data), true); }
       else { statusOf(form, errorText(data), true); writeChoices(form, form.elements.base_value.value); }
     });
@@ -117,10 +118,10 @@
   function sendRow(form, payload, kind, refresh) {
     payload.client_op_id = newOp(); payload.body_id = bodyId;
     myOps[payload.client_op_id] = true;
-    statusOf(form, "Salvataggio…");
+    statusOf(form, T.saving);
     post(form.action, payload, function (code, data) {
       if (code === 200) {
-        statusOf(form, "Salvato.");
+        statusOf(form, T.saved);
         if (data.revision) { form.dataset.base = String(data.revision); }
         if (refresh) { refreshRowsNow(kind); }
       } else {
@@ -154,7 +155,7 @@
     Array.prototype.forEach.call(section.querySelectorAll("form.row-remove"), function (form) {
       form.addEventListener("submit", function (event) {
         event.preventDefault();
-        if (!window.confirm("Eliminare questa riga? Resterà nella storia della scheda.")) { return; }
+        if (!window.confirm(T.confirm_remove_row)) { return; }
         sendRow(form, {}, kind, true);
       });
     });
@@ -178,7 +179,7 @@
     }
     if (event.name === "card.moved") {
       stopped = true;
-      showProblem("Questa scheda è stata spostata nel tavolo «" + event.body + "»: ricarica la pagina.");
+      showProblem(T.moved.replace("{body}", function () { return event.body; }));
       return;
     }
     if (event.name !== "card.updated") { return; }

@@ -5,6 +5,7 @@
   "use strict";
   var root = document.querySelector("[data-meeting-id]");
   if (!root) { return; }
+  var T = JSON.parse(document.getElementById("pdz-i18n").textContent).meetings; // the page's strings (templates/_i18n.html)
   var meetingId = root.getAttribute("data-meeting-id");
   var room = "meeting:" + meetingId;
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
@@ -49,30 +50,30 @@
     set("[data-quorum-total]", q.total.toLocaleString("it-IT"));
     set("[data-quorum-required]", q.required.toLocaleString("it-IT"));
     set("[data-quorum-seats]", q.seats_present);
-    set("[data-quorum-reached]", q.reached ? "Raggiunto" : "Non raggiunto");
+    set("[data-quorum-reached]", q.reached ? T.reached : T.not_reached);
   }
 
   var handlers = {
     "meeting.item_changed": function (e) { showCurrent(e.item_id, e.position + ". " + e.title); },
     "meeting.attendance_changed": function (e) {
       showQuorum(e.quorum);
-      if (root.hasAttribute("data-run")) { say("Presenze aggiornate: ricarica la pagina per vedere l'elenco."); }
+      if (root.hasAttribute("data-run")) { say(T.attendance); }
     },
     "meeting.status_changed": function (e) {
-      if (e.status === "in_corso") { say("L'incontro è iniziato: ricarica la pagina per registrare la presenza."); }
-      else if (e.status === "conclusa") { say("L'incontro è concluso."); }
-      else if (e.status === "annullata") { say("L'incontro è stato annullato."); }
+      if (e.status === "in_corso") { say(T.started); }
+      else if (e.status === "conclusa") { say(T.concluded); }
+      else if (e.status === "annullata") { say(T.cancelled); }
     },
     "meeting.minutes_changed": function (e) {
       if (!root.hasAttribute("data-minutes")) { return; }
       if (root.hasAttribute("data-coedit-doc")) {
         // Text arrives live in the editors; a new decision or action needs its editor or row from the server.
-        if (e.what !== "text") { say("È stata registrata una nuova decisione o azione: ricarica la pagina per vederla."); }
-      } else { say("Il verbale è stato aggiornato: ricarica la pagina per leggerlo."); }
+        if (e.what !== "text") { say(T.decision); }
+      } else { say(T.minutes_changed); }
     },
-    "meeting.minutes_approved": function () { say("Il verbale è stato approvato: ricarica la pagina."); },
-    "meeting.agenda_changed": function () { say("L'ordine del giorno è cambiato: ricarica la pagina."); },
-    "meeting.updated": function () { say("Data o luogo dell'incontro sono cambiati: ricarica la pagina."); }
+    "meeting.minutes_approved": function () { say(T.minutes_approved); },
+    "meeting.agenda_changed": function () { say(T.agenda_changed); },
+    "meeting.updated": function () { say(T.updated); }
   };
 
   function handle(name, e) {
@@ -118,7 +119,7 @@
         if (r.status === 200) {
           var li = form.closest("li");
           showCurrent(r.body.item_id, (li ? li.querySelector("strong").textContent : r.body.title));
-        } else { say(r.body.error || "Operazione non riuscita."); }
+        } else { say(r.body.error || T.failed); }
       });
     });
   });

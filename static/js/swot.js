@@ -5,6 +5,7 @@
   "use strict";
   var root = document.getElementById("swot");
   if (!root) return;
+  var T = JSON.parse(document.getElementById("pdz-i18n").textContent).swot; // the page's strings (templates/_i18n.html)
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var room = root.dataset.room;
   // Every event of the room up to lastEvent has been received (the page, then the server's `as_of`).
@@ -44,7 +45,7 @@
     var li = el("li", {id: "voce-" + id, "data-entry": id, "data-remove-url": root.dataset.addUrl + "/" + id + "/rimuovi"});
     var field = el("div", {"class": "coedit-field"});
     var head = el("div", {"class": "field-head"});
-    var label = entry.author ? "Voce aggiunta da " + entry.author : "Voce";
+    var label = entry.author ? T.entry_by.replace("{author}", function () { return entry.author; }) : T.entry;
     head.appendChild(el("label", {id: inputId + "-label", "for": inputId}, label));
     head.appendChild(el("span", {"class": "presence", "data-coedit-presence": key, "aria-live": "polite"}));
     field.appendChild(head);
@@ -59,7 +60,7 @@
     var meta = el("p", {"class": "entry-meta muted"});
     (entry.tags || []).forEach(function (t) { meta.appendChild(el("span", {"class": "tag"}, t)); meta.appendChild(document.createTextNode(" ")); });
     if (writable) {
-      var remove = el("button", {type: "button", "class": "link-button", "data-remove": ""}, "Rimuovi");
+      var remove = el("button", {type: "button", "class": "link-button", "data-remove": ""}, T.remove);
       meta.appendChild(remove);
     }
     li.appendChild(meta);
@@ -87,7 +88,7 @@
     }
     if (name === "swot.entry_added") render(data);
     if (name === "swot.entry_removed") { var li = document.getElementById("voce-" + data.entry_id); if (li) li.remove(); }
-    if (name === "swot.closed" && writable) { say("L'autovalutazione è stata chiusa."); window.location.reload(); }
+    if (name === "swot.closed" && writable) { say(T.closed); window.location.reload(); }
   }
 
   // --- live channel -------------------------------------------------------------------------
@@ -109,7 +110,7 @@
       say("");
       flushPending();
     });
-    socket.on("disconnect", function () { say("Connessione persa: le voci aggiunte restano qui e verranno inviate al ritorno della rete."); });
+    socket.on("disconnect", function () { say(T.offline); });
     ["swot.entry_added", "swot.entry_removed", "swot.closed"].forEach(function (n) { socket.on(n, function (d) { apply(n, d); }); });
   }
 
@@ -132,14 +133,14 @@
   function flushPending() {
     var list = pending();
     if (!list.length) return;
-    say("Invio delle voci in attesa…");
+    say(T.sending);
     list.reduce(function (chain, op) { return chain.then(function () { return send(op); }); }, Promise.resolve())
-      .then(function () { if (!pending().length) say("Voci in attesa inviate."); })
+      .then(function () { if (!pending().length) say(T.sent); })
       .catch(function () { scheduleRetry(); });
   }
   function scheduleRetry() {
     if (retryTimer) return;
-    say("Invio non riuscito, riprovo tra poco… (la voce resta qui)");
+    say(T.send_failed);
     retryTimer = setTimeout(function () { retryTimer = null; flushPending(); }, 3000);
   }
   function save(url, body) {
@@ -153,11 +154,11 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = form.querySelector("textarea").value.trim();
-      if (!text) { say("Scrivi il testo della voce."); return; }
+      if (!text) { say(T.empty); return; }
       var body = {dimension: form.dimension.value, quadrant: form.quadrant.value, text: text, tags: form.tags.value, client_op_id: uuid()};
       save(form.action, body).then(function (reply) {
-        if (reply.status === 200) { form.reset(); say("Voce aggiunta: il suo testo ora si scrive insieme."); }
-        else if (reply.status === 422) { say(reply.error || "Voce non valida."); }
+        if (reply.status === 200) { form.reset(); say(T.added); }
+        else if (reply.status === 422) { say(reply.error || T.invalid); }
       });
     });
   });
@@ -165,14 +166,14 @@
   // --- removing an entry (structured: the text stays in the history) --------------------------
   function removeEntry(li) {
     var asking = window.PdzConfirm
-      ? window.PdzConfirm({ title: "Rimuovere questa voce?", message: "La voce sparisce dall'analisi; il testo resta nella storia.", ok: "Rimuovi" })
-      : Promise.resolve(window.confirm("Rimuovere questa voce?"));
+      ? window.PdzConfirm({ title: T.confirm_remove, message: T.confirm_remove_detail, ok: T.remove })
+      : Promise.resolve(window.confirm(T.confirm_remove));
     asking.then(function (yes) {
       if (!yes) return;
       post(li.dataset.removeUrl, {}).then(function (reply) {
-        if (reply.status === 200) { li.remove(); say("Voce rimossa."); }
-        else { say(reply.error || "Rimozione non riuscita."); }
-      }).catch(function () { say("Rimozione non riuscita: controlla la connessione."); });
+        if (reply.status === 200) { li.remove(); say(T.removed); }
+        else { say(reply.error || T.remove_failed); }
+      }).catch(function () { say(T.remove_offline); });
     });
   }
   root.addEventListener("submit", function (event) {
