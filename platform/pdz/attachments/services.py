@@ -17,7 +17,7 @@ from sqlalchemy import select
 from .. import audit, policy, realtime
 from ..cards.models import Card
 from ..db import utcnow
-from ..errors import Invalid, PdzError
+from ..errors import Invalid
 from ..extensions import db
 from ..meetings.models import AgendaItem, Meeting, MeetingStatus
 from ..tavoli.models import Body
@@ -29,8 +29,8 @@ _EXTENSIONS = {"jpg": {"jpg", "jpeg"}}
 _UNSAFE = re.compile(r'[\\/:*?"<>|]+')
 
 
-class TooLarge(PdzError):
-    """A file beyond `PDZ_UPLOAD_MAX_MB`: answered 413 with the limit in the message."""
+class TooLarge(Invalid):
+    """A file beyond `PDZ_UPLOAD_MAX_MB` (bad input): answered 413 with the limit in the message."""
 
     status = 413
 

@@ -21,6 +21,7 @@ from ..inputs import Form, positive_id
 from ..meetings.models import AgendaItem, Meeting
 from ..policy import guard
 from ..tavoli.models import Body
+from ..webutil import Problems, refused, run
 from . import bp, queries, services, storage
 
 UPLOAD_ENDPOINTS = {"attachments.upload_tavolo", "attachments.upload_card", "attachments.upload_meeting"}
@@ -57,11 +58,21 @@ def _back(holder: Any) -> str:
     return url_for("tavoli.workspace", body_id=holder.id)
 
 
-def _refused(holder: Any, message: str, status: int) -> Any:
+def _upload_page(holder: Any, problems: Problems) -> Any:
+    """The upload form again, with why the file was refused (status set by `refused`)."""
     box = queries.box(holder, current_user)
     return render_template(
-        "attachments/upload.html", box=box, upload_form=UploadForm(), upload_error=message, back=_back(holder)
-    ), status
+        "attachments/upload.html",
+        box=box,
+        upload_form=UploadForm(),
+        upload_error=problems.message,
+        back=_back(holder),
+    )
+
+
+def _refuse(holder: Any, error: Invalid) -> Any:
+    problems = Problems()
+    return refused(error, lambda: _upload_page(holder, problems), form=problems)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -82,29 +93,35 @@ def too_large(error: RequestEntityTooLarge) -> Any:
 
 def _upload(holder: Any, target: Any = None) -> Any:
     form = UploadForm()
-    try:
-        if not form.validate_on_submit():
-            raise Invalid(_("Il modulo è scaduto o non è valido: ricarica la pagina e riprova."))
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise Invalid(errors={"file": _("Scegli un file da allegare.")})
-        data = upload.stream.read(services.max_bytes() + 1)
-        with unit_of_work():
-            first = idempotency.claim("attachment.add", actor=current_user)
-            if first is None:
-                attachment, added = services.add_attachment(
-                    target if target is not None else holder, upload.filename, data, actor=current_user
-                )
-                if added:
-                    flash(_("File «%(n)s» allegato.", n=attachment.filename), "success")
-                else:
-                    flash(_("Questo file era già allegato: non è stato aggiunto una seconda volta."), "info")
-                first = idempotency.answer(redirect(_back(holder) + "#allegati"))
-    except services.TooLarge as error:
-        return _refused(holder, error.message, 413)
-    except Invalid as error:
-        return _refused(holder, error.message, 422)
-    return first
+    if not form.validate_on_submit():
+        return _refuse(
+            holder, Invalid(_("Il modulo è scaduto o non è valido: ricarica la pagina e riprova."))
+        )
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _refuse(holder, Invalid(errors={"file": _("Scegli un file da allegare.")}))
+    filename = upload.filename
+    # read before the unit of work: no lock is held while the file arrives
+    data = upload.stream.read(services.max_bytes() + 1)
+
+    def attached(result: tuple[Any, bool]) -> Any:
+        attachment, added = result
+        if added:
+            flash(_("File «%(n)s» allegato.", n=attachment.filename), "success")
+        else:
+            flash(_("Questo file era già allegato: non è stato aggiunto una seconda volta."), "info")
+        return redirect(_back(holder) + "#allegati")
+
+    problems = Problems()
+    return run(
+        lambda: services.add_attachment(
+            target if target is not None else holder, filename, data, actor=current_user
+        ),
+        attached,
+        page=lambda: _upload_page(holder, problems),
+        form=problems,
+        once="attachment.add",
+    )
 
 
 def _download(holder: Any, attachment_id: int) -> Any:
@@ -198,8 +215,8 @@ def upload_meeting(meeting: Meeting) -> Any:
         item_id = positive_id(raw)
         item = next((i for i in meeting.items if i.id == item_id), None)
         if item is None:
-            return _refused(
-                meeting, _("Il punto scelto non è nell'ordine del giorno di questo incontro."), 422
+            return _refuse(
+                meeting, Invalid(_("Il punto scelto non è nell'ordine del giorno di questo incontro."))
             )
         target = item
     return _upload(meeting, target)
