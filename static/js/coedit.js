@@ -3,7 +3,7 @@
 //
 // Markup (see templates/coedit/_editor.html):
 //   <div data-coedit-doc="card:12" data-coedit-user="7">               the document
-//     <p data-coedit-status role="status"></p>                           "Salvato" / "Salvataggio…" / "Offline…"
+//     <p data-coedit-status role="status"></p>                           saved / saving / offline (strings: templates/_i18n.html)
 //     <div data-coedit-field="context" data-label="…" data-limit="20000" data-markdown="1"></div>
 //     <span data-coedit-presence="context"></span>                       who is in that text now
 // Elements with data-coedit-field added later (a new SWOT entry, a new agenda item) are bound too.
@@ -13,13 +13,8 @@ import {
   highlightSpecialChars, defaultKeymap, markdown, syntaxHighlighting, defaultHighlightStyle,
 } from "../vendor/coedit-13.6.33/coedit.bundle.js";
 
-const T = Object.assign({
-  saved: "Salvato", saving: "Salvataggio…", offline: "Offline: le modifiche saranno inviate",
-  connecting: "Connessione…", readonly: "Sola lettura", refused: "Modifica rifiutata",
-  revoked: "Non puoi più modificare questo documento: il testo ora è in sola lettura.",
-  gone: "Non hai più accesso a questo documento.", too_long: "Limite di caratteri raggiunto",
-  reload: "Ricarica la pagina", editing: "sta scrivendo qui", chars: "caratteri",
-}, JSON.parse(document.getElementById("pdz-coedit-i18n")?.textContent || "{}"));
+// The strings it shows: the page's one block (templates/_i18n.html).
+const T = JSON.parse(document.getElementById("pdz-i18n")?.textContent || "{}").coedit || {};
 
 const STEP1 = 0, STEP2 = 1, UPDATE = 2;
 

@@ -2,14 +2,14 @@
  *
  * The database is the source of truth: every live event has an increasing id; after any (re)connect
  * the page rejoins its rooms and asks `events.since` for what it missed, applying each event once.
- * Comments written while offline stay in the page (and in localStorage) marked "in attesa" and are
+ * Comments written while offline stay in the page (and in localStorage) marked as pending and are
  * sent on reconnect with the same client_op_id, so a retry is stored once; a refused send stays in
- * the page, marked "non inviato", with Riprova / Scarta: nothing is dropped silently.
+ * the page, marked as failed, with retry / discard buttons: nothing is dropped silently.
  */
 (function () {
   "use strict";
 
-  const T = JSON.parse((document.getElementById("pdz-comments-i18n") || {}).textContent || "{}");
+  const T = JSON.parse((document.getElementById("pdz-i18n") || {}).textContent || "{}").comments || {}; // templates/_i18n.html
   // The page's confirmation dialog (behaviours.js); the browser's own question only if it is missing.
   const ask = (message) => (window.PdzConfirm ? window.PdzConfirm({ message: message }) : Promise.resolve(window.confirm(message)));
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
