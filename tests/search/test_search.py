@@ -163,3 +163,56 @@ def test_reindex_command_rebuilds(app: Any, db: Any, client_as: Any) -> None:
     result = app.test_cli_runner().invoke(args=["search-reindex"])
     assert result.exit_code == 0, result.output
     assert "card" in groups(search(client_as("udp@example.org"), "servizi"))
+
+
+def test_a_common_word_ranks_the_newest_matches_and_caps_the_count(
+    db: Any, client_as: Any, user: Any, monkeypatch: Any
+) -> None:
+    """docs/search.md: each kind ranks only its newest CANDIDATES matches the person may read (newest = the
+    most recently indexed), and counts up to one more ("più di N"); a row the person may not read never
+    takes one of those places."""
+    from pdz.cards.models import Card
+    from pdz.search import queries
+    from pdz.search.models import SearchEntry
+    from pdz.tavoli.models import Membership
+
+    monkeypatch.setattr(queries, "CANDIDATES", 2)
+    monkeypatch.setattr(queries, "_STATEMENTS", {})  # statements are built with the limit inside
+    membro = user("membro@example.org")
+    mine = set(
+        db.session.scalars(
+            select(Membership.body_id).where(Membership.user_id == membro.id, Membership.ended_at.is_(None))
+        )
+    )
+    entry_of = dict(
+        db.session.execute(
+            select(SearchEntry.object_id, SearchEntry.id).where(SearchEntry.kind == "card")
+        ).all()
+    )
+    own = sorted(
+        db.session.scalars(select(Card).where(Card.body_id.in_(mine))), key=lambda c: entry_of[c.id]
+    )[:3]
+    other = max(
+        db.session.scalars(select(Card).where(Card.body_id.not_in(mine))), key=lambda c: entry_of[c.id]
+    )
+    assert len(own) == 3 and entry_of[other.id] > max(entry_of[c.id] for c in own)
+    for card in (*own, other):
+        card.title = f"{card.title} Tamerice"
+    db.session.commit()
+
+    def shown(page: str) -> set[int]:
+        return {int(i) for i in re.findall(r'href="/schede/(\d+)"', page)}
+
+    member_page = search(client_as("membro@example.org"), "tamerice")
+    # the newest two of the three cards he may read; the newer hidden card took no place
+    assert shown(member_page) == {own[1].id, own[2].id}
+    assert "più di 2" in member_page and "Altri risultati in schede" in member_page
+    assert shown(search(client_as("membro@example.org"), "tamerice", tipo="card")) == {own[1].id, own[2].id}
+    udp_page = search(client_as("udp@example.org"), "tamerice")
+    assert shown(udp_page) == {other.id, own[2].id} and "più di 2" in udp_page
+    # below the cap the count is exact and every match is ranked
+    monkeypatch.setattr(queries, "CANDIDATES", 1000)
+    monkeypatch.setattr(queries, "_STATEMENTS", {})
+    member_page = search(client_as("membro@example.org"), "tamerice")
+    assert shown(member_page) == {c.id for c in own} and "più di" not in member_page
+    assert 'Schede <span class="muted">(3)</span>' in member_page

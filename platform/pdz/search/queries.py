@@ -19,7 +19,20 @@ from typing import Any
 
 from flask import url_for
 from markupsafe import Markup, escape
-from sqlalchemy import Select, and_, column, func, literal_column, or_, select, table, text
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import selectinload
 
 from .. import policy
@@ -37,6 +50,10 @@ MARK_START, MARK_END = "\u27e6", "\u27e7"
 MAX_WORDS = 8
 PER_KIND = 5
 PER_KIND_ALONE = 50  # when the person asks for one kind only
+# Each kind ranks only its newest CANDIDATES matches (that the person may read) and counts up to one more:
+# a common word matches tens of thousands of comments at x50, and ranking all of them costs more than the
+# page may take (docs/search.md, Performance). Below CANDIDATES matches the results are exact.
+CANDIDATES = 1000
 
 _WORD = re.compile(r"[^\W_]+")
 _FTS = table("search_fts", column("rowid"), column("title"), column("content"))
@@ -61,8 +78,13 @@ class Hit:
 @dataclass
 class Group:
     kind: str
-    total: int
+    total: int  # matches the person may read, counted up to CANDIDATES + 1
     hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def capped(self) -> bool:
+        """More matches than CANDIDATES: the count shown is "più di 1.000"."""
+        return self.total > CANDIDATES
 
 
 def words_of(query: str) -> list[str]:
@@ -101,43 +123,93 @@ def pg_query(words: Sequence[str]) -> str:
     return " & ".join(f"{w}:*" for w in words)
 
 
-def _visible(user: Any) -> Any:
-    """SQL twin of the policy for the index rows (each shown row is checked again with policy.can)."""
-    if user.is_admin or user.is_udp:
+def _visible(kind: str) -> Any:
+    """SQL twin of the policy for one kind's index rows, for the person `:user_id` who is not staff (staff
+    read every row; each shown row is checked again with policy.can)."""
+    if kind in PUBLIC_KINDS:
         return None
-    mine = select(Membership.body_id).where(Membership.user_id == user.id, Membership.ended_at.is_(None))
-    delegated = select(Rsvp.meeting_id).where(Rsvp.delegate_id == user.id)
-    colleagues = select(Membership.user_id).where(Membership.body_id.in_(mine), Membership.ended_at.is_(None))
     e = SearchEntry
-    return or_(
-        and_(e.kind.in_(BODY_KINDS), e.body_id.in_(mine)),
-        and_(e.kind.in_(MEETING_KINDS), e.meeting_id.in_(delegated)),
-        e.kind.in_(PUBLIC_KINDS),
-        and_(e.kind == "person", or_(e.object_id.in_(colleagues), e.object_id == user.id)),
+    me = bindparam("user_id", type_=Integer)
+    mine = select(Membership.body_id).where(Membership.user_id == me, Membership.ended_at.is_(None))
+    if kind == "person":
+        colleagues = select(Membership.user_id).where(
+            Membership.body_id.in_(mine), Membership.ended_at.is_(None)
+        )
+        return or_(e.object_id.in_(colleagues), e.object_id == me)
+    if kind in MEETING_KINDS:
+        delegated = select(Rsvp.meeting_id).where(Rsvp.delegate_id == me)
+        return or_(e.body_id.in_(mine), e.meeting_id.in_(delegated))
+    return e.body_id.in_(mine)
+
+
+def _candidates(kind: str, staff: bool, postgres: bool) -> Select[Any]:
+    """The newest CANDIDATES + 1 matches of one kind the person may read, each with its rank.
+
+    The permission filter sits inside, before the limit: rows the person may not read never take a place.
+    SQLite: the kind is a column of the FTS5 index (`kind : "comment" AND (...)`, parameter `:fts_<kind>`),
+    so FTS5 walks only that kind's matches, newest first, and stops at the limit; bm25 is computed for those
+    rows only. PostgreSQL: parameter `:tsquery`."""
+    e = SearchEntry
+    if postgres:
+        query = func.to_tsquery("italian", bindparam("tsquery", type_=String))
+        stmt = (
+            select(e.id, e.kind, (-func.ts_rank(e.tsv, query)).label("rank"))
+            .where(e.kind == kind, e.tsv.op("@@")(query))
+            .order_by(e.id.desc())
+        )
+    else:
+        stmt = (
+            select(e.id, e.kind, func.bm25(literal_column("search_fts"), 4.0, 1.0, 0.0).label("rank"))
+            .select_from(_FTS.join(e.__table__, e.id == _FTS.c.rowid))
+            .where(text(f"search_fts MATCH :fts_{kind}"))
+            .order_by(_FTS.c.rowid.desc())
+        )
+    visible = None if staff else _visible(kind)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    return stmt.limit(CANDIDATES + 1)
+
+
+def _best(kind: str, limit: int, staff: bool, postgres: bool) -> Select[Any]:
+    """One kind's best `limit` rows among its newest CANDIDATES matches, with the count of matches (up to
+    CANDIDATES + 1: more than CANDIDATES is shown as such)."""
+    found = _candidates(kind, staff, postgres).subquery(f"found_{kind}")
+    aged = select(
+        found.c.id,
+        found.c.kind,
+        found.c.rank,
+        func.count().over().label("total"),
+        func.row_number().over(order_by=found.c.id.desc()).label("age"),
+    ).subquery(f"aged_{kind}")
+    numbered = (
+        select(
+            aged.c.id,
+            aged.c.kind,
+            aged.c.rank,
+            aged.c.total,
+            func.row_number().over(order_by=(aged.c.rank, aged.c.id)).label("n"),
+        )
+        .where(aged.c.age <= CANDIDATES)
+        .subquery(f"numbered_{kind}")
+    )
+    return select(numbered.c.id, numbered.c.kind, numbered.c.rank, numbered.c.total).where(
+        numbered.c.n <= limit
     )
 
 
-def _ranked(words: Sequence[str], user: Any, kind: str | None) -> tuple[Select[Any], Any]:
-    e = SearchEntry
-    rank: Any
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = func.to_tsquery("italian", pg_query(words))
-        rank = -func.ts_rank(e.tsv, query)
-        stmt = select(e.id, e.kind, rank.label("rank")).where(e.tsv.op("@@")(query))
-    else:
-        rank = func.bm25(literal_column("search_fts"), 4.0, 1.0)
-        stmt = (
-            select(e.id, e.kind, rank.label("rank"))
-            .select_from(_FTS.join(e.__table__, e.id == _FTS.c.rowid))
-            .where(text("search_fts MATCH :fts").bindparams(fts=fts5_query(words)))
-        )
-        query = None
-    visible = _visible(user)
-    if visible is not None:
-        stmt = stmt.where(visible)
-    if kind:
-        stmt = stmt.where(e.kind == kind)
-    return stmt, query
+_STATEMENTS: dict[tuple[str | None, bool, bool], Select[Any]] = {}
+
+
+def _statement(kind: str | None, staff: bool, postgres: bool) -> Select[Any]:
+    """The ranking statement (every kind, or one), built once per shape: the words and the person are
+    parameters (building it is a good part of a request's Python time otherwise)."""
+    key = (kind, staff, postgres)
+    if key not in _STATEMENTS:
+        limit = PER_KIND_ALONE if kind else PER_KIND
+        parts = [_best(k, limit, staff, postgres) for k in ([kind] if kind else KINDS)]
+        every = union_all(*parts).subquery("best")
+        _STATEMENTS[key] = select(every).order_by(every.c.kind, every.c.rank, every.c.id)
+    return _STATEMENTS[key]
 
 
 def search(user: Any, query: str, kind: str | None = None) -> tuple[list[str], list[Group]]:
@@ -146,29 +218,23 @@ def search(user: Any, query: str, kind: str | None = None) -> tuple[list[str], l
         return words, []
     if kind not in KINDS:
         kind = None
-    limit = PER_KIND_ALONE if kind else PER_KIND
-    stmt, ts_query = _ranked(words, user, kind)
-    inner = stmt.subquery()
-    numbered = select(
-        inner.c.id,
-        inner.c.kind,
-        inner.c.rank,
-        func.row_number().over(partition_by=inner.c.kind, order_by=(inner.c.rank, inner.c.id)).label("n"),
-        func.count().over(partition_by=inner.c.kind).label("total"),
-    ).subquery()
-    rows = db.session.execute(
-        select(numbered.c.id, numbered.c.kind, numbered.c.total)
-        .where(numbered.c.n <= limit)
-        .order_by(numbered.c.kind, numbered.c.rank, numbered.c.id)
-    ).all()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    staff = bool(user.is_admin or user.is_udp)
+    params: dict[str, Any] = {} if staff else {"user_id": user.id}
+    if postgres:
+        params["tsquery"] = pg_query(words)
+    else:
+        match = fts5_query(words)
+        params.update({f"fts_{k}": f'kind : "{k}" AND ({match})' for k in ([kind] if kind else KINDS)})
+    rows = db.session.execute(_statement(kind, staff, postgres), params).all()
     if not rows:
         return words, []
     totals = {row.kind: row.total for row in rows}
     ids = [row.id for row in rows]
+    marks = _highlights(ids, words, postgres)
     entries = {
         entry.id: entry for entry in db.session.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))
     }
-    marks = _highlights(ids, words, ts_query)
     groups: dict[str, Group] = {}
     for row in rows:
         entry = entries[row.id]
@@ -190,9 +256,12 @@ def search(user: Any, query: str, kind: str | None = None) -> tuple[list[str], l
     return words, [groups[k] for k in KINDS if k in groups and groups[k].hits]
 
 
-def _highlights(ids: list[int], words: Sequence[str], ts_query: Any) -> dict[int, tuple[str, str]]:
-    if ts_query is not None:
+def _highlights(ids: list[int], words: Sequence[str], postgres: bool) -> dict[int, tuple[str, str]]:
+    """The marked title and snippet of the rows shown. SQLite runs the match again for each of these rows:
+    cheap because the prefixes the query asks for are indexed (prefix='2,...,8', docs/search.md)."""
+    if postgres:
         e = SearchEntry
+        ts_query = func.to_tsquery("italian", pg_query(words))
         title_opts = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
         body_opts = (
             f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=24, MinWords=8, "
@@ -212,8 +281,9 @@ def _highlights(ids: list[int], words: Sequence[str], ts_query: Any) -> dict[int
                 func.highlight(literal_column("search_fts"), 0, MARK_START, MARK_END),
                 func.snippet(literal_column("search_fts"), 1, MARK_START, MARK_END, "…", 24),
             )
-            .where(text("search_fts MATCH :fts").bindparams(fts=fts5_query(words)))
-            .where(_FTS.c.rowid.in_(ids))
+            .where(text("search_fts MATCH :fts"))
+            .where(_FTS.c.rowid.in_(ids)),
+            {"fts": fts5_query(words)},
         )
     return {row[0]: (row[1] or "", row[2] or "") for row in rows}
 

@@ -4,6 +4,7 @@ from typing import Any
 
 import click
 from flask import render_template, request
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -49,6 +50,7 @@ def search() -> Any:
         labels=KIND_LABELS,
         too_long=too_long,
         per_kind=queries.PER_KIND,
+        cap=format_decimal(queries.CANDIDATES),
     )
 
 
