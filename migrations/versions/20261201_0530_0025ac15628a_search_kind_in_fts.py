@@ -6,8 +6,8 @@ instead of enumerating every kind's matches (docs/search.md, Performance). Prefi
 indexed (was 3 only): the query asks for stems as prefixes ("serviz"*), and a prefix longer than every indexed
 one makes FTS5 merge the lists of every word that starts with it, for each kind asked and again for each row
 highlighted (~2 ms each at x50); an indexed prefix is one list. The table and its triggers are recreated and
-refilled from `search_entries` ('rebuild'). PostgreSQL: nothing changes (`kind` is a plain column next to
-`tsv`).
+refilled from `search_entries` ('rebuild'). Both engines: an index on `(kind, id)`, which PostgreSQL walks
+backwards for one kind's newest matches (the primary key would walk every newer row of every kind).
 
 Revision ID: 0025ac15628a
 Revises: e40cbc6b1655
@@ -63,8 +63,10 @@ def _recreate(statements: list[str]) -> None:
 
 
 def upgrade():
+    op.create_index("ix_search_entries_kind_id", "search_entries", ["kind", "id"], unique=False)
     _recreate(WITH_KIND)
 
 
 def downgrade():
     _recreate(WITHOUT_KIND)
+    op.drop_index("ix_search_entries_kind_id", table_name="search_entries")

@@ -28,6 +28,8 @@ class SearchEntry(Base):
     __table_args__ = (
         UniqueConstraint("kind", "object_id"),
         Index("ix_search_entries_tsv", "tsv", postgresql_using="gin"),
+        # one kind's entries newest first: PostgreSQL's walk to a common word's newest matches (queries.py)
+        Index("ix_search_entries_kind_id", "kind", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -154,8 +154,11 @@ def _candidates(kind: str, staff: bool, postgres: bool) -> Select[Any]:
         query = func.to_tsquery("italian", bindparam("tsquery", type_=String))
         stmt = (
             select(e.id, e.kind, (-func.ts_rank(e.tsv, query)).label("rank"))
-            .where(e.kind == kind, e.tsv.op("@@")(query))
-            .order_by(e.id.desc())
+            # `kind >= k AND kind <= k`, ordered by (kind, id): equality would let the planner drop kind
+            # from the order and walk the primary key backwards through every newer row of every kind
+            # (testing tsv on each); this way it walks ix_search_entries_kind_id, this kind's rows only
+            .where(e.kind >= kind, e.kind <= kind, e.tsv.op("@@")(query))
+            .order_by(e.kind.desc(), e.id.desc())
         )
     else:
         stmt = (
