@@ -359,7 +359,7 @@ def undo_attendance(meeting: Meeting, entry_id: int | None, *, actor: User) -> i
         row.status = AttendanceStatus(status)
         row.arrived_at = datetime.fromisoformat(arrived) if arrived else None
         row.left_at = datetime.fromisoformat(left) if left else None
-    audit.record(actor, UNDONE, meeting, {"undone": entry.id, "rows": len(rows)})
+    audit.record(actor, "meeting.attendance_undone", meeting, {"undone": entry.id, "rows": len(rows)})
     _attendance_changed(meeting)
     return len(rows)
 
