@@ -160,7 +160,6 @@ def body_list(body: Body) -> Any:
         past=past,
         actions=queries.open_actions(body=body),
         rule=attendance.rule_for(body),
-        meeting_rates={r.key: r for r in queries.rates_by_meeting(body.id)},
         org_rates=queries.rates_by_organisation(body.id),
     )
 
