@@ -59,7 +59,7 @@ TARGETS = {
     ),
     "quorum": Target(
         "platform/pdz/meetings/attendance.py",
-        ("QuorumState.reached", "quorum", "seat_weight"),
+        ("QuorumState.reached", "quorum", "seat_weight", "population_weight"),
         ("tests/rules/test_vote_rules.py",),
     ),
     "tally": Target(

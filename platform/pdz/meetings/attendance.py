@@ -21,7 +21,8 @@ from ..formatting import local
 from ..orgs.models import Organisation
 from ..realtime import publish_after_commit
 from ..tavoli.models import Body, Membership, MembershipRole
-from .common import local_to_utc, members, not_frozen, room, status_in
+from ..territory.models import Comune
+from .common import local_to_utc, not_frozen, room, status_in
 from .models import (
     Attendance,
     AttendanceStatus,
@@ -414,9 +415,14 @@ def rule_for(body: Body) -> QuorumRule:
 
 def seat_weight(rule: QuorumRule, org: Organisation) -> int:
     """What a seat weighs: one, or the population of the comune the organisation is, if the rule weighs."""
+    return population_weight(rule, org.comune.population if org.comune is not None else None)
+
+
+def population_weight(rule: QuorumRule, population: int | None) -> int:
+    """One, or if the rule weighs the population of the seat's comune (0 when it has none or is no comune)."""
     if not rule.weighted:
         return 1
-    return (org.comune.population or 0) if org.comune is not None else 0
+    return population or 0
 
 
 def quorum(meeting: Meeting) -> QuorumState:
@@ -426,13 +432,21 @@ def quorum(meeting: Meeting) -> QuorumState:
     seats: dict[int, int] = {}
     names: dict[int, str] = {}
     holders: set[int] = set()  # people holding a seat: their presence (or their delegate's) counts
-    for membership in members(meeting.body):
-        if membership.role not in SEAT_ROLES:
-            continue
-        holders.add(membership.user_id)
-        org = membership.organisation
-        seats[org.id] = seat_weight(rule, org)
-        names[org.id] = org.name
+    # Columns, not objects: a tavolo can have thousands of members, and only these four values are read.
+    seat_rows = db.session.execute(
+        select(Membership.user_id, Organisation.id, Organisation.name, Comune.population)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .outerjoin(Comune, Comune.id == Organisation.represents_comune_id)
+        .where(
+            Membership.body_id == meeting.body_id,
+            Membership.ended_at.is_(None),
+            Membership.role.in_(SEAT_ROLES),
+        )
+    )
+    for user_id, org_id, org_name, population in seat_rows:
+        holders.add(user_id)
+        seats[org_id] = population_weight(rule, population)
+        names[org_id] = org_name
     attendances = db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
     present = {
         a.organisation_id
