@@ -78,28 +78,35 @@ def _fixture(db):
 
 def test_attendance_rates_match_hand_computed_numbers(app, db):
     from pdz.meetings import queries
+    from pdz.participation import queries as participation
+    from pdz.participation.queries import EVER
 
     body, m1, m2, x, y, z = _fixture(db)
     by_meeting = {r.key: (r.attended, r.expected) for r in queries.rates_by_meeting(body.id)}
     assert by_meeting == {m1.id: (2, 4), m2.id: (2, 4)}
-    by_body = {r.key: (r.attended, r.expected, r.rate) for r in queries.rates_by_body()}
-    assert by_body[body.id] == (4, 8, 0.5)
-    by_org = {r.label: (r.attended, r.expected) for r in queries.rates_by_organisation(body.id)}
+    # The participation dashboard's figures (one definition of attendance for the whole app): an
+    # organisation attended a concluded meeting when one of its people did, in person or by delegate.
+    by_body = {r.key: (r.attended, r.expected) for r in participation.by_tavolo(EVER)}
+    assert by_body[str(body.id)] == (4, 6)  # (meeting, organisation) pairs: X, Y, Z twice; X, Y, Z, Y
+    by_org = {r.label: (r.attended, r.expected) for r in participation.by_organisation(EVER, body.id)}
     assert by_org == {"Ente X": (1, 2), "Ente Y": (2, 2), "Ente Z": (1, 2)}
-    by_sub = {r.label: (r.attended, r.expected) for r in queries.rates_by_sub_ambito(body.id)}
+    by_sub = {r.label: (r.attended, r.expected) for r in participation.by_sub_ambito(EVER, body.id)}
     assert by_sub == {"Crema": (2, 4), "Soncino": (3, 4)}
-    assert queries.meetings_held()[body.id] == 2
     # Across all bodies, Ente X also has its absence at the other tavolo.
-    assert {r.label: (r.attended, r.expected) for r in queries.rates_by_organisation()}["Ente X"] == (1, 3)
+    assert {r.label: (r.attended, r.expected) for r in participation.by_organisation(EVER)}["Ente X"] == (
+        1,
+        3,
+    )
 
 
 def test_demo_participation_varies_by_sub_ambito(app, db):
-    from pdz.meetings import queries
+    from pdz.participation import queries as participation
+    from pdz.participation.queries import EVER
 
-    rates = {r.label: r.rate for r in queries.rates_by_sub_ambito()}
+    rates = {r.label: r.attended / r.expected for r in participation.by_sub_ambito(EVER)}
     assert len(rates) == 6 and all(0 < rate < 1 for rate in rates.values())
     assert rates["Soncino"] < rates["Crema"] - 0.1, rates
-    orgs = [r.rate for r in queries.rates_by_organisation() if r.expected >= 5]
+    orgs = [r.attended / r.expected for r in participation.by_organisation(EVER) if r.expected >= 5]
     assert max(orgs) - min(orgs) > 0.3
 
 
@@ -173,3 +180,17 @@ def test_meeting_pages_query_count_does_not_grow(app, db, client_as, tavolo, use
     with count_queries() as listing:
         assert coord.get(f"/tavoli/{tavolo.id}/incontri").status_code == 200
     assert listing() < 25
+
+
+def test_meetings_list_leaves_organisations_figures_to_those_who_may_see_them(app, db, client_as, tavolo):
+    """docs/permissions.md: `participation.view_tavolo` (each organisation's attendance at the tavolo) is for
+    the co-coordinators, the UdP and the administrator, not for members or observers. The meetings list, which
+    every member reads, links to that page for those who may open it and shows no per-organisation figures."""
+    coord = client_as("coord.pubblico@example.org").get(f"/tavoli/{tavolo.id}/incontri")
+    assert coord.status_code == 200
+    assert f'href="/tavoli/{tavolo.id}/partecipazione"'.encode() in coord.data
+    member = client_as("membro@example.org").get(f"/tavoli/{tavolo.id}/incontri")
+    assert member.status_code == 200
+    assert b'data-testid="participation-link"' not in member.data
+    assert b"Partecipazione per ente" not in member.data and b'data-testid="org-rates"' not in member.data
+    assert client_as("membro@example.org").get(f"/tavoli/{tavolo.id}/partecipazione").status_code == 403

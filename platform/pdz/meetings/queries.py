@@ -7,16 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import and_, case, distinct, func, not_, or_, select, union
+from sqlalchemy import and_, case, func, not_, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..cards.models import Card
 from ..db import utcnow
 from ..extensions import db
-from ..orgs.models import Organisation, organisation_sub_ambiti
 from ..tavoli.models import Body, Membership
-from ..territory.models import SubAmbito
 from .models import (
     ActionItem,
     ActionStatus,
@@ -202,9 +200,9 @@ def item_titles(meeting: Meeting) -> dict[int, AgendaItem]:
     return {i.id: i for i in meeting.items}
 
 
-# --- participation (used by the participation issue) ------------------------------------------------
+# --- attendance of the body's meetings (the participation dashboard has the per-organisation figures) ----
 # Only concluded meetings count. A person's row counts as attended when present or represented by a
-# delegate; an organisation attended a meeting when at least one of its rows did.
+# delegate.
 
 _ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
 
@@ -240,69 +238,6 @@ def rates_by_meeting(body_id: int, meeting_ids: list[int] | None = None) -> list
         .order_by(Meeting.starts_at)
     )
     return [Rate(i, t, int(a or 0), int(n)) for i, t, a, n in db.session.execute(stmt)]
-
-
-def rates_by_body() -> list[Rate]:
-    stmt = (
-        select(Body.id, Body.name, _attended_sum(), func.count(Attendance.id))
-        .join(Meeting, Meeting.body_id == Body.id)
-        .join(Attendance, Attendance.meeting_id == Meeting.id)
-        .where(Meeting.status == MeetingStatus.CONCLUDED, Attendance.stands_for_id.is_(None))
-        .group_by(Body.id, Body.name)
-        .order_by(Body.name)
-    )
-    return [Rate(i, n, int(a or 0), int(c)) for i, n, a, c in db.session.execute(stmt)]
-
-
-def _org_meetings(body_id: int | None) -> Any:
-    """One row per (meeting, organisation expected there): attended = 1 if anyone of it attended."""
-    stmt = (
-        select(
-            Attendance.meeting_id.label("meeting_id"),
-            Attendance.organisation_id.label("organisation_id"),
-            func.max(case((Attendance.status.in_(_ATTENDED), 1), else_=0)).label("attended"),
-        )
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Meeting.status == MeetingStatus.CONCLUDED)
-        .group_by(Attendance.meeting_id, Attendance.organisation_id)
-    )
-    if body_id is not None:
-        stmt = stmt.where(Meeting.body_id == body_id)
-    return stmt.subquery()
-
-
-def rates_by_organisation(body_id: int | None = None) -> list[Rate]:
-    pairs = _org_meetings(body_id)
-    stmt = (
-        select(Organisation.id, Organisation.name, func.sum(pairs.c.attended), func.count())
-        .join(pairs, pairs.c.organisation_id == Organisation.id)
-        .group_by(Organisation.id, Organisation.name)
-        .order_by(Organisation.name)
-    )
-    return [Rate(i, n, int(a or 0), int(c)) for i, n, a, c in db.session.execute(stmt)]
-
-
-def rates_by_sub_ambito(body_id: int | None = None) -> list[Rate]:
-    """Organisations active in several sub-ambiti count in each of them."""
-    pairs = _org_meetings(body_id)
-    stmt = (
-        select(SubAmbito.id, SubAmbito.name, func.sum(pairs.c.attended), func.count())
-        .join(organisation_sub_ambiti, organisation_sub_ambiti.c.sub_ambito_id == SubAmbito.id)
-        .join(pairs, pairs.c.organisation_id == organisation_sub_ambiti.c.organisation_id)
-        .group_by(SubAmbito.id, SubAmbito.name)
-        .order_by(SubAmbito.name)
-    )
-    return [Rate(i, n, int(a or 0), int(c)) for i, n, a, c in db.session.execute(stmt)]
-
-
-def meetings_held(since: datetime | None = None) -> dict[int, int]:
-    """Concluded meetings per body id."""
-    stmt = select(Meeting.body_id, func.count(distinct(Meeting.id))).where(
-        Meeting.status == MeetingStatus.CONCLUDED
-    )
-    if since is not None:
-        stmt = stmt.where(Meeting.starts_at >= since)
-    return {b: int(n) for b, n in db.session.execute(stmt.group_by(Meeting.body_id))}
 
 
 def month_meetings(user: User, start: datetime, end: datetime) -> list[Meeting]:

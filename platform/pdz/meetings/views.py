@@ -160,7 +160,7 @@ def body_list(body: Body) -> Any:
         past=past,
         actions=queries.open_actions(body=body),
         rule=attendance.rule_for(body),
-        org_rates=queries.rates_by_organisation(body.id),
+        participation_link=can(current_user, "participation.view_tavolo", body),
     )
 
 
