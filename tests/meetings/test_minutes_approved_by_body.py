@@ -11,9 +11,20 @@ from datetime import date
 from meetings_support import create_meeting, future_day, load, started_meeting, text
 from sqlalchemy import func, select
 
-ITALIAN_MONTHS = (
-    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split()
-)
+ITALIAN_MONTHS = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+]
 ITEM = "Approvazione del verbale della seduta precedente"
 
 
@@ -49,7 +60,9 @@ def test_a_tavolo_approves_its_minutes_at_its_next_meeting(app, db, client_as, t
     assert again.status_code == 422 and len(load(db, later).items) == 1
 
     # Nothing is decided before the meeting starts.
-    early = coord.post(f"/incontri/{later}/punti/{item.id}/approvazione-verbale", data={"decision": "approva"})
+    early = coord.post(
+        f"/incontri/{later}/punti/{item.id}/approvazione-verbale", data={"decision": "approva"}
+    )
     assert early.status_code == 422 and "avvia prima l'incontro" in text(early)
     assert load(db, first).minutes_status == MinutesStatus.DRAFT
 
@@ -73,7 +86,8 @@ def test_a_tavolo_approves_its_minutes_at_its_next_meeting(app, db, client_as, t
     earlier = load(db, first)
     assert earlier.minutes_status == MinutesStatus.APPROVED and earlier.minutes_approved_in_id == later
     decisions = [
-        d.text for d in db.session.scalars(select(Decision).where(Decision.item_id == item.id).order_by(Decision.id))
+        d.text
+        for d in db.session.scalars(select(Decision).where(Decision.item_id == item.id).order_by(Decision.id))
     ]
     assert len(decisions) == 2
     assert "chieste modifiche: Correggere il nome del relatore." in decisions[0]
@@ -97,7 +111,9 @@ def test_a_tavolo_approves_its_minutes_at_its_next_meeting(app, db, client_as, t
     assert f"Verbale approvato nella seduta del {_long_date(next_day)}" in minutes
     assert sub.fingerprint in minutes
     verified = text(client_as("membro@example.org").post("/verifica", data={"fingerprint": sub.fingerprint}))
-    assert "Incontro di dicembre" in verified and "NON" not in verified.split("Incontro di dicembre")[0][-200:]
+    assert (
+        "Incontro di dicembre" in verified and "NON" not in verified.split("Incontro di dicembre")[0][-200:]
+    )
     assert client_as("udp@example.org").get(f"/pubblico/{sub.id}").status_code == 200
 
     # Approved is final: no second decision.

@@ -157,7 +157,6 @@ class AgendaItem(Base):
         ForeignKey("meetings.id", ondelete="SET NULL"), index=True
     )
     meeting: Mapped[Meeting] = relationship(back_populates="items", foreign_keys=[meeting_id])
-    minutes_of: Mapped[Meeting | None] = relationship(foreign_keys=[minutes_of_id], lazy="raise")
     # Loaded explicitly (queries.meeting_page, services); passive deletes leave the link rows to the database.
     cards: Mapped[list[Card]] = relationship(
         secondary=agenda_item_cards, order_by="Card.title", lazy="raise", passive_deletes=True
