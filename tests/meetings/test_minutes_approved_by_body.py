@@ -115,6 +115,9 @@ def test_a_tavolo_approves_its_minutes_at_its_next_meeting(app, db, client_as, t
         "Incontro di dicembre" in verified and "NON" not in verified.split("Incontro di dicembre")[0][-200:]
     )
     assert client_as("udp@example.org").get(f"/pubblico/{sub.id}").status_code == 200
+    assert sub.fingerprint in text(member.get(f"/approvazioni/{sub.id}"))
+    approval_page = text(coord.get(f"/incontri/{first}/verbale/approvazione"))
+    assert 'data-testid="same-body"' in approval_page and f"/approvazioni/{sub.id}" in approval_page
 
     # Approved is final: no second decision.
     twice = coord.post(decide, data={"decision": "approva"})
