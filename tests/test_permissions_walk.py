@@ -110,7 +110,10 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None, int]] = {
     ("meetings.qr_checkin", "POST"): ("meeting.checkin", "meeting", 422),
     ("meetings.month", "GET"): ("meeting.calendar", None, 200),
     ("approvals.minutes_document", "GET"): ("meeting.view", "meeting", 200),
-    ("approvals.minutes_submit", "POST"): ("minutes.submit", "meeting", 303),
+    # minutes are approved by their own body at its next meeting: the chain refuses them (issue #15 point 5)
+    ("approvals.minutes_submit", "POST"): ("minutes.submit", "meeting", 422),
+    ("meetings.add_minutes_item", "POST"): ("meeting.manage", "meeting", 422),  # concluded: agenda closed
+    ("meetings.decide_minutes", "POST"): ("meeting.manage", "meeting", 422),  # decided during a meeting
     ("meetings.reset_feed", "POST"): ("meeting.calendar", None, 302),
     ("meetings.revoke_feed", "POST"): ("meeting.calendar", None, 302),
     ("accounts.accept_invitation", "GET"): (None, None, 404),

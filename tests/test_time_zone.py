@@ -69,7 +69,7 @@ def _ok(response: Any, *codes: int) -> Any:
     return response
 
 
-def _meeting(client: Any, body_id: int) -> int:
+def _meeting(client: Any, body_id: int, until: str = "chiudi") -> int:
     day = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
     created = _ok(
         client.post(
@@ -88,6 +88,8 @@ def _meeting(client: Any, body_id: int) -> int:
     _ok(client.post(f"/incontri/{meeting_id}/ordine-del-giorno", data={"title": "Apertura"}), 302)
     for step in ("convoca", "avvia", "chiudi"):
         _ok(client.post(f"/incontri/{meeting_id}/{step}"), 302)
+        if step == until:
+            break
     return meeting_id
 
 
@@ -124,7 +126,7 @@ def test_one_moment_reads_the_same_everywhere(app, db, client_as, tavolo, season
     )
     db.session.commit()
 
-    # A meeting held at that moment, its minutes sent for approval at that moment.
+    # A meeting held at that moment, its minutes approved (and frozen) at that moment.
     meeting_id = _meeting(coord, tavolo.id)
     db.session.execute(
         update(Meeting)
@@ -137,14 +139,20 @@ def test_one_moment_reads_the_same_everywhere(app, db, client_as, tavolo, season
         .values(at=moment)
     )
     db.session.commit()
-    approval_url = f"/incontri/{meeting_id}/verbale/approvazione"
-    fingerprint = re.search(
-        r'name="fingerprint" value="([0-9a-f]{64})"', coord.get(approval_url).get_data(as_text=True)
+    # The tavolo approves those minutes at its next meeting: they are frozen as an approved version.
+    later_id = _meeting(coord, tavolo.id, until="avvia")
+    _ok(coord.post(f"/incontri/{meeting_id}/verbale/approva", data={"approving_meeting_id": later_id}), 302)
+    submission_id = db.session.scalar(
+        select(Submission.id).where(
+            Submission.document_kind == "verbale", Submission.document_id == meeting_id
+        )
     )
-    assert fingerprint, "the minutes offer no submit form"
-    sent = _ok(coord.post(approval_url, data={"fingerprint": fingerprint.group(1)}), 303)
-    submission_id = int(sent.headers["Location"].rsplit("/", 1)[1])
-    db.session.execute(update(Submission).where(Submission.id == submission_id).values(submitted_at=moment))
+    assert submission_id, "the approved minutes were not frozen"
+    db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id)
+        .values(submitted_at=moment, decided_at=moment)
+    )
     db.session.commit()
 
     # Pages: the reply's notification, the meeting, the audit log.
@@ -171,13 +179,13 @@ def test_one_moment_reads_the_same_everywhere(app, db, client_as, tavolo, season
     ics = _ok(coord.get(f"/incontri/{meeting_id}/evento.ics")).get_data(as_text=True)
     assert f"DTSTART;TZID=Europe/Rome:{rome['ics']}" in ics, ics
 
-    # Minutes as PDF, and the approval exports (PDF and DOCX) of the minutes sent at that moment.
+    # Minutes as PDF, and the approval exports (PDF and DOCX) of the minutes frozen at that moment.
     minutes = _pdf_text(_ok(coord.get(f"/incontri/{meeting_id}/verbale.pdf")).data)
     assert f"{rome['day']}, dalle 00:30 alle 02:30" in minutes, minutes[:400]
     for fmt, read in (("pdf", _pdf_text), ("docx", _docx_text)):
         document = read(_ok(coord.get(f"/approvazioni/{submission_id}/documento.{fmt}")).data)
         assert rome["stamp"] in document, (fmt, document[:600])  # the minutes' subtitle
-        assert f"inviata il {rome['day']}" in document, (fmt, document[:600])  # the status line
+        assert f"Approvato il {rome['day']}" in document, (fmt, document[:600])  # the status line
         assert utc_clock not in document
 
     # CSV: the audit log (time of the entry, date of the meeting it names) and participation by month.

@@ -117,6 +117,7 @@ ACTIONS: dict[str, LazyString] = {
     "meeting.action_added": _l("ha assegnato un'azione"),
     "meeting.action_status": _l("ha aggiornato lo stato di un'azione"),
     "meeting.minutes_approved": _l("ha registrato l'approvazione del verbale"),
+    "meeting.minutes_changes_asked": _l("ha registrato le modifiche chieste al verbale"),
     "calendar.reset": _l("ha creato un nuovo indirizzo del proprio calendario"),
     "calendar.revoked": _l("ha disattivato l'indirizzo del proprio calendario"),
     # comments and notifications
@@ -141,6 +142,7 @@ ACTIONS: dict[str, LazyString] = {
     # approvals and plans
     "approval.chain_configured": _l("ha configurato la catena di approvazione"),
     "approval.submitted": _l("ha inviato un documento in approvazione"),
+    "approval.minutes_frozen": _l("ha congelato il verbale approvato con la sua impronta"),
     "approval.forwarded": _l("ha inoltrato un documento al passo successivo"),
     "approval.sent_back": _l("ha rimandato indietro un documento"),
     "approval.vote_scheduled": _l("ha messo un documento in votazione"),

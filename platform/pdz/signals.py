@@ -45,3 +45,8 @@ meeting_concluding = _signals.signal("meeting-concluding")
 # keywords): receivers return reportlab flowables.
 meeting_mail_lines = _signals.signal("meeting-mail-lines")
 meeting_minutes_flowables = _signals.signal("meeting-minutes-flowables")
+
+# meetings -> approvals: a body approved the minutes of one of its meetings at a later meeting (sender: the
+# Meeting whose minutes are approved; approved_in=the later Meeting, actor=the User recording it). Approvals
+# freezes the minutes as an approved version with its fingerprint; a receiver raises `Invalid` to refuse.
+minutes_approved = _signals.signal("minutes-approved")

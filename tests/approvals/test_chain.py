@@ -877,13 +877,30 @@ def test_a_vote_scheduled_in_a_cancelled_meeting_can_be_scheduled_again(app, db,
     assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.submission_id == sid)) == 2
 
 
-def test_a_chain_always_ends_with_the_deciding_vote(app, db, client_as):
+def test_a_vote_is_only_ever_the_last_step(app, db, client_as):
+    """A chain may end with a validation (esame) instead of a vote (issue #15 point 5), but a vote in a middle
+    step is refused: whoever votes decides, nothing comes after it."""
+    from pdz.approvals.models import ApprovalChain
+
     udp = client_as("udp@example.org")
+    middle = udp.post(
+        "/approvazioni/catene",
+        data={
+            "document_kind": "scheda",
+            "body_kind_0": "udp_integrato",
+            "mode_0": "voto",
+            "body_kind_1": "assemblea_sindaci",
+            "mode_1": "esame",
+        },
+    )
+    assert middle.status_code == 422 and "solo l'ultimo passaggio" in _text(middle)
+    db.session.expire_all()
+    assert db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == "scheda")) is None
     review_only = udp.post(
         "/approvazioni/catene",
-        data={"document_kind": "piano_di_zona", "body_kind_0": "udp_integrato", "mode_0": "esame"},
+        data={"document_kind": "swot", "body_kind_0": "udp_integrato", "mode_0": "esame"},
     )
-    assert review_only.status_code == 422
+    assert review_only.status_code == 303
     assert (
         udp.post(
             "/approvazioni/catene",
@@ -891,6 +908,79 @@ def test_a_chain_always_ends_with_the_deciding_vote(app, db, client_as):
         ).status_code
         == 422
     )
+    page = _text(udp.get("/approvazioni/catene"))
+    assert "Si conclude con la validazione dell'ultimo organismo, senza votazione." in page
+
+
+def test_a_chain_ending_with_a_validation_approves_on_the_last_forward(app, db, client_as, body):
+    """Cards by default: tavolo, UdP Integrato (esame), Assemblea (voto). The UdP configures UdP Integrato as
+    the last, validating step: its forward approves the card, frozen and public like a vote's approval."""
+    from pdz.approvals.models import Ballot, SubmissionEvent
+    from pdz.cards.models import Card
+
+    udp = client_as("udp@example.org")
+    default = _text(udp.get("/approvazioni/catene"))
+    assert "Ora: invio → Ufficio di Piano Integrato – Esame → Assemblea dei Sindaci – Votazione." in " ".join(
+        default.split()
+    )
+    saved = udp.post(
+        "/approvazioni/catene",
+        data={"document_kind": "scheda", "body_kind_0": "udp_integrato", "mode_0": "esame"},
+    )
+    assert saved.status_code == 303
+    card = _povertà_card(db, body)
+    sid = _submit_card(client_as("coord.pubblico@example.org"), card.id)
+    sub = _sub(db, sid)
+    assert sub.status == "in_esame" and [s.as_json() for s in sub.steps] == [
+        {"body_kind": "udp_integrato", "mode": "esame"}
+    ]
+    response = udp.post(f"/approvazioni/{sid}/inoltra", data={"version": sub.version, "note": "Validata."})
+    assert response.status_code == 303
+    sub = _sub(db, sid)
+    assert sub.status == "approvata" and sub.decided_at is not None and sub.step_index == 1
+    assert db.session.get(Card, card.id).status == "condivisa"  # approved: agreed
+    assert hashlib.sha256(sub.content.encode("utf-8")).hexdigest() == sub.fingerprint
+    assert json.loads(sub.content)["title"] == card.title
+    assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.submission_id == sid)) == 0
+    actions = [
+        e.action
+        for e in db.session.scalars(select(SubmissionEvent).where(SubmissionEvent.submission_id == sid))
+    ]
+    assert actions == ["inviata", "approvata"]
+    anonymous = app.test_client()
+    assert sub.fingerprint in anonymous.get(f"/pubblico/{sid}").get_data(as_text=True)
+    verified = _text(anonymous.post("/verifica", data={"fingerprint": sub.fingerprint}))
+    assert card.title in verified
+
+
+def test_the_piano_di_zona_is_submitted_with_its_asst_integration(app, db, client_as):
+    """The PdZ and the ASST's Piano di Sviluppo del Polo Territoriale are approved in one moment (001, 4.6):
+    without the ASST integration the plan is not sent; with it, the integration is in the frozen version."""
+    from pdz.approvals.models import DocKind, PlanDocument, Submission
+
+    plan = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == DocKind.PIANO_DI_ZONA))
+    demo_round = db.session.scalar(select(Submission).where(Submission.document_kind == "piano_di_zona"))
+    demo_round.status = "respinta"  # the demo's round ended: a new version may be sent
+    db.session.commit()
+    udp = client_as("udp@example.org")
+    url = f"/piani/{plan.id}"
+    page = udp.get(url)
+    assert 'name="asst_integration"' in page.get_data(as_text=True)
+    fingerprint = FP.search(page.get_data(as_text=True)).group(1)
+    refused = udp.post(f"{url}/invia", data={"fingerprint": fingerprint, "asst_integration": "  "})
+    assert refused.status_code == 303  # back to the plan (the send action has no page), the reason on top
+    assert "integrazione dell'ASST" in _text(udp.get(refused.headers["Location"]))
+    count = select(func.count(Submission.id)).where(Submission.document_kind == "piano_di_zona")
+    assert db.session.scalar(count) == 1
+    ppt = "Piano di Sviluppo del Polo Territoriale 2025-2027 di ASST di Crema"
+    sent = udp.post(f"{url}/invia", data={"fingerprint": fingerprint, "asst_integration": ppt})
+    assert sent.status_code == 303, _text(sent)[:500]
+    sid = int(sent.headers["Location"].rsplit("/", 1)[1])
+    sub = _sub(db, sid)
+    content = json.loads(sub.content)
+    assert content["data"]["asst_integration"] == ppt
+    assert any(ppt in json.dumps(section, ensure_ascii=False) for section in content["sections"])
+    assert hashlib.sha256(sub.content.encode("utf-8")).hexdigest() == sub.fingerprint != fingerprint
 
 
 def test_a_copy_whose_visible_text_was_edited_does_not_verify(app, db):

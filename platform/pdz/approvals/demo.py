@@ -176,7 +176,14 @@ def _plans(cycle: PlanningCycle, udp: User) -> None:
     loaded = assembly.load_plan(pdz.id)
     assert loaded is not None
     _, fingerprint = services.current_content(DocKind.PIANO_DI_ZONA, loaded)
-    sub = services.submit(DocKind.PIANO_DI_ZONA, loaded, expected_fingerprint=fingerprint, actor=udp)
+    sub = services.submit(
+        DocKind.PIANO_DI_ZONA,
+        loaded,
+        expected_fingerprint=fingerprint,
+        asst_integration="Piano di Sviluppo del Polo Territoriale (PPT) 2025-2027 di ASST di Crema, "
+        "scritto insieme al Piano di Zona e presentato per l'approvazione nello stesso momento.",
+        actor=udp,
+    )
     services.forward(
         sub, version=sub.version, note="Validato dall'UdP Integrato nella seduta di marzo.", actor=udp
     )

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,7 @@ from ..labels import label
 from ..meetings import agenda as meeting_agenda
 from ..meetings import attendance as meeting_attendance
 from ..meetings import minutes as meeting_minutes
+from ..meetings import queries as meeting_queries
 from ..meetings.models import Attendance, MajorityKind, Meeting, MeetingStatus
 from ..notifications import services as notifications
 from ..notifications.models import NotificationKind
@@ -65,10 +67,6 @@ DEFAULT_CHAINS: dict[DocKind, list[Step]] = {
         Step(BodyKind.UDP_INTEGRATO, StepMode.REVIEW),
         Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
     ],
-    DocKind.MINUTES: [
-        Step(BodyKind.UDP_INTEGRATO, StepMode.REVIEW),
-        Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
-    ],
     DocKind.PIANO_OPERATIVO: [
         Step(BodyKind.COMITATO_RISTRETTO, StepMode.REVIEW),
         Step(BodyKind.ASSEMBLEA_SINDACI, StepMode.VOTE),
@@ -91,7 +89,14 @@ STEP_BODY_KINDS = (
 )
 
 
+# Minutes travel no chain: each body approves its own at its next meeting ("Approvazione del verbale della
+# seduta precedente", meetings.minutes.decide_minutes_item), and `freeze_approved_minutes` freezes them.
+CHAINED_KINDS = tuple(kind for kind in DocKind if kind in DEFAULT_CHAINS)
+
+
 def chain_for(kind: DocKind) -> list[Step]:
+    if kind not in DEFAULT_CHAINS:
+        return []
     found = db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == kind))
     return list(found.steps if found is not None else DEFAULT_CHAINS[kind])
 
@@ -110,6 +115,10 @@ def _step(raw: dict[str, str]) -> Step:
 def configure_chain(kind: DocKind, raw_steps: list[dict[str, str]], *, actor: User) -> ApprovalChain:
     """Replace a kind's chain. Submissions already travelling keep the chain they were sent with."""
     policy.require(actor, "approval.configure")
+    if kind not in DEFAULT_CHAINS:
+        raise Invalid(
+            _("Il verbale non segue una catena: lo approva lo stesso organismo nella seduta successiva.")
+        )
     if not raw_steps:
         raise Invalid(errors={"steps": _("La catena deve avere almeno un passaggio.")})
     steps = [_step(raw) for raw in raw_steps]
@@ -125,10 +134,12 @@ def configure_chain(kind: DocKind, raw_steps: list[dict[str, str]], *, actor: Us
             )
     if len({s.body_kind for s in steps}) != len(steps):
         raise Invalid(errors={"steps": _("Lo stesso organismo non può comparire due volte nella catena.")})
-    if any(s.mode is StepMode.VOTE for s in steps[:-1]) or steps[-1].mode is not StepMode.VOTE:
+    if any(s.mode is StepMode.VOTE for s in steps[:-1]):  # the last step may be a vote or a validation
         raise Invalid(
             errors={
-                "steps": _("L'ultimo passaggio, e solo quello, è la votazione dell'organismo che decide.")
+                "steps": _(
+                    "La votazione può essere solo l'ultimo passaggio: chi vota decide, dopo non c'è altro esame."
+                )
             }
         )
     chain = db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == kind))
@@ -259,11 +270,59 @@ def current_content(kind: DocKind, obj: Any) -> tuple[doc.Content, str]:
     return content, doc.fingerprint(content)
 
 
-def submit(kind: DocKind, obj: Any, *, expected_fingerprint: str, note: str = "", actor: User) -> Submission:
-    """Freeze the document exactly as the submitter saw it and start the chain configured for its kind."""
+ASST_MAX = 500
+
+
+def _with_asst_integration(content: doc.Content, reference: str) -> doc.Content:
+    """The Piano di Zona is approved in one moment with the ASST's Piano di Sviluppo del Polo Territoriale
+    (PPT): the reference to the ASST integration is part of the frozen version, and it is required."""
+    reference = (reference or "").replace("\r\n", "\n").strip()
+    if not reference:
+        raise Invalid(
+            errors={
+                "asst_integration": _(
+                    "Il Piano di Zona si approva insieme all'integrazione dell'ASST (Piano di Sviluppo del Polo "
+                    "Territoriale): indica il documento dell'ASST prima dell'invio."
+                )
+            }
+        )
+    if len(reference) > ASST_MAX:
+        raise Invalid(
+            errors={"asst_integration": _("Il testo è troppo lungo: al massimo %(n)d caratteri.", n=ASST_MAX)}
+        )
+    with force_locale("it"):
+        heading = _("Integrazione ASST: Piano di Sviluppo del Polo Territoriale (PPT)")
+        label_ = _("Documento dell'ASST approvato insieme al Piano di Zona")
+    sections = [*content.get("sections", []), doc.section(heading, [doc.field(label_, reference)])]
+    return {
+        **content,
+        "sections": sections,
+        "data": {**content.get("data", {}), "asst_integration": reference},
+    }
+
+
+def submit(
+    kind: DocKind,
+    obj: Any,
+    *,
+    expected_fingerprint: str,
+    note: str = "",
+    asst_integration: str = "",
+    actor: User,
+) -> Submission:
+    """Freeze the document exactly as the submitter saw it and start the chain configured for its kind (the
+    Piano di Zona with the reference to the ASST integration that is approved with it)."""
     source = sources.get(kind)
     body = source.body_of(obj)
     policy.require(actor, "approval.submit", body)
+    steps = chain_for(kind)
+    if not steps:
+        raise Invalid(
+            _(
+                "Il verbale non si invia alla catena di approvazione: lo approva lo stesso organismo nella "
+                "seduta successiva, al punto «Approvazione del verbale della seduta precedente»."
+            )
+        )
     problem = source.ready(obj) if source.ready else None
     if problem:
         raise Invalid(problem)
@@ -282,6 +341,9 @@ def submit(kind: DocKind, obj: Any, *, expected_fingerprint: str, note: str = ""
                 "versione attuale e inviala di nuovo. Non è stato inviato nulla."
             )
         )
+    if kind is DocKind.PIANO_DI_ZONA:
+        content = _with_asst_integration(content, asst_integration)
+        fingerprint = doc.fingerprint(content)
     if (
         previous is not None
         and previous.status == SubmissionStatus.APPROVED
@@ -289,7 +351,6 @@ def submit(kind: DocKind, obj: Any, *, expected_fingerprint: str, note: str = ""
     ):
         raise Invalid(_("Questa versione è già stata approvata: non c'è nulla di nuovo da inviare."))
     note = _note(note, required=False)
-    steps = chain_for(kind)
     submission = Submission(
         document_kind=kind,
         document_id=obj.id,
@@ -845,3 +906,45 @@ def refuse_conclusion_with_open_ballot(meeting: Meeting) -> None:
         is not None
     ):
         raise Invalid(_("C'è una votazione ancora aperta: chiudila prima di concludere l'incontro."))
+
+
+@signals.minutes_approved.connect
+def freeze_approved_minutes(meeting: Meeting, *, approved_in: Meeting, actor: User) -> Submission:
+    """The body approved these minutes at a later meeting: they are frozen as an approved version with their
+    SHA-256, like every approved document (public list, exports, /verifica)."""
+    kind = DocKind.MINUTES
+    previous = latest(kind, meeting.id)
+    if previous is not None and previous.status in OPEN_STATUSES:
+        raise Invalid(_("Questo verbale è ancora in esame nella catena di approvazione: attendi l'esito."))
+    source = sources.get(kind)
+    loaded = meeting_queries.meeting_page(meeting.id)
+    assert loaded is not None
+    content, fingerprint = current_content(kind, loaded)
+    step = Step(meeting.body.kind, StepMode.REVIEW)  # the body itself, in its next meeting
+    submission = Submission(
+        document_kind=kind,
+        document_id=meeting.id,
+        body_id=meeting.body_id,
+        round=(previous.round + 1) if previous else 1,
+        previous_id=previous.id if previous else None,
+        title=source.title(loaded)[:300],
+        steps=[step],
+        step_index=1,
+        status=SubmissionStatus.APPROVED,
+        content=doc.canonical_bytes(content).decode("utf-8"),
+        fingerprint=fingerprint,
+        submitted_by_id=actor.id,
+        decided_at=utcnow(),
+    )
+    db.session.add(submission)
+    db.session.flush()
+    data = {"meeting_id": approved_in.id}
+    _event(submission, EventAction.SUBMITTED, actor, data=data, step_index=0)
+    _event(submission, EventAction.APPROVED, actor, data=data, step_index=0)
+    audit.record(
+        actor,
+        "approval.minutes_frozen",
+        submission,
+        {"meeting_id": meeting.id, "approved_in": approved_in.id, "fingerprint": fingerprint},
+    )
+    return submission

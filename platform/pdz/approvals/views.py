@@ -99,6 +99,7 @@ def _submit(kind: DocKind, obj: Any) -> Any:
             obj,
             expected_fingerprint=request.form.get("fingerprint", ""),
             note=request.form.get("note", ""),
+            asst_integration=request.form.get("asst_integration", ""),
             actor=current_user,
         ),
         request.path,
@@ -345,7 +346,7 @@ def chains() -> Any:
     def page() -> Any:
         return render_template(
             "approvals/chains.html",
-            kinds=list(DocKind),
+            kinds=list(services.CHAINED_KINDS),
             chain_for=services.chain_for,
             body_kinds=services.STEP_BODY_KINDS,
             BodyKind=BodyKind,
@@ -611,3 +612,10 @@ _register_comment_target()
 def meeting_ballots(meeting_id: int) -> dict[int, Ballot]:
     """Ballots of a meeting keyed by agenda item (one query), for the meeting page."""
     return queries.ballots_for_meeting(meeting_id)
+
+
+@bp.app_template_global("approved_minutes")
+def approved_minutes(meeting_id: int) -> Submission | None:
+    """The frozen, approved version of a meeting's minutes (with its fingerprint), if any."""
+    latest = services.latest(DocKind.MINUTES, meeting_id)
+    return latest if latest is not None and latest.status == SubmissionStatus.APPROVED else None

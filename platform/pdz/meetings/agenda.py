@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,9 +16,10 @@ from ..accounts.models import User
 from ..cards.models import Card
 from ..errors import EditConflict, Invalid
 from ..extensions import db
+from ..formatting import format_local
 from ..realtime import publish_after_commit
 from .common import check_url, find_item, room, status_in
-from .models import AgendaItem, Meeting, MeetingStatus
+from .models import AgendaItem, Meeting, MeetingStatus, MinutesStatus
 
 MAX_CARDS_PER_ITEM = 20
 
@@ -195,3 +198,62 @@ def move_agenda_item(meeting: Meeting, item_id: int, direction: int, *, actor: U
         other.position = position
     audit.record(actor, "meeting.item_moved", meeting, {"item_id": item_id, "position": target + 1})
     _agenda_changed(meeting)
+
+
+# --- "Approvazione del verbale della seduta precedente" ---------------------------------------------
+
+
+def previous_minutes(meeting: Meeting) -> Meeting | None:
+    """The latest earlier meeting of the same body whose minutes still wait for approval (concluded, not yet
+    approved), unless this meeting's agenda already has the item approving them."""
+    earlier = db.session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.body_id == meeting.body_id,
+            Meeting.id != meeting.id,
+            Meeting.starts_at < meeting.starts_at,
+            Meeting.status == MeetingStatus.CONCLUDED,
+            Meeting.minutes_status == MinutesStatus.DRAFT,
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+    if earlier is None or any(item.minutes_of_id == earlier.id for item in meeting.items):
+        return None
+    return earlier
+
+
+def add_minutes_item(meeting: Meeting, *, actor: User) -> AgendaItem:
+    """Put "Approvazione del verbale della seduta precedente" first on the agenda, linked to the minutes of
+    the body's previous meeting: during this meeting the body approves them or asks for changes."""
+    policy.require(actor, "meeting.manage", meeting)
+    agenda_editable(meeting)
+    earlier = previous_minutes(meeting)
+    if earlier is None:
+        raise Invalid(
+            _(
+                "Non c'è un verbale da approvare: l'incontro precedente di questo organismo non è concluso, "
+                "il suo verbale è già approvato o è già all'ordine del giorno."
+            )
+        )
+    day = format_local(earlier.starts_at, "day")
+    with force_locale("it"):  # the agenda is written in Italian whatever the language of who adds the item
+        title = _("Approvazione del verbale della seduta precedente")
+        description = _("Verbale dell'incontro «%(t)s» del %(d)s.", t=earlier.title, d=day)
+        link_title = _("Verbale della seduta del %(d)s", d=day)
+    others = list(meeting.items)
+    item = AgendaItem(
+        meeting=meeting,
+        position=1,
+        title=title,
+        description=description[:5000],
+        links=[{"title": link_title[:200], "url": url_for("meetings.minutes", meeting_id=earlier.id)}],
+        minutes_of_id=earlier.id,
+    )
+    for position, other in enumerate(others, start=2):
+        other.position = position
+    db.session.add(item)
+    db.session.flush()
+    audit.record(actor, "meeting.item_added", meeting, {"item_id": item.id, "minutes_of": earlier.id})
+    _agenda_changed(meeting)
+    return item

@@ -9,13 +9,15 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit, policy
+from .. import audit, policy, signals
 from ..accounts.models import User
 from ..coedit import engine
 from ..db import utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..formatting import format_local
 from ..realtime import publish_after_commit
+from . import attendance
 from .common import find_item, not_frozen, room, status_in
 from .models import ActionItem, ActionStatus, AgendaItem, Decision, Meeting, MeetingStatus, MinutesStatus
 
@@ -182,6 +184,8 @@ def approve_minutes(meeting: Meeting, approving_meeting_id: int | None, *, actor
     meeting.minutes_approved_in_id = later.id
     meeting.minutes_approved_by_id = actor.id
     meeting.checkin_code = None
+    db.session.flush()
+    signals.minutes_approved.send(meeting, approved_in=later, actor=actor)  # approvals freezes the text
     audit.record(actor, "meeting.minutes_approved", meeting, {"approved_in": later.id})
     publish_after_commit(
         room(meeting), "meeting.minutes_approved", {"meeting_id": meeting.id, "approved_in": later.id}
@@ -201,3 +205,50 @@ def approving_candidates(meeting: Meeting) -> list[Meeting]:
             .order_by(Meeting.starts_at)
         )
     )
+
+
+def decide_minutes_item(
+    meeting: Meeting, item_id: int, *, approve: bool, note: str = "", actor: User
+) -> Meeting:
+    """Under "Approvazione del verbale della seduta precedente", during the meeting, the co-coordinators record
+    what the body decided: the previous minutes are approved (then frozen, with their fingerprint) or changes
+    are asked (they stay a draft, to approve at a later meeting). The decision goes into this meeting's
+    minutes with the attendance at that moment; where the body has a quorum rule it must be reached."""
+    policy.require(actor, "meeting.manage", meeting)
+    status_in(
+        meeting,
+        MeetingStatus.IN_PROGRESS,
+        message=_(
+            "Il verbale della seduta precedente si approva durante l'incontro: avvia prima l'incontro."
+        ),
+    )
+    item = find_item(meeting, item_id)
+    earlier = db.session.get(Meeting, item.minutes_of_id) if item.minutes_of_id else None
+    if earlier is None:
+        raise Invalid(_("Questo punto non riguarda l'approvazione di un verbale."))
+    if earlier.is_frozen:
+        raise Invalid(_("Il verbale è già stato approvato."))
+    state = attendance.quorum(meeting)
+    if state.applies and not state.reached:
+        raise Invalid(
+            _("Il numero legale non è raggiunto: il verbale si approva solo con il numero legale presente.")
+        )
+    present = _("Enti presenti %(p)d su %(n)d.", p=state.seats_present, n=state.seats_total)
+    day = format_local(earlier.starts_at, "day")
+    if approve:
+        approve_minutes(earlier, meeting.id, actor=actor)
+        line = _("Il verbale della seduta del %(d)s è approvato. %(p)s", d=day, p=present)
+    else:
+        text = (note or "").strip()
+        if not text:
+            raise Invalid(errors={"note": _("Scrivi quali modifiche sono chieste al verbale.")})
+        line = _(
+            "Sul verbale della seduta del %(d)s sono chieste modifiche: %(n)s %(p)s",
+            d=day,
+            n=text[: MAX_DECISION_CHARS - 200],
+            p=present,
+        )
+        audit.record(actor, "meeting.minutes_changes_asked", earlier, {"asked_in": meeting.id})
+    append_minutes(meeting, item.id, line, actor=actor)
+    add_decision(meeting, item.id, line, actor=actor)
+    return earlier

@@ -107,7 +107,10 @@ class Meeting(TimestampMixin, Base):
 
     body: Mapped[Body] = relationship()
     items: Mapped[list[AgendaItem]] = relationship(
-        back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan"
+        back_populates="meeting",
+        order_by="AgendaItem.position",
+        cascade="all, delete-orphan",
+        foreign_keys="AgendaItem.meeting_id",
     )
     attendances: Mapped[list[Attendance]] = relationship(back_populates="meeting", order_by="Attendance.id")
     rsvps: Mapped[list[Rsvp]] = relationship(back_populates="meeting", order_by="Rsvp.id")
@@ -149,7 +152,11 @@ class AgendaItem(Base):
     minutes_source: Mapped[str] = mapped_column(Text, default="")
     minutes_html: Mapped[str] = mapped_column(Text, default="")
     minutes_rev: Mapped[int] = mapped_column(default=0)  # number of the item's last MinutesRevision
-    meeting: Mapped[Meeting] = relationship(back_populates="items")
+    # "Approvazione del verbale della seduta precedente": the earlier meeting whose minutes this item approves
+    minutes_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), index=True
+    )
+    meeting: Mapped[Meeting] = relationship(back_populates="items", foreign_keys=[meeting_id])
     # Loaded explicitly (queries.meeting_page, services); passive deletes leave the link rows to the database.
     cards: Mapped[list[Card]] = relationship(
         secondary=agenda_item_cards, order_by="Card.title", lazy="raise", passive_deletes=True

@@ -22,6 +22,7 @@ from ..labels import options
 from ..policy import can, guard, public
 from ..tavoli.models import Body, Membership
 from ..webutil import attach_errors
+from ..webutil import run as run_service
 from . import (
     agenda,
     answers,
@@ -912,4 +913,59 @@ def minutes_pdf(meeting: Meeting) -> Any:
         data,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="verbale-incontro-{meeting.id}.pdf"'},
+    )
+
+
+# --- "Approvazione del verbale della seduta precedente" (issue #15 point 5) -----------------------------
+
+
+@bp.app_template_global("previous_minutes")
+def previous_minutes(meeting: Meeting) -> Meeting | None:
+    """The earlier meeting whose minutes wait for this meeting's agenda item, if the item is not there yet."""
+    return agenda.previous_minutes(meeting)
+
+
+@bp.app_template_global("minutes_of")
+def minutes_of(item: Any) -> Meeting | None:
+    return db.session.get(Meeting, item.minutes_of_id) if item.minutes_of_id else None
+
+
+@bp.post("/incontri/<int:meeting_id>/odg/approvazione-verbale")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def add_minutes_item(meeting: Meeting) -> Any:
+    back = url_for("meetings.detail", meeting_id=meeting.id)
+
+    def answer(_item: Any) -> Any:
+        flash(_("Punto aggiunto in cima all'ordine del giorno."), "success")
+        return redirect(back + "#agenda")
+
+    return run_service(
+        lambda: agenda.add_minutes_item(meeting, actor=current_user),
+        answer,
+        page=back,
+        once="meeting.minutes_item",
+    )
+
+
+@bp.post("/incontri/<int:meeting_id>/punti/<int:item_id>/approvazione-verbale")
+@guard("meeting.manage", Meeting, "meeting_id", "meeting")
+def decide_minutes(meeting: Meeting, item_id: int) -> Any:
+    back = url_for("meetings.detail", meeting_id=meeting.id)
+    approve = request.form.get("decision") == "approva"
+
+    def answer(_earlier: Any) -> Any:
+        flash(
+            _("Verbale approvato: ora è definitivo e ha la sua impronta.")
+            if approve
+            else _("Richiesta di modifiche registrata: il verbale resta in bozza."),
+            "success",
+        )
+        return redirect(back + f"#item-{item_id}")
+
+    return run_service(
+        lambda: minutes_services.decide_minutes_item(
+            meeting, item_id, approve=approve, note=request.form.get("note", ""), actor=current_user
+        ),
+        answer,
+        page=back,
     )
