@@ -262,7 +262,7 @@ def test_the_public_page_shows_the_accordo_without_signing_in_and_escapes_user_t
     listing = anonymous.get("/pubblico/accordi/")
     assert listing.status_code == 200
     assert "Accordo di Programma per l'attuazione del Piano di Zona 2025-2027" in _text(listing)
-    assert "1 firme su 49" in _text(listing)
+    assert "firmato da 1 su 49" in _text(listing)
     public = anonymous.get(f"/pubblico/accordi/{cycle.id}")
     assert public.status_code == 200
     raw = public.get_data(as_text=True)
