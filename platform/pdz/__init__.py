@@ -41,6 +41,7 @@ BLUEPRINTS = [
     "evaluation",
     "participation",
     "approvals",
+    "accordo",
     "help",
     "search",
     "attachments",

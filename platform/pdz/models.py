@@ -1,6 +1,7 @@
 """Imports every model module so that Base.metadata knows all tables (Alembic, create_all, tests)."""
 
 # The labels of every domain's enums, registered beside its models.
+from .accordo.models import *  # noqa: F403
 from .accounts import labels as _accounts_labels  # noqa: E402, F401
 from .accounts.models import *  # noqa: F403
 from .approvals import labels as _approvals_labels  # noqa: E402, F401

@@ -515,6 +515,21 @@ def _plan_view(user: Any, plan: Any) -> bool:
     )
 
 
+# --- accordo di programma ---
+
+
+@rule("accordo.view")
+def _accordo_view(user: Any, obj: Any) -> bool:
+    """The accordo, its signatures and amendments are public (its /pubblico page needs no account)."""
+    return True
+
+
+@rule("accordo.manage")
+def _accordo_manage(user: Any, obj: Any) -> bool:
+    """The Ufficio di Piano prepares the accordo and records signatures and amendments."""
+    return user.is_udp
+
+
 # --- attachments ---
 
 

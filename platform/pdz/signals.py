@@ -6,7 +6,7 @@ the higher domain connects a receiver at import time (every domain is imported b
 run synchronously, in the sender's transaction: an exception they raise (e.g. `Invalid`) stops the sender.
 
 Layers, lowest first: accounts, territory, cycles, orgs, coedit, tavoli, comments, notifications, cards,
-evaluation, meetings, approvals, attachments; then the read-only domains participation, search, home, help,
+evaluation, meetings, approvals, accordo, attachments; then the read-only domains participation, search, home, help,
 admin.
 """
 
@@ -50,3 +50,7 @@ meeting_minutes_flowables = _signals.signal("meeting-minutes-flowables")
 # Meeting whose minutes are approved; approved_in=the later Meeting, actor=the User recording it). Approvals
 # freezes the minutes as an approved version with its fingerprint; a receiver raises `Invalid` to refuse.
 minutes_approved = _signals.signal("minutes-approved")
+
+# accordo -> anyone above: the last signatory signed the Accordo di Programma, so the cycle's Piano di Zona is
+# approved and signed (sender: the Accordo). Nothing connects yet; notifications or exports may.
+accordo_signed_by_all = _signals.signal("accordo-signed-by-all")
