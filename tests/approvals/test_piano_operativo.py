@@ -292,3 +292,28 @@ def test_the_po_exports_carry_its_sections(db: Any, client_as: Any) -> None:
     text = " ".join(" ".join(parts).split())
     for words in [*SECTIONS, "Tempi non ancora indicati", referent]:
         assert words in text, words
+
+
+def test_the_po_keeps_the_approved_text_of_an_action_edited_since(db: Any, client_as: Any) -> None:
+    from pdz.approvals.models import PlanAction
+    from pdz.cards.models import CardAction
+
+    po = the_po(db)
+    first = db.session.scalar(
+        select(PlanAction).where(PlanAction.plan_id == po.id).order_by(PlanAction.id).limit(1)
+    )
+    action = db.session.get(CardAction, first.action_id)
+    approved_text = action.text_source
+    action.text_source = "Testo riscritto dopo l'approvazione"
+    db.session.add(
+        CardAction(card_id=action.card_id, text_source="Azione aggiunta dopo l'approvazione", position=99)
+    )
+    db.session.commit()
+
+    udp = fresh(client_as, "udp@example.org")
+    page = udp.get(f"/piani/{po.id}").get_data(as_text=True)
+    assert "Azione aggiunta dopo l&#39;approvazione" not in page  # not approved: not offered
+    _sid, content = submitted(udp, po)
+    actions = [row[1] for _h, b in blocks(content, "Azioni 2027") for row in b["rows"]]
+    assert approved_text in actions and "Testo riscritto dopo l'approvazione" not in actions
+    assert len(actions) == 6

@@ -24,7 +24,7 @@ from ..meetings.models import AttendanceStatus, Meeting, MeetingStatus
 from ..money import format_cents
 from ..notifications.models import MailState, Notification
 from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
-from . import assembly, operativo_choices, services
+from . import assembly, operativo_choices, plans, services
 from .models import Ballot, DocKind, EventAction, Submission, SubmissionEvent, Vote
 
 SENT_BACK_NOTE = (
@@ -247,7 +247,7 @@ def _piano_operativo(po: Any, udp: User) -> None:
                 )
                 for line in form.lines
             },
-            targets=f"{indicator['name']}: {indicator['target']} {indicator['unit']}".strip()
+            targets=f"{indicator['name']}: {plans._with_unit(indicator['target'], indicator['unit'])}"
             if indicator and indicator.get("target")
             else "",
             timing=PO_TIMING[chosen % len(PO_TIMING)] if chosen < len(picked) - 1 else "",

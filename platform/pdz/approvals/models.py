@@ -236,7 +236,8 @@ class PlanDocument(TimestampMixin, Base):
 
 
 class PlanEntry(Base):
-    """What the Ufficio di Piano adds per objective: timing (Piano Operativo), what was done and spent (Report)."""
+    """What the Ufficio di Piano adds per objective of a Report Annuale: what was done and spent. (`timing` was the
+    Piano Operativo's per objective; its timing is now per chosen action, `PlanAction`.)"""
 
     __tablename__ = "plan_entries"
     __table_args__ = (UniqueConstraint("plan_id", "card_id"),)

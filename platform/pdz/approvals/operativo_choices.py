@@ -29,7 +29,8 @@ MAX_REFERENTS = 12
 
 def card_ids(cards: list[Content]) -> dict[int, CardIds]:
     """The ids of the current rows matching each approved card's actions and budget lines, in content order:
-    an action by its text, a line by source, description, amount and whether it counts (each row used once)."""
+    an action by its text, a line by source, description, amount and whether it counts (each row used once), so
+    the document shows the approved text and figures while the choices stay with the rows."""
     card_list = [int(c["data"]["card_id"]) for c in cards]
     actions: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for row in db.session.execute(
@@ -64,12 +65,15 @@ def card_ids(cards: list[Content]) -> dict[int, CardIds]:
 
 
 def _match(wanted: list[Any], rows: list[tuple[int, Any]]) -> tuple[int | None, ...]:
+    """Each wanted key to the first free row with that key; the keys left (rows edited since the approval) pair
+    up in order with the rows left."""
     free = list(rows)
     out: list[int | None] = []
     for key in wanted:
         hit = next((n for n, (_row_id, row_key) in enumerate(free) if row_key == key), None)
         out.append(free.pop(hit)[0] if hit is not None else None)
-    return tuple(out)
+    left = iter(row_id for row_id, _key in free)
+    return tuple(found if found is not None else next(left, None) for found in out)
 
 
 def rows_of(plan_id: int) -> list[PlanActionRow]:
