@@ -1,7 +1,7 @@
 """accordo di programma: one per planning cycle, its signatories with their signatures, its amendments
 
 Revision ID: 6936562fe51f
-Revises: 0025ac15628a
+Revises: c3a9f1e7d2b4
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "6936562fe51f"
-down_revision = "0025ac15628a"
+down_revision = "c3a9f1e7d2b4"
 branch_labels = None
 depends_on = None
 

@@ -152,6 +152,7 @@ ACTIONS: dict[str, LazyString] = {
     "approval.vote_closed": _l("ha chiuso una votazione"),
     "plan.created": _l("ha creato un piano"),
     "plan.entry_saved": _l("ha aggiornato una voce di un piano"),
+    "plan.action_saved": _l("ha aggiornato un'azione del Piano Operativo"),
     # cycles, organisations, territory
     "cycle.created": _l("ha creato un ciclo di programmazione"),
     "accordo.created": _l("ha predisposto l'Accordo di Programma"),
@@ -287,6 +288,10 @@ DETAIL_KEYS: dict[str, LazyString] = {
     "theirs": _l("testo presente"),
     "resolved": _l("risolto"),
     "timing": _l("tempi"),
+    "selected": _l("scelta"),
+    "referents": _l("referenti"),
+    "budget": _l("risorse"),
+    "targets": _l("range di valutazione"),
     "done": _l("realizzato"),
     "committed_cents": _l("impegnato"),
     "total": _l("totale"),

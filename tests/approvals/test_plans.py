@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from pdz.approvals import document, plans, sources
+from pdz.approvals import document, operativo, operativo_choices, plans, sources
 from pdz.cards import queries
-from pdz.cards.models import Card, CardBudgetLine, CardIndicator, CardObjective
+from pdz.cards.models import Card, CardAction, CardBudgetLine, CardIndicator, CardObjective
 from pdz.cards.rows import SOURCE_LABELS
 from pdz.cycles.models import CycleStatus, PlanningCycle, PolicyArea
 from pdz.money import format_cents, parse_amount
@@ -190,22 +190,36 @@ def test_piano_di_zona_lists_cards_in_area_order_with_their_fingerprints(
     assert table(pdz, "Risorse economiche preventivate", first["heading"]) == card_budget
 
 
+def choose_all(cards: list[dict[str, Any]], year: int) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Every approved action chosen; each line's share for `year` given whole to the card's first action."""
+    ids = operativo_choices.card_ids(cards)
+    choices = {}
+    for card in cards:
+        card_ids = ids[card["data"]["card_id"]]
+        lines = operativo.year_lines(card, card_ids.lines, year, "2025-2027")
+        for n, action_id in enumerate(card_ids.actions):
+            assert action_id is not None
+            choices[action_id] = operativo.Choice(
+                referents=(("Marta Guerini", "Ufficio di Piano - Comune di Crema"),),
+                budget={line["id"]: line["cents"] for line in lines} if n == 0 else {},
+                targets=f"Almeno {n + 1} incontri",
+                timing="" if n == 1 else "Entro giugno 2026",
+            )
+    return ids, choices
+
+
 def test_piano_operativo_numbers_actions_across_objectives_and_totals_them(
     cards: list[dict[str, Any]],
 ) -> None:
     fingerprints = fingerprints_of(cards)
-    some_card = cards[3]["data"]["card_id"]
-    po = plans.piano_operativo(
-        "2025-2027",
-        2026,
-        cards,
-        timing={some_card: "Entro giugno 2026: regolamento"},
-        fingerprints=fingerprints,
+    ids, choices = choose_all(cards, 2026)
+    po = operativo.piano_operativo(
+        "2025-2027", 2026, cards, ids=ids, choices=choices, fingerprints=fingerprints
     )
 
     assert po["kind"] == "piano_operativo" and po["title"] == "Piano Operativo 2026"
     summary = table(po, "Obiettivi del Piano Operativo 2026", "Sintesi")
-    assert summary["columns"] == ["N.", "Obiettivo", "Totale"]
+    assert summary["columns"] == ["N.", "Obiettivo", "Azioni", "Totale"]
     objectives = po["sections"][1:]
     assert len(objectives) == len(summary["rows"]) == 13
     totals = []
@@ -213,36 +227,49 @@ def test_piano_operativo_numbers_actions_across_objectives_and_totals_them(
     for n, (section, row) in enumerate(zip(objectives, summary["rows"], strict=True), 1):
         assert section["heading"] == f"Obiettivo {n}: {row[1]}"
         resources = table(po, "Risorse", section["heading"])
-        assert resources["columns"] == ["Azione/Fonte", "Descrizione", "Importo 2026"]
+        assert resources["columns"] == ["Azione", "Voce", "Fonte", "Importo 2026"]
         assert resources["total"][0] == f"TOTALE OBIETTIVO {n}"
-        assert sum(cents(r[2]) for r in resources["rows"]) == cents(resources["total"][2]) == cents(row[2])
-        totals.append(cents(row[2]))
+        assert sum(cents(r[3]) for r in resources["rows"]) == cents(resources["total"][3]) == cents(row[3])
+        totals.append(cents(row[3]))
         actions = table(po, "Azioni 2026", section["heading"])
         numbers += [int(r[0]) for r in actions["rows"]]
-        assert table(po, "Valutazione – indicatori di esito", section["heading"])["columns"] == [
-            "Indicatore",
-            "Valore di partenza",
-            "Range di valutazione 2026",
-        ]
+        assert row[2] == str(len(actions["rows"]))
         card = next(c for c in cards if c["title"] == row[1])
+        assert [r[1] for r in actions["rows"]] == card["data"]["actions"]
         assert fields(section)["Obiettivo del triennio"] == "\n".join(
             f"- {o}" for o in card["data"]["objectives"]
         )
-        assert len(table(po, "Referenti", section["heading"])["rows"]) == len(card["data"]["personnel"])
-        expected_timing = (
-            "Entro giugno 2026: regolamento"
-            if card["data"]["card_id"] == some_card
-            else "Gennaio – dicembre 2026"
-        )
-        assert fields(section)["Tempi"] == expected_timing
+        assert table(po, "Referenti", section["heading"])["rows"] == [
+            ["Marta Guerini", "Ufficio di Piano - Comune di Crema", ", ".join(r[0] for r in actions["rows"])]
+        ]
+        ranges = table(po, "Valutazione – range di valutazione 2026", section["heading"])
+        assert [r[2] for r in ranges["rows"]] == [
+            f"Almeno {k} incontri" for k in range(1, len(actions["rows"]) + 1)
+        ]
+        timing = table(po, "Tempi", section["heading"])
+        assert [r[2] for r in timing["rows"]][:2] == ["Entro giugno 2026", "Tempi non ancora indicati"]
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == sum(
         len(c["data"]["actions"]) for c in cards
     )
-    assert summary["total"] == ["TOTALE PO 2026", "", format_cents(sum(totals))]
+    assert summary["total"] == ["TOTALE PO 2026", "", str(len(numbers)), format_cents(sum(totals))]
     # the year's parts only (issue #15 point 1): each counted line's 2026 part, not the triennial total
     assert po["data"]["total_cents"] == sum(totals) == sum(year_part(c, 2026) for c in cards)
     assert sum(totals) < sum(c["data"]["total_cents"] for c in cards)
     assert po["data"]["year"] == 2026 and len(po["data"]["cards"]) == 13
+    assert fields(po["sections"][0])["Tempi mancanti"].startswith("Azioni 2, ")
+
+
+def test_piano_operativo_keeps_only_the_chosen_actions(cards: list[dict[str, Any]]) -> None:
+    ids, every = choose_all(cards, 2027)
+    first = sorted(cards, key=lambda c: c["data"]["area"]["position"])[0]
+    kept = ids[first["data"]["card_id"]].actions[0]
+    po = operativo.piano_operativo(
+        "2025-2027", 2027, cards, ids=ids, choices={kept: every[kept]}, fingerprints=fingerprints_of(cards)
+    )
+    assert [s["heading"] for s in po["sections"]] == ["Sintesi", f"Obiettivo 1: {first['title']}"]
+    assert table(po, "Azioni 2027")["rows"] == [["1", first["data"]["actions"][0]]]
+    assert po["data"]["total_cents"] == year_part(first, 2027)
+    assert fields(po["sections"][0])["Obiettivi senza azioni nel 2027"].count("\n- ") == 11
 
 
 def test_report_annuale_keeps_only_the_year_and_formats_committed_money(cards: list[dict[str, Any]]) -> None:
@@ -321,12 +348,15 @@ def test_percentage_rounds_half_up_the_italian_way() -> None:
 
 def test_same_cards_give_the_same_fingerprint_whatever_their_order(cards: list[dict[str, Any]]) -> None:
     fingerprints = fingerprints_of(cards)
+    ids, choices = choose_all(cards, 2026)
     shuffled = cards[::-1]
 
     def build(given: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [
             plans.piano_di_zona("2025-2027", given, fingerprints=fingerprints),
-            plans.piano_operativo("2025-2027", 2026, given, timing={}, fingerprints=fingerprints),
+            operativo.piano_operativo(
+                "2025-2027", 2026, given, ids=ids, choices=choices, fingerprints=fingerprints
+            ),
             plans.report_annuale(
                 "2025-2027", 2026, given, done={}, committed={}, values={}, fingerprints=fingerprints
             ),
@@ -369,13 +399,22 @@ def test_a_card_without_area_or_budget_goes_last_and_keeps_user_text_plain(
     assert grid["rows"][-1][-1] == "0,00 €"
     assert pdz["data"]["by_area"][""] == 0
 
-    po = plans.piano_operativo("2025-2027", 2026, cards, timing={}, fingerprints=fingerprints)
+    db.session.add(CardAction(card_id=bare.id, text_source=f"Azione {SCRIPT}"))
+    db.session.commit()
+    cards = contents_of(db, cycle)
+    fingerprints = fingerprints_of(cards)
+    ids, choices = choose_all(cards, 2026)
+    po = operativo.piano_operativo(
+        "2025-2027", 2026, cards, ids=ids, choices=choices, fingerprints=fingerprints
+    )
     last = po["sections"][-1]
     assert last["heading"] == f"Obiettivo 14: {title}"
     assert fields(last)["Area"] == "Senza area"
     assert fields(last)["Obiettivo del triennio"] == f"- Obiettivo {SCRIPT}"
+    assert table(po, "Azioni 2026", last["heading"])["rows"][0][1] == f"Azione {SCRIPT}"
     resources = table(po, "Risorse", last["heading"])
-    assert resources["rows"] == [] and resources["total"] == ["TOTALE OBIETTIVO 14", "", "0,00 €"]
+    assert resources["rows"] == [[resources["rows"][0][0], "Nessuna risorsa assegnata", "", "—"]]
+    assert resources["total"] == ["TOTALE OBIETTIVO 14", "", "", "0,00 €"]
     assert table(po, "Valutazione – indicatori di esito", last["heading"])["rows"] == [
         [f"Indicatore {SCRIPT}", "—", "5"]
     ]
@@ -401,8 +440,11 @@ def test_a_card_without_area_or_budget_goes_last_and_keeps_user_text_plain(
 def test_a_missing_fingerprint_is_refused(cards: list[dict[str, Any]]) -> None:
     fingerprints = fingerprints_of(cards)
     del fingerprints[cards[0]["data"]["card_id"]]
+    ids, choices = choose_all(cards, 2026)
     with pytest.raises(ValueError, match="no fingerprint"):
-        plans.piano_operativo("2025-2027", 2026, cards, timing={}, fingerprints=fingerprints)
+        operativo.piano_operativo(
+            "2025-2027", 2026, cards, ids=ids, choices=choices, fingerprints=fingerprints
+        )
 
 
 def test_piano_di_zona_groups_lines_by_source_across_cards(cards: list[dict[str, Any]]) -> None:

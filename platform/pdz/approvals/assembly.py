@@ -19,7 +19,7 @@ from ..extensions import db
 from ..money import parse_amount, stored_cents
 from ..tavoli.models import Body, BodyKind
 from . import document as doc
-from . import plans, sources
+from . import operativo, operativo_choices, plans, sources
 from .models import DocKind, PlanDocument, PlanEntry
 from .queries import approved_latest
 
@@ -75,11 +75,12 @@ def plan_content(plan: PlanDocument) -> doc.Content:
     if plan.kind == DocKind.PIANO_DI_ZONA:
         content = plans.piano_di_zona(cycle_name, cards, fingerprints=fingerprints)
     elif plan.kind == DocKind.PIANO_OPERATIVO:
-        content = plans.piano_operativo(
+        content = operativo.piano_operativo(
             cycle_name,
             plan.year,
             cards,
-            timing={k: e.timing for k, e in entries.items() if e.timing},
+            ids=operativo_choices.card_ids(cards),
+            choices=operativo_choices.choices(plan.id),
             fingerprints=fingerprints,
         )
     else:
@@ -100,6 +101,8 @@ def plan_content(plan: PlanDocument) -> doc.Content:
 def ready(plan: PlanDocument) -> str | None:
     if not approved_latest(DocKind.CARD, plan.cycle_id, limit=1):
         return _("Non c'è ancora nessuna scheda obiettivo approvata da raccogliere in questo documento.")
+    if plan.kind == DocKind.PIANO_OPERATIVO and not operativo_choices.choices(plan.id):
+        return _("Scegli almeno un'azione delle schede approvate per l'anno del Piano Operativo.")
     return None
 
 

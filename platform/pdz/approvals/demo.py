@@ -7,6 +7,7 @@ Idempotent: nothing is done once a submission exists."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -20,9 +21,10 @@ from ..extensions import db
 from ..meetings import lifecycle as meeting_lifecycle
 from ..meetings import minutes as meeting_minutes
 from ..meetings.models import AttendanceStatus, Meeting, MeetingStatus
+from ..money import format_cents
 from ..notifications.models import MailState, Notification
 from ..tavoli.models import COORDINATOR_ROLES, Body, BodyKind, Membership
-from . import assembly, services
+from . import assembly, operativo_choices, plans, services
 from .models import Ballot, DocKind, EventAction, Submission, SubmissionEvent, Vote
 
 SENT_BACK_NOTE = (
@@ -190,7 +192,8 @@ def _plans(cycle: PlanningCycle, udp: User) -> None:
     services.forward(
         sub, version=sub.version, note="Il Comitato Ristretto lo propone all'Assemblea.", actor=udp
     )
-    assembly.create_plan(DocKind.PIANO_OPERATIVO, cycle, 2027, actor=udp)
+    po = assembly.create_plan(DocKind.PIANO_OPERATIVO, cycle, 2027, actor=udp)
+    _piano_operativo(po, udp)
     report = assembly.create_plan(DocKind.REPORT_ANNUALE, cycle, 2026, actor=udp)
     for card in db.session.scalars(
         select(Card)
@@ -204,5 +207,56 @@ def _plans(cycle: PlanningCycle, udp: User) -> None:
             timing="",
             done="Azioni avviate come da programma; primo monitoraggio presentato all'UdP Integrato.",
             committed="25.000,00",
+            actor=udp,
+        )
+
+
+# The timing the Ufficio di Piano wrote for the demo's chosen actions (the last one is left to be written, so
+# the Piano Operativo shows what is missing).
+PO_TIMING = [
+    "Avvio a febbraio 2027; primo monitoraggio con l'Organismo di Valutazione entro settembre 2027.",
+    "Da marzo a dicembre 2027, con una verifica intermedia a giugno.",
+    "Entro giugno 2027 la proposta condivisa; entro dicembre 2027 l'avvio in tutti i sub-ambiti.",
+]
+
+
+def _piano_operativo(po: Any, udp: User) -> None:
+    """The first two actions of three approved cards, chosen for 2027: referents from the card's tavolo (its
+    coordinators, each for their organisation) and the Ufficio di Piano, each year-2027 line shared between
+    the two actions, the card's indicators as the year's targets, timing written for all but the last."""
+    plan = assembly.load_plan(po.id)
+    assert plan is not None
+    cards, _fingerprints = assembly.approved_cards(plan.cycle_id)
+    options = operativo_choices.referent_options()
+    label_of = {
+        user_id: label for label, user_id, _org in reversed(options)
+    }  # each person's first organisation
+    picked = []
+    for card in sorted(cards, key=lambda c: int(c["data"]["card_id"]))[:3]:
+        card_id = int(card["data"]["card_id"])
+        forms = operativo_choices.forms(plan, [card])[card_id][:2]
+        body_id = db.session.scalar(select(Card.body_id).where(Card.id == card_id))
+        people = [u.id for u in services.members_with(int(body_id or 0), COORDINATOR_ROLES)][:2] + [udp.id]
+        picked += [(card, n, form, people) for n, form in enumerate(forms)]
+    for chosen, (card, n, form, people) in enumerate(picked):
+        indicators = card["data"].get("indicators", [])
+        indicator = indicators[n] if n < len(indicators) else None
+        half = {line["id"]: line["cents"] // 2 for line in form.lines}
+        operativo_choices.save_action(
+            plan,
+            card,
+            form.action_id,
+            selected=True,
+            referents=[label_of[p] for p in people if p in label_of],
+            budget={
+                line["id"]: format_cents(
+                    half[line["id"]] if n == 0 else line["cents"] - half[line["id"]], symbol=False
+                )
+                for line in form.lines
+            },
+            targets=f"{indicator['name']}: {plans._with_unit(indicator['target'], indicator['unit'])}"
+            if indicator and indicator.get("target")
+            else "",
+            timing=PO_TIMING[chosen % len(PO_TIMING)] if chosen < len(picked) - 1 else "",
             actor=udp,
         )

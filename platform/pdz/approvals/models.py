@@ -236,7 +236,8 @@ class PlanDocument(TimestampMixin, Base):
 
 
 class PlanEntry(Base):
-    """What the Ufficio di Piano adds per objective: timing (Piano Operativo), what was done and spent (Report)."""
+    """What the Ufficio di Piano adds per objective of a Report Annuale: what was done and spent. (`timing` was the
+    Piano Operativo's per objective; its timing is now per chosen action, `PlanAction`.)"""
 
     __tablename__ = "plan_entries"
     __table_args__ = (UniqueConstraint("plan_id", "card_id"),)
@@ -247,3 +248,50 @@ class PlanEntry(Base):
     done: Mapped[str] = mapped_column(Text, default="")
     committed_cents: Mapped[int | None]
     plan: Mapped[PlanDocument] = relationship(back_populates="entries")
+
+
+class PlanAction(Base):
+    """One action of an objective card as the Ufficio di Piano plans it for the year of a Piano Operativo: chosen
+    or not, its year's targets ("range di valutazione") and timing; referents and resources in the rows below.
+    Unchoosing an action keeps what was written, so choosing it again brings it back."""
+
+    __tablename__ = "plan_actions"
+    __table_args__ = (UniqueConstraint("plan_id", "action_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan_documents.id"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("card_actions.id"), index=True)
+    selected: Mapped[bool] = mapped_column(default=True)
+    targets: Mapped[str] = mapped_column(Text, default="")
+    timing: Mapped[str] = mapped_column(Text, default="")
+    referents: Mapped[list[PlanActionReferent]] = relationship(
+        order_by="PlanActionReferent.position", cascade="all, delete-orphan", lazy="raise"
+    )
+    budgets: Mapped[list[PlanActionBudget]] = relationship(
+        order_by="PlanActionBudget.line_id", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class PlanActionReferent(Base):
+    """A person named referent of a planned action, for one of the organisations they belong to."""
+
+    __tablename__ = "plan_action_referents"
+    __table_args__ = (UniqueConstraint("plan_action_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_action_id: Mapped[int] = mapped_column(ForeignKey("plan_actions.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    user: Mapped[User] = relationship(lazy="raise")
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+
+
+class PlanActionBudget(Base):
+    """The part of one of the card's budget lines (of its share for the plan's year) given to a planned action."""
+
+    __tablename__ = "plan_action_budgets"
+    __table_args__ = (UniqueConstraint("plan_action_id", "line_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_action_id: Mapped[int] = mapped_column(ForeignKey("plan_actions.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("card_budget_lines.id"), index=True)
+    amount_cents: Mapped[int]

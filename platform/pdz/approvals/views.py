@@ -33,7 +33,7 @@ from ..meetings.models import Meeting
 from ..policy import guard, public
 from ..tavoli.models import BodyKind
 from ..webutil import run
-from . import assembly, bp, export, queries, services, sources
+from . import assembly, bp, export, operativo_choices, queries, services, sources
 from . import document as doc
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
 from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, Step, StepMode, Submission, SubmissionStatus
@@ -420,6 +420,7 @@ def plan(plan: PlanDocument) -> Any:
     history = queries.rounds(loaded.kind, loaded.id)
     approved = next((s for s in history if s.status == SubmissionStatus.APPROVED), None)
     cards = [c for c in assembly.approved_cards(loaded.cycle_id)[0]]
+    operativo = loaded.kind == DocKind.PIANO_OPERATIVO
     return render_template(
         "approvals/plan.html",
         plan=loaded,
@@ -435,6 +436,41 @@ def plan(plan: PlanDocument) -> Any:
         problem=assembly.ready(loaded),
         chain=services.chain_for(loaded.kind),
         submit_url=url_for("approvals.plan_submit", plan_id=loaded.id),
+        action_forms=operativo_choices.forms(loaded, cards) if operativo else {},
+        referent_options=[o[0] for o in operativo_choices.referent_options()] if operativo else [],
+    )
+
+
+@bp.post("/piani/<int:plan_id>/azioni")
+@guard("plan.manage", PlanDocument, "plan_id", "plan")
+def plan_action(plan: PlanDocument) -> Any:
+    """The Ufficio di Piano chooses an action of an approved card for the Piano Operativo's year."""
+    loaded = assembly.load_plan(plan.id)
+    assert loaded is not None
+    card_id = parse_int(request.form.get("card_id")) or 0
+    card = next(
+        (c for c in assembly.approved_cards(loaded.cycle_id)[0] if c["data"]["card_id"] == card_id), None
+    )
+    budget = {
+        line_id: request.form.get(name, "")
+        for name in request.form
+        if name.startswith("budget-") and (line_id := parse_int(name.removeprefix("budget-"))) is not None
+    }
+    return _act(
+        lambda: operativo_choices.save_action(
+            loaded,
+            card,
+            parse_int(request.form.get("action_id")) or 0,
+            selected=request.form.get("selected") == "1",
+            referents=request.form.getlist("referent"),
+            budget=budget,
+            targets=request.form.get("targets", ""),
+            timing=request.form.get("timing", ""),
+            actor=current_user,
+        ),
+        url_for("approvals.plan", plan_id=plan.id)
+        + f"#azione-{parse_int(request.form.get('action_id')) or 0}",
+        _("Azione salvata."),
     )
 
 
