@@ -47,12 +47,15 @@ def transaction(action: Callable[[], T], *, attempts: int = 1) -> T:
     raise AssertionError("unreachable")
 
 
-def refused(error: PdzError, page: Page = None, *, json: bool = False, form: Any = None) -> Any:
+def refused(
+    error: PdzError, page: Page = None, *, json: bool = False, form: Any = None, flash_general: bool = False
+) -> Any:
     """The one answer to a refused action, with the error's status (Invalid 422, EditConflict 409, ...).
 
     JSON when the client asks for it (or `json`): {"ok": false, "error": message, "errors": {field: message}}.
     With a `form` (a page that shows a form again), bad input goes next to the form's fields (`attach_errors`)
-    and `page` (a callable) renders the form again. Otherwise the Italian message is flashed on `page`: a
+    and `page` (a callable) renders the form again; with `flash_general`, a message about the whole form (the
+    moment, not a field) is also flashed, for pages that may not show the form in that state. Otherwise the Italian message is flashed on `page`: a
     callable returning the page (a redirect stays a redirect), or the URL of the page the person came from,
     shown again (a 303 to it where it has no GET). Without a page, and for refusals other than bad input or
     a conflict, the app's error page answers."""
@@ -63,6 +66,8 @@ def refused(error: PdzError, page: Page = None, *, json: bool = False, form: Any
         raise error
     if form is not None and isinstance(error, Invalid):
         attach_errors(form, error)
+        if flash_general and "" in error.errors:
+            flash(error.errors[""], "error")
     else:
         flash(error.message, "error")
     if callable(page):
@@ -88,11 +93,13 @@ def run(
     once: str | None = None,
     attempts: int = 1,
     json: bool = False,
+    flash_general: bool = False,
 ) -> Any:
     """Run a service from a view: `action` in one unit of work (see `transaction`), then `answer` (given what
     it returned) makes the response, inside the same unit of work. With `once` (an idempotency scope), a
     request sent twice acts once and gets the first answer again (`pdz.idempotency`). A domain error rolls
-    everything back and is answered by `refused` (on `page`, next to the fields of `form`, or as JSON)."""
+    everything back and is answered by `refused` (on `page`, next to the fields of `form`, or as JSON;
+    `flash_general`: see there)."""
 
     def act() -> Any:
         if once is not None:
@@ -105,7 +112,7 @@ def run(
     try:
         return transaction(act, attempts=attempts)
     except PdzError as error:
-        return refused(error, page, json=json, form=form)
+        return refused(error, page, json=json, form=form, flash_general=flash_general)
 
 
 class Problems:

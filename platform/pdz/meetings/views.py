@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
-from .. import idempotency, policy
+from .. import policy, webutil
 from ..accounts.models import Affiliation, User
 from ..comments import queries as comment_queries
 from ..db import unit_of_work, utcnow
@@ -62,14 +62,6 @@ def _page(meeting: Meeting) -> Meeting:
     loaded = queries.meeting_page(meeting.id)
     assert loaded is not None
     return loaded
-
-
-def _refused(form: Any, error: Invalid) -> None:
-    """A refusal next to its form; one about the moment (the meeting's state, not a field) is also shown on
-    top of the page, since in that state the page may not show the form at all."""
-    attach_errors(form, error)
-    if "" in error.errors:
-        flash(error.errors[""], "error")
 
 
 def _wants_json() -> bool:
@@ -170,17 +162,18 @@ def body_list(body: Body) -> Any:
 def create(body: Body) -> Any:
     form = MeetingForm(title=_("Incontro del %(b)s", b=body.display_name))
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("meeting.create", actor=current_user)
-                if first is None:
-                    meeting = lifecycle.schedule_meeting(body, **form.values(), actor=current_user)  # type: ignore[arg-type]
-                    flash(_("Incontro creato in bozza: prepara l'ordine del giorno, poi convoca."), "success")
-                    first = idempotency.answer(redirect(url_for("meetings.detail", meeting_id=meeting.id)))
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
-            return first
+
+        def created(meeting: Meeting) -> Any:
+            flash(_("Incontro creato in bozza: prepara l'ordine del giorno, poi convoca."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+        return webutil.run(
+            lambda: lifecycle.schedule_meeting(body, **form.values(), actor=current_user),  # type: ignore[arg-type]
+            created,
+            page=lambda: render_template("meetings/edit.html", form=form, body=body, meeting=None),
+            form=form,
+            once="meeting.create",
+        )
     status = 422 if form.errors or form.form_errors else 200
     return render_template("meetings/edit.html", form=form, body=body, meeting=None), status
 
@@ -197,22 +190,25 @@ def quorum_rule(body: Body) -> Any:
         majority=rule.majority.value,
     )
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                attendance.configure_quorum(
-                    body,
-                    QuorumKind(form.kind.data),
-                    parse_int(form.numerator.data) or 0,
-                    parse_int(form.denominator.data) or 0,
-                    bool(form.weighted.data),
-                    majority=MajorityKind(form.majority.data),
-                    actor=current_user,
-                )
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
+
+        def saved(_rule: Any) -> Any:
             flash(_("Regola del numero legale salvata."), "success")
             return redirect(url_for("meetings.body_list", body_id=body.id))
+
+        return webutil.run(
+            lambda: attendance.configure_quorum(
+                body,
+                QuorumKind(form.kind.data),
+                parse_int(form.numerator.data) or 0,
+                parse_int(form.denominator.data) or 0,
+                bool(form.weighted.data),
+                majority=MajorityKind(form.majority.data),
+                actor=current_user,
+            ),
+            saved,
+            page=lambda: render_template("meetings/quorum.html", form=form, body=body),
+            form=form,
+        )
     status = 422 if form.errors or form.form_errors else 200
     return render_template("meetings/quorum.html", form=form, body=body), status
 
@@ -311,14 +307,17 @@ def edit(meeting: Meeting) -> Any:
         video_url=meeting.video_url,
     )
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                lifecycle.update_meeting(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
+
+        def saved(_result: Any) -> Any:
             flash(_("Incontro aggiornato."), "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+        return webutil.run(
+            lambda: lifecycle.update_meeting(meeting, **form.values(), actor=current_user),  # type: ignore[arg-type]
+            saved,
+            page=lambda: render_template("meetings/edit.html", form=form, body=meeting.body, meeting=meeting),
+            form=form,
+        )
     status = 422 if form.errors or form.form_errors else 200
     return render_template("meetings/edit.html", form=form, body=meeting.body, meeting=meeting), status
 
@@ -326,18 +325,14 @@ def edit(meeting: Meeting) -> Any:
 def _simple(meeting: Meeting, action: Any, message: str, target: str = "meetings.detail") -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            action(meeting, actor=current_user)
-    except Invalid as error:
+
+    def done(_result: Any) -> Any:
         if _wants_json():
-            return jsonify(ok=False, error=error.message), 422
-        flash(error.message, "error")
-        return _detail(meeting, 422)
-    if _wants_json():
-        return jsonify(ok=True)
-    flash(message, "success")
-    return redirect(url_for(target, meeting_id=meeting.id))
+            return jsonify(ok=True)
+        flash(message, "success")
+        return redirect(url_for(target, meeting_id=meeting.id))
+
+    return webutil.run(lambda: action(meeting, actor=current_user), done, page=lambda: _detail(meeting))
 
 
 @bp.post("/incontri/<int:meeting_id>/convoca")
@@ -379,19 +374,19 @@ def conclude(meeting: Meeting) -> Any:
 def add_item(meeting: Meeting) -> Any:
     form = AgendaItemForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("meeting.agenda_item.create", actor=current_user)
-                if first is None:
-                    agenda.add_agenda_item(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
-                    flash(_("Punto aggiunto all'ordine del giorno."), "success")
-                    first = idempotency.answer(
-                        redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
-                    )
-        except Invalid as error:
-            _refused(form, error)
-        else:
-            return first
+
+        def added(_item: Any) -> Any:
+            flash(_("Punto aggiunto all'ordine del giorno."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+
+        return webutil.run(
+            lambda: agenda.add_agenda_item(meeting, **form.values(), actor=current_user),  # type: ignore[arg-type]
+            added,
+            page=lambda: _detail(meeting, item_form=form),
+            form=form,
+            once="meeting.agenda_item.create",
+            flash_general=True,
+        )
     return _detail(meeting, 422, item_form=form)
 
 
@@ -415,6 +410,7 @@ def edit_item(meeting: Meeting, item_id: int) -> Any:
     )
     status = 200
     if form.validate_on_submit():
+        # by hand, not webutil.run: a conflict reloads the item and shows its current version beside the form
         try:
             with unit_of_work():
                 agenda.update_agenda_item(
@@ -467,22 +463,19 @@ def move_item(meeting: Meeting, item_id: int) -> Any:
 def propose(meeting: Meeting) -> Any:
     form = ProposalForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("meeting.proposal.create", actor=current_user)
-                if first is None:
-                    proposals.propose_item(meeting, **form.values(), actor=current_user)  # type: ignore[arg-type]
-                    flash(
-                        _("Proposta inviata ai co-coordinatori: la vedi qui sotto con il suo stato."),
-                        "success",
-                    )
-                    first = idempotency.answer(
-                        redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#proposte")
-                    )
-        except Invalid as error:
-            _refused(form, error)
-        else:
-            return first
+
+        def proposed(_proposal: Any) -> Any:
+            flash(_("Proposta inviata ai co-coordinatori: la vedi qui sotto con il suo stato."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#proposte")
+
+        return webutil.run(
+            lambda: proposals.propose_item(meeting, **form.values(), actor=current_user),  # type: ignore[arg-type]
+            proposed,
+            page=lambda: _detail(meeting, proposal_form=form),
+            form=form,
+            once="meeting.proposal.create",
+            flash_general=True,
+        )
     return _detail(meeting, 422, proposal_form=form)
 
 
@@ -503,17 +496,25 @@ def decline_proposal(meeting: Meeting) -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
     proposal_id = parse_int(request.form.get("proposal_id"))
-    try:
-        with unit_of_work():
-            proposals.decline_proposal(
-                meeting, proposal_id, request.form.get("reason", ""), actor=current_user
-            )
-    except Invalid as error:
-        if "reason" not in error.errors:
-            flash(error.message, "error")
-        return _detail(meeting, 422, decline_errors={proposal_id: error.errors.get("reason")})
-    flash(_("Proposta respinta: chi l'ha fatta legge il motivo."), "success")
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#proposte")
+    problems = webutil.Problems()
+
+    def declined(_proposal: Any) -> Any:
+        flash(_("Proposta respinta: chi l'ha fatta legge il motivo."), "success")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#proposte")
+
+    def again() -> Any:  # a missing reason goes under the proposal's reason box, anything else on top
+        if "reason" not in problems.errors:
+            flash(problems.message, "error")
+        return _detail(meeting, decline_errors={proposal_id: problems.errors.get("reason")})
+
+    return webutil.run(
+        lambda: proposals.decline_proposal(
+            meeting, proposal_id, request.form.get("reason", ""), actor=current_user
+        ),
+        declined,
+        page=again,
+        form=problems,
+    )
 
 
 # --- answers and check-in ----------------------------------------------------------------------------
@@ -525,21 +526,23 @@ def answer(meeting: Meeting) -> Any:
     form = RsvpForm()
     form.delegate_id.choices = []
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                answers.answer_invitation(
-                    meeting,
-                    RsvpAnswer(form.answer.data),
-                    parse_int(form.delegate_id.data),
-                    actor=current_user,
-                )
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
+
+        def answered(_rsvp: Any) -> Any:
             flash(_("Risposta registrata."), "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    else:
-        form.answer.errors = [_("Scegli una risposta.")]
+
+        return webutil.run(
+            lambda: answers.answer_invitation(
+                meeting,
+                RsvpAnswer(form.answer.data),
+                parse_int(form.delegate_id.data),
+                actor=current_user,
+            ),
+            answered,
+            page=lambda: _detail(meeting, rsvp_form=form),
+            form=form,
+        )
+    form.answer.errors = [_("Scegli una risposta.")]
     return _detail(meeting, 422, rsvp_form=form)
 
 
@@ -553,17 +556,18 @@ def _per_user() -> str:
 def checkin(meeting: Meeting) -> Any:
     form = CheckinForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("meeting.checkin", actor=current_user)
-                if first is None:
-                    attendance.check_in(meeting, form.code.data or "", actor=current_user)
-                    flash(_("Presenza registrata. Benvenuto!"), "success")
-                    first = idempotency.answer(redirect(url_for("meetings.detail", meeting_id=meeting.id)))
-        except Invalid as error:
-            attach_errors(form, error)
-        else:
-            return first
+
+        def checked_in(_row: Any) -> Any:
+            flash(_("Presenza registrata. Benvenuto!"), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+        return webutil.run(
+            lambda: attendance.check_in(meeting, form.code.data or "", actor=current_user),
+            checked_in,
+            page=lambda: _detail(meeting, checkin_form=form),
+            form=form,
+            once="meeting.checkin",
+        )
     return _detail(meeting, 422, checkin_form=form)
 
 
@@ -589,25 +593,24 @@ def checkin_qr(meeting: Meeting) -> Markup:
 def qr_checkin(meeting: Meeting) -> Any:
     """Where the QR code leads: one button marks the signed-in member present (the code comes in the link)."""
     form = CheckinForm(code=request.args.get("codice", ""))
-    status = 200
+
+    def page() -> Any:
+        return render_template("meetings/checkin.html", meeting=_page(meeting), body=meeting.body, form=form)
+
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("meeting.checkin", actor=current_user)
-                if first is None:
-                    attendance.check_in(meeting, form.code.data or "", actor=current_user)
-                    flash(_("Presenza registrata. Benvenuto!"), "success")
-                    first = idempotency.answer(redirect(url_for("meetings.detail", meeting_id=meeting.id)))
-        except Invalid as error:
-            attach_errors(form, error)
-            status = 422
-        else:
-            return first
-    elif request.method == "POST":
-        status = 422
-    return render_template(
-        "meetings/checkin.html", meeting=_page(meeting), body=meeting.body, form=form
-    ), status
+
+        def checked_in(_row: Any) -> Any:
+            flash(_("Presenza registrata. Benvenuto!"), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+        return webutil.run(
+            lambda: attendance.check_in(meeting, form.code.data or "", actor=current_user),
+            checked_in,
+            page=page,
+            form=form,
+            once="meeting.checkin",
+        )
+    return page(), 422 if request.method == "POST" else 200
 
 
 # --- live screen and attendance -----------------------------------------------------------------------
@@ -692,24 +695,24 @@ def current_item(meeting: Meeting) -> Any:
 def register(meeting: Meeting) -> Any:
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("meeting.attendance.create", actor=current_user)
-                if first is None:
-                    attendance.register_attendance(
-                        meeting,
-                        parse_int(form.user_id.data) or 0,
-                        stands_for_id=parse_int(form.stands_for_id.data),
-                        actor=current_user,
-                    )
-                    flash(_("Presenza registrata."), "success")
-                    first = idempotency.answer(
-                        redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
-                    )
-        except Invalid as error:
-            _refused(form, error)
-        else:
-            return first
+
+        def registered(_row: Any) -> Any:
+            flash(_("Presenza registrata."), "success")
+            return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+
+        return webutil.run(
+            lambda: attendance.register_attendance(
+                meeting,
+                parse_int(form.user_id.data) or 0,
+                stands_for_id=parse_int(form.stands_for_id.data),
+                actor=current_user,
+            ),
+            registered,
+            page=lambda: _run_page(meeting, register_form=form),
+            form=form,
+            once="meeting.attendance.create",
+            flash_general=True,
+        )
     return _run_page(meeting, 422, register_form=form)
 
 
@@ -719,15 +722,13 @@ def mark(meeting: Meeting, attendance_id: int) -> Any:
     form = MarkForm()
     if not form.validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            attendance.mark_attendance(
-                meeting, attendance_id, form.mark.data or "", parse_time(form.at.data), actor=current_user
-            )
-    except Invalid as error:
-        flash(error.message, "error")
-        return _run_page(meeting, 422)
-    return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+    return webutil.run(
+        lambda: attendance.mark_attendance(
+            meeting, attendance_id, form.mark.data or "", parse_time(form.at.data), actor=current_user
+        ),
+        lambda _row: redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze"),
+        page=lambda: _run_page(meeting),
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/presenze/tutti-presenti")
@@ -735,16 +736,19 @@ def mark(meeting: Meeting, attendance_id: int) -> Any:
 def mark_all(meeting: Meeting) -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            count = attendance.mark_all_present(meeting, actor=current_user)
-    except Invalid as error:
-        flash(error.message, "error")
-        return _run_page(meeting, 422)
-    flash(
-        ngettext("%(num)d persona segnata presente.", "%(num)d persone segnate presenti.", count), "success"
+
+    def marked(count: int) -> Any:
+        flash(
+            ngettext("%(num)d persona segnata presente.", "%(num)d persone segnate presenti.", count),
+            "success",
+        )
+        return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+
+    return webutil.run(
+        lambda: attendance.mark_all_present(meeting, actor=current_user),
+        marked,
+        page=lambda: _run_page(meeting),
     )
-    return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
 
 
 @bp.post("/incontri/<int:meeting_id>/presenze/annulla")
@@ -752,14 +756,18 @@ def mark_all(meeting: Meeting) -> Any:
 def undo_attendance(meeting: Meeting) -> Any:
     if not EmptyForm().validate_on_submit():
         raise Invalid(_("Richiesta non valida."))
-    try:
-        with unit_of_work():
-            attendance.undo_attendance(meeting, parse_int(request.form.get("entry_id")), actor=current_user)
-    except Invalid as error:
-        flash(error.message, "error")
-        return _run_page(meeting, 422)
-    flash(_("Modifica annullata: le presenze sono tornate com'erano."), "success")
-    return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+
+    def undone(_count: int) -> Any:
+        flash(_("Modifica annullata: le presenze sono tornate com'erano."), "success")
+        return redirect(url_for("meetings.run", meeting_id=meeting.id) + "#presenze")
+
+    return webutil.run(
+        lambda: attendance.undo_attendance(
+            meeting, parse_int(request.form.get("entry_id")), actor=current_user
+        ),
+        undone,
+        page=lambda: _run_page(meeting),
+    )
 
 
 @bp.get("/incontri/<int:meeting_id>/numero-legale")
@@ -819,21 +827,21 @@ def add_decision(meeting: Meeting) -> Any:
     form = DecisionForm()
     form.item_id.choices = []
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                first = idempotency.claim("meeting.decision.create", actor=current_user)
-                if first is None:
-                    minutes_services.add_decision(
-                        meeting, parse_int(form.item_id.data), form.text.data or "", actor=current_user
-                    )
-                    flash(_("Decisione registrata."), "success")
-                    first = idempotency.answer(
-                        redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#decisioni")
-                    )
-        except Invalid as error:
-            _refused(form, error)
-        else:
-            return first
+
+        def added(_decision: Any) -> Any:
+            flash(_("Decisione registrata."), "success")
+            return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#decisioni")
+
+        return webutil.run(
+            lambda: minutes_services.add_decision(
+                meeting, parse_int(form.item_id.data), form.text.data or "", actor=current_user
+            ),
+            added,
+            page=lambda: _minutes_page(meeting, decision_form=form),
+            form=form,
+            once="meeting.decision.create",
+            flash_general=True,
+        )
     return _minutes_page(meeting, 422, decision_form=form)
 
 
@@ -843,29 +851,32 @@ def add_action(meeting: Meeting) -> Any:
     form = ActionForm()
     if form.validate_on_submit():
         due = parse_date(form.due_on.data)
-        try:
+
+        def add() -> Any:
             if form.due_on.data and due is None:
                 raise Invalid(errors={"due_on": _("Data di scadenza non valida.")})
-            with unit_of_work():
-                first = idempotency.claim("meeting.action.create", actor=current_user)
-                if first is None:
-                    minutes_services.add_action(
-                        meeting,
-                        parse_int(form.item_id.data),
-                        form.title.data or "",
-                        parse_int(form.owner_id.data),
-                        parse_int(form.organisation_id.data),
-                        due,
-                        actor=current_user,
-                    )
-                    flash(_("Azione registrata."), "success")
-                    first = idempotency.answer(
-                        redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#azioni")
-                    )
-        except Invalid as error:
-            _refused(form, error)
-        else:
-            return first
+            return minutes_services.add_action(
+                meeting,
+                parse_int(form.item_id.data),
+                form.title.data or "",
+                parse_int(form.owner_id.data),
+                parse_int(form.organisation_id.data),
+                due,
+                actor=current_user,
+            )
+
+        def added(_action: Any) -> Any:
+            flash(_("Azione registrata."), "success")
+            return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#azioni")
+
+        return webutil.run(
+            add,
+            added,
+            page=lambda: _minutes_page(meeting, action_form=form),
+            form=form,
+            once="meeting.action.create",
+            flash_general=True,
+        )
     return _minutes_page(meeting, 422, action_form=form)
 
 
@@ -886,16 +897,20 @@ def action_status(meeting: Meeting, action_id: int) -> Any:
 def approve(meeting: Meeting) -> Any:
     form = ApproveForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                minutes_services.approve_minutes(
-                    meeting, parse_int(form.approving_meeting_id.data), actor=current_user
-                )
-        except Invalid as error:
-            _refused(form, error)
-        else:
+
+        def approved(_result: Any) -> Any:
             flash(_("Verbale approvato: ora è definitivo."), "success")
             return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
+
+        return webutil.run(
+            lambda: minutes_services.approve_minutes(
+                meeting, parse_int(form.approving_meeting_id.data), actor=current_user
+            ),
+            approved,
+            page=lambda: _minutes_page(meeting, approve_form=form),
+            form=form,
+            flash_general=True,
+        )
     return _minutes_page(meeting, 422, approve_form=form)
 
 
