@@ -22,7 +22,6 @@ from ..labels import options
 from ..policy import can, guard, public
 from ..tavoli.models import Body, Membership
 from ..webutil import attach_errors
-from ..webutil import run as run_service
 from . import (
     agenda,
     answers,
@@ -62,10 +61,6 @@ def _page(meeting: Meeting) -> Meeting:
     loaded = queries.meeting_page(meeting.id)
     assert loaded is not None
     return loaded
-
-
-def _wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 # --- lists -----------------------------------------------------------------------------------------
@@ -327,7 +322,7 @@ def _simple(meeting: Meeting, action: Any, message: str, target: str = "meetings
         raise Invalid(_("Richiesta non valida."))
 
     def done(_result: Any) -> Any:
-        if _wants_json():
+        if webutil.wants_json():
             return jsonify(ok=True)
         flash(message, "success")
         return redirect(url_for(target, meeting_id=meeting.id))
@@ -685,7 +680,7 @@ def current_item(meeting: Meeting) -> Any:
     with unit_of_work():
         item = lifecycle.set_current_item(meeting, parse_int(data.get("item_id")) or 0, actor=current_user)
         answer = {"ok": True, "item_id": item.id, "title": item.title}
-    if _wants_json():
+    if webutil.wants_json():
         return jsonify(answer)
     return redirect(url_for("meetings.run", meeting_id=meeting.id))
 
@@ -954,7 +949,7 @@ def add_minutes_item(meeting: Meeting) -> Any:
         flash(_("Punto aggiunto in cima all'ordine del giorno."), "success")
         return redirect(back + "#agenda")
 
-    return run_service(
+    return webutil.run(
         lambda: agenda.add_minutes_item(meeting, actor=current_user),
         answer,
         page=back,
@@ -977,7 +972,7 @@ def decide_minutes(meeting: Meeting, item_id: int) -> Any:
         )
         return redirect(back + f"#item-{item_id}")
 
-    return run_service(
+    return webutil.run(
         lambda: minutes_services.decide_minutes_item(
             meeting, item_id, approve=approve, note=request.form.get("note", ""), actor=current_user
         ),
