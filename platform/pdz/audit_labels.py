@@ -149,6 +149,9 @@ ACTIONS: dict[str, LazyString] = {
     "approval.vote_closed": _l("ha chiuso una votazione"),
     "plan.created": _l("ha creato un piano"),
     "plan.entry_saved": _l("ha aggiornato una voce di un piano"),
+    "plan.card_excluded": _l("ha escluso una scheda dal Piano di Zona"),
+    "plan.card_readmitted": _l("ha riammesso una scheda nel Piano di Zona"),
+    "plan.narrative_edited": _l("ha scritto in un capitolo del Piano di Zona"),
     # cycles, organisations, territory
     "cycle.created": _l("ha creato un ciclo di programmazione"),
     "cycle.status_changed": _l("ha cambiato lo stato di un ciclo di programmazione"),

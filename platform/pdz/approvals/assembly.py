@@ -19,7 +19,7 @@ from ..extensions import db
 from ..money import parse_amount, stored_cents
 from ..tavoli.models import Body, BodyKind
 from . import document as doc
-from . import plans, sources
+from . import pdz, pdz_chapters, plans, sources
 from .models import DocKind, PlanDocument, PlanEntry
 from .queries import approved_latest
 
@@ -73,7 +73,9 @@ def plan_content(plan: PlanDocument) -> doc.Content:
     entries = {e.card_id: e for e in plan.entries}
     cycle_name = plan.cycle.label
     if plan.kind == DocKind.PIANO_DI_ZONA:
-        content = plans.piano_di_zona(cycle_name, cards, fingerprints=fingerprints)
+        content = pdz_chapters.piano_di_zona(
+            cycle_name, cards, fingerprints=fingerprints, facts=pdz.facts(plan)
+        )
     elif plan.kind == DocKind.PIANO_OPERATIVO:
         content = plans.piano_operativo(
             cycle_name,
@@ -100,6 +102,8 @@ def plan_content(plan: PlanDocument) -> doc.Content:
 def ready(plan: PlanDocument) -> str | None:
     if not approved_latest(DocKind.CARD, plan.cycle_id, limit=1):
         return _("Non c'è ancora nessuna scheda obiettivo approvata da raccogliere in questo documento.")
+    if plan.kind == DocKind.PIANO_DI_ZONA:
+        return pdz.gate_problem(plan)  # every card of the cycle approved, or excluded with a reason
     return None
 
 

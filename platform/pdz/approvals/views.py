@@ -33,7 +33,7 @@ from ..meetings.models import Meeting
 from ..policy import guard, public
 from ..tavoli.models import BodyKind
 from ..webutil import run
-from . import assembly, bp, export, queries, services, sources
+from . import assembly, bp, export, pdz, pdz_chapters, pdz_export, queries, services, sources
 from . import document as doc
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
 from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, Step, StepMode, Submission, SubmissionStatus
@@ -92,7 +92,7 @@ def _document_page(kind: DocKind, obj: Any, checklist: list[Any] | None = None) 
     )
 
 
-def _submit(kind: DocKind, obj: Any) -> Any:
+def _submit(kind: DocKind, obj: Any, back: str | None = None) -> Any:
     return _act(
         lambda: services.submit(
             kind,
@@ -101,7 +101,7 @@ def _submit(kind: DocKind, obj: Any) -> Any:
             note=request.form.get("note", ""),
             actor=current_user,
         ),
-        request.path,
+        back or request.path,
         _(
             "Inviato per l'approvazione: la versione inviata è congelata, le modifiche successive restano in bozza."
         ),
@@ -242,10 +242,10 @@ def _export(sub: Submission, fmt: str) -> Response:
     status = _status_line(sub)
     if fmt == "json":
         data = sub.content.encode("utf-8")
-    elif fmt == "pdf":
-        data = export.to_pdf(content, fingerprint=sub.fingerprint, status_line=status, verify_url=verify_url)
-    else:
-        data = export.to_docx(content, fingerprint=sub.fingerprint, status_line=status, verify_url=verify_url)
+    else:  # the whole Piano di Zona has its own layout: table of contents, chapter headings, page numbers
+        renderer: Any = pdz_export if pdz_export.handles(content) else export
+        write = renderer.to_pdf if fmt == "pdf" else renderer.to_docx
+        data = write(content, fingerprint=sub.fingerprint, status_line=status, verify_url=verify_url)
     name = f"pdz-{sub.document_kind.value}-{sub.document_id}-v{sub.round}-{sub.fingerprint[:8]}.{fmt}"
     response = Response(data, mimetype=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -434,6 +434,45 @@ def plan(plan: PlanDocument) -> Any:
         problem=assembly.ready(loaded),
         chain=services.chain_for(loaded.kind),
         submit_url=url_for("approvals.plan_submit", plan_id=loaded.id),
+        **_pdz_page(loaded),
+    )
+
+
+def _pdz_page(plan: PlanDocument) -> dict[str, Any]:
+    """What the Piano di Zona page adds: where each card stands, and the co-written chapters."""
+    if plan.kind != DocKind.PIANO_DI_ZONA:
+        return {}
+    return {
+        "card_states": pdz.card_states(plan),
+        "narrative_labels": pdz_chapters.NARRATIVES,
+        "narratives": pdz.narratives(plan),
+        "narrative_limit": pdz.NARRATIVE_MAX,
+        "coedit_key": pdz.doc_key(plan),
+    }
+
+
+@bp.post("/piani/<int:plan_id>/esclusioni")
+@guard("plan.manage", PlanDocument, "plan_id", "plan")
+def plan_exclude(plan: PlanDocument) -> Any:
+    return _act(
+        lambda: pdz.exclude_card(
+            plan,
+            parse_int(request.form.get("card_id")) or 0,
+            reason=request.form.get("reason", ""),
+            actor=current_user,
+        ),
+        url_for("approvals.plan", plan_id=plan.id, _anchor="schede"),
+        _("Scheda esclusa dal Piano: il motivo compare nel documento."),
+    )
+
+
+@bp.post("/piani/<int:plan_id>/esclusioni/annulla")
+@guard("plan.manage", PlanDocument, "plan_id", "plan")
+def plan_readmit(plan: PlanDocument) -> Any:
+    return _act(
+        lambda: pdz.readmit_card(plan, parse_int(request.form.get("card_id")) or 0, actor=current_user),
+        url_for("approvals.plan", plan_id=plan.id, _anchor="schede"),
+        _("Scheda riammessa nel Piano."),
     )
 
 
@@ -458,7 +497,10 @@ def plan_entry(plan: PlanDocument) -> Any:
 @guard("plan.manage", PlanDocument, "plan_id", "plan")
 def plan_submit(plan: PlanDocument) -> Any:
     loaded = assembly.load_plan(plan.id)
-    return _submit(loaded.kind, loaded) if loaded is not None else abort(404)
+    if loaded is None:
+        abort(404)
+    # a refusal (cards missing, a stale fingerprint) is shown on the plan's page: this address has no GET
+    return _submit(loaded.kind, loaded, url_for("approvals.plan", plan_id=loaded.id))
 
 
 # --- public: approved documents and verification -------------------------------------------------
