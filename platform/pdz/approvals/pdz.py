@@ -3,8 +3,7 @@
 - `facts(plan)` gathers, sorted and as plain strings, what the data chapters show (evaluation of the previous
   plan and SWOT, population by sub_ambito, funds by year, organisations and tavoli, governance bodies);
   `pdz_chapters.piano_di_zona` turns them into canonical content.
-- The narrative chapters are one co-written document, `pdzplan:<plan_id>`, one `Y.Text` per chapter; their
-  plain text lives in `PlanNarrative` (written by the engine, never by a form).
+- The narrative chapters are one co-written document (`coedit.py`, `pdzplan:<plan_id>`).
 - The plan goes to approval only when every card of its cycle is approved or excluded by the Ufficio di Piano
   with a reason (`missing_cards`, checked by `sources.Source.ready`, so `services.submit` refuses it for
   everyone, administrators included).
@@ -13,8 +12,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -22,9 +19,6 @@ from sqlalchemy import func, select
 
 from .. import audit, policy
 from ..cards.models import Card
-from ..coedit import DocKind as CoDocKind
-from ..coedit import FieldChange, register
-from ..coedit.registry import extends
 from ..cycles import funds
 from ..cycles.models import PlanningCycle, PolicyArea
 from ..errors import Invalid
@@ -36,12 +30,12 @@ from ..orgs.models import Adhesion, Organisation
 from ..tavoli.models import THEMATIC_KINDS, Body, BodyStatus, Membership
 from ..territory.models import Comune
 from . import pdz_chapters
-from .models import DocKind, PlanDocument, PlanExclusion, PlanNarrative
+from .coedit import narratives
+from .models import DocKind, PlanDocument, PlanExclusion
 from .queries import approved_latest
 from .services import chain_for
 
 REASON_MAX = 2000
-NARRATIVE_MAX = 40000
 GOVERNANCE_KINDS_ORDER = (
     "assemblea_sindaci",
     "comitato_ristretto",
@@ -151,65 +145,6 @@ def card_states(plan: PlanDocument) -> list[dict[str, Any]]:
             {"card": card, "state": state, "reason": exclusion.reason if exclusion is not None else ""}
         )
     return rows
-
-
-# --- the co-written chapters -----------------------------------------------------------------------
-
-
-def doc_key(plan: PlanDocument) -> str:
-    return f"pdzplan:{plan.id}"
-
-
-def narratives(plan: PlanDocument) -> dict[str, str]:
-    rows = db.session.scalars(select(PlanNarrative).where(PlanNarrative.plan_id == plan.id))
-    return {row.key: row.text_source for row in rows if row.key in pdz_chapters.NARRATIVE_KEYS}
-
-
-class PlanChaptersDoc(CoDocKind):
-    name = "pdzplan"
-
-    def load(self, ref_id: int) -> PlanDocument | None:
-        plan = db.session.get(PlanDocument, ref_id)
-        return plan if plan is not None and plan.kind == DocKind.PIANO_DI_ZONA else None
-
-    def can_view(self, user: Any, obj: PlanDocument) -> bool:
-        return policy.can(user, "plan.view", obj)
-
-    def can_edit(self, user: Any, obj: PlanDocument) -> bool:
-        return policy.can(user, "plan.manage", obj)
-
-    def limits(self, obj: PlanDocument) -> dict[str, int]:
-        return dict.fromkeys(pdz_chapters.NARRATIVE_KEYS, NARRATIVE_MAX)
-
-    def initial_texts(self, obj: PlanDocument) -> dict[str, str]:
-        return narratives(obj)
-
-    def materialise(self, obj: PlanDocument, changes: list[FieldChange], at: datetime) -> None:
-        rows = {
-            row.key: row
-            for row in db.session.scalars(select(PlanNarrative).where(PlanNarrative.plan_id == obj.id))
-        }
-        for change in changes:
-            if change.key not in pdz_chapters.NARRATIVE_KEYS:
-                continue
-            row = rows.get(change.key)
-            if row is None:
-                row = PlanNarrative(plan_id=obj.id, key=change.key, text_source="", updated_at=at)
-                db.session.add(row)
-                rows[change.key] = row
-            elif change.after == row.text_source:
-                continue
-            if not extends(row.updated_by_id, row.updated_at, change.author_id, at) or change.restore:
-                audit.record(  # one entry per run of writing, not per keystroke
-                    SimpleNamespace(id=change.author_id),
-                    "plan.narrative_edited",
-                    obj,
-                    {"chapter": change.key},
-                )
-            row.text_source, row.updated_by_id, row.updated_at = change.after, change.author_id, at
-
-
-KIND = register(PlanChaptersDoc())
 
 
 # --- the facts of the data chapters ----------------------------------------------------------------

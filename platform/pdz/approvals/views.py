@@ -33,7 +33,7 @@ from ..meetings.models import Meeting
 from ..policy import guard, public
 from ..tavoli.models import BodyKind
 from ..webutil import run
-from . import assembly, bp, export, pdz, pdz_chapters, pdz_export, queries, services, sources
+from . import assembly, bp, coedit, export, pdz, pdz_chapters, pdz_export, queries, services, sources
 from . import document as doc
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
 from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, Step, StepMode, Submission, SubmissionStatus
@@ -445,9 +445,9 @@ def _pdz_page(plan: PlanDocument) -> dict[str, Any]:
     return {
         "card_states": pdz.card_states(plan),
         "narrative_labels": pdz_chapters.NARRATIVES,
-        "narratives": pdz.narratives(plan),
-        "narrative_limit": pdz.NARRATIVE_MAX,
-        "coedit_key": pdz.doc_key(plan),
+        "narratives": coedit.narratives(plan),
+        "narrative_limit": coedit.NARRATIVE_MAX,
+        "coedit_key": coedit.doc_key(plan),
     }
 
 
