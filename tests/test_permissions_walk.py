@@ -140,6 +140,7 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None, int]] = {
     ("approvals.plan", "GET"): ("plan.view", "plan", 200),
     ("approvals.plan_submit", "POST"): ("plan.manage", "plan", 303),
     ("approvals.plan_entry", "POST"): ("plan.manage", "plan", 303),
+    ("approvals.plan_draft", "GET"): ("plan.view", "plan", 200),
     ("approvals.plan_exclude", "POST"): ("plan.manage", "plan", 422),
     ("approvals.plan_readmit", "POST"): ("plan.manage", "plan", 422),
     ("approvals.plan_create", "POST"): ("plan.manage", None, 303),

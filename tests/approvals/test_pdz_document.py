@@ -271,3 +271,16 @@ def test_the_data_chapters_come_from_the_platform(app: Any, db: Any, client_as: 
     assert "5.6 Azioni di sistema" in areas
     leps = sections["6.3 Il monitoraggio dei LEPS"]["blocks"][0]
     assert [r[0] for r in leps["rows"]][-1] == "Incremento SAD"
+
+
+def test_the_draft_downloads_with_its_index_before_it_is_sent(app: Any, db: Any, client_as: Any) -> None:
+    plan = _plan(db)
+    udp = client_as("udp@example.org")
+    assert f"/piani/{plan.id}/bozza.pdf" in udp.get(f"/piani/{plan.id}").get_data(as_text=True)
+    response = udp.get(f"/piani/{plan.id}/bozza.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = pdfium.PdfDocument(response.data)
+    first = _flat(pdf[0].get_textpage().get_text_range())
+    assert "Bozza non inviata" in first and "Indice" in first and CHAPTERS[0] in first
+    assert udp.get(f"/piani/{plan.id}/bozza.docx").status_code == 200
+    assert client_as("membro@example.org").get(f"/piani/{plan.id}/bozza.pdf").status_code == 403

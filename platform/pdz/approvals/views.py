@@ -451,6 +451,31 @@ def _pdz_page(plan: PlanDocument) -> dict[str, Any]:
     }
 
 
+@bp.get("/piani/<int:plan_id>/bozza.<fmt>")
+@guard("plan.view", PlanDocument, "plan_id", "plan")
+def plan_draft(plan: PlanDocument, fmt: str) -> Any:
+    """The current draft as PDF or DOCX, to check the layout before sending it (it verifies as no version)."""
+    if fmt not in ("pdf", "docx"):
+        abort(404)
+    loaded = assembly.load_plan(plan.id)
+    assert loaded is not None
+    content, fingerprint = services.current_content(loaded.kind, loaded)
+    renderer: Any = pdz_export if pdz_export.handles(content) else export
+    write = renderer.to_pdf if fmt == "pdf" else renderer.to_docx
+    status = f"Bozza non inviata – anteprima del {format_local(date.today(), 'day')}"
+    data = write(
+        content,
+        fingerprint=fingerprint,
+        status_line=status,
+        verify_url=url_for("approvals.verify", _external=True),
+    )
+    response = Response(data, mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="pdz-bozza-{loaded.kind.value}-{loaded.id}.{fmt}"'
+    )
+    return response
+
+
 @bp.post("/piani/<int:plan_id>/esclusioni")
 @guard("plan.manage", PlanDocument, "plan_id", "plan")
 def plan_exclude(plan: PlanDocument) -> Any:
