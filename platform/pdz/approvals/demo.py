@@ -1,8 +1,8 @@
 """Demo: the 2025-2027 cards through the chain, decided by the Assemblea dei Sindaci in a February 2026 meeting
 by the votes of the mayors present; one card sent back, one under review, the Povertà cards still drafts (to
-try the chain); the Piano di Zona assembled but not sendable yet (four cards neither approved nor excluded); the Piano Operativo 2027 and the Report
-Annuale 2026 prepared. Everything goes through the services, so the history is what a real run leaves.
-Idempotent: nothing is done once a submission exists."""
+try the chain); the Piano di Zona assembled but not sendable yet (four cards neither approved nor excluded);
+the Piano Operativo 2027 and the Report Annuale 2026 prepared. Everything goes through the services, so the
+history is what a real run leaves. Idempotent: nothing is done once a submission exists."""
 
 from __future__ import annotations
 
