@@ -17,6 +17,8 @@ dal  # unused variable (platform/pdz/admin/audit_views.py:25)
 al  # unused variable (platform/pdz/admin/audit_views.py:26)
 previous_id  # unused variable (platform/pdz/approvals/models.py:81)
 submitted_by_id  # unused variable (platform/pdz/approvals/models.py:89)
+excluded_by_id  # who excluded a card from the Piano di Zona (platform/pdz/approvals/models.py)
+excluded_at  # when (platform/pdz/approvals/models.py)
 note_source  # unused variable (platform/pdz/approvals/models.py:128)
 note_html  # unused variable (platform/pdz/approvals/models.py:129)
 description_source  # unused variable (platform/pdz/accordo/models.py:67)
@@ -167,3 +169,10 @@ events_since  # unused function (platform/pdz/realtime.py:100)
 _actions  # unused function (platform/pdz/participation/queries.py: registered by @contribution_source)
 _comments  # unused function (platform/pdz/participation/queries.py: registered by @contribution_source)
 _.capped  # unused property (platform/pdz/search/queries.py: read by templates/search/results.html)
+
+# reportlab's and python-docx's hooks and settings (platform/pdz/approvals/pdz_export.py)
+_.beforeDocument  # called by reportlab at the start of every build pass
+_.afterFlowable  # called by reportlab after each flowable is laid out
+_.dotsMinLevel  # TableOfContents setting
+_.levelStyles  # TableOfContents setting
+_.page_break_before  # python-docx paragraph format setter

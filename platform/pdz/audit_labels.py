@@ -153,6 +153,9 @@ ACTIONS: dict[str, LazyString] = {
     "plan.created": _l("ha creato un piano"),
     "plan.entry_saved": _l("ha aggiornato una voce di un piano"),
     "plan.action_saved": _l("ha aggiornato un'azione del Piano Operativo"),
+    "plan.card_excluded": _l("ha escluso una scheda dal Piano di Zona"),
+    "plan.card_readmitted": _l("ha riammesso una scheda nel Piano di Zona"),
+    "plan.narrative_edited": _l("ha scritto in un capitolo del Piano di Zona"),
     # cycles, organisations, territory
     "cycle.created": _l("ha creato un ciclo di programmazione"),
     "accordo.created": _l("ha predisposto l'Accordo di Programma"),

@@ -635,7 +635,15 @@ def test_the_plan_is_assembled_from_approved_cards_with_budget_by_fund(app, db, 
         )
     )
     assert "Risorse per fonte di finanziamento" in page and format_cents(total) in page
-    # the version awaiting the Assemblea's vote carries the same figures, frozen
+    # sent once the cards not approved are excluded with a reason, the version carries the same figures, frozen
+    from pdz.cards.models import Card
+
+    for card in db.session.scalars(select(Card).where(Card.id.not_in(approved_cards))):
+        udp.post(f"/piani/{plan.id}/esclusioni", data={"card_id": card.id, "reason": "Non ancora approvata."})
+    found = re.search(
+        r'data-testid="fingerprint">([0-9a-f]{64})<', udp.get(f"/piani/{plan.id}").get_data(as_text=True)
+    )
+    assert udp.post(f"/piani/{plan.id}/invia", data={"fingerprint": found.group(1)}).status_code == 303
     sub = db.session.scalar(select(Submission).where(Submission.document_kind == "piano_di_zona"))
     assert json.loads(sub.content)["data"]["total_cents"] == total
     docx = udp.get(f"/approvazioni/{sub.id}/documento.docx")
@@ -652,7 +660,6 @@ def test_deadlines_and_da_fare_show_what_waits(app, db, client_as):
     assert "Piano Operativo" in page and "31 dicembre 2026" in page
     home = udp.get("/").get_data(as_text=True)
     assert "Esamina «" in home  # the card under review at the UdP Integrato
-    assert "Iscrivi «Piano di Zona" in home  # the plan waiting for the Assemblea's agenda
     assert "Piano Operativo 2027: scade tra" in home
     membro = client_as("membro@example.org").get("/").get_data(as_text=True)
     assert "Esamina «" not in membro and "Iscrivi «" not in membro

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..money import parse_amount, stored_cents
 from ..tavoli.models import Body, BodyKind
 from . import document as doc
-from . import operativo, operativo_choices, plans, sources
+from . import operativo, operativo_choices, pdz, pdz_chapters, plans, sources
 from .models import DocKind, PlanDocument, PlanEntry
 from .queries import approved_latest
 
@@ -73,7 +73,9 @@ def plan_content(plan: PlanDocument) -> doc.Content:
     entries = {e.card_id: e for e in plan.entries}
     cycle_name = plan.cycle.label
     if plan.kind == DocKind.PIANO_DI_ZONA:
-        content = plans.piano_di_zona(cycle_name, cards, fingerprints=fingerprints)
+        content = pdz_chapters.piano_di_zona(
+            cycle_name, cards, fingerprints=fingerprints, facts=pdz.facts(plan)
+        )
     elif plan.kind == DocKind.PIANO_OPERATIVO:
         content = operativo.piano_operativo(
             cycle_name,
@@ -103,6 +105,8 @@ def ready(plan: PlanDocument) -> str | None:
         return _("Non c'è ancora nessuna scheda obiettivo approvata da raccogliere in questo documento.")
     if plan.kind == DocKind.PIANO_OPERATIVO and not operativo_choices.choices(plan.id):
         return _("Scegli almeno un'azione delle schede approvate per l'anno del Piano Operativo.")
+    if plan.kind == DocKind.PIANO_DI_ZONA:
+        return pdz.gate_problem(plan)  # every card of the cycle approved, or excluded with a reason
     return None
 
 

@@ -1,8 +1,8 @@
 """Demo: the 2025-2027 cards through the chain, decided by the Assemblea dei Sindaci in a February 2026 meeting
 by the votes of the mayors present; one card sent back, one under review, the Povertà cards still drafts (to
-try the chain); the Piano di Zona assembled and waiting for its vote; the Piano Operativo 2027 and the Report
-Annuale 2026 prepared. Everything goes through the services, so the history is what a real run leaves.
-Idempotent: nothing is done once a submission exists."""
+try the chain); the Piano di Zona assembled but not sendable yet (four cards neither approved nor excluded);
+the Piano Operativo 2027 and the Report Annuale 2026 prepared. Everything goes through the services, so the
+history is what a real run leaves. Idempotent: nothing is done once a submission exists."""
 
 from __future__ import annotations
 
@@ -174,24 +174,9 @@ def _assemblea_vote(subs: list[Submission], udp: User) -> None:
 
 
 def _plans(cycle: PlanningCycle, udp: User) -> None:
-    pdz = assembly.create_plan(DocKind.PIANO_DI_ZONA, cycle, cycle.start_year, actor=udp)
-    loaded = assembly.load_plan(pdz.id)
-    assert loaded is not None
-    _, fingerprint = services.current_content(DocKind.PIANO_DI_ZONA, loaded)
-    sub = services.submit(
-        DocKind.PIANO_DI_ZONA,
-        loaded,
-        expected_fingerprint=fingerprint,
-        asst_integration="Piano di Sviluppo del Polo Territoriale (PPT) 2025-2027 di ASST di Crema, "
-        "scritto insieme al Piano di Zona e presentato per l'approvazione nello stesso momento.",
-        actor=udp,
-    )
-    services.forward(
-        sub, version=sub.version, note="Validato dall'UdP Integrato nella seduta di marzo.", actor=udp
-    )
-    services.forward(
-        sub, version=sub.version, note="Il Comitato Ristretto lo propone all'Assemblea.", actor=udp
-    )
+    # The Piano di Zona is assembled but not sent: four cards are neither approved nor excluded yet, and the
+    # plan goes to approval only with every card of the cycle approved or excluded with a reason.
+    assembly.create_plan(DocKind.PIANO_DI_ZONA, cycle, cycle.start_year, actor=udp)
     po = assembly.create_plan(DocKind.PIANO_OPERATIVO, cycle, 2027, actor=udp)
     _piano_operativo(po, udp)
     report = assembly.create_plan(DocKind.REPORT_ANNUALE, cycle, 2026, actor=udp)

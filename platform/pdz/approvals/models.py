@@ -295,3 +295,31 @@ class PlanActionBudget(Base):
     plan_action_id: Mapped[int] = mapped_column(ForeignKey("plan_actions.id", ondelete="CASCADE"), index=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("card_budget_lines.id"), index=True)
     amount_cents: Mapped[int]
+
+
+class PlanExclusion(Base):
+    """A card of the cycle the Ufficio di Piano leaves out of the Piano di Zona, and why (shown in the plan).
+
+    The Piano di Zona goes to approval only when every card of its cycle is approved or excluded here."""
+
+    __tablename__ = "plan_exclusions"
+    __table_args__ = (UniqueConstraint("plan_id", "card_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan_documents.id"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    excluded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    excluded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlanNarrative(Base):
+    """The plain text of one narrative chapter of the Piano di Zona, written together (`pdzplan:<plan_id>`)."""
+
+    __tablename__ = "plan_narratives"
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan_documents.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    text_source: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

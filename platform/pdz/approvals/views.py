@@ -33,7 +33,19 @@ from ..meetings.models import Meeting
 from ..policy import guard, public
 from ..tavoli.models import BodyKind
 from ..webutil import run
-from . import assembly, bp, export, operativo_choices, queries, services, sources
+from . import (
+    assembly,
+    bp,
+    coedit,
+    export,
+    operativo_choices,
+    pdz,
+    pdz_chapters,
+    pdz_export,
+    queries,
+    services,
+    sources,
+)
 from . import document as doc
 from . import labels as _labels  # noqa: F401 - registers the Italian labels of the approval enums
 from .models import PLAN_KINDS, Ballot, DocKind, PlanDocument, Step, StepMode, Submission, SubmissionStatus
@@ -92,7 +104,7 @@ def _document_page(kind: DocKind, obj: Any, checklist: list[Any] | None = None) 
     )
 
 
-def _submit(kind: DocKind, obj: Any) -> Any:
+def _submit(kind: DocKind, obj: Any, back: str | None = None) -> Any:
     return _act(
         lambda: services.submit(
             kind,
@@ -102,7 +114,7 @@ def _submit(kind: DocKind, obj: Any) -> Any:
             asst_integration=request.form.get("asst_integration", ""),
             actor=current_user,
         ),
-        request.path,
+        back or request.path,
         _(
             "Inviato per l'approvazione: la versione inviata è congelata, le modifiche successive restano in bozza."
         ),
@@ -243,10 +255,10 @@ def _export(sub: Submission, fmt: str) -> Response:
     status = _status_line(sub)
     if fmt == "json":
         data = sub.content.encode("utf-8")
-    elif fmt == "pdf":
-        data = export.to_pdf(content, fingerprint=sub.fingerprint, status_line=status, verify_url=verify_url)
-    else:
-        data = export.to_docx(content, fingerprint=sub.fingerprint, status_line=status, verify_url=verify_url)
+    else:  # the whole Piano di Zona has its own layout: table of contents, chapter headings, page numbers
+        renderer: Any = pdz_export if pdz_export.handles(content) else export
+        write = renderer.to_pdf if fmt == "pdf" else renderer.to_docx
+        data = write(content, fingerprint=sub.fingerprint, status_line=status, verify_url=verify_url)
     name = f"pdz-{sub.document_kind.value}-{sub.document_id}-v{sub.round}-{sub.fingerprint[:8]}.{fmt}"
     response = Response(data, mimetype=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -438,6 +450,7 @@ def plan(plan: PlanDocument) -> Any:
         submit_url=url_for("approvals.plan_submit", plan_id=loaded.id),
         action_forms=operativo_choices.forms(loaded, cards) if operativo else {},
         referent_options=[o[0] for o in operativo_choices.referent_options()] if operativo else [],
+        **_pdz_page(loaded),
     )
 
 
@@ -474,6 +487,69 @@ def plan_action(plan: PlanDocument) -> Any:
     )
 
 
+def _pdz_page(plan: PlanDocument) -> dict[str, Any]:
+    """What the Piano di Zona page adds: where each card stands, and the co-written chapters."""
+    if plan.kind != DocKind.PIANO_DI_ZONA:
+        return {}
+    return {
+        "card_states": pdz.card_states(plan),
+        "narrative_labels": pdz_chapters.NARRATIVES,
+        "narratives": coedit.narratives(plan),
+        "narrative_limit": coedit.NARRATIVE_MAX,
+        "coedit_key": coedit.doc_key(plan),
+    }
+
+
+@bp.get("/piani/<int:plan_id>/bozza.<fmt>")
+@guard("plan.view", PlanDocument, "plan_id", "plan")
+def plan_draft(plan: PlanDocument, fmt: str) -> Any:
+    """The current draft as PDF or DOCX, to check the layout before sending it (it verifies as no version)."""
+    if fmt not in ("pdf", "docx"):
+        abort(404)
+    loaded = assembly.load_plan(plan.id)
+    assert loaded is not None
+    content, fingerprint = services.current_content(loaded.kind, loaded)
+    renderer: Any = pdz_export if pdz_export.handles(content) else export
+    write = renderer.to_pdf if fmt == "pdf" else renderer.to_docx
+    status = f"Bozza non inviata – anteprima del {format_local(date.today(), 'day')}"
+    data = write(
+        content,
+        fingerprint=fingerprint,
+        status_line=status,
+        verify_url=url_for("approvals.verify", _external=True),
+    )
+    response = Response(data, mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="pdz-bozza-{loaded.kind.value}-{loaded.id}.{fmt}"'
+    )
+    return response
+
+
+@bp.post("/piani/<int:plan_id>/esclusioni")
+@guard("plan.manage", PlanDocument, "plan_id", "plan")
+def plan_exclude(plan: PlanDocument) -> Any:
+    return _act(
+        lambda: pdz.exclude_card(
+            plan,
+            parse_int(request.form.get("card_id")) or 0,
+            reason=request.form.get("reason", ""),
+            actor=current_user,
+        ),
+        url_for("approvals.plan", plan_id=plan.id, _anchor="schede"),
+        _("Scheda esclusa dal Piano: il motivo compare nel documento."),
+    )
+
+
+@bp.post("/piani/<int:plan_id>/esclusioni/annulla")
+@guard("plan.manage", PlanDocument, "plan_id", "plan")
+def plan_readmit(plan: PlanDocument) -> Any:
+    return _act(
+        lambda: pdz.readmit_card(plan, parse_int(request.form.get("card_id")) or 0, actor=current_user),
+        url_for("approvals.plan", plan_id=plan.id, _anchor="schede"),
+        _("Scheda riammessa nel Piano."),
+    )
+
+
 @bp.post("/piani/<int:plan_id>/voci")
 @guard("plan.manage", PlanDocument, "plan_id", "plan")
 def plan_entry(plan: PlanDocument) -> Any:
@@ -495,7 +571,10 @@ def plan_entry(plan: PlanDocument) -> Any:
 @guard("plan.manage", PlanDocument, "plan_id", "plan")
 def plan_submit(plan: PlanDocument) -> Any:
     loaded = assembly.load_plan(plan.id)
-    return _submit(loaded.kind, loaded) if loaded is not None else abort(404)
+    if loaded is None:
+        abort(404)
+    # a refusal (cards missing, a stale fingerprint) is shown on the plan's page: this address has no GET
+    return _submit(loaded.kind, loaded, url_for("approvals.plan", plan_id=loaded.id))
 
 
 # --- public: approved documents and verification -------------------------------------------------
