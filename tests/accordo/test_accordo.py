@@ -34,9 +34,29 @@ def _plan(db: Any) -> Any:
 
 
 def _approve_plan(db: Any) -> None:
-    """The Assemblea approves the Piano di Zona waiting for its vote (the demo's: the chain is not under test)."""
-    from pdz.approvals.models import Submission
+    """The Assemblea approves the Piano di Zona (the chain is not under test): the UdP excludes, with a reason,
+    the cards not approved yet and sends the plan with its ASST integration through HTTP, then the vote's
+    outcome is written directly."""
+    from flask import current_app
 
+    from conftest import login
+    from pdz.approvals.models import Submission
+    from pdz.cards.models import Card
+
+    udp, plan = login(current_app.test_client(), "udp@example.org"), _plan(db)
+    for card_id in db.session.scalars(select(Card.id).where(Card.cycle_id == plan.cycle_id)):
+        # an approved card cannot be excluded (422): only the others are
+        udp.post(f"/piani/{plan.id}/esclusioni", data={"card_id": card_id, "reason": "Non ancora approvata."})
+    found = re.search(
+        r'data-testid="fingerprint">([0-9a-f]{64})<', udp.get(f"/piani/{plan.id}").get_data(as_text=True)
+    )
+    assert found is not None
+    sent = udp.post(
+        f"/piani/{plan.id}/invia",
+        data={"fingerprint": found.group(1), "asst_integration": "PPT 2025-2027 di ASST di Crema"},
+    )
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:300]
+    db.session.expire_all()
     sub = db.session.scalar(select(Submission).where(Submission.document_kind == "piano_di_zona"))
     sub.status, sub.decided_at = "approvata", APPROVED
     db.session.commit()

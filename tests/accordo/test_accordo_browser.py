@@ -16,15 +16,12 @@ def backend() -> str:
 
 def _arrange(db: Any) -> dict[str, Any]:
     """The Assemblea approved the demo's Piano di Zona on 10 March 2026."""
-    from datetime import UTC, datetime
+    from test_accordo import _approve_plan
 
     from pdz.accordo.models import Accordo, AccordoSignatory
-    from pdz.approvals.models import Submission
     from pdz.orgs.models import Organisation
 
-    sub = db.session.scalar(select(Submission).where(Submission.document_kind == "piano_di_zona"))
-    sub.status, sub.decided_at = "approvata", datetime(2026, 3, 10, 17, 30, tzinfo=UTC)
-    db.session.commit()
+    _approve_plan(db)
     accordo = db.session.scalar(select(Accordo))
     asst = db.session.scalar(
         select(AccordoSignatory)

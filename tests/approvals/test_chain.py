@@ -643,7 +643,8 @@ def test_the_plan_is_assembled_from_approved_cards_with_budget_by_fund(app, db, 
     found = re.search(
         r'data-testid="fingerprint">([0-9a-f]{64})<', udp.get(f"/piani/{plan.id}").get_data(as_text=True)
     )
-    assert udp.post(f"/piani/{plan.id}/invia", data={"fingerprint": found.group(1)}).status_code == 303
+    sent = {"fingerprint": found.group(1), "asst_integration": "PPT 2025-2027 di ASST di Crema"}
+    assert udp.post(f"/piani/{plan.id}/invia", data=sent).status_code == 303
     sub = db.session.scalar(select(Submission).where(Submission.document_kind == "piano_di_zona"))
     assert json.loads(sub.content)["data"]["total_cents"] == total
     docx = udp.get(f"/approvazioni/{sub.id}/documento.docx")
@@ -966,19 +967,21 @@ def test_the_piano_di_zona_is_submitted_with_its_asst_integration(app, db, clien
     from pdz.approvals.models import DocKind, PlanDocument, Submission
 
     plan = db.session.scalar(select(PlanDocument).where(PlanDocument.kind == DocKind.PIANO_DI_ZONA))
-    demo_round = db.session.scalar(select(Submission).where(Submission.document_kind == "piano_di_zona"))
-    demo_round.status = "respinta"  # the demo's round ended: a new version may be sent
-    db.session.commit()
+    from pdz.cards.models import Card
+
     udp = client_as("udp@example.org")
     url = f"/piani/{plan.id}"
+    for card_id in db.session.scalars(select(Card.id).where(Card.cycle_id == plan.cycle_id)):
+        # every card approved or excluded with a reason (the Piano di Zona's gate); approved ones answer 422
+        udp.post(f"{url}/esclusioni", data={"card_id": card_id, "reason": "Non ancora approvata."})
     page = udp.get(url)
     assert 'name="asst_integration"' in page.get_data(as_text=True)
     fingerprint = FP.search(page.get_data(as_text=True)).group(1)
     refused = udp.post(f"{url}/invia", data={"fingerprint": fingerprint, "asst_integration": "  "})
-    assert refused.status_code == 303  # back to the plan (the send action has no page), the reason on top
-    assert "integrazione dell'ASST" in _text(udp.get(refused.headers["Location"]))
+    assert refused.status_code == 422  # the plan page again, the reason on top
+    assert "integrazione dell'ASST" in _text(refused)
     count = select(func.count(Submission.id)).where(Submission.document_kind == "piano_di_zona")
-    assert db.session.scalar(count) == 1
+    assert db.session.scalar(count) == 0
     ppt = "Piano di Sviluppo del Polo Territoriale 2025-2027 di ASST di Crema"
     sent = udp.post(f"{url}/invia", data={"fingerprint": fingerprint, "asst_integration": ppt})
     assert sent.status_code == 303, _text(sent)[:500]

@@ -71,7 +71,10 @@ def _exclude_all(client: Any, plan_id: int, cards: list[Any]) -> None:
 
 def _submit(client: Any, plan_id: int) -> Any:
     url = f"/piani/{plan_id}"
-    return client.post(f"{url}/invia", data={"fingerprint": _fingerprint(client, url)})
+    ppt = "Piano di Sviluppo del Polo Territoriale 2025-2027 di ASST di Crema"  # approved with it (chains)
+    return client.post(
+        f"{url}/invia", data={"fingerprint": _fingerprint(client, url), "asst_integration": ppt}
+    )
 
 
 def test_the_plan_is_refused_with_cards_missing_and_sent_once_each_is_approved_or_excluded(
