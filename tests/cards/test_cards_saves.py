@@ -235,7 +235,7 @@ def test_declared_total_must_match_lines(client_as: Any, db: Any) -> None:
 
 
 def test_concurrent_edits_of_different_rows_never_conflict(client_as: Any, db: Any) -> None:
-    card = card_of(db, "A")
+    card = card_of(db, "L-EMERG")  # Tavolo Povertà's card with two objectives: A has one (001 l.3689-3691)
     base = card.revision_no
     from pdz.cards.models import CardObjective
 
@@ -323,7 +323,13 @@ def test_rows_work_without_javascript(client_as: Any, db: Any) -> None:
         },
     )
     assert added.status_code == 303
-    row = db.session.scalar(select(CardPersonnel).where(CardPersonnel.card_id == card.id))
+    # the newest row: the demo card already lists the plan's staff (001 l.3795-3828)
+    row = db.session.scalar(
+        select(CardPersonnel)
+        .where(CardPersonnel.card_id == card.id)
+        .order_by(CardPersonnel.id.desc())
+        .limit(1)
+    )
     assert (row.organisation, row.quantity) == ("Comune di Crema", "2")
     page = client.get(f"/schede/{card.id}").get_data(as_text=True)
     assert "assistenti sociali" in page

@@ -14,7 +14,16 @@ from ..text import render_markdown
 from . import fields
 from .budget_years import store_split
 from .coedit import seed_text
-from .models import Card, CardAction, CardBudgetLine, CardIndicator, CardObjective, CardPnrr, CardValue
+from .models import (
+    Card,
+    CardAction,
+    CardBudgetLine,
+    CardIndicator,
+    CardObjective,
+    CardPersonnel,
+    CardPnrr,
+    CardValue,
+)
 
 if TYPE_CHECKING:  # pdz.demo imports every domain's demo: the type only
     from ..demo import Demo
@@ -36,7 +45,23 @@ SCALARS = (
     "innovative",
     "digital",
 )
-LISTS = ("bes", "transversal_areas", "new_service", "need_kind", "nature")
+# the explanation printed after a "SI" (and after the new-service choice), where the card gives one
+NOTES = tuple(
+    f"{key}_note"
+    for key in (
+        "asst_analysis",
+        "asst_implementation",
+        "other_ambiti",
+        "continuity",
+        "new_service",
+        "premial",
+        "co_programmed",
+        "other_actors",
+        "innovative",
+        "digital",
+    )
+)
+LISTS = ("bes", "transversal_areas", "new_service", "need_kind", "nature", "key_points")
 
 
 def load(demo: Demo) -> None:
@@ -62,6 +87,7 @@ def load(demo: Demo) -> None:
         values = {
             "title": item["title"],
             **{k: item[k] for k in SCALARS},
+            **{k: item[k] for k in NOTES if item.get(k)},
             **{k: "\n".join(item[k]) for k in LISTS},
         }
         if item.get("note"):
@@ -88,28 +114,10 @@ def load(demo: Demo) -> None:
                 store_split(budget_line, even_split(budget_line.amount_cents, years))
         for position, measure in enumerate(item["pnrr"], 1):
             db.session.add(CardPnrr(card_id=card.id, position=position, **measure))
-        db.session.add(
-            CardIndicator(
-                card_id=card.id,
-                position=1,
-                set="processo",
-                name="N. incontri del tavolo tematico",
-                kind="numero",
-                target="10",
-                unit="incontri/anno",
-            )
-        )
-        db.session.add(
-            CardIndicator(
-                card_id=card.id,
-                position=2,
-                set="output",
-                name="% di Comuni coinvolti",
-                kind="percentuale",
-                target="80",
-                unit="%",
-            )
-        )
+        for position, row in enumerate(item["personnel"], 1):
+            db.session.add(CardPersonnel(card_id=card.id, position=position, **row))
+        for position, row in enumerate(item["indicators"], 1):  # as printed: process, output, outcome
+            db.session.add(CardIndicator(card_id=card.id, position=position, **row))
         created[item["key"]] = card
     db.session.flush()
     _revisions(demo, created)

@@ -66,6 +66,7 @@ class BudgetSource(StrEnum):
     BANDI = "bandi"
     VALORIZZATE = "risorse_valorizzate"
     UMANE = "risorse_umane"
+    MISTE = "fonti_miste"  # one line paid from several funds in undeclared shares (card K's UdP cost)
     ALTRO = "altro"
 
 
@@ -82,6 +83,7 @@ SOURCE_LABELS = {
     BudgetSource.BANDI: "Bandi e progetti",
     BudgetSource.VALORIZZATE: "Risorse valorizzate dai partner",
     BudgetSource.UMANE: "Risorse umane valorizzate (non monetarie)",
+    BudgetSource.MISTE: "Fonti miste (fondi indicati nella descrizione)",
     BudgetSource.ALTRO: "Altro",
 }
 

@@ -23,6 +23,7 @@ labels.LABELS.update(
         (LegalForm.ODV, _l("ODV – Organizzazione di volontariato")),
         (LegalForm.COOPERATIVA, _l("Cooperativa sociale / impresa sociale")),
         (LegalForm.FONDAZIONE, _l("Fondazione")),
+        (LegalForm.CONSORZIO, _l("Consorzio")),
         (LegalForm.ALTRO_ETS, _l("Altro ETS")),
     ]
 )

@@ -44,6 +44,7 @@ class LegalForm(StrEnum):
     ODV = "odv"
     COOPERATIVA = "cooperativa_sociale"  # cooperativa sociale / impresa sociale
     FONDAZIONE = "fondazione"
+    CONSORZIO = "consorzio"  # consorzio di cooperative sociali (e.g. Consorzio Arcobaleno)
     ALTRO_ETS = "altro_ets"
 
 

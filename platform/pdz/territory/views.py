@@ -25,10 +25,20 @@ def index() -> Any:
     unassigned = list(
         db.session.scalars(select(Comune).where(Comune.sub_ambito_id.is_(None)).order_by(Comune.name))
     )
-    total = sum((c.population or 0) for s in sub_ambiti for c in s.comuni) + sum(
-        (c.population or 0) for c in unassigned
+    comuni = [c for s in sub_ambiti for c in s.comuni] + unassigned
+    total = sum((c.population or 0) for c in comuni)
+    shares = {  # each sub-ambito's share of the Ambito's population, in percent
+        s.id: 100 * sum((c.population or 0) for c in s.comuni) / total if total else 0.0 for s in sub_ambiti
+    }
+    return render_template(
+        "territory/index.html",
+        sub_ambiti=sub_ambiti,
+        unassigned=unassigned,
+        total=total,
+        shares=shares,
+        years=sorted({c.population_year for c in comuni if c.population_year}),
+        sources=sorted({c.population_source for c in comuni if c.population_source}),
     )
-    return render_template("territory/index.html", sub_ambiti=sub_ambiti, unassigned=unassigned, total=total)
 
 
 @bp.route("/comuni/<int:comune_id>/modifica", methods=["GET", "POST"])
