@@ -13,12 +13,32 @@ def rows(page: str, section: str) -> str:
     return found.group(1) if found else ""
 
 
-def test_membro_sees_his_overdue_action_highlighted(client_as: Any) -> None:
+def test_membro_sees_his_overdue_action_highlighted(db: Any, client_as: Any, user: Any) -> None:
+    """An open action whose due date has passed is listed and marked overdue. The demo's meetings are laid out
+    backwards from today, so the test makes membro's open action overdue by a known date instead of relying
+    on the calendar (it read "18/10/2026" on 30 November and broke the next day)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from pdz.db import utcnow
+    from pdz.meetings.models import ActionItem, ActionStatus
+
+    owner = user("membro@example.org")
+    action = db.session.scalar(
+        select(ActionItem)
+        .where(ActionItem.owner_id == owner.id, ActionItem.status == ActionStatus.OPEN)
+        .order_by(ActionItem.id)
+    )
+    assert action is not None, "the demo gives membro an open action"
+    due = utcnow().date() - timedelta(days=44)
+    action.due_on = due
+    db.session.commit()
     membro = client_as("membro@example.org")
     for path in ("/", "/da-fare"):
         page = membro.get(path).get_data(as_text=True)
         actions = rows(page, "azioni")
-        assert "Scaduta il 18/10/2026" in actions, path
+        assert f"Scaduta il {due:%d/%m/%Y}" in actions, path
         assert 'class="work-azione overdue"' in actions and "data-overdue" in actions
         assert "Niente in attesa" not in page
 

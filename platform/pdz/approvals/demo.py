@@ -203,12 +203,19 @@ PO_TIMING = [
     "Da marzo a dicembre 2027, con una verifica intermedia a giugno.",
     "Entro giugno 2027 la proposta condivisa; entro dicembre 2027 l'avvio in tutti i sub-ambiti.",
 ]
+# The year's targets where the card's indicator gives none (the 2025-2027 plan prints its indicators without
+# target values): thresholds like the 2015 Piano Operativo's "range di valutazione".
+PO_TARGETS = [
+    "Almeno 6 incontri del tavolo nel 2027, con la presenza di enti da almeno 4 sub-ambiti.",
+    "Almeno il 70% degli enti aderenti coinvolti entro dicembre 2027.",
+    "Una prima rilevazione dei dati entro giugno 2027, la seconda entro dicembre.",
+]
 
 
 def _piano_operativo(po: Any, udp: User) -> None:
     """The first two actions of three approved cards, chosen for 2027: referents from the card's tavolo (its
     coordinators, each for their organisation) and the Ufficio di Piano, each year-2027 line shared between
-    the two actions, the card's indicators as the year's targets, timing written for all but the last."""
+    the two actions, the card's indicators as the year's targets (or a threshold of PO_TARGETS), timing written for all but the last."""
     plan = assembly.load_plan(po.id)
     assert plan is not None
     cards, _fingerprints = assembly.approved_cards(plan.cycle_id)
@@ -241,7 +248,7 @@ def _piano_operativo(po: Any, udp: User) -> None:
             },
             targets=f"{indicator['name']}: {plans._with_unit(indicator['target'], indicator['unit'])}"
             if indicator and indicator.get("target")
-            else "",
+            else PO_TARGETS[chosen % len(PO_TARGETS)],
             timing=PO_TIMING[chosen % len(PO_TIMING)] if chosen < len(picked) - 1 else "",
             actor=udp,
         )
