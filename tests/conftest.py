@@ -707,3 +707,30 @@ def page_as(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Any
     yield make
     for context in contexts:
         context.close()
+
+
+def card_awaiting_vote(app: Any, db: Any) -> int:
+    """A submission waiting for the Assemblea's vote, made through the services: the Tavolo Povertà's first card
+    sent by its public co-coordinator and forwarded by the UdP Integrato. (The demo's Piano di Zona used to be
+    the one waiting; it can no longer be sent while cards are missing.) Returns the submission's id."""
+    from sqlalchemy import select
+
+    from pdz.accounts.models import User
+    from pdz.approvals import services
+    from pdz.approvals.models import DocKind
+    from pdz.cards import queries as card_queries
+    from pdz.cards.models import Card
+    from pdz.tavoli.models import Body
+
+    with app.test_request_context(base_url=app.config["PDZ_BASE_URL"]):
+        body = db.session.scalar(select(Body).where(Body.name == "Tavolo Povertà"))
+        card_id = db.session.scalar(select(Card.id).where(Card.body_id == body.id).order_by(Card.id))
+        coord = db.session.scalar(select(User).where(User.email == "coord.pubblico@example.org"))
+        udp = db.session.scalar(select(User).where(User.email == "udp@example.org"))
+        loaded = card_queries.card_page(card_id)
+        _, fingerprint = services.current_content(DocKind.CARD, loaded)
+        sub = services.submit(DocKind.CARD, loaded, expected_fingerprint=fingerprint, actor=coord)
+        db.session.flush()
+        services.forward(sub, version=sub.version, note="Coerente con il mandato.", actor=udp)
+        db.session.commit()
+        return int(sub.id)

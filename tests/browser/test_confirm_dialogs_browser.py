@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from conftest import card_awaiting_vote
+
 pytestmark = pytest.mark.browser
 
 
@@ -72,11 +74,7 @@ def _setup(app: Any, db: Any) -> dict[str, Any]:
             select(Submission).where(Submission.status == SubmissionStatus.IN_REVIEW).order_by(Submission.id)
         )
         ids["review"] = review.id
-        waiting = db.session.scalar(
-            select(Submission)
-            .where(Submission.status == SubmissionStatus.AWAITING_VOTE)
-            .order_by(Submission.id)
-        )
+        waiting = db.session.get(Submission, card_awaiting_vote(app, db))
         seduta = db.session.scalar(
             select(Meeting).where(Meeting.body_id == assemblea.id, Meeting.title == "Seduta n. 9")
         )

@@ -38,6 +38,7 @@ KIND_TITLES = {
     "ets:odv": "ETS – ODV",
     "ets:cooperativa_sociale": "ETS – Cooperativa sociale / impresa sociale",
     "ets:fondazione": "ETS – Fondazione",
+    "ets:consorzio": "ETS – Consorzio",  # Consorzio Arcobaleno (seed/demo.json)
     "ets:altro_ets": "ETS – Altro ETS",
 }
 
@@ -236,6 +237,7 @@ def test_exports_have_italian_headers(client_as: Any) -> None:
         "ODV – Organizzazione di volontariato",
         "Cooperativa sociale / impresa sociale",
         "Fondazione",
+        "Consorzio",
         "Altro ETS",
         "",
     }

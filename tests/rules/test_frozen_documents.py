@@ -111,6 +111,9 @@ def test_verifica_refuses_the_fingerprint_of_a_version_never_approved(
     app: Any, db: Any, client_as: Any
 ) -> None:
     """Every version in review, awaiting a vote or sent back: typed, or uploaded as its own JSON copy."""
+    from conftest import card_awaiting_vote
+
+    card_awaiting_vote(app, db)
     udp = client_as("udp@example.org")
     others = _never_approved(db)
     assert {str(s.status) for s in others} >= {"in_esame", "in_attesa_di_voto", "restituita"}

@@ -38,16 +38,47 @@ def _shots(page: Any, out: Path, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_header_search_and_my_work(live_server: Any, page_as: Any, run_dir: Path) -> None:
+def _one_overdue_action(db: Any, email: str) -> str:
+    """Make exactly one of the person's open actions overdue, by 44 days, and the others due in a month (the
+    demo's meetings are laid out from today backwards, so its due dates move with the calendar). Returns the
+    overdue date as the page writes it."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from pdz.accounts.models import User
+    from pdz.db import utcnow
+    from pdz.meetings.models import ActionItem, ActionStatus
+
+    owner = db.session.scalar(select(User.id).where(User.email == email))
+    actions = list(
+        db.session.scalars(
+            select(ActionItem)
+            .where(ActionItem.owner_id == owner, ActionItem.status == ActionStatus.OPEN)
+            .order_by(ActionItem.id)
+        )
+    )
+    assert actions, "the demo gives the person an open action"
+    today = utcnow().date()
+    for n, action in enumerate(actions):
+        action.due_on = today - timedelta(days=44) if n == 0 else today + timedelta(days=30)
+    db.session.commit()
+    written = f"{today - timedelta(days=44):%d/%m/%Y}"
+    db.session.remove()  # hold no read transaction while the live server uses the SQLite file
+    return written
+
+
+def test_header_search_and_my_work(live_server: Any, page_as: Any, run_dir: Path, db: Any) -> None:
     out = Path(os.environ.get("PDZ_TEST_ARTIFACTS") or run_dir) / "search"
     out.mkdir(parents=True, exist_ok=True)
     base = live_server.url
+    overdue_on = _one_overdue_action(db, "membro@example.org")
 
     membro = page_as("membro@example.org")
     membro.goto(base + "/")
     todo = membro.get_by_test_id("todo")
     overdue = todo.locator("li.overdue")
-    assert overdue.count() == 1 and "Scaduta il 18/10/2026" in overdue.inner_text()
+    assert overdue.count() == 1 and f"Scaduta il {overdue_on}" in overdue.inner_text()
     colour = overdue.evaluate("el => getComputedStyle(el).backgroundColor")
     assert colour not in ("rgba(0, 0, 0, 0)", "transparent")
     _shots(membro, out, "home-membro")
