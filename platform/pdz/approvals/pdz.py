@@ -16,6 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import audit, policy
 from ..cards.models import Card
@@ -137,7 +138,10 @@ def card_states(plan: PlanDocument) -> list[dict[str, Any]]:
     excluded = {e.card_id: e for e in exclusions(plan)}
     rows = []
     for card in db.session.scalars(
-        select(Card).where(Card.cycle_id == plan.cycle_id).order_by(Card.title, Card.id)
+        select(Card)
+        .where(Card.cycle_id == plan.cycle_id)
+        .options(selectinload(Card.body))  # the page names each card's tavolo
+        .order_by(Card.title, Card.id)
     ):
         state = "approvata" if card.id in approved else ("esclusa" if card.id in excluded else "mancante")
         exclusion = excluded.get(card.id)
@@ -210,7 +214,9 @@ def _swot(cycle: PlanningCycle) -> list[list[str]]:
 
 def _demography() -> tuple[list[list[str]], list[str]]:
     by_sub: dict[str, list[Comune]] = defaultdict(list)
-    for comune in db.session.scalars(select(Comune).order_by(Comune.name)):
+    for comune in db.session.scalars(
+        select(Comune).options(selectinload(Comune.sub_ambito)).order_by(Comune.name)
+    ):
         by_sub[comune.sub_ambito.name if comune.sub_ambito is not None else ""].append(comune)
     rows, total_comuni, total_people = [], 0, 0
     for name in sorted(by_sub, key=lambda n: (n == "", n)):
@@ -270,7 +276,10 @@ def _network(cycle: PlanningCycle) -> dict[str, Any]:
     )
     tavoli, governance = [], []
     for body in db.session.scalars(
-        select(Body).where(Body.status == BodyStatus.ACTIVE).order_by(Body.name, Body.id)
+        select(Body)
+        .where(Body.status == BodyStatus.ACTIVE)
+        .options(selectinload(Body.areas))  # one query for every body's areas, not one per body
+        .order_by(Body.name, Body.id)
     ):
         row = [
             body.name,
