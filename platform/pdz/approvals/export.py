@@ -221,7 +221,14 @@ def to_pdf(content: dict, *, fingerprint: str, status_line: str, verify_url: str
         story, canvasmaker=functools.partial(_FooterCanvas, fingerprint=fingerprint, verify_url=verify_url)
     )
 
-    writer = PdfWriter(clone_from=PdfReader(BytesIO(buffer.getvalue())))
+    return seal_pdf(buffer.getvalue(), content, title, status_line, fingerprint, verify_url)
+
+
+def seal_pdf(
+    pdf: bytes, content: document.Content, title: str, status_line: str, fingerprint: str, verify_url: str
+) -> bytes:
+    """The rendered PDF with the canonical JSON attached and the fingerprint in its metadata (every export)."""
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(pdf)))
     writer.add_attachment(ATTACHMENT_NAME, document.canonical_bytes(content))
     writer.add_metadata(
         {

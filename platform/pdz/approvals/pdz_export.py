@@ -21,7 +21,6 @@ from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
-from pypdf import PdfReader, PdfWriter
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -175,20 +174,7 @@ def to_pdf(content: dict[str, Any], *, fingerprint: str, status_line: str, verif
     )
     template.multiBuild(story)
 
-    writer = PdfWriter(clone_from=PdfReader(BytesIO(buffer.getvalue())))
-    writer.add_attachment(export.ATTACHMENT_NAME, document.canonical_bytes(content))
-    writer.add_metadata(
-        {
-            "/Title": title,
-            "/Author": export.AUTHOR,
-            "/Subject": status_line,
-            "/PdzFingerprint": fingerprint,
-            "/PdzVerifyUrl": verify_url,
-        }
-    )
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return export.seal_pdf(buffer.getvalue(), content, title, status_line, fingerprint, verify_url)
 
 
 # --------------------------------------------------------------------------------------------- DOCX
