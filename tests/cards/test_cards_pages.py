@@ -154,3 +154,42 @@ def test_card_list_query_count_does_not_grow(
     with count_queries() as many:
         client.get(url)
     assert many() == few()
+
+
+def test_card_list_is_paged_25_a_page_and_every_card_appears_once(
+    client_as: Any, db: Any, tavolo: Any
+) -> None:
+    """With more cards than a page holds, the list shows 25 a page in letter-then-title order, says how many
+    there are, and the pages together list every card exactly once (what the unpaged list showed)."""
+    import re
+
+    from pdz.cards.models import Card
+
+    client = as_user(client_as, "coord.pubblico@example.org")
+    for i in range(30):
+        response = client.post(
+            f"/tavoli/{tavolo.id}/schede/nuova", data={"title": f"SCHEDA PAGINATA {i:02d}", "area_id": 0}
+        )
+        assert response.status_code == 302, response.status_code
+    db.session.remove()
+    expected = {c.id for c in db.session.scalars(select(Card).where(Card.body_id == tavolo.id))}
+    assert len(expected) >= 32  # the demo's cards of the tavolo and the thirty new ones
+
+    seen: list[int] = []
+    first = client.get(f"/tavoli/{tavolo.id}/schede").get_data(as_text=True)
+    pages = -(-len(expected) // 25)
+    assert f"Pagina 1 di {pages} ({len(expected)} schede)" in first
+    for number in range(1, pages + 1):
+        text = client.get(f"/tavoli/{tavolo.id}/schede?pagina={number}").get_data(as_text=True)
+        rows = [int(i) for i in re.findall(r'<td><a href="/schede/(\d+)">', text)]
+        assert len(rows) == (25 if number < pages else len(expected) - 25 * (pages - 1))
+        seen += rows
+    assert sorted(seen) == sorted(expected)
+    # letter order first: the demo's lettered cards come before the new, unlettered ones
+    lettered = {
+        c.id for c in db.session.scalars(select(Card).where(Card.body_id == tavolo.id, Card.key.is_not(None)))
+    }
+    assert set(seen[: len(lettered)]) == lettered
+    # out of range -> the nearest page, never an error
+    last = client.get(f"/tavoli/{tavolo.id}/schede?pagina=999")
+    assert last.status_code == 200 and f"Pagina {pages} di {pages}" in last.get_data(as_text=True)

@@ -267,3 +267,47 @@ def test_the_database_rebuilds_the_same_document(
     assert rebuilt["needs"] == two.text("needs") == store.value(card["id"], "needs")
     late = editor("coord.pubblico@example.org")
     assert late.text("context") == one.text("context") and late.text("needs") == two.text("needs")
+
+
+def test_a_join_while_a_commit_is_being_stored_does_not_rewind_the_sequence(
+    live_server: Any, store: Db, card: dict[str, Any], editor: Callable[..., Editor], socket_client: Any
+) -> None:
+    """Found under load (issue #19): someone opening the document while the previous keystrokes were being
+    stored read the sequence number the database had before that commit and wound the document's counter
+    back, so the committed row kept a sequence number the document no longer knew and every later save
+    collided with it ("Salvataggio non riuscito" forever). The insert is held here until the join is done."""
+    import threading
+
+    from sqlalchemy import event
+
+    from pdz.extensions import db
+
+    with live_server.app.app_context():
+        engine = db.engine
+    holding, joined = threading.Event(), threading.Event()
+
+    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO COEDIT_UPDATES") and not joined.is_set():
+            holding.set()
+            joined.wait(30)
+
+    one = editor()
+    late = Editor(socket_client("membro@example.org"), card["doc"])  # signed in before the database is held
+    event.listen(engine, "before_cursor_execute", hold)
+    try:
+        one.append("context", " PRIMA")  # its commit stops at the insert
+        assert holding.wait(30)
+        assert late.join()["ok"] is True  # the join reads the document meanwhile
+    finally:
+        joined.set()  # the listener stays (removing it while another thread runs it would break that thread)
+    wait_for(lambda: one.pending == 0)
+    assert not one.refused, one.refused
+    for word in (" DOPO", " ANCORA"):
+        answer = one.append("context", word, wait=True)
+        assert answer["ok"] is True, answer
+    doc = store.doc_id(card["id"])
+    assert store.one("SELECT seq FROM coedit_docs WHERE id = :d", d=doc) == store.one(
+        "SELECT max(seq) FROM coedit_updates WHERE doc_id = :d", d=doc
+    )
+    assert store.value(card["id"], "context").endswith(" PRIMA DOPO ANCORA")
+    wait_for(lambda: late.text("context").endswith(" PRIMA DOPO ANCORA"))

@@ -82,10 +82,11 @@ def _success(card: Card, outcome: services.SaveOutcome) -> Any:
 @bp.get("/tavoli/<int:body_id>/schede")
 @guard("tavolo.view", Body, "body_id", "body")
 def index(body: Body) -> Any:
-    cards = queries.cards_of(body.id)
+    listing = queries.cards_of(body.id, request.args.get("pagina", 1, type=int32) or 1)
+    cards = listing.cards
     unread = comment_queries.unread_by_target(current_user, "card", [c.id for c in cards]) if cards else {}
     return render_template(
-        "cards/index.html", body=body, cards=cards, unread=unread, format_cents=format_cents
+        "cards/index.html", body=body, cards=cards, listing=listing, unread=unread, format_cents=format_cents
     )
 
 

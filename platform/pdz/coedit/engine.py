@@ -229,9 +229,13 @@ def exists(kind_name: str, ref_id: int) -> bool:
 
 
 def _catch_up(live: LiveDoc) -> None:
-    """Apply what other processes stored since this process last looked (the database is the truth)."""
+    """Apply what other processes stored since this process last looked (the database is the truth).
+    Never winds the counter back: a reader without the row lock (someone joining) may run while this
+    process's committer has numbered and inserted updates that are not committed yet, so a stored number
+    below ours is ours in flight, not news. (Memory ahead of the database after a failed commit is marked
+    `broken` and rebuilt by `_reload` instead.)"""
     row = db.session.execute(select(CoDoc.seq, CoDoc.snapshot_seq).where(CoDoc.id == live.doc_id)).one()
-    if row.seq == live.seq:
+    if row.seq <= live.seq:
         return
     live.snapshot_seq = row.snapshot_seq
     if row.snapshot_seq > live.seq:  # the updates we lack were compacted: take the snapshot (idempotent)
@@ -652,19 +656,23 @@ def _commit(live: LiveDoc, batch: list[_Pending], sent_after: float | None = Non
                 if item.store:
                     by_author.setdefault(item.user_id, []).append(item.data)
             rows = []
-            for author_id, datas in by_author.items():
-                live.seq += 1
-                data = datas[0] if len(datas) == 1 else merge_updates(*datas)
-                rows.append({"doc_id": live.doc_id, "seq": live.seq, "data": data, "author_id": author_id})
+            with live.lock:
+                for author_id, datas in by_author.items():
+                    live.seq += 1
+                    data = datas[0] if len(datas) == 1 else merge_updates(*datas)
+                    rows.append(
+                        {"doc_id": live.doc_id, "seq": live.seq, "data": data, "author_id": author_id}
+                    )
+                seq = live.seq  # this commit's last number, whatever a reader does to `live` meanwhile
             if rows:
                 db.session.execute(insert(CoUpdate), rows)
-            values: dict[str, Any] = {"seq": live.seq}
-            if live.seq - live.snapshot_seq >= COMPACT_EVERY:
+            values: dict[str, Any] = {"seq": seq}
+            if seq - live.snapshot_seq >= COMPACT_EVERY:
                 with live.lock:
-                    values.update(snapshot=live.ydoc.get_update(), snapshot_seq=live.seq)
-                live.snapshot_seq = live.seq
+                    values.update(snapshot=live.ydoc.get_update(), snapshot_seq=seq)
+                live.snapshot_seq = seq
                 db.session.execute(
-                    delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= live.seq)
+                    delete(CoUpdate).where(CoUpdate.doc_id == live.doc_id, CoUpdate.seq <= seq)
                 )
             db.session.execute(update(CoDoc).where(CoDoc.id == live.doc_id).values(**values))
             if runs and obj is not None:
@@ -685,7 +693,7 @@ def _commit(live: LiveDoc, batch: list[_Pending], sent_after: float | None = Non
             item.done.set()
         raise
     for item in batch:
-        item.result = {"ok": True, "seq": live.seq}
+        item.result = {"ok": True, "seq": seq}
         item.done.set()
     if seeded:
         _queue_out(live, [seeded])
