@@ -125,6 +125,12 @@ def plan_signing(plan: PlanDocument) -> PlanSigning | None:
     if plan.kind != DocKind.PIANO_DI_ZONA:
         return None
     approved = approved_on(plan.cycle_id) is not None
-    accordo_id = db.session.scalar(select(Accordo.id).where(Accordo.cycle_id == plan.cycle_id))
-    signed, total = signature_counts(accordo_id) if accordo_id is not None else (0, 0)
-    return PlanSigning(plan.cycle_id, approved, accordo_id is not None, signed, total)
+    # The accordo and its signature counts in one statement (no accordo: one row of NULL and zeros).
+    accordo_id, signed, total = db.session.execute(
+        select(Accordo.id, func.count(AccordoSignatory.signed_on), func.count(AccordoSignatory.id))
+        .select_from(Accordo)
+        .outerjoin(AccordoSignatory, AccordoSignatory.accordo_id == Accordo.id)
+        .where(Accordo.cycle_id == plan.cycle_id)
+        .group_by(Accordo.id)
+    ).first() or (None, 0, 0)
+    return PlanSigning(plan.cycle_id, approved, accordo_id is not None, int(signed), int(total))

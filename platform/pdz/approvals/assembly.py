@@ -9,13 +9,14 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, policy
 from ..cards.models import Card
 from ..errors import Invalid
 from ..evaluation.queries import latest_values
 from ..extensions import db
+from ..memo import per_request
 from ..money import parse_amount, stored_cents
 from ..tavoli.models import Body, BodyKind
 from . import document as doc
@@ -40,7 +41,7 @@ def load_plan(ident: int) -> PlanDocument | None:
     return db.session.scalar(
         select(PlanDocument)
         .where(PlanDocument.id == ident)
-        .options(selectinload(PlanDocument.entries), selectinload(PlanDocument.cycle))
+        .options(selectinload(PlanDocument.entries), joinedload(PlanDocument.cycle))
         .execution_options(populate_existing=True)
     )
 
@@ -51,10 +52,12 @@ def plan_title(plan: PlanDocument) -> str:
     return f"{TITLES[plan.kind]} {plan.year}"
 
 
+@per_request
 def approved_cards(cycle_id: int) -> tuple[list[doc.Content], dict[int, str]]:
-    """The content of the latest approved version of every card of the cycle, and their fingerprints."""
+    """The content of the latest approved version of every card of the cycle, and their fingerprints
+    (shared within a GET request: not to be mutated)."""
     contents, fingerprints = [], {}
-    for sub in approved_latest(DocKind.CARD, cycle_id, with_content=True):
+    for sub in approved_latest(DocKind.CARD, cycle_id, with_content=True, with_body=False):
         contents.append(json.loads(sub.content))
         fingerprints[sub.document_id] = sub.fingerprint
     return contents, fingerprints
@@ -101,7 +104,7 @@ def plan_content(plan: PlanDocument) -> doc.Content:
 
 
 def ready(plan: PlanDocument) -> str | None:
-    if not approved_latest(DocKind.CARD, plan.cycle_id, limit=1):
+    if not pdz.approved_card_ids(plan.cycle_id):
         return _("Non c'è ancora nessuna scheda obiettivo approvata da raccogliere in questo documento.")
     if plan.kind == DocKind.PIANO_OPERATIVO and not operativo_choices.choices(plan.id):
         return _("Scegli almeno un'azione delle schede approvate per l'anno del Piano Operativo.")

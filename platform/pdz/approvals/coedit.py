@@ -17,6 +17,7 @@ from ..coedit import DocKind as CoDocKind
 from ..coedit import FieldChange, register
 from ..coedit.registry import extends
 from ..extensions import db
+from ..memo import per_request
 from . import pdz_chapters
 from .models import DocKind, PlanDocument, PlanNarrative
 
@@ -27,6 +28,7 @@ def doc_key(plan: PlanDocument) -> str:
     return f"pdzplan:{plan.id}"
 
 
+@per_request
 def narratives(plan: PlanDocument) -> dict[str, str]:
     rows = db.session.scalars(select(PlanNarrative).where(PlanNarrative.plan_id == plan.id))
     return {row.key: row.text_source for row in rows if row.key in pdz_chapters.NARRATIVE_KEYS}

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, policy
 from ..cards.models import Card
@@ -26,6 +26,7 @@ from ..errors import Invalid
 from ..evaluation.models import ObjectiveEvaluation, SwotAssessment, SwotStatus
 from ..extensions import db
 from ..labels import label
+from ..memo import per_request
 from ..money import format_cents
 from ..orgs.models import Adhesion, Organisation
 from ..tavoli.models import THEMATIC_KINDS, Body, BodyStatus, Membership
@@ -50,26 +51,38 @@ GOVERNANCE_KINDS_ORDER = (
 # --- the submission gate ---------------------------------------------------------------------------
 
 
-def exclusions(plan: PlanDocument) -> list[PlanExclusion]:
-    return list(
+@per_request
+def exclusions(plan: PlanDocument) -> tuple[PlanExclusion, ...]:
+    return tuple(
         db.session.scalars(
             select(PlanExclusion).where(PlanExclusion.plan_id == plan.id).order_by(PlanExclusion.card_id)
         )
     )
 
 
-def approved_card_ids(cycle_id: int) -> set[int]:
-    return {sub.document_id for sub in approved_latest(DocKind.CARD, cycle_id)}
+@per_request
+def approved_card_ids(cycle_id: int) -> frozenset[int]:
+    return frozenset(sub.document_id for sub in approved_latest(DocKind.CARD, cycle_id, with_body=False))
+
+
+@per_request
+def cycle_cards(cycle_id: int) -> tuple[Card, ...]:
+    """Every card of the cycle with its tavolo, by title."""
+    return tuple(
+        db.session.scalars(
+            select(Card)
+            .where(Card.cycle_id == cycle_id)
+            .options(selectinload(Card.body))  # pages and chapters name each card's tavolo
+            .order_by(Card.title, Card.id)
+        )
+    )
 
 
 def missing_cards(plan: PlanDocument) -> list[Card]:
     """Cards of the plan's cycle neither approved nor excluded with a reason, by title."""
     approved = approved_card_ids(plan.cycle_id)
     excluded = {e.card_id for e in exclusions(plan)}
-    cards = db.session.scalars(
-        select(Card).where(Card.cycle_id == plan.cycle_id).order_by(Card.title, Card.id)
-    )
-    return [c for c in cards if c.id not in approved and c.id not in excluded]
+    return [c for c in cycle_cards(plan.cycle_id) if c.id not in approved and c.id not in excluded]
 
 
 def gate_problem(plan: PlanDocument) -> str | None:
@@ -77,7 +90,7 @@ def gate_problem(plan: PlanDocument) -> str | None:
     missing = missing_cards(plan)
     if not missing:
         return None
-    total = db.session.scalar(select(func.count(Card.id)).where(Card.cycle_id == plan.cycle_id)) or 0
+    total = len(cycle_cards(plan.cycle_id))
     return _(
         "Il Piano di Zona non può essere inviato: %(n)d schede su %(t)d non sono né approvate né escluse "
         "con una motivazione. Mancano: %(list)s. Approvale oppure escludile indicando il motivo.",
@@ -137,12 +150,7 @@ def card_states(plan: PlanDocument) -> list[dict[str, Any]]:
     approved = approved_card_ids(plan.cycle_id)
     excluded = {e.card_id: e for e in exclusions(plan)}
     rows = []
-    for card in db.session.scalars(
-        select(Card)
-        .where(Card.cycle_id == plan.cycle_id)
-        .options(selectinload(Card.body))  # the page names each card's tavolo
-        .order_by(Card.title, Card.id)
-    ):
+    for card in cycle_cards(plan.cycle_id):
         state = "approvata" if card.id in approved else ("esclusa" if card.id in excluded else "mancante")
         exclusion = excluded.get(card.id)
         rows.append(
@@ -194,6 +202,7 @@ def _swot(cycle: PlanningCycle) -> list[list[str]]:
     for assessment in db.session.scalars(
         select(SwotAssessment)
         .where(SwotAssessment.cycle_id == cycle.id, SwotAssessment.status == SwotStatus.CLOSED)
+        .options(selectinload(SwotAssessment.entries), selectinload(SwotAssessment.body))
         .order_by(SwotAssessment.year, SwotAssessment.id)
     ):
         for entry in assessment.entries:
@@ -215,7 +224,7 @@ def _swot(cycle: PlanningCycle) -> list[list[str]]:
 def _demography() -> tuple[list[list[str]], list[str]]:
     by_sub: dict[str, list[Comune]] = defaultdict(list)
     for comune in db.session.scalars(
-        select(Comune).options(selectinload(Comune.sub_ambito)).order_by(Comune.name)
+        select(Comune).options(joinedload(Comune.sub_ambito)).order_by(Comune.name)
     ):
         by_sub[comune.sub_ambito.name if comune.sub_ambito is not None else ""].append(comune)
     rows, total_comuni, total_people = [], 0, 0
@@ -275,6 +284,7 @@ def _network(cycle: PlanningCycle) -> dict[str, Any]:
         ).all()
     )
     tavoli, governance = [], []
+    kind_of: dict[str, str] = {}
     for body in db.session.scalars(
         select(Body)
         .where(Body.status == BodyStatus.ACTIVE)
@@ -287,13 +297,12 @@ def _network(cycle: PlanningCycle) -> dict[str, Any]:
             ", ".join(a.name for a in body.areas),
             str(members.get(body.id, 0)),
         ]
+        kind_of[body.name] = body.kind.value
         if body.kind in THEMATIC_KINDS:
             tavoli.append(row)
         else:
             governance.append(row)
     order = {k: n for n, k in enumerate(GOVERNANCE_KINDS_ORDER)}
-    governance_bodies = db.session.scalars(select(Body).where(Body.status == BodyStatus.ACTIVE)).all()
-    kind_of = {b.name: b.kind.value for b in governance_bodies}
     governance.sort(key=lambda r: (order.get(kind_of.get(r[0], ""), len(order)), r[0]))
     return {
         "kinds": sorted(([k, str(n)] for k, n in kinds.items()), key=lambda r: (-int(r[1]), r[0])),
@@ -312,7 +321,7 @@ def facts(plan: PlanDocument) -> pdz_chapters.Facts:
     demography, demography_total = _demography()
     network = _network(cycle)
     co_areas = {a.key: a.co_programming_area for a in db.session.scalars(select(PolicyArea))}
-    cards = {c.id: c for c in db.session.scalars(select(Card).where(Card.cycle_id == plan.cycle_id))}
+    cards = {c.id: c for c in cycle_cards(plan.cycle_id)}
     excluded = [
         [cards[e.card_id].title, cards[e.card_id].body.name, e.reason]
         for e in exclusions(plan)

@@ -136,6 +136,7 @@ def approved_latest(
     limit: int | None = None,
     offset: int = 0,
     with_content: bool = False,
+    with_body: bool = True,
 ) -> list[Submission]:
     """The latest approved round of each document (optionally of one kind and cycle), newest decision first.
     Lists leave the frozen content unloaded; the plan assembly asks for it."""
@@ -143,9 +144,10 @@ def approved_latest(
     stmt = (
         select(Submission)
         .join(newest, _is_round(newest))
-        .options(selectinload(Submission.body))
         .order_by(Submission.decided_at.desc(), Submission.id.desc())
     )
+    if with_body:
+        stmt = stmt.options(selectinload(Submission.body))
     if kind is not None:
         stmt = stmt.where(Submission.document_kind == kind)
     if cycle_id is not None:

@@ -29,6 +29,7 @@ from ..meetings import attendance as meeting_attendance
 from ..meetings import minutes as meeting_minutes
 from ..meetings import queries as meeting_queries
 from ..meetings.models import Attendance, MajorityKind, Meeting, MeetingStatus
+from ..memo import per_request
 from ..notifications import services as notifications
 from ..notifications.models import NotificationKind
 from ..orgs.models import Organisation
@@ -95,10 +96,15 @@ CHAINED_KINDS = tuple(kind for kind in DocKind if kind in DEFAULT_CHAINS)
 
 
 def chain_for(kind: DocKind) -> list[Step]:
+    return list(_chain(kind))
+
+
+@per_request
+def _chain(kind: DocKind) -> tuple[Step, ...]:
     if kind not in DEFAULT_CHAINS:
-        return []
+        return ()
     found = db.session.scalar(select(ApprovalChain).where(ApprovalChain.document_kind == kind))
-    return list(found.steps if found is not None else DEFAULT_CHAINS[kind])
+    return tuple(found.steps if found is not None else DEFAULT_CHAINS[kind])
 
 
 def _step(raw: dict[str, str]) -> Step:

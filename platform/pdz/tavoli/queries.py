@@ -89,7 +89,7 @@ def workspace(body_id: int) -> Body | None:
     return _count_members([body])[0] if body is not None else None
 
 
-MEMBERS_PAGE = 50  # members a page on the workspace and the members page
+MEMBERS_PAGE = 25  # members a page on the workspace and the members page (a phone screen or two)
 
 
 class MemberGroups(list[tuple[Any, list[Membership]]]):
