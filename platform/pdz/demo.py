@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from . import BLUEPRINTS
-from .accounts.models import Affiliation, Function, StaffRole, User
+from .accounts.models import Affiliation, Function, Gender, StaffRole, User
 from .accounts.services import hash_password
 from .config import ROOT
 from .cycles.models import CycleStatus, CycleYear, PlanningCycle, PolicyArea
@@ -90,6 +90,7 @@ class Demo:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             user = User(email=email, full_name=full_name, password_hash=self.password_hash, staff_role=staff)
+            user.gender = self.gender_of(full_name)
             db.session.add(user)
             db.session.flush()
         if not db.session.scalar(
@@ -98,6 +99,16 @@ class Demo:
             db.session.add(Affiliation(user_id=user.id, organisation_id=org.id, function=function))
         self.users[email] = user
         return user
+
+    def gender_of(self, full_name: str) -> Gender | None:
+        """The demo's people are fictional: their first name says how their roles are named (unknown for an
+        account named by its function, such as "Amministratore PdZ")."""
+        first = full_name.split(" ", 1)[0]
+        if first in self.people["feminine_first_names"]:
+            return Gender.FEMININE
+        if first in self.people["masculine_first_names"]:
+            return Gender.MASCULINE
+        return None
 
     def member(self, body: Body, user: User, org: Organisation, role: MembershipRole) -> Membership:
         found = db.session.scalar(

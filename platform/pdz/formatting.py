@@ -68,8 +68,8 @@ def register(app: Flask) -> None:
         return format_decimal(value) if value is not None else "—"
 
     @app.template_filter("label")
-    def _label(value: Any) -> str:
-        return labels.label(value)
+    def _label(value: Any, person: Any = None) -> str:
+        return labels.label(value, person)
 
     @app.template_filter("markdown")
     def _markdown(value: str | None) -> Any:

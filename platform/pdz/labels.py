@@ -37,12 +37,18 @@ class EnumLabels(dict):  # type: ignore[type-arg]
 
 
 LABELS = EnumLabels()  # each domain registers its labels in its labels.py (imported by pdz.models)
+# The feminine form of the labels of roles and functions, used for people who said so in their profile.
+FEMININE = EnumLabels()
 
 
-def label(value: Any) -> str:
+def label(value: Any, person: Any = None) -> str:
+    """The label of an enum value; for a role or function of `person`, in the form of their gender where they
+    gave it (a woman co-coordinating reads "Co-coordinatrice")."""
     if value is None:
         return "—"
     if isinstance(value, StrEnum):
+        if person is not None and getattr(person, "gender", None) == "f" and value in FEMININE:
+            return str(FEMININE[value])
         return str(LABELS.get(value, value.value))
     return str(value)
 

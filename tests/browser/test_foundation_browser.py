@@ -16,7 +16,7 @@ HOMES = {
     "coord.pubblico@example.org": ("Paolo Donati", "Tavolo Povertà"),
     "coord.ets@example.org": ("Chiara Ogliari", "Tavolo Povertà"),
     "membro@example.org": ("Luca Bonizzi", "Tavolo Politiche Abitative"),
-    "osservatore@example.org": ("Elena Scotti", "Osservatore"),
+    "osservatore@example.org": ("Elena Scotti", "Osservatrice"),  # the feminine form: issue #15 point 7
     "disabilita@example.org": ("Giorgio Tomasoni", "Tavolo Permanente Disabilità"),
     "sindaco@example.org": ("Francesca Pagliari", "Assemblea dei Sindaci (di Ambito)"),
     "delegato@example.org": ("Stefano Bertoni", "Delegato del Sindaco"),

@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..inputs import Form, line_problem
-from ..labels import options
+from ..labels import label, options
+from .models import Gender
 
 EMAIL_REQUIRED = _l("Indica l'indirizzo e-mail.")
 EMAIL_INVALID = _l("L'indirizzo e-mail non è valido.")
@@ -84,6 +85,11 @@ class ProfileForm(Form):
         ],
     )
     locale = SelectField(_l("Lingua"), choices=options([("it", "Italiano"), ("en", "English")]))
+    gender = SelectField(
+        _l("Come nominare i tuoi ruoli"),
+        choices=options([("", _l("Non indicato"))]) + options([(g.value, label(g)) for g in Gender]),
+        validate_choice=False,  # the service refuses anything else, in Italian
+    )
 
 
 class ChangePasswordForm(Form):

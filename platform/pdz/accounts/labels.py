@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import labels
-from .models import Function, InvitationStatus, MembershipRole, StaffRole
+from .models import Function, Gender, InvitationStatus, MembershipRole, StaffRole
 
 labels.LABELS.update(
     [
@@ -32,5 +32,30 @@ labels.LABELS.update(
         (MembershipRole.SECRETARY, _l("Segreteria")),
         (MembershipRole.OBSERVER, _l("Osservatore")),
         (MembershipRole.DELEGATE, _l("Delegato del Sindaco")),
+    ]
+)
+
+labels.LABELS.update(
+    [
+        (Gender.FEMININE, _l("Femminile: Co-coordinatrice")),
+        (Gender.MASCULINE, _l("Maschile: Co-coordinatore")),
+    ]
+)
+
+# Feminine forms (the masculine ones above are also the forms used when a person's gender is not known).
+labels.FEMININE.update(
+    [
+        (Function.SINDACO, _l("Sindaca")),
+        (Function.ASSESSORE, _l("Assessora")),
+        (Function.CONSIGLIERE, _l("Consigliera delegata")),
+        (Function.COORDINATORE, _l("Coordinatrice")),
+        (Function.FUNZIONARIO, _l("Funzionaria")),
+        (Function.OPERATORE, _l("Operatrice")),
+        (Function.VOLONTARIO, _l("Volontaria")),
+        (StaffRole.ADMIN, _l("Amministratrice della piattaforma")),
+        (MembershipRole.COORD_PUBLIC, _l("Co-coordinatrice (parte pubblica)")),
+        (MembershipRole.COORD_ETS, _l("Co-coordinatrice (Terzo Settore)")),
+        (MembershipRole.OBSERVER, _l("Osservatrice")),
+        (MembershipRole.DELEGATE, _l("Delegata del Sindaco")),
     ]
 )

@@ -35,6 +35,14 @@ class StaffRole(StrEnum):
     UDP = "ufficio_di_piano"
 
 
+class Gender(StrEnum):
+    """How a person's roles are named ("Co-coordinatrice", "Co-coordinatore"), as they say in their profile;
+    unknown (None) keeps the usual form."""
+
+    FEMININE = "f"
+    MASCULINE = "m"
+
+
 class Function(StrEnum):
     """What a person does in the organisation they belong to."""
 
@@ -64,6 +72,7 @@ class User(TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(5), default="it")
     staff_role: Mapped[StaffRole | None] = mapped_column(StrEnumType(StaffRole, 30))
+    gender: Mapped[Gender | None] = mapped_column(StrEnumType(Gender, 1))
     # Part of the login cookie: rotating it signs the user out of every session.
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
     last_login_at: Mapped[datetime | None]

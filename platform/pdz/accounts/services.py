@@ -24,6 +24,7 @@ from ..mail import send_mail
 from . import second_factor, sessions
 from .models import (
     Affiliation,
+    Gender,
     Invitation,
     InvitationStatus,
     PasswordReset,
@@ -223,13 +224,20 @@ def sign_out_everywhere(user: User, *, actor: User) -> None:
     audit.record(actor, "account.signed_out_everywhere", user)
 
 
-def update_profile(user: User, full_name: str, locale: str, *, actor: User) -> None:
+def update_profile(
+    user: User, full_name: str, locale: str, *, actor: User, gender: str | None = None
+) -> None:
+    """Name, language and (when given: "" clears it) the form in which the person's roles are named."""
     policy.require(actor, "account.edit", user)
     full_name = (full_name or "").strip()
     if not full_name:
         raise Invalid(errors={"full_name": _("Indica nome e cognome.")})
     if locale not in current_app.config["PDZ_LOCALES"]:
         raise Invalid(errors={"locale": _("Lingua non disponibile.")})
+    if gender is not None:
+        if gender not in ("", *(g.value for g in Gender)):
+            raise Invalid(errors={"gender": _("Scegli una delle forme proposte.")})
+        user.gender = Gender(gender) if gender else None
     user.full_name, user.locale = full_name[:120], locale
     audit.record(actor, "account.profile_updated", user)
 

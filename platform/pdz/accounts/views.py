@@ -273,7 +273,11 @@ def profile() -> Any:
 
         return run(
             lambda: services.update_profile(
-                current_user, form.full_name.data, form.locale.data, actor=current_user
+                current_user,
+                form.full_name.data,
+                form.locale.data,
+                actor=current_user,
+                gender=form.gender.data or "",
             ),
             updated,
             page=page,
