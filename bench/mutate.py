@@ -262,10 +262,12 @@ def _run_tests(workdir: Path, tests: tuple[str, ...], timeout: float) -> tuple[b
     return passed, time.monotonic() - started
 
 
-def run_target(name: str, target: Target, workdir: Path, timeout: float, every: int = 1) -> dict[str, object]:
+def run_target(
+    name: str, target: Target, workdir: Path, timeout: float, every: int = 1, start: int = 0
+) -> dict[str, object]:
     path = workdir / target.module
     original = (ROOT / target.module).read_text(encoding="utf-8")
-    points = mutation_points(ast.parse(original), target)[::every]
+    points = mutation_points(ast.parse(original), target)[::every][start:]
     clean, seconds = _run_tests(workdir, target.tests, timeout)
     if not clean:
         print(f"{name}: the tests fail without any mutation; fix that first", flush=True)
@@ -280,7 +282,7 @@ def run_target(name: str, target: Target, workdir: Path, timeout: float, every: 
         else:
             killed += 1
         print(
-            f"{name} {index + 1}/{len(points)} {'SURVIVED' if passed else 'killed'}: {description}",
+            f"{name} {index + 1}/{len(points) + start} {'SURVIVED' if passed else 'killed'}: {description}",
             flush=True,
         )
     path.write_text(original, encoding="utf-8")
@@ -290,7 +292,8 @@ def run_target(name: str, target: Target, workdir: Path, timeout: float, every: 
         "functions": list(target.functions) or ["(all)"],
         "tests": list(target.tests),
         "mutants": total,
-        "sample": f"every {every}th mutation point" if every > 1 else "all",
+        "sample": (f"every {every}th mutation point" if every > 1 else "all")
+        + (f", from mutant {start + 1}" if start else ""),
         "killed": killed,
         "score": round(killed / total, 3) if total else None,
         "survivors": survivors,
@@ -307,6 +310,12 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="list the mutations without running anything")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per test run at most")
     parser.add_argument("--every", type=int, default=1, help="run only every Nth mutation point (a sample)")
+    parser.add_argument(
+        "--start",
+        type=int,
+        default=0,
+        help="skip the first N mutants (to go on with a pass that was stopped)",
+    )
     parser.add_argument(
         "--workers",
         default="0",
@@ -328,7 +337,7 @@ def main() -> None:
         workdir = Path(tmp)
         _copy_tree(workdir)
         for name in names:
-            results[name] = run_target(name, TARGETS[name], workdir, args.timeout, args.every)
+            results[name] = run_target(name, TARGETS[name], workdir, args.timeout, args.every, args.start)
     print(json.dumps(results, ensure_ascii=False))
 
 
