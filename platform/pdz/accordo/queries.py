@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ..approvals.models import DocKind, PlanDocument, Submission, SubmissionStatus
@@ -52,9 +53,9 @@ def plan_of(cycle_id: int) -> PlanDocument | None:
     )
 
 
-def approved_on(cycle_id: int) -> date | None:
-    """The day (in Rome) the Assemblea dei Sindaci first approved the cycle's Piano di Zona, or None."""
-    decided = db.session.scalar(
+def _first_approval(cycle_id: int) -> Select[Any]:
+    """When the Assemblea dei Sindaci first approved the cycle's Piano di Zona (NULL: not yet)."""
+    return (
         select(func.min(Submission.decided_at))
         .join(PlanDocument, PlanDocument.id == Submission.document_id)
         .where(
@@ -64,6 +65,11 @@ def approved_on(cycle_id: int) -> date | None:
             PlanDocument.cycle_id == cycle_id,
         )
     )
+
+
+def approved_on(cycle_id: int) -> date | None:
+    """The day (in Rome) the Assemblea dei Sindaci first approved the cycle's Piano di Zona, or None."""
+    decided = db.session.scalar(_first_approval(cycle_id))
     return local(decided).date() if decided is not None else None
 
 
@@ -124,13 +130,16 @@ def plan_signing(plan: PlanDocument) -> PlanSigning | None:
     """The approval state the Piano di Zona pages show; None for other plan documents."""
     if plan.kind != DocKind.PIANO_DI_ZONA:
         return None
-    approved = approved_on(plan.cycle_id) is not None
-    # The accordo and its signature counts in one statement (no accordo: one row of NULL and zeros).
-    accordo_id, signed, total = db.session.execute(
-        select(Accordo.id, func.count(AccordoSignatory.signed_on), func.count(AccordoSignatory.id))
-        .select_from(Accordo)
-        .outerjoin(AccordoSignatory, AccordoSignatory.accordo_id == Accordo.id)
-        .where(Accordo.cycle_id == plan.cycle_id)
-        .group_by(Accordo.id)
-    ).first() or (None, 0, 0)
-    return PlanSigning(plan.cycle_id, approved, accordo_id is not None, int(signed), int(total))
+    # The approval, the cycle's accordo (one per cycle) and its signature counts in one statement of scalar
+    # subqueries, which always gives one row (NULL where there is no approval or no accordo).
+    signatures = select(AccordoSignatory).join(Accordo).where(Accordo.cycle_id == plan.cycle_id).subquery()
+    decided, accordo_id, signed, total = db.session.execute(
+        select(
+            _first_approval(plan.cycle_id).scalar_subquery(),
+            select(Accordo.id).where(Accordo.cycle_id == plan.cycle_id).limit(1).scalar_subquery(),
+            select(func.count(signatures.c.signed_on)).scalar_subquery(),
+            select(func.count(signatures.c.id)).scalar_subquery(),
+        )
+    ).one()
+    approved = decided is not None
+    return PlanSigning(plan.cycle_id, approved, accordo_id is not None, int(signed or 0), int(total or 0))

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, policy
+from .. import audit, memo, policy
 from ..cards.models import Card
 from ..errors import Invalid
 from ..evaluation.queries import latest_values
@@ -60,6 +60,7 @@ def approved_cards(cycle_id: int) -> tuple[list[doc.Content], dict[int, str]]:
     for sub in approved_latest(DocKind.CARD, cycle_id, with_content=True, with_body=False):
         contents.append(json.loads(sub.content))
         fingerprints[sub.document_id] = sub.fingerprint
+    memo.seed(pdz.approved_card_ids, cycle_id, answer=frozenset(fingerprints))  # the same rounds
     return contents, fingerprints
 
 

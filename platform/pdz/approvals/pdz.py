@@ -72,7 +72,7 @@ def cycle_cards(cycle_id: int) -> tuple[Card, ...]:
         db.session.scalars(
             select(Card)
             .where(Card.cycle_id == cycle_id)
-            .options(selectinload(Card.body))  # pages and chapters name each card's tavolo
+            .options(joinedload(Card.body))  # pages and chapters name each card's tavolo
             .order_by(Card.title, Card.id)
         )
     )
@@ -202,7 +202,7 @@ def _swot(cycle: PlanningCycle) -> list[list[str]]:
     for assessment in db.session.scalars(
         select(SwotAssessment)
         .where(SwotAssessment.cycle_id == cycle.id, SwotAssessment.status == SwotStatus.CLOSED)
-        .options(selectinload(SwotAssessment.entries), selectinload(SwotAssessment.body))
+        .options(selectinload(SwotAssessment.entries), joinedload(SwotAssessment.body))
         .order_by(SwotAssessment.year, SwotAssessment.id)
     ):
         for entry in assessment.entries:
