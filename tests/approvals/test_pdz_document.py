@@ -14,6 +14,7 @@ import json
 import os
 import re
 import zipfile
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +313,61 @@ def test_the_plan_page_reads_each_thing_once_and_shows_every_change_at_once(
     assert f"{REASON} ({first.id})" in text
     _exclude_all(udp, plan.id, missing[1:])
     assert _submit(udp, plan.id).status_code == 303  # the gate read the exclusions just written
+
+
+def test_a_cycle_with_many_cards_lists_them_a_page_at_a_time_missing_first(
+    app: Any, db: Any, client_as: Any
+) -> None:
+    """Issue #17: the plan page lists the cycle's cards 25 a page, the ones still missing first (by title),
+    with counts over all of them; the gate names the first 20 missing cards and counts the others. The demo's
+    cycle has 13 cards, 9 approved; 30 more drafts make 43, of which 34 missing."""
+    from pdz.cards.models import Card
+
+    plan = _plan(db)
+    demo = list(db.session.scalars(select(Card).where(Card.cycle_id == plan.cycle_id)))
+    assert len(demo) == 13
+    tavolo = demo[0]
+    for n in range(30):
+        db.session.add(
+            Card(
+                cycle_id=plan.cycle_id,
+                area_id=tavolo.area_id,
+                body_id=tavolo.body_id,
+                title=f"Zeta aggiunta {n:02d}",  # after every demo title
+            )
+        )
+    db.session.commit()
+    missing_demo = sorted(
+        c.title for c in _missing(db) if c.cycle_id == plan.cycle_id and c.title[:4] != "Zeta"
+    )
+    assert len(missing_demo) == 4
+    plan_id = plan.id
+    db.session.remove()
+
+    udp = client_as("udp@example.org")
+    first = udp.get(f"/piani/{plan_id}").get_data(as_text=True)
+    second = udp.get(f"/piani/{plan_id}?schede_pagina=2").get_data(as_text=True)
+    for text in (first, second):
+        assert "9 approvate, 0 escluse, 34 mancanti su 43." in text
+    listed = [_listed(first), _listed(second)]
+    assert len(listed[0]) == 25 and len(listed[1]) == 18
+    assert [s for s, _t in listed[0] + listed[1]] == ["mancante"] * 34 + ["approvata"] * 9
+    # By title within each group, in the database's own collation (the same order as the card list's).
+    missing = [t for _s, t in listed[0] + listed[1][:9]]
+    assert sorted(missing) == sorted(missing_demo + [f"Zeta aggiunta {n:02d}" for n in range(30)])
+    assert "Pagina 1 di 2 (43 schede)" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    assert "Pagina 2 di 2 (43 schede)" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    for bad in ("0", "-3", "99", "abc"):
+        assert udp.get(f"/piani/{plan_id}?schede_pagina={bad}").status_code == 200
+
+    gate = re.search(r"Il Piano di Zona non può essere inviato: [^<]*", first)
+    assert gate is not None
+    assert "34 schede su 43" in gate.group(0)
+    assert re.findall(r"«([^»]+)»", unescape(gate.group(0))) == missing[:20]
+    assert "e altre 14." in gate.group(0)
+
+
+def _listed(html: str) -> list[tuple[str, str]]:
+    """(state, title) of each card listed on a plan page, in order."""
+    found = re.findall(r'class="pdz-card state-(\w+)".*?<a href="/schede/\d+">([^<]+)</a>', html, re.S)
+    return [(state, unescape(title)) for state, title in found]

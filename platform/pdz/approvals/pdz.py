@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -65,38 +66,55 @@ def approved_card_ids(cycle_id: int) -> frozenset[int]:
     return frozenset(sub.document_id for sub in approved_latest(DocKind.CARD, cycle_id, with_body=False))
 
 
+class CycleCard(NamedTuple):
+    """What the plan page, its gate and its chapters need of a card: no ORM object (a cycle can hold
+    hundreds of cards, and the page reads all of them for its counts)."""
+
+    id: int
+    title: str
+    body_name: str
+
+
 @per_request
-def cycle_cards(cycle_id: int) -> tuple[Card, ...]:
-    """Every card of the cycle with its tavolo, by title."""
+def cycle_cards(cycle_id: int) -> tuple[CycleCard, ...]:
+    """Every card of the cycle with the name of its tavolo, by title (one statement)."""
     return tuple(
-        db.session.scalars(
-            select(Card)
+        CycleCard(*row)
+        for row in db.session.execute(
+            select(Card.id, Card.title, Body.name)
+            .join(Body, Body.id == Card.body_id)
             .where(Card.cycle_id == cycle_id)
-            .options(joinedload(Card.body))  # pages and chapters name each card's tavolo
             .order_by(Card.title, Card.id)
         )
     )
 
 
-def missing_cards(plan: PlanDocument) -> list[Card]:
+def missing_cards(plan: PlanDocument) -> list[CycleCard]:
     """Cards of the plan's cycle neither approved nor excluded with a reason, by title."""
     approved = approved_card_ids(plan.cycle_id)
     excluded = {e.card_id for e in exclusions(plan)}
     return [c for c in cycle_cards(plan.cycle_id) if c.id not in approved and c.id not in excluded]
 
 
+GATE_NAMED = 20  # missing cards named in the gate's message; the rest are counted
+
+
 def gate_problem(plan: PlanDocument) -> str | None:
-    """Why the Piano di Zona cannot go to approval yet, naming the cards missing; None when it can."""
+    """Why the Piano di Zona cannot go to approval yet, naming the cards missing (the first GATE_NAMED by
+    title, then how many more); None when it can."""
     missing = missing_cards(plan)
     if not missing:
         return None
     total = len(cycle_cards(plan.cycle_id))
+    named = "; ".join(f"«{c.title}»" for c in missing[:GATE_NAMED])
+    if len(missing) > GATE_NAMED:
+        named = _("%(list)s e altre %(n)d", list=named, n=len(missing) - GATE_NAMED)
     return _(
         "Il Piano di Zona non può essere inviato: %(n)d schede su %(t)d non sono né approvate né escluse "
         "con una motivazione. Mancano: %(list)s. Approvale oppure escludile indicando il motivo.",
         n=len(missing),
         t=total,
-        list="; ".join(f"«{c.title}»" for c in missing),
+        list=named,
     )
 
 
@@ -145,18 +163,56 @@ def readmit_card(plan: PlanDocument, card_id: int, *, actor: Any) -> None:
     db.session.flush()
 
 
-def card_states(plan: PlanDocument) -> list[dict[str, Any]]:
-    """Every card of the cycle with where it stands for the plan: approved, excluded (why) or missing."""
+STATES_PAGE = 25  # cards listed per page of the plan page
+
+
+@dataclass(frozen=True)
+class CardStates:
+    """One page of the cycle's cards with where each stands for the plan, and the counts over all of them."""
+
+    rows: list[dict[str, Any]]
+    approved: int
+    excluded: int
+    missing: int
+    total: int
+    page: int
+    pages: int
+
+
+def card_states(plan: PlanDocument, page: int = 1) -> CardStates:
+    """The cycle's cards by title, STATES_PAGE a page, each approved, excluded (why) or missing; missing
+    cards first, since those are the ones the Ufficio di Piano has to deal with."""
     approved = approved_card_ids(plan.cycle_id)
     excluded = {e.card_id: e for e in exclusions(plan)}
-    rows = []
-    for card in cycle_cards(plan.cycle_id):
-        state = "approvata" if card.id in approved else ("esclusa" if card.id in excluded else "mancante")
-        exclusion = excluded.get(card.id)
-        rows.append(
-            {"card": card, "state": state, "reason": exclusion.reason if exclusion is not None else ""}
-        )
-    return rows
+    cards = cycle_cards(plan.cycle_id)
+
+    def state(card: CycleCard) -> str:
+        return "approvata" if card.id in approved else ("esclusa" if card.id in excluded else "mancante")
+
+    states = [(card, state(card)) for card in cards]
+    states.sort(key=lambda pair: pair[1] != "mancante")  # stable: by title within each group
+    pages = max(1, -(-len(states) // STATES_PAGE))
+    page = min(max(page, 1), pages)
+    rows = [
+        {
+            "card": card,
+            "state": card_state,
+            "reason": excluded[card.id].reason if card.id in excluded else "",
+        }
+        for card, card_state in states[(page - 1) * STATES_PAGE : page * STATES_PAGE]
+    ]
+    counts = {s: 0 for s in ("approvata", "esclusa", "mancante")}
+    for _card, card_state in states:
+        counts[card_state] += 1
+    return CardStates(
+        rows,
+        counts["approvata"],
+        counts["esclusa"],
+        counts["mancante"],
+        len(states),
+        page,
+        pages,
+    )
 
 
 # --- the facts of the data chapters ----------------------------------------------------------------
@@ -323,7 +379,7 @@ def facts(plan: PlanDocument) -> pdz_chapters.Facts:
     co_areas = {a.key: a.co_programming_area for a in db.session.scalars(select(PolicyArea))}
     cards = {c.id: c for c in cycle_cards(plan.cycle_id)}
     excluded = [
-        [cards[e.card_id].title, cards[e.card_id].body.name, e.reason]
+        [cards[e.card_id].title, cards[e.card_id].body_name, e.reason]
         for e in exclusions(plan)
         if e.card_id in cards
     ]

@@ -492,7 +492,7 @@ def _pdz_page(plan: PlanDocument) -> dict[str, Any]:
     if plan.kind != DocKind.PIANO_DI_ZONA:
         return {}
     return {
-        "card_states": pdz.card_states(plan),
+        "card_states": pdz.card_states(plan, parse_int(request.args.get("schede_pagina")) or 1),
         "narrative_labels": pdz_chapters.NARRATIVES,
         "narratives": coedit.narratives(plan),
         "narrative_limit": coedit.NARRATIVE_MAX,
