@@ -197,3 +197,33 @@ def test_each_allowed_role_succeeds_by_itself(app, db, client_as, reviewer, stat
         assert latest.status == AFTER[action]
         if action == "submit":
             assert latest.id != sid and latest.submitted_by.email == email
+
+
+def test_review_buttons_only_at_a_review_step_and_only_for_the_reviewers(app, db, client_as, reviewer):
+    """At a review step the UdP and the reviewing body's co-coordinators are offered "forward" and "send back";
+    once the version awaits the Assemblea's vote nobody is (docs/approvals.md: nobody forwards at the vote
+    step), not even the administrator, who passes every permission: they were offered "forward" there, which
+    hid the form that puts the version on the Assemblea's agenda (found by this test, fixed in the view)."""
+    _card_id, sid = prepare(db, client_as, "in_esame")
+    forward = f'action="/approvazioni/{sid}/inoltra"'
+    offered = {
+        email
+        for email in ROLES
+        if forward in client_as(email).get(f"/approvazioni/{sid}").get_data(as_text=True)
+    }
+    assert offered == {ADMIN, UDP, REVIEWER}
+
+    udp = client_as(UDP)
+    version = _latest(db, _card_id).version
+    assert udp.post(f"/approvazioni/{sid}/inoltra", data={"version": version}).status_code == 303
+    assert _latest(db, _card_id).status == "in_attesa_di_voto"
+    for email in ROLES:
+        page = client_as(email).get(f"/approvazioni/{sid}")
+        assert page.status_code in (200, 403), (email, page.status_code)
+        assert forward not in page.get_data(as_text=True), email
+        assert f'action="/approvazioni/{sid}/restituisci"' not in page.get_data(as_text=True), email
+    # UdP staff and the administrator schedule the vote from the same page.
+    for email in (ADMIN, UDP):
+        assert f'action="/approvazioni/{sid}/iscrivi"' in client_as(email).get(
+            f"/approvazioni/{sid}"
+        ).get_data(as_text=True)

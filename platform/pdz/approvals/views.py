@@ -188,7 +188,10 @@ def submission(submission: Submission) -> Any:
         meetings=services.vote_meetings(sub) if may_schedule else [],
         pending_ballot=services.pending_ballot(sub),
         body_names=_body_names(sub),
-        can_review=policy.can(current_user, "approval.review", sub),
+        # The state as well as the permission: the administrator passes every permission, and offering them
+        # "forward" at the vote step hid the form that puts the version on the Assemblea's agenda.
+        can_review=sub.status == SubmissionStatus.IN_REVIEW
+        and policy.can(current_user, "approval.review", sub),
         can_schedule=may_schedule and sub.status == SubmissionStatus.AWAITING_VOTE,
     )
 
