@@ -111,6 +111,7 @@ _.last_change_at  # unused attribute (platform/pdz/cards/coedit.py:199)
 _.last_change_at  # unused attribute (platform/pdz/cards/services.py:155)
 _.remote_updates  # unused attribute (platform/pdz/coedit/pyclient.py:33)
 _.remote_updates  # unused attribute (platform/pdz/coedit/pyclient.py:43)
+_.catch_ups  # unused attribute (platform/pdz/coedit/pyclient.py:34), read by the tests
 _.resolved_at  # unused attribute (platform/pdz/comments/services.py:266)
 _.resolved_by_id  # unused attribute (platform/pdz/comments/services.py:266)
 _.resolved_at  # unused attribute (platform/pdz/comments/services.py:391)

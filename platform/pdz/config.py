@@ -47,6 +47,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PDZ_REDIS_CHANNEL": os.environ.get(
             "PDZ_REDIS_CHANNEL", "flask-socketio"
         ),  # one per deployment / test
+        # With several processes, seconds after a join at which the editor is sent what was stored since.
+        "PDZ_COEDIT_CATCH_UP": tuple(
+            float(x) for x in os.environ.get("PDZ_COEDIT_CATCH_UP", "1,4").split(",") if x.strip()
+        ),
         # Socket.IO transports the server accepts. Several worker processes behind one port without sticky
         # sessions need "websocket" only (a long-polling session must come back to the process that made it).
         "PDZ_SOCKET_TRANSPORTS": [

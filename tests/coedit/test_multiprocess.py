@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from tests.comments.test_comments_live import quick_websocket_close, scalar  # noqa: F401 - autouse fixture
-from tests.comments.test_comments_redis import connect, two_processes, wait_for  # noqa: F401 - fixture
+from tests.comments.test_comments_redis import (  # noqa: F401 - fixture
+    connect,
+    processes_on_redis,
+    two_processes,
+    wait_for,
+)
 
 from pdz.coedit.engine import unwire, wire
 from pdz.coedit.pyclient import Editor
@@ -110,4 +117,73 @@ def test_editors_on_two_processes_write_one_card_and_a_removed_member_is_cut_off
         raise
     finally:
         for client in (coord_on_a, member_on_b, other_on_b):
+            client.disconnect()
+
+
+CATCH_UP_AFTER = 6.0  # seconds: long enough for the steps below to happen before it, even on a busy machine
+
+
+@pytest.fixture
+def late_catch_up(templates: dict[str, str], run_dir: Path) -> Iterator[Any]:
+    with processes_on_redis(templates, run_dir, {"PDZ_COEDIT_CATCH_UP": str(CATCH_UP_AFTER)}) as running:
+        yield running
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_the_late_catch_up_is_not_sent_to_a_member_removed_meanwhile(late_catch_up):
+    """A socket that joins a document is sent, a few seconds later, what was stored since it joined (with
+    several processes, some of it may have been broadcast before it entered the room). That message goes
+    to the socket, not through the room: found on a loaded machine, it reached a member removed from the
+    tavolo after joining, carrying text written after the removal."""
+    a, b, database_url, logs = late_catch_up
+    card_id = int(scalar(database_url, "SELECT id FROM cards WHERE key = 'A'"))
+    body_id = int(scalar(database_url, "SELECT body_id FROM cards WHERE key = 'A'"))
+    key = f"card:{card_id}"
+    coord_on_a, member_on_b = connect(a, "coord.ets@example.org"), connect(b, "membro@example.org")
+    witness_on_b = connect(b, "coord.pubblico@example.org")
+    try:
+        ed_a, ed_member = Editor(coord_on_a, key), Editor(member_on_b, key)
+        assert ed_a.join()["ok"] and ed_member.join()["ok"]  # the member's catch-up is due in 6 s
+
+        membership_id = scalar(
+            database_url,
+            "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
+            "WHERE u.email = 'membro@example.org' AND m.body_id = :b AND m.ended_at IS NULL",
+            b=body_id,
+        )
+        session: requests.Session = coord_on_a.http
+        page = session.get(f"{a.url}/tavoli/{body_id}/componenti")
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1)
+        removed = session.post(
+            f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
+            data={"csrf_token": token},
+            allow_redirects=False,
+        )
+        assert removed.status_code == 302
+        wait_for(
+            lambda: any(e == "coedit.revoked" and d.get("doc") == key for e, d in list(member_on_b.received)),
+            message="coedit.revoked on B",
+        )
+        # A witness on the member's process joins after the removal: its catch-up is due after the member's.
+        ed_witness = Editor(witness_on_b, key)
+        assert ed_witness.join()["ok"]
+        assert ed_a.append("context", " [dopo la rimozione]", wait=True)["ok"]  # stored before both are due
+        seen = ed_member.remote_updates
+        wait_for(lambda: ed_witness.catch_ups >= 1, message="the witness's catch-up")
+        wait_for(lambda: ed_witness.text("context").endswith(" [dopo la rimozione]"), message="witness text")
+        # The member's was due earlier on the same process: nothing came, before or after a round trip.
+        assert member_on_b.call("coedit.leave", {"doc": key}, timeout=10) is not None
+        assert ed_member.catch_ups == 0
+        assert ed_member.remote_updates == seen
+        assert "dopo la rimozione" not in ed_member.text("context")
+    except BaseException:
+        for log in logs:
+            print(
+                f"--- {log.name} ---\n"
+                + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)")
+            )
+        raise
+    finally:
+        for client in (coord_on_a, member_on_b, witness_on_b):
             client.disconnect()

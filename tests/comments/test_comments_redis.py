@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
@@ -34,9 +35,9 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-def two_processes(
-    templates: dict[str, str], run_dir: Path
+@contextlib.contextmanager
+def processes_on_redis(
+    templates: dict[str, str], run_dir: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[tuple[Server, Server, str, list[Path]]]:
     if not _redis_up():
         if REQUIRE_REDIS:
@@ -53,6 +54,7 @@ def two_processes(
             "PDZ_ARGON2_TIME_COST": "1",
             "PDZ_ARGON2_MEMORY_COST": "1024",
             "PDZ_LOGIN_RATE_LIMIT": "1000 per minute",
+            **(extra_env or {}),
         }
         ports = (first := free_port()), next(p for p in iter(free_port, None) if p != first)
         processes = []
@@ -63,6 +65,14 @@ def two_processes(
         finally:
             for process in processes:
                 servers.stop(process)
+
+
+@pytest.fixture
+def two_processes(
+    templates: dict[str, str], run_dir: Path
+) -> Iterator[tuple[Server, Server, str, list[Path]]]:
+    with processes_on_redis(templates, run_dir) as running:
+        yield running
 
 
 def connect(server: Server, email: str) -> Any:

@@ -699,18 +699,23 @@ def _commit(live: LiveDoc, batch: list[_Pending], sent_after: float | None = Non
         _queue_out(live, [seeded])
 
 
-def catch_up_later(key: str, sid: str, delays: tuple[float, ...] = (1.0, 4.0)) -> None:
+def catch_up_later(key: str, sid: str, still_open: Callable[[], bool]) -> None:
     """With several processes, an editor who joins while others type on another process may miss updates
     that process had already sent to the room (before this editor entered it) but not yet stored (so they
-    were not in the state this editor received). A little later, when they are stored, send this editor
-    what was stored since it joined: receiving an update twice is harmless."""
+    were not in the state this editor received). A little later (`PDZ_COEDIT_CATCH_UP` seconds), when they
+    are stored, send this editor what was stored since it joined: receiving an update twice is harmless.
+    Sent straight to the socket, not through the room, so only while `still_open()`: a socket that left
+    the document, or lost the right to read it, receives nothing more of it."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config.get("PDZ_REDIS_URL"):
+    delays = tuple(app.config.get("PDZ_COEDIT_CATCH_UP") or ())
+    if not app.config.get("PDZ_REDIS_URL") or not delays:
         return  # one process: the state sent at joining holds everything already sent to the room
     live, _obj = open_doc(key, load=False)
     since = live.seq
 
     def send(remaining: tuple[float, ...]) -> None:
+        if not still_open():
+            return
         with app.app_context():
             try:
                 row = db.session.execute(select(CoDoc.snapshot_seq).where(CoDoc.id == live.doc_id)).one()
@@ -724,11 +729,10 @@ def catch_up_later(key: str, sid: str, delays: tuple[float, ...] = (1.0, 4.0)) -
                             .order_by(CoUpdate.seq)
                         )
                     )
-                if datas:
+                if datas and still_open():
                     merged = datas[0] if len(datas) == 1 else merge_updates(*datas)
-                    socketio.emit(
-                        "coedit.update", {"doc": key, "msg": wire(encode_sync(UPDATE, merged))}, to=sid
-                    )
+                    message = {"doc": key, "msg": wire(encode_sync(UPDATE, merged)), "catch_up": True}
+                    socketio.emit("coedit.update", message, to=sid)
             except Exception:  # noqa: BLE001 - best effort: the page also resyncs when it sees a gap
                 app.logger.exception("late catch-up of %s failed", key)
             finally:

@@ -31,6 +31,7 @@ class Editor:
         self.joined: dict[str, Any] = {}
         self.on_remote = on_remote
         self.remote_updates = 0
+        self.catch_ups = 0  # of the remote updates, those sent to this socket alone after joining
         sio.on("coedit.update", self._on_update)
 
     # -- protocol --
@@ -41,6 +42,7 @@ class Editor:
         with self.lock:
             self.doc.apply_update(payload)
             self.remote_updates += 1
+            self.catch_ups += bool(data.get("catch_up"))
         if self.on_remote is not None:
             self.on_remote(payload)
 

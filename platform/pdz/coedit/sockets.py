@@ -87,7 +87,13 @@ def on_join(data: Any) -> dict[str, Any]:
     with _LOCK:
         _SID_USER[_sid()] = current_user.id
         _JOINED.setdefault(_sid(), {}).setdefault(key, {})
-    engine.catch_up_later(key, _sid())
+    sid = _sid()
+
+    def still_open() -> bool:
+        with _LOCK:
+            return key in _JOINED.get(sid, {})
+
+    engine.catch_up_later(key, sid, still_open)
     emit("coedit.awareness_query", {"doc": key}, to=engine.room(key), include_self=False)
     return {
         "ok": True,
