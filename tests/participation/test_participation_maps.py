@@ -215,6 +215,72 @@ def test_alerts_are_grouped_by_kind_and_tavolo_with_counts(client_as: Any) -> No
         assert shown == {t: len(s) for t, s in by_kind[kind].items()}
 
 
+def test_many_alerts_name_five_per_tavolo_and_the_table_is_paged(
+    client_as: Any, db: Any, tavolo: Any
+) -> None:
+    """Sixty organisations join a tavolo and never come (as in a district fifty times the demo): the grouped
+    view still counts every alert of each tavolo but names its first five, the table shows 50 a page, and
+    its pages together are the CSV, in its order."""
+    from pdz.accounts.models import User
+    from pdz.orgs.models import Organisation, OrgKind
+    from pdz.tavoli.models import Membership
+
+    for n in range(60):
+        org = Organisation(name=f"Associazione di prova {n:02d}", kind=OrgKind.ETS)
+        person = User(email=f"prova{n:02d}@example.org", full_name=f"Persona di prova {n:02d}")
+        db.session.add_all([org, person])
+        db.session.flush()
+        db.session.add(Membership(body_id=tavolo.id, user_id=person.id, organisation_id=org.id))
+    db.session.commit()
+
+    udp = client_as("udp@example.org")
+    rows = _csv(udp, "allerte")[1:]
+    mine = [r for r in rows if r[0] == "Ente che non partecipa più" and r[1] == tavolo.name]
+    assert {f"Associazione di prova {n:02d}" for n in range(60)} <= {r[2] for r in mine}
+
+    html = udp.get("/partecipazione/").get_data(as_text=True)
+    group = re.search(r'<details class="alert-group" id="allerte-stopped">(.*?)</details>', html, re.S).group(
+        1
+    )
+    block = re.search(
+        rf"<h3>{re.escape(tavolo.name)} <span class=\"tally\">\((\d+)\)</span></h3>\s*<ul>(.*?)</ul>",
+        group,
+        re.S,
+    )
+    assert int(block.group(1)) == len(mine)
+    named = [unescape(s) for s in re.findall(r"<li><strong>([^<]*)</strong>", block.group(2))]
+    assert named == [r[2] for r in mine[:5]]
+    assert f"e altri {len(mine) - 5}: vedi la tabella qui sotto o il CSV" in unescape(block.group(2))
+
+    def table_rows(page_html: str) -> list[list[str]]:
+        table = page_html.split('id="table-allerte"', 1)[1].split("</table>", 1)[0]
+        return [
+            [unescape(c).replace("—", "") for c in re.findall(r"<td>([^<]*)</td>", tr)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+        ]
+
+    assert '<details class="alert-table" id="allerte-tabella">' in html  # closed until a page is asked for
+    shown, page = [], 1
+    while True:
+        text = (
+            html if page == 1 else udp.get(f"/partecipazione/?allerte_pagina={page}").get_data(as_text=True)
+        )
+        found = table_rows(text)
+        assert 0 < len(found) <= 50
+        shown += found
+        if page > 1:
+            assert '<details class="alert-table" id="allerte-tabella" open>' in text
+        pager = text.split('id="table-allerte"', 1)[1].split("</details>", 1)[0]
+        if 'rel="next"' not in pager:
+            break
+        page += 1
+    assert page == -(-len(rows) // 50) > 1
+    assert shown == rows
+    # A page number that is not one answers the first page, one past the end the last.
+    assert table_rows(udp.get("/partecipazione/?allerte_pagina=x").get_data(as_text=True)) == rows[:50]
+    assert table_rows(udp.get("/partecipazione/?allerte_pagina=999").get_data(as_text=True)) == found
+
+
 def test_exports_have_italian_headers(client_as: Any) -> None:
     udp = client_as("udp@example.org")
     rate = ["Codice", "Nome", "Presenze", "Attese", "Tasso (%)"]

@@ -84,6 +84,30 @@ def unread_by_body(user: User, body_ids: list[int] | None = None) -> dict[int, i
     return {body_id: n for body_id, n in db.session.execute(query)}
 
 
+UNREAD_CAP = 100  # a count that reaches it is shown as "99+"
+
+
+def unread_in_body(user: User, body_id: int, cap: int = UNREAD_CAP) -> int:
+    """Unread comments in one tavolo, counted up to `cap`: the count stops after `cap` rows, so a tavolo
+    with years of discussion nobody marked as read costs what a new one does."""
+    rows = (
+        select(Comment.id)
+        .join(CommentThread, CommentThread.id == Comment.thread_id)
+        .outerjoin(ThreadRead, and_(ThreadRead.thread_id == CommentThread.id, ThreadRead.user_id == user.id))
+        .where(
+            Comment.body_id == body_id,
+            Comment.author_id != user.id,
+            Comment.status != CommentStatus.REMOVED,
+            Comment.id > func.coalesce(ThreadRead.last_comment_id, 0),
+        )
+        .limit(cap)
+    )
+    if not user.is_udp:
+        mine = select(Membership.body_id).where(Membership.user_id == user.id, Membership.ended_at.is_(None))
+        rows = rows.where(Comment.body_id.in_(mine))
+    return int(db.session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+
+
 def unread_by_target(user: User, kind: str, target_ids: list[int]) -> dict[int, int]:
     """Unread comments per target (all its field threads included), e.g. for a list of cards."""
     query = (

@@ -161,10 +161,12 @@ def people(body: Body) -> Any:
 
 @bp.app_context_processor
 def comment_helpers() -> dict[str, Any]:
-    def unread_for(body: Body) -> int:
+    def unread_for(body: Body) -> str:
+        """The tavolo tab's count of unread comments: "" for none, "99+" past 99."""
         if not current_user.is_authenticated:
-            return 0
-        return queries.unread_by_body(current_user, [body.id]).get(body.id, 0)
+            return ""
+        n = queries.unread_in_body(current_user, body.id)
+        return "" if not n else f"{queries.UNREAD_CAP - 1}+" if n >= queries.UNREAD_CAP else str(n)
 
     return {"comment_unread": unread_for}
 

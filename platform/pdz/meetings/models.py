@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -233,7 +233,11 @@ class Attendance(Base):
     """One person at one meeting. Late arrival = present with `arrived_at`; early leave = `left_at`."""
 
     __tablename__ = "attendances"
-    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id"),
+        # Did an organisation come to a meeting (the participation alerts): one seek, not a scan of the sheet.
+        Index("ix_attendances_meeting_org", "meeting_id", "organisation_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

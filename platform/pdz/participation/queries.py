@@ -260,26 +260,24 @@ def refresh() -> int:
     return len(claimed)
 
 
-def buckets(period: Period, body_id: int | None = None) -> list[Bucket]:
-    """Every bucket of the period: whole months from the rollups, the partial months at the edges raw."""
-    refresh()
+def _parts(period: Period) -> tuple[Any | None, list[Period]]:
+    """The period split into the rollup rows of the months wholly inside it (their condition, None when
+    there are none) and the partial months at its edges, to be computed from the raw rows. Whole years
+    inside the months are read from the yearly rows, the months before and after those years from the
+    monthly rows."""
     start = period.start.astimezone(ROME)
     first = _month_start(
         start.year, start.month + (0 if (start.day, start.hour, start.minute) == (1, 0, 0) else 1)
     )
     end = period.end.astimezone(ROME)
     after_last = _month_start(end.year, end.month)
-    out: list[Bucket] = []
-    body_ids = None if body_id is None else [body_id]
     if after_last <= first:  # no whole month inside: all raw
-        return raw_buckets(period, body_ids) if period.start < period.end else []
+        return None, ([period] if period.start < period.end else [])
+    edges = []
     if period.start < first:
-        out += raw_buckets(Period(period.start, first), body_ids)
+        edges.append(Period(period.start, first))
     if after_last < period.end:
-        out += raw_buckets(Period(after_last, period.end), body_ids)
-    # The whole months, summed in the database: one row per (kind, tavolo, organisation or person), and
-    # one per month for the monthly table, however long the history. Whole years inside them are read from
-    # the yearly rows, the months before and after those years from the monthly rows.
+        edges.append(Period(after_last, period.end))
     r = ParticipationRollup
     first_key, end_key = first.strftime("%Y-%m"), after_last.strftime("%Y-%m")
     first_year = first.year + (0 if first.month == 1 else 1)
@@ -292,15 +290,40 @@ def buckets(period: Period, body_id: int | None = None) -> list[Bucket]:
         )
     else:
         whole = and_(r.month >= first_key, r.month < end_key)
+    return whole, edges
+
+
+def buckets(period: Period, body_id: int | None = None, *, people: bool = True) -> list[Bucket]:
+    """Every bucket of the period: whole months from the rollups, the partial months at the edges raw.
+    Without `people`, the individuals' buckets are left out (thousands of rows in a large district: the
+    dashboard reads one page of them with `people_page`)."""
+    refresh()
+    whole, edges = _parts(period)
+    body_ids = None if body_id is None else [body_id]
+    out: list[Bucket] = []
+    for edge in edges:
+        out += raw_buckets(edge, body_ids)
+    if whole is None:
+        return out
+    # The whole months, summed in the database: one row per (kind, tavolo, organisation or person), and
+    # one per month for the monthly table, however long the history.
+    r = ParticipationRollup
     body_filter: tuple[Any, ...] = () if body_id is None else (r.body_id == body_id,)
+    kinds: tuple[Any, ...] = () if people else (r.kind != "person",)
     attended, expected = func.sum(r.attended), func.sum(r.expected)
     stmt: Any = (
         select(r.kind, r.body_id, r.organisation_id, r.user_id, attended, expected)
-        .where(whole, *body_filter)
+        .where(whole, *body_filter, *kinds)
         .group_by(r.kind, r.body_id, r.organisation_id, r.user_id)
     )
     out += [Bucket(k, b, "", o, u, int(a or 0), int(n or 0)) for k, b, o, u, a, n in db.session.execute(stmt)]
     # The monthly table: the tavoli's monthly totals ("M202603"), a few rows a month.
+    start = period.start.astimezone(ROME)
+    first = _month_start(
+        start.year, start.month + (0 if (start.day, start.hour, start.minute) == (1, 0, 0) else 1)
+    )
+    end = period.end.astimezone(ROME)
+    first_key, end_key = first.strftime("%Y-%m"), _month_start(end.year, end.month).strftime("%Y-%m")
     stmt = (
         select(r.month, attended, expected)
         .where(r.month >= _total_key(first_key), r.month < _total_key(end_key), *body_filter)
@@ -321,12 +344,13 @@ def raw_buckets(period: Period, body_ids: list[int] | None = None) -> list[Bucke
     ]
 
 
-def _figures(period: Period, body_id: int | None) -> list[Bucket]:
-    """The period's buckets, computed once per request however many tables read them."""
+def _figures(period: Period, body_id: int | None, *, people: bool = False) -> list[Bucket]:
+    """The period's buckets, computed once per request however many tables read them; the individuals'
+    only when asked for."""
     cache = g.setdefault("participation_buckets", {}) if has_app_context() else {}
-    key = (period, body_id)
+    key = (period, body_id, people)
     if key not in cache:
-        cache[key] = buckets(period, body_id)
+        cache[key] = buckets(period, body_id, people=people)
     return cache[key]
 
 
@@ -505,11 +529,59 @@ def by_month(period: Period, body_id: int | None = None) -> list[Rate]:
 
 def by_person(period: Period, body_id: int | None = None, user_id: int | None = None) -> list[Rate]:
     """Individuals' figures: only for UdP staff, or for the person themself (user_id)."""
-    items = _figures(period, body_id)
+    items = _figures(period, body_id, people=True)
     if user_id is not None:
         items = [b for b in items if b.user_id == user_id]
     totals = _sum(items, "person", lambda b: [b.user_id])
     return _rate_rows(totals, _named(User, totals, User.full_name))
+
+
+def _by_code_point(column: Any) -> Any:
+    """A text column ordered as Python orders strings (by code point), whatever the database's locale."""
+    return column.collate("C") if db.engine.dialect.name == "postgresql" else column
+
+
+def people_page(period: Period, body_id: int | None, page: int, per_page: int) -> tuple[list[Rate], int]:
+    """One page of `by_person` (same rows, same order) and the number of people, aggregated, ordered and
+    cut in the database: the rows read stay one page whatever the number of people."""
+    refresh()
+    whole, edges = _parts(period)
+    r = ParticipationRollup
+    parts: list[Any] = []
+    if whole is not None:
+        body_filter: tuple[Any, ...] = () if body_id is None else (r.body_id == body_id,)
+        parts.append(
+            select(r.user_id.label("user_id"), r.attended.label("a"), r.expected.label("n")).where(
+                whole, r.kind == "person", *body_filter
+            )
+        )
+    for edge in edges:
+        parts.append(
+            select(Attendance.user_id.label("user_id"), _attended().label("a"), literal(1).label("n"))
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .where(_meetings(edge, body_id), Attendance.stands_for_id.is_(None))
+        )
+    if not parts:
+        return [], 0
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    totals = (
+        select(rows.c.user_id, func.sum(rows.c.a).label("a"), func.sum(rows.c.n).label("n"))
+        .where(rows.c.user_id.is_not(None))
+        .group_by(rows.c.user_id)
+        .subquery()
+    )
+    named = (
+        select(User.id, User.full_name, totals.c.a, totals.c.n, func.count().over().label("total"))
+        .join(totals, totals.c.user_id == User.id)
+        .order_by(_by_code_point(User.full_name), User.id)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    )
+    found = db.session.execute(named).all()
+    if not found and page > 1:
+        return [], int(db.session.scalar(select(func.count()).select_from(totals)) or 0)
+    total = int(found[0].total) if found else 0
+    return [Rate(str(u), name, int(a or 0), int(n or 0)) for u, name, a, n, _t in found], total
 
 
 # --- contributions ------------------------------------------------------------------------------
@@ -684,31 +756,32 @@ class Alert:
 def stopped_attending(body_id: int | None = None, last: int = 3) -> list[Alert]:
     """Organisations still members of a tavolo and absent from its last `last` concluded meetings.
 
-    Per body, the start of its `last`-th most recent concluded meeting is one index seek
-    (ix_meetings_body_status_starts), read first; the second query names those starts as constants, so
-    the database reads only the meetings from there on and their attendance rows, never the whole history
-    (given as a correlated subquery, PostgreSQL evaluated it once per meeting and scanned every attendance)."""
+    The ids of each body's last `last` concluded meetings are read first, each one index seek
+    (ix_meetings_body_status_starts); the second query names those meetings, so the database reads only
+    them and their attendance rows (ix_attendances_meeting_org), never the whole history. (Given as a
+    correlated subquery, PostgreSQL evaluated it once per meeting; given as date ranges per body, SQLite
+    scanned every meeting.)"""
     other = aliased(Meeting)
     cut = select(
         Body.id,
-        select(other.starts_at)
-        .where(other.body_id == Body.id, other.status == MeetingStatus.CONCLUDED)
-        .order_by(other.starts_at.desc())
-        .limit(1)
-        .offset(last - 1)
-        .scalar_subquery(),
+        *(
+            select(other.id)
+            .where(other.body_id == Body.id, other.status == MeetingStatus.CONCLUDED)
+            .order_by(other.starts_at.desc(), other.id.desc())
+            .limit(1)
+            .offset(n)
+            .scalar_subquery()
+            for n in range(last)
+        ),
     )
     if body_id is not None:
         cut = cut.where(Body.id == body_id)
-    cuts = [(b, since) for b, since in db.session.execute(cut) if since is not None]
-    if not cuts:
+    meeting_ids = [m for row in db.session.execute(cut) if None not in row[1:] for m in row[1:]]
+    if not meeting_ids:
         return []
     recent = (
         select(Meeting.id.label("meeting_id"), Meeting.body_id.label("body_id"))
-        .where(
-            Meeting.status == MeetingStatus.CONCLUDED,
-            or_(*(and_(Meeting.body_id == b, Meeting.starts_at >= since) for b, since in cuts)),
-        )
+        .where(Meeting.id.in_(meeting_ids))
         .subquery()
     )
     members = (

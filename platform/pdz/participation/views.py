@@ -41,52 +41,74 @@ def _filters() -> tuple[PlanningCycle, queries.Period, dict[str, Any]]:
     return cycle, period, {"cycles": cycles, "dal": since, "al": until}
 
 
-def _tables(period: queries.Period, cycle: PlanningCycle, body: Body | None) -> dict[str, Any]:
+def _makers(period: queries.Period, cycle: PlanningCycle, body: Body | None) -> dict[str, Any]:
+    """How to compute each table of the dashboard (of the district, or of one tavolo with `body`)."""
     body_id = body.id if body else None
-    tables: dict[str, Any] = {
-        "tavoli": queries.by_tavolo(period, body_id),
-        "enti": queries.by_organisation(period, body_id),
-        "tipi": queries.by_kind(period, body_id),
-        "sub_ambiti": queries.by_sub_ambito(period, body_id),
-        "mesi": queries.by_month(period, body_id),
-        "contributi_enti": queries.contributions(period, "organisation", body_id),
-        "contributi_tavoli": queries.contributions(period, "body", body_id),
-        "allerte": queries.stopped_attending(body_id)
-        + queries.quiet_tavoli(body_id=body_id)
-        + queries.uncovered_sub_ambiti(body_id),
+    makers: dict[str, Any] = {
+        "tavoli": lambda: queries.by_tavolo(period, body_id),
+        "enti": lambda: queries.by_organisation(period, body_id),
+        "tipi": lambda: queries.by_kind(period, body_id),
+        "sub_ambiti": lambda: queries.by_sub_ambito(period, body_id),
+        "mesi": lambda: queries.by_month(period, body_id),
+        "contributi_enti": lambda: queries.contributions(period, "organisation", body_id),
+        "contributi_tavoli": lambda: queries.contributions(period, "body", body_id),
+        "allerte": lambda: (
+            queries.stopped_attending(body_id)
+            + queries.quiet_tavoli(body_id=body_id)
+            + queries.uncovered_sub_ambiti(body_id)
+        ),
     }
     if body is None:
-        tables["registro"] = queries.registry(cycle, period)
-        tables["matrice_sub_ambiti"] = queries.by_tavolo_and_sub_ambito(period)
-        tables["matrice_tipi"] = queries.by_tavolo_and_kind(period)
+        makers["registro"] = lambda: queries.registry(cycle, period)
+        makers["matrice_sub_ambiti"] = lambda: queries.by_tavolo_and_sub_ambito(period)
+        makers["matrice_tipi"] = lambda: queries.by_tavolo_and_kind(period)
     if policy.can(current_user, "participation.people"):
-        tables["persone"] = queries.by_person(period, body_id)
-    return tables
+        makers["persone"] = lambda: queries.by_person(period, body_id)
+    return makers
 
 
 PEOPLE_PAGE = 100  # people a page in the dashboard's table of individuals (the CSV has all of them)
 
 
-def _page_people(tables: dict[str, Any]) -> dict[str, Any]:
-    """The page of the people's table asked for (`persone_pagina`): the district may have thousands."""
-    if "persone" in tables:
-        people = tables["persone"]
-        pages = max(1, -(-len(people) // PEOPLE_PAGE))
-        page = min(max(request.args.get("persone_pagina", 1, type=int32) or 1, 1), pages)
-        tables["persone"] = people[(page - 1) * PEOPLE_PAGE : page * PEOPLE_PAGE]
-        tables["persone_pagine"] = {"page": page, "pages": pages, "total": len(people)}
+def _tables(period: queries.Period, cycle: PlanningCycle, body: Body | None) -> dict[str, Any]:
+    """Every table of the page; the people's table is the page asked for (`persone_pagina`), read alone
+    from the database (the district may have thousands of people)."""
+    makers = _makers(period, cycle, body)
+    tables = {name: make() for name, make in makers.items() if name != "persone"}
+    if "persone" in makers:
+        wanted = request.args.get("persone_pagina", 1, type=int32) or 1
+        rows, total = queries.people_page(period, body.id if body else None, max(wanted, 1), PEOPLE_PAGE)
+        pages = max(1, -(-total // PEOPLE_PAGE))
+        if wanted > pages:  # past the last page: the last one
+            rows, total = queries.people_page(period, body.id if body else None, pages, PEOPLE_PAGE)
+        tables["persone"] = rows
+        tables["persone_pagine"] = {"page": min(max(wanted, 1), pages), "pages": pages, "total": total}
     return tables
 
 
+ALERTS_PAGE = 50  # rows a page of the table of every alert
+ALERTS_NAMED = 5  # alerts named under each tavolo in the grouped view; the others are counted
+
+
 def _alerts_of(tables: dict[str, Any]) -> dict[str, Any]:
-    return {"alert_groups": alert_groups(tables["allerte"]), "alert_labels": alert_labels()}
+    """The grouped alerts, and the page of their table asked for (`allerte_pagina`): with many
+    organisations the list grows, the page does not."""
+    alerts = tables["allerte"]
+    pages = max(1, -(-len(alerts) // ALERTS_PAGE))
+    page = min(max(request.args.get("allerte_pagina", 1, type=int32) or 1, 1), pages)
+    return {
+        "alert_groups": alert_groups(alerts),
+        "alert_labels": alert_labels(),
+        "alert_rows": alerts[(page - 1) * ALERTS_PAGE : page * ALERTS_PAGE],
+        "alert_pages": {"page": page, "pages": pages, "asked": "allerte_pagina" in request.args},
+    }
 
 
 @bp.get("/partecipazione/")
 @guard("participation.view")
 def dashboard() -> Any:
     cycle, period, filters = _filters()
-    tables = _page_people(_tables(period, cycle, None))
+    tables = _tables(period, cycle, None)
     return render_template(
         "participation/dashboard.html",
         cycle=cycle,
@@ -102,7 +124,7 @@ def dashboard() -> Any:
 @guard("participation.view_tavolo", Body, "body_id", "body")
 def tavolo(body: Body) -> Any:
     cycle, period, filters = _filters()
-    tables = _page_people(_tables(period, cycle, body))
+    tables = _tables(period, cycle, body)
     return render_template(
         "participation/dashboard.html",
         cycle=cycle,
@@ -123,7 +145,8 @@ def alert_labels() -> dict[str, str]:
 
 
 def alert_groups(alerts: list[queries.Alert]) -> list[dict[str, Any]]:
-    """The alerts by kind (in the order above), then by tavolo: each group with its count."""
+    """The alerts by kind (in the order above), then by tavolo: each group with its count, each tavolo
+    with its count and its first ALERTS_NAMED alerts."""
     labels = alert_labels()
     groups: list[dict[str, Any]] = []
     for kind, title in labels.items():
@@ -133,7 +156,8 @@ def alert_groups(alerts: list[queries.Alert]) -> list[dict[str, Any]]:
         tavoli: dict[str, list[queries.Alert]] = {}
         for alert in mine:
             tavoli.setdefault(alert.body, []).append(alert)
-        groups.append({"kind": kind, "label": title, "count": len(mine), "tavoli": list(tavoli.items())})
+        named = [(name, items[:ALERTS_NAMED], len(items)) for name, items in tavoli.items()]
+        groups.append({"kind": kind, "label": title, "count": len(mine), "tavoli": named})
     return groups
 
 
@@ -177,24 +201,24 @@ def _rows(name: str, value: Any) -> list[list[Any]]:
     ]
 
 
-def _csv(name: str, tables: dict[str, Any]) -> Response:
-    if name not in tables:
+def _csv(name: str, makers: dict[str, Any]) -> Response:
+    if name not in makers:
         raise NotFound(_("Tabella sconosciuta."))
-    return csv_response(_rows(name, tables[name]), f"partecipazione-{name}.csv")
+    return csv_response(_rows(name, makers[name]()), f"partecipazione-{name}.csv")
 
 
 @bp.get("/partecipazione/<name>.csv")
 @guard("participation.view")
 def export(name: str) -> Any:
     cycle, period, _filters_ = _filters()
-    return _csv(name, _tables(period, cycle, None))
+    return _csv(name, _makers(period, cycle, None))
 
 
 @bp.get("/tavoli/<int:body_id>/partecipazione/<name>.csv")
 @guard("participation.view_tavolo", Body, "body_id", "body")
 def tavolo_export(body: Body, name: str) -> Any:
     cycle, period, _filters_ = _filters()
-    return _csv(name, _tables(period, cycle, body))
+    return _csv(name, _makers(period, cycle, body))
 
 
 @bp.get("/profilo/partecipazione")
