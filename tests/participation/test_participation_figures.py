@@ -188,8 +188,57 @@ def test_contributions_and_alerts(client_as: Any, small: dict) -> None:
     assert ("Tavolo Prova", "APS Y") not in stopped  # came to m1, within the last three meetings
     uncovered = {(r[1], r[2]) for r in alerts if r[0] == "Sub-ambito assente" and r[1] == "Tavolo Prova"}
     assert uncovered == {("Tavolo Prova", s) for s in ("Bagnolo Cremasco", "Castelleone", "Sergnano")}
-    quiet = {r[1] for r in alerts if r[0] == "Tavolo fermo da due mesi"}
+    quiet = {r[1]: r[3] for r in alerts if r[0] == "Tavolo fermo da due mesi"}
     assert "Tavolo Prova" in quiet  # last meeting in March 2026, more than two months before today
+
+
+def test_quiet_tavoli_are_the_active_ones_without_a_meeting_held_in_sixty_days(
+    client_as: Any, db: Any
+) -> None:
+    """The rule as the dashboard states it, computed here over the demo's rows: an active thematic tavolo
+    whose last meeting held or under way (concluded or in progress, started by now) is more than 60 days
+    old, or that never held one; the detail gives that meeting's day (Rome)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from pdz.meetings.models import Meeting, MeetingStatus
+    from pdz.tavoli.models import THEMATIC_KINDS, Body, BodyStatus
+
+    now = datetime.now(UTC)
+    expected = {}
+    bodies = db.session.scalars(
+        select(Body).where(Body.kind.in_(list(THEMATIC_KINDS)), Body.status == BodyStatus.ACTIVE)
+    )
+    for body in bodies:
+        starts = [
+            m.starts_at
+            for m in db.session.scalars(select(Meeting).where(Meeting.body_id == body.id))
+            if m.status in (MeetingStatus.CONCLUDED, MeetingStatus.IN_PROGRESS) and m.starts_at <= now
+        ]
+        last = max(starts, default=None)
+        if last is None:
+            expected[body.name] = "nessun incontro tenuto"
+        elif last < now - timedelta(days=60):
+            expected[body.name] = f"ultimo incontro il {last.astimezone(ZoneInfo('Europe/Rome')):%d/%m/%Y}"
+    # One tavolo made quiet here: its meetings held in the last 60 days moved back to 90 days ago.
+    hot = db.session.scalar(select(Body).where(Body.name == "Tavolo Povertà"))
+    assert hot.name not in expected
+    recent = [
+        m
+        for m in db.session.scalars(select(Meeting).where(Meeting.body_id == hot.id))
+        if m.starts_at > now - timedelta(days=91)
+    ]
+    for m in recent:
+        m.starts_at = now - timedelta(days=91 + recent.index(m))
+    db.session.commit()
+    held = [
+        m.starts_at
+        for m in db.session.scalars(select(Meeting).where(Meeting.body_id == hot.id))
+        if m.status in (MeetingStatus.CONCLUDED, MeetingStatus.IN_PROGRESS)
+    ]
+    expected[hot.name] = f"ultimo incontro il {max(held).astimezone(ZoneInfo('Europe/Rome')):%d/%m/%Y}"
+    alerts = table(client_as("udp@example.org"), "allerte")
+    assert {r[1]: r[3] for r in alerts if r[0] == "Tavolo fermo da due mesi"} == expected
 
 
 def test_stopped_attending_after_three_absences(client_as: Any, small: dict, db: Any) -> None:

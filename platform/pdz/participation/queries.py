@@ -825,30 +825,37 @@ def stopped_attending(body_id: int | None = None, last: int = 3) -> list[Alert]:
 
 
 def quiet_tavoli(now: datetime | None = None, days: int = 60, body_id: int | None = None) -> list[Alert]:
-    """Active tavoli with no meeting held (or started) in the last `days` days."""
+    """Active tavoli with no meeting held (or started) in the last `days` days.
+
+    Each tavolo's last meeting of each of the two states is one backward index seek
+    (ix_meetings_body_status_starts), not a MAX over every meeting of every tavolo."""
     now = now or utcnow()
-    last = (
-        select(Meeting.body_id, func.max(Meeting.starts_at).label("last"))
-        .where(
-            Meeting.starts_at <= now, Meeting.status.in_([MeetingStatus.CONCLUDED, MeetingStatus.IN_PROGRESS])
+
+    def last_in(status: MeetingStatus) -> Any:
+        return (
+            select(Meeting.starts_at)
+            .where(Meeting.body_id == Body.id, Meeting.status == status, Meeting.starts_at <= now)
+            .order_by(Meeting.starts_at.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .group_by(Meeting.body_id)
-        .subquery()
-    )
+
     stmt = (
-        select(Body.name, last.c.last)
-        .outerjoin(last, last.c.body_id == Body.id)
-        .where(
-            Body.kind.in_([k.value for k in THEMATIC_KINDS]),
-            Body.status == BodyStatus.ACTIVE.value,
-            (last.c.last.is_(None)) | (last.c.last < now - timedelta(days=days)),
-        )
+        select(Body.name, last_in(MeetingStatus.CONCLUDED), last_in(MeetingStatus.IN_PROGRESS))
+        .where(Body.kind.in_([k.value for k in THEMATIC_KINDS]), Body.status == BodyStatus.ACTIVE.value)
         .order_by(Body.name)
     )
     if body_id is not None:
         stmt = stmt.where(Body.id == body_id)
+    cutoff = now - timedelta(days=days)
+    rows = []
+    for name, *starts in db.session.execute(stmt):
+        held = [when for when in starts if when is not None]
+        last = max(held) if held else None
+        if last is None or last < cutoff:
+            rows.append((name, last))
     alerts = []
-    for name, when in db.session.execute(stmt):
+    for name, when in rows:
         detail = (
             "nessun incontro tenuto" if when is None else f"ultimo incontro il {format_local(when, 'day')}"
         )
