@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from tests.comments.test_comments_live import quick_websocket_close, scalar  # noqa: F401 - autouse fixture
+from tests.comments.test_comments_live import (  # noqa: F401 - autouse fixture
+    quick_websocket_close,
+    remove_member,
+    scalar,
+)
 from tests.comments.test_comments_redis import (  # noqa: F401 - fixture
     connect,
+    print_logs,
     processes_on_redis,
     two_processes,
     wait_for,
@@ -77,21 +80,7 @@ def test_editors_on_two_processes_write_one_card_and_a_removed_member_is_cut_off
         assert found[0][2]["user"]["name"] == full_name
 
         # The member is removed on process A: their socket on process B is told at once and can write no more.
-        membership_id = scalar(
-            database_url,
-            "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
-            "WHERE u.email = 'membro@example.org' AND m.body_id = :b AND m.ended_at IS NULL",
-            b=body_id,
-        )
-        session: requests.Session = coord_on_a.http
-        members_page = session.get(f"{a.url}/tavoli/{body_id}/componenti")
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', members_page.text).group(1)
-        removed = session.post(
-            f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
-            data={"csrf_token": token},
-            allow_redirects=False,
-        )
-        assert removed.status_code == 302
+        remove_member(coord_on_a.http, a.url, database_url, body_id, "membro@example.org")
         wait_for(
             lambda: any(e == "coedit.revoked" and d.get("doc") == key for e, d in list(member_on_b.received)),
             message="coedit.revoked on B",
@@ -109,11 +98,7 @@ def test_editors_on_two_processes_write_one_card_and_a_removed_member_is_cut_off
             c=card_id,
         )
     except BaseException:
-        for log in logs:
-            print(
-                f"--- {log.name} ---\n"
-                + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)")
-            )
+        print_logs(logs)
         raise
     finally:
         for client in (coord_on_a, member_on_b, other_on_b):
@@ -146,21 +131,7 @@ def test_the_late_catch_up_is_not_sent_to_a_member_removed_meanwhile(late_catch_
         ed_a, ed_member = Editor(coord_on_a, key), Editor(member_on_b, key)
         assert ed_a.join()["ok"] and ed_member.join()["ok"]  # the member's catch-up is due in 6 s
 
-        membership_id = scalar(
-            database_url,
-            "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
-            "WHERE u.email = 'membro@example.org' AND m.body_id = :b AND m.ended_at IS NULL",
-            b=body_id,
-        )
-        session: requests.Session = coord_on_a.http
-        page = session.get(f"{a.url}/tavoli/{body_id}/componenti")
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1)
-        removed = session.post(
-            f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
-            data={"csrf_token": token},
-            allow_redirects=False,
-        )
-        assert removed.status_code == 302
+        remove_member(coord_on_a.http, a.url, database_url, body_id, "membro@example.org")
         wait_for(
             lambda: any(e == "coedit.revoked" and d.get("doc") == key for e, d in list(member_on_b.received)),
             message="coedit.revoked on B",
@@ -178,11 +149,7 @@ def test_the_late_catch_up_is_not_sent_to_a_member_removed_meanwhile(late_catch_
         assert ed_member.remote_updates == seen
         assert "dopo la rimozione" not in ed_member.text("context")
     except BaseException:
-        for log in logs:
-            print(
-                f"--- {log.name} ---\n"
-                + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)")
-            )
+        print_logs(logs)
         raise
     finally:
         for client in (coord_on_a, member_on_b, witness_on_b):

@@ -53,6 +53,25 @@ def scalar(database_url: str, sql: str, **params: Any) -> Any:
         engine.dispose()
 
 
+def remove_member(session: Any, base_url: str, database_url: str, body_id: int, email: str) -> None:
+    """A co-coordinator's signed-in `session` ends `email`'s membership of the body through its members page."""
+    membership_id = scalar(
+        database_url,
+        "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
+        "WHERE u.email = :e AND m.body_id = :b AND m.ended_at IS NULL",
+        e=email,
+        b=body_id,
+    )
+    page = session.get(f"{base_url}/tavoli/{body_id}/componenti")
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1)
+    removed = session.post(
+        f"{base_url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
+        data={"csrf_token": token},
+        allow_redirects=False,
+    )
+    assert removed.status_code == 302
+
+
 @pytest.fixture
 def poverta_id(database_url: str) -> int:
     return int(scalar(database_url, "SELECT id FROM bodies WHERE name = 'Tavolo Povertà'"))
@@ -182,21 +201,7 @@ def test_someone_removed_from_the_tavolo_stops_receiving_at_once(
     member, coord = socket_client("membro@example.org"), socket_client("coord.ets@example.org")
     joined(member, room)
     joined(coord, room)
-    membership_id = scalar(
-        database_url,
-        "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
-        "WHERE u.email = 'membro@example.org' AND m.body_id = :b AND m.ended_at IS NULL",
-        b=poverta_id,
-    )
-    session = coord.http
-    page = session.get(f"{live_server.url}/tavoli/{poverta_id}/componenti")
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1)
-    removed = session.post(
-        f"{live_server.url}/tavoli/{poverta_id}/componenti/{membership_id}/rimuovi",
-        data={"csrf_token": token},
-        allow_redirects=False,
-    )
-    assert removed.status_code == 302
+    remove_member(coord.http, live_server.url, database_url, poverta_id, "membro@example.org")
     wait_for(lambda: any(e == "membership.ended" for e, _ in member.received), message="membership.ended")
     wait_for(
         lambda: any(e == "room.revoked" and d == {"room": room} for e, d in member.received),

@@ -15,7 +15,7 @@ import redis
 import requests
 import socketio
 from bench import servers
-from tests.comments.test_comments_live import quick_websocket_close, scalar  # noqa: F401 - autouse fixture
+from tests.comments.test_comments_live import quick_websocket_close, remove_member, scalar  # noqa: F401 - autouse fixture
 from tests.comments.test_comments_live import wait_for as _wait_for
 from tests.conftest import POSTGRES, free_port, fresh_database, http_session
 
@@ -73,6 +73,15 @@ def two_processes(
 ) -> Iterator[tuple[Server, Server, str, list[Path]]]:
     with processes_on_redis(templates, run_dir) as running:
         yield running
+
+
+def print_logs(logs: list[Path]) -> None:
+    """What the servers said (the end of each log), printed when a test fails."""
+    for log in logs:
+        print(
+            f"--- {log.name} ---\n"
+            + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)")
+        )
 
 
 def connect(server: Server, email: str) -> Any:
@@ -140,22 +149,7 @@ def test_a_comment_posted_on_one_process_reaches_pages_on_the_other(two_processe
         wait_for(lambda: answer["comment"]["id"] in created(coord_on_a), message="comment on process A")
 
         # Removal on process A cuts the open socket on process B at once.
-        membership_id = scalar(
-            database_url,
-            "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
-            "WHERE u.email = 'membro@example.org' AND m.body_id = :b AND m.ended_at IS NULL",
-            b=body_id,
-        )
-        members_page = session.get(f"{a.url}/tavoli/{body_id}/componenti")
-        form_token = re.search(
-            r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', members_page.text
-        ).group(1)
-        removed = session.post(
-            f"{a.url}/tavoli/{body_id}/componenti/{membership_id}/rimuovi",
-            data={"csrf_token": form_token},
-            allow_redirects=False,
-        )
-        assert removed.status_code == 302
+        remove_member(session, a.url, database_url, body_id, "membro@example.org")
         wait_for(
             lambda: any(e == "membership.ended" for e, _ in member_on_b.received),
             message="membership.ended on B",
@@ -184,11 +178,7 @@ def test_a_comment_posted_on_one_process_reaches_pages_on_the_other(two_processe
         )
         assert after["comment"]["id"] not in created(member_on_b)
     except BaseException:
-        for log in logs:  # what the servers said, when it fails
-            print(
-                f"--- {log.name} ---\n"
-                + (log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)")
-            )
+        print_logs(logs)
         raise
     finally:
         for client in (coord_on_a, member_on_b, witness_on_b):
