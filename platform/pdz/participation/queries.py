@@ -260,17 +260,22 @@ def refresh() -> int:
     return len(claimed)
 
 
-def _parts(period: Period) -> tuple[Any | None, list[Period]]:
-    """The period split into the rollup rows of the months wholly inside it (their condition, None when
-    there are none) and the partial months at its edges, to be computed from the raw rows. Whole years
-    inside the months are read from the yearly rows, the months before and after those years from the
-    monthly rows."""
+def _whole_month_bounds(period: Period) -> tuple[datetime, datetime]:
+    """The start of the first month wholly inside the period, and the start of the month it ends in."""
     start = period.start.astimezone(ROME)
     first = _month_start(
         start.year, start.month + (0 if (start.day, start.hour, start.minute) == (1, 0, 0) else 1)
     )
     end = period.end.astimezone(ROME)
-    after_last = _month_start(end.year, end.month)
+    return first, _month_start(end.year, end.month)
+
+
+def _parts(period: Period) -> tuple[Any | None, list[Period]]:
+    """The period split into the rollup rows of the months wholly inside it (their condition, None when
+    there are none) and the partial months at its edges, to be computed from the raw rows. Whole years
+    inside the months are read from the yearly rows, the months before and after those years from the
+    monthly rows."""
+    first, after_last = _whole_month_bounds(period)
     if after_last <= first:  # no whole month inside: all raw
         return None, ([period] if period.start < period.end else [])
     edges = []
@@ -318,12 +323,8 @@ def buckets(period: Period, body_id: int | None = None, *, people: bool = True) 
     )
     out += [Bucket(k, b, "", o, u, int(a or 0), int(n or 0)) for k, b, o, u, a, n in db.session.execute(stmt)]
     # The monthly table: the tavoli's monthly totals ("M202603"), a few rows a month.
-    start = period.start.astimezone(ROME)
-    first = _month_start(
-        start.year, start.month + (0 if (start.day, start.hour, start.minute) == (1, 0, 0) else 1)
-    )
-    end = period.end.astimezone(ROME)
-    first_key, end_key = first.strftime("%Y-%m"), _month_start(end.year, end.month).strftime("%Y-%m")
+    first, after_last = _whole_month_bounds(period)
+    first_key, end_key = first.strftime("%Y-%m"), after_last.strftime("%Y-%m")
     stmt = (
         select(r.month, attended, expected)
         .where(r.month >= _total_key(first_key), r.month < _total_key(end_key), *body_filter)
